@@ -1,0 +1,56 @@
+"""ASGI entry point (daphne): HTTP to Django, WebSockets to Channels consumers.
+
+Each app lists its WebSocket routes in ``<app>/routing.py`` as ``websocket_urlpatterns``.
+Connections are authenticated by session cookie or ``?token=`` and checked against
+ALLOWED_HOSTS for their Origin.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlpanel.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.apps import apps  # noqa: E402
+
+from accounts.authentication import TokenAuthMiddleware  # noqa: E402
+
+
+def websocket_urlpatterns() -> list:
+    patterns: list = []
+    for config in apps.get_app_configs():
+        try:
+            routing = import_module(f"{config.name}.routing")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.routing":
+                raise
+            continue
+        patterns.extend(getattr(routing, "websocket_urlpatterns", []))
+    return patterns
+
+
+def http_application():
+    """Django, preceded by any host-routed ASGI apps (the hosting app's site server)."""
+    app = django_asgi_app
+    for config in apps.get_app_configs():
+        wrap = getattr(config, "wrap_http_application", None)
+        if wrap is not None:
+            app = wrap(app)
+    return app
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application(),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns())))
+        ),
+    }
+)
