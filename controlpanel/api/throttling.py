@@ -1,0 +1,41 @@
+"""Rate limits (seed 003): auth 5/min per IP, general 100/min per user, deployments 10/hour.
+
+Counters live in the cache, so with Redis configured they hold across every web process.
+"""
+
+from __future__ import annotations
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class GeneralRateThrottle(SimpleRateThrottle):
+    """100 requests a minute per signed-in user (per IP for anonymous callers)."""
+
+    scope = "general"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AuthRateThrottle(SimpleRateThrottle):
+    """5 requests a minute per IP address on sign-in, sign-up and password endpoints."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class DeploymentCreateThrottle(SimpleRateThrottle):
+    """10 deployments an hour per user; only creation (POST) counts."""
+
+    scope = "deployments"
+
+    def get_cache_key(self, request, view):
+        if request.method != "POST" or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

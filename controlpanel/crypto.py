@@ -1,0 +1,69 @@
+"""Secrets at rest: a model field that stores Fernet ciphertext.
+
+Keys come from ``FIELD_ENCRYPTION_KEYS`` (comma-separated Fernet keys, newest first, so keys can
+be rotated); without it a key is derived from ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db import models
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    if not keys:
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"berth-field-encryption", info=b"v1"
+        ).derive(secret_key.encode())
+        keys = (base64.urlsafe_b64encode(derived).decode(),)
+    return MultiFernet([Fernet(k.strip().encode()) for k in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS), settings.SECRET_KEY)
+
+
+def encrypt(value: str) -> str:
+    return fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return fernet().decrypt(token.encode()).decode()
+
+
+def token_digest(token: str) -> str:
+    """One-way digest for bearer tokens: lookups by hash, the token itself never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EncryptedTextField(models.TextField):
+    """Text kept encrypted in the database and decrypted on load.
+
+    Not searchable or orderable by content, by design.
+    """
+
+    description = "Text encrypted at rest"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        try:
+            return decrypt(value)
+        except InvalidToken as exc:
+            raise ValueError(
+                "An encrypted value cannot be read: FIELD_ENCRYPTION_KEYS or SECRET_KEY changed."
+            ) from exc
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(value)

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from controlpanel import health, views
+from controlpanel.middleware import csp_override
+
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
+)
+
+api_patterns = [
+    path("", include("accounts.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/",
+        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("health", health.health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("login", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path("signup", RedirectView.as_view(pattern_name="account_signup", query_string=True)),
+    path(
+        "forgot-password",
+        RedirectView.as_view(pattern_name="account_reset_password", query_string=True),
+    ),
+    path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler400 = "controlpanel.views.bad_request"
+handler403 = "controlpanel.views.permission_denied"
+handler404 = "controlpanel.views.page_not_found"
+handler500 = "controlpanel.views.server_error"
