@@ -1,0 +1,36 @@
+"""allauth adapters: sign-up stores the display name and creates the user's preferences."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+
+from accounts.models import Preferences, SecurityEvent
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        user.name = (form.cleaned_data.get("name") or user.name or "").strip()
+        if commit:
+            user.save()
+            Preferences.objects.get_or_create(user=user)
+            from accounts.services import security_event_record
+
+            security_event_record(kind=SecurityEvent.Kind.SIGN_UP, request=request, user=user)
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        full = data.get("name") or " ".join(
+            p for p in (data.get("first_name"), data.get("last_name")) if p
+        )
+        user.name = (full or data.get("username") or user.email.split("@")[0])[:150]
+        return user
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        Preferences.objects.get_or_create(user=user)
+        return user

@@ -1,0 +1,43 @@
+"""Reads for the settings pages and the API: always scoped to one user."""
+
+from __future__ import annotations
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from accounts.models import AccessToken, BrowserSession, SecurityEvent, User
+
+
+def security_events(*, user: User):
+    return SecurityEvent.objects.filter(user=user)
+
+
+def active_tokens(*, user: User, kind: str | None = None):
+    tokens = AccessToken.objects.for_user(user).active()
+    return tokens.filter(kind=kind) if kind else tokens
+
+
+def token_get(*, user: User, pk) -> AccessToken:
+    return AccessToken.objects.for_user(user).get(pk=pk)
+
+
+def browser_sessions(*, user: User):
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return BrowserSession.objects.filter(user=user, session_key__in=live)
+
+
+def browser_session_get(*, user: User, pk) -> BrowserSession:
+    return BrowserSession.objects.filter(user=user).get(pk=pk)
+
+
+def user_site_count(*, user: User) -> int:
+    # Sites belong to the hosting app; count them when it is installed.
+    related = getattr(user, "sites", None)
+    return related.count() if related is not None else 0
+
+
+def user_plan_slug(*, user: User) -> str:
+    # Every account is on the free tier until it subscribes to a plan (billing).
+    subscription = getattr(user, "subscription", None)
+    plan = getattr(subscription, "plan", None)
+    return getattr(plan, "slug", None) or "free"

@@ -1,0 +1,368 @@
+"""Every change to accounts goes through here: HTML views, API views, signals and admin."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
+from controlpanel.crypto import token_digest
+from controlpanel.http import client_ip, user_agent
+
+ACCESS_PREFIX = "brt_"
+REFRESH_PREFIX = "brr_"
+PERSONAL_PREFIX = "brp_"
+
+
+def security_event_record(
+    *,
+    kind: str,
+    request=None,
+    user: User | None = None,
+    email: str = "",
+    details: dict | None = None,
+) -> SecurityEvent:
+    """Add a line to the security log (time, IP and user agent of the request)."""
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user,
+        email=email or (user.email if user else ""),
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
+        details=details or {},
+    )
+
+
+def user_create(*, email: str, password: str, name: str, request=None) -> User:
+    """Create an account after validating the address and the password (8+ characters)."""
+    email = User.objects.normalize_email(email or "").strip().lower()
+    name = (name or "").strip()
+    user = User(email=email, name=name)
+    errors: dict[str, list[str]] = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not name:
+        errors.setdefault("name", []).append("Your name is required.")
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["An account with this email address already exists."]
+    try:
+        password_validation.validate_password(password or "", user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        Preferences.objects.create(user=user)
+        _link_allauth_email(user)
+        security_event_record(kind=SecurityEvent.Kind.SIGN_UP, request=request, user=user)
+    return user
+
+
+def _link_allauth_email(user: User) -> None:
+    # allauth keeps its own list of addresses; an API sign-up must appear there too.
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": False}
+    )
+
+
+def preferences_get(*, user: User) -> Preferences:
+    prefs, _ = Preferences.objects.get_or_create(user=user)
+    return prefs
+
+
+def preferences_update(*, user: User, **fields) -> Preferences:
+    prefs = preferences_get(user=user)
+    allowed = {
+        "theme",
+        "email_notifications",
+        "deploy_success_notifications",
+        "deploy_failure_notifications",
+    }
+    for key, value in fields.items():
+        if key not in allowed:
+            raise ValueError(f"Unknown preference {key!r}")
+        setattr(prefs, key, value)
+    prefs.full_clean()
+    prefs.save()
+    return prefs
+
+
+def profile_update(*, user: User, name: str | None = None, avatar=None, remove_avatar=False):
+    """Change the display name and avatar; the email address is not editable here."""
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": ["Your name cannot be empty."]})
+        user.name = name
+    old_avatar = user.avatar.name if user.avatar else ""
+    if remove_avatar:
+        user.avatar = ""
+    if avatar is not None:
+        user.avatar = avatar
+    user.full_clean(exclude=["password"])
+    user.save()
+    if old_avatar and old_avatar != (user.avatar.name if user.avatar else ""):
+        user.avatar.storage.delete(old_avatar)
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """Raw tokens exist only here, once; the database keeps their digests."""
+
+    token: AccessToken
+    access: str
+    refresh: str | None
+
+
+def _new(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_issue(*, user: User, request=None) -> IssuedToken:
+    """Sign in over the API: an access token and a refresh token, both expiring."""
+    now = timezone.now()
+    access, refresh = _new(ACCESS_PREFIX), _new(REFRESH_PREFIX)
+    token = AccessToken.objects.create(
+        user=user,
+        kind=AccessToken.Kind.LOGIN,
+        name="API sign-in",
+        prefix=access[:10],
+        access_digest=token_digest(access),
+        refresh_digest=token_digest(refresh),
+        expires_at=now + settings.ACCESS_TOKEN_LIFETIME,
+        refresh_expires_at=now + settings.REFRESH_TOKEN_LIFETIME,
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
+    )
+    return IssuedToken(token=token, access=access, refresh=refresh)
+
+
+def token_refresh(*, refresh: str, request=None) -> IssuedToken | None:
+    """Swap a live refresh token for new access and refresh tokens (the old ones stop working)."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            AccessToken.objects.select_for_update()
+            .filter(
+                refresh_digest=token_digest(refresh or ""),
+                revoked_at__isnull=True,
+                refresh_expires_at__gt=now,
+                user__is_active=True,
+            )
+            .first()
+        )
+        if token is None:
+            return None
+        access, new_refresh = _new(ACCESS_PREFIX), _new(REFRESH_PREFIX)
+        token.access_digest = token_digest(access)
+        token.refresh_digest = token_digest(new_refresh)
+        token.prefix = access[:10]
+        token.expires_at = now + settings.ACCESS_TOKEN_LIFETIME
+        token.refresh_expires_at = now + settings.REFRESH_TOKEN_LIFETIME
+        token.last_used_at = now
+        token.save()
+    return IssuedToken(token=token, access=access, refresh=new_refresh)
+
+
+def personal_token_create(
+    *, user: User, name: str, expires_in_days: int | None = None, request=None
+) -> IssuedToken:
+    """A named API token for scripts and integrations, shown to its owner once."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the token a name."]})
+    if len(name) > 100:
+        raise ValidationError({"name": ["Keep the name under 100 characters."]})
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise ValidationError({"expiresInDays": ["Choose between 1 and 3650 days."]})
+    raw = _new(PERSONAL_PREFIX)
+    expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = AccessToken.objects.create(
+        user=user,
+        kind=AccessToken.Kind.PERSONAL,
+        name=name,
+        prefix=raw[:10],
+        access_digest=token_digest(raw),
+        expires_at=expires,
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
+    )
+    security_event_record(
+        kind=SecurityEvent.Kind.TOKEN_CREATED,
+        request=request,
+        user=user,
+        details={"token": token.prefix, "name": name},
+    )
+    return IssuedToken(token=token, access=raw, refresh=None)
+
+
+def token_authenticate(raw: str) -> AccessToken | None:
+    """The live token matching a raw bearer token, or None (unknown, revoked or expired)."""
+    if not raw or not raw.startswith((ACCESS_PREFIX, PERSONAL_PREFIX)):
+        return None
+    token = (
+        AccessToken.objects.select_related("user")
+        .filter(access_digest=token_digest(raw), user__is_active=True)
+        .first()
+    )
+    if token is None or not token.access_valid():
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def token_revoke(*, token: AccessToken, request=None, record: bool = True) -> None:
+    """End a token at once; a revoked token answers 401 from then on."""
+    if token.revoked_at is None:
+        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.revoked_at = timezone.now()
+    if record and token.kind == AccessToken.Kind.PERSONAL:
+        security_event_record(
+            kind=SecurityEvent.Kind.TOKEN_REVOKED,
+            request=request,
+            user=token.user,
+            details={"token": token.prefix, "name": token.name},
+        )
+
+
+def api_logout(*, token: AccessToken, request=None) -> None:
+    token_revoke(token=token, request=request, record=False)
+    security_event_record(
+        kind=SecurityEvent.Kind.SIGN_OUT, request=request, user=token.user, details={"via": "api"}
+    )
+
+
+# --- Browser sessions ---------------------------------------------------------------------------
+
+
+def browser_session_start(*, user: User, request) -> None:
+    key = request.session.session_key
+    if not key:
+        request.session.save()
+        key = request.session.session_key
+    BrowserSession.objects.update_or_create(
+        session_key=key,
+        defaults={
+            "user": user,
+            "ip_address": client_ip(request),
+            "user_agent": user_agent(request),
+            "last_seen_at": timezone.now(),
+        },
+    )
+
+
+def browser_session_end(*, session_key: str | None) -> None:
+    if session_key:
+        BrowserSession.objects.filter(session_key=session_key).delete()
+
+
+def browser_session_revoke(*, session: BrowserSession, request=None) -> None:
+    """Sign a browser out: its Django session is deleted, so its next request is anonymous."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore(session_key=session.session_key).delete()
+    session.delete()
+    security_event_record(
+        kind=SecurityEvent.Kind.SESSION_REVOKED,
+        request=request,
+        user=session.user,
+        details={"ip": session.ip_address, "userAgent": session.user_agent},
+    )
+
+
+def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> None:
+    """End every API token and browser session of a user (after a password reset)."""
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    for session in BrowserSession.objects.filter(user=user).exclude(session_key=keep_session_key):
+        engine.SessionStore(session_key=session.session_key).delete()
+        session.delete()
+
+
+def stale_browser_sessions_prune() -> int:
+    """Forget browser sessions whose Django session has expired or gone."""
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    deleted, _ = BrowserSession.objects.exclude(session_key__in=live).delete()
+    return deleted
+
+
+# --- Passwords and account deletion ---------------------------------------------------------
+
+
+def password_reset_request(*, email: str, request) -> None:
+    """Email a reset link if the address has an account; the answer is the same either way."""
+    from allauth.account.forms import ResetPasswordForm
+
+    form = ResetPasswordForm(data={"email": email})
+    if form.is_valid():
+        form.save(request)
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    security_event_record(
+        kind=SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, user=user, email=email
+    )
+
+
+def password_reset_confirm(*, key: str, password: str, request) -> User:
+    """Set a new password from an emailed reset key (``<uidb36>-<token>``); ends every session."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import url_str_to_user_pk
+
+    uidb36, _, token = (key or "").partition("-")
+    user = None
+    try:
+        user = User.objects.get(pk=url_str_to_user_pk(uidb36), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist, ValidationError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": ["This reset link is invalid or has expired."]})
+    try:
+        password_validation.validate_password(password or "", user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    sessions_revoke_all(user=user)
+    security_event_record(kind=SecurityEvent.Kind.PASSWORD_RESET, request=request, user=user)
+    return user
+
+
+def account_delete(*, user: User, password: str, request=None) -> None:
+    """Delete an account and everything it owns, after confirming the password.
+
+    The deletion itself stays in the security log (address, time, IP) for operators.
+    """
+    if not user.has_usable_password() or not user.check_password(password or ""):
+        raise ValidationError({"password": ["The password is not correct."]})
+    email = user.email
+    with transaction.atomic():
+        sessions_revoke_all(user=user)
+        SecurityEvent.objects.filter(user=user).delete()
+        if user.avatar:
+            user.avatar.delete(save=False)
+        user.delete()
+        security_event_record(kind=SecurityEvent.Kind.ACCOUNT_DELETED, request=request, email=email)
