@@ -1,0 +1,97 @@
+"""Template helpers shared by every page: icons, durations, form fields, query strings."""
+
+from __future__ import annotations
+
+from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def icon(name: str, css: str = "") -> str:
+    """An icon from the sprite (static/img/icons.svg)."""
+    return format_html(
+        '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
+        css,
+        static("img/icons.svg"),
+        name,
+    )
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as the seeds write durations: "45s", "2m 15s", "1h 3m"."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = round(float(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m"
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes) -> str:
+    """The current query string with some parameters changed (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("components/_field.html")
+def field(bound_field, help_text: str = ""):
+    return {"field": bound_field, "help": help_text or bound_field.help_text}
+
+
+@register.filter
+def percent(part, whole) -> int:
+    try:
+        return min(100, round(100 * float(part) / float(whole))) if float(whole) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+STATUS_TONES = {
+    "success": {
+        "success",
+        "online",
+        "active",
+        "verified",
+        "issued",
+        "operational",
+        "completed",
+        "live",
+    },
+    "danger": {"failed", "error", "offline", "down", "expired", "cancelled", "revoked", "outage"},
+    "info badge-running": {
+        "building",
+        "deploying",
+        "provisioning",
+        "running",
+        "pending",
+        "queued",
+        "verifying",
+        "in_progress",
+    },
+    "warning": {"degraded", "warning", "suspended", "expiring"},
+}
+
+
+@register.filter
+def status_tone(status) -> str:
+    """The badge colour class for a status word."""
+    value = str(status or "").lower()
+    for tone, words in STATUS_TONES.items():
+        if value in words:
+            return f"badge-{tone}"
+    return ""
