@@ -1,0 +1,19 @@
+# Sourced by run.sh and test.sh: make (or reuse) the virtualenv and install the requirements
+# when they changed since the last install. BERTH_VENV picks another virtualenv.
+VENV="${BERTH_VENV:-.venv}"
+REQUIREMENTS="${BERTH_REQUIREMENTS:-requirements.txt}"
+if [ ! -x "$VENV/bin/python" ]; then
+  PY="$(command -v python3.11 || command -v python3)"
+  "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || { echo "Berth needs Python 3.11 (found $("$PY" --version))." >&2; exit 1; }
+  echo "Creating the virtualenv in $VENV ..."
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.berth-$(basename "$REQUIREMENTS").sha256"
+digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo "Installing $REQUIREMENTS ..."
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+  echo "$digest" > "$stamp"
+fi
+export PATH="$(cd "$VENV" && pwd)/bin:$PATH"

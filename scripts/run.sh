@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run Berth on http://localhost:8000: the web server plus a Celery worker and beat, embedded
+# by default (SQLite and files under var/, no other services). Set DATABASE_URL / REDIS_URL /
+# others (see README) to use the full stack. PORT changes the port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+python manage.py migrate --noinput -v0
+python manage.py collectstatic --noinput -v0
+python manage.py ensure_operator
+exec python manage.py serve --port "${PORT:-8000}"
