@@ -61,6 +61,9 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    from controlpanel.settings import file_storages
+
+    settings.STORAGES = {**settings.STORAGES, **file_storages(tmp_path / "media")}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
@@ -70,7 +73,7 @@ def redis_url(settings) -> str:
     return settings.REDIS_URL
 
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105
 
 
 def make_user(email: str, name: str, **extra):

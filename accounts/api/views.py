@@ -91,7 +91,9 @@ class LoginView(AuthView):
         payload = _token_payload(issued, request)
         if self.oauth2_spelling:
             payload.update(
-                access_token=issued.access, refresh_token=issued.refresh, token_type="bearer"
+                access_token=issued.access,
+                refresh_token=issued.refresh,
+                token_type="bearer",  # noqa: S106
             )
         return Response(payload)
 
