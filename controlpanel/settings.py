@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "controlpanel",
     "accounts",
+    "hosting",
+    "deployments",
+    "domains",
 ]
 
 MIDDLEWARE = [
@@ -292,11 +295,56 @@ CONTENT_SECURITY_POLICY = (
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "storage")))
+# Three stores: "default" (avatars), "sitefiles" (the file manager's working trees) and
+# "blobs" (deployment contents by digest). Local folders under var/storage by default;
+# S3-compatible object storage (boto3) when S3_BUCKET is set.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")
+S3_REGION = env.str("S3_REGION", default="us-east-1")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = secret("AWS_SECRET_ACCESS_KEY")
+
+
+def file_storages(root: Path, bucket: str = "") -> dict:
+    """The three file stores under a local root, or in an S3 bucket."""
+
+    def store(location: str, overwrite: bool) -> dict:
+        if bucket:
+            return {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": bucket,
+                    "location": location,
+                    "endpoint_url": S3_ENDPOINT_URL or None,
+                    "region_name": S3_REGION,
+                    "access_key": AWS_ACCESS_KEY_ID or None,
+                    "secret_key": AWS_SECRET_ACCESS_KEY or None,
+                    "file_overwrite": overwrite,
+                    "default_acl": None,
+                },
+            }
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(root / location),
+                "base_url": MEDIA_URL if location == "public" else None,
+                "allow_overwrite": overwrite,
+            },
+        }
+
+    return {
+        "default": store("public", overwrite=False),
+        "sitefiles": store("sites", overwrite=True),
+        "blobs": store("blobs", overwrite=True),
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **file_storages(MEDIA_ROOT, S3_BUCKET),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -307,6 +355,11 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
+
+# --- Sites ----------------------------------------------------------------------------------
+# Limits until billing plans set them per user.
+SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
+SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

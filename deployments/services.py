@@ -1,0 +1,244 @@
+"""Publishing, activating and rolling back deployments: the one path every source ends on.
+
+Uploads from the file manager, git builds and editor pages all call ``deployment_publish``
+with a list of files; it writes only blobs not yet stored, records a manifest and, when asked,
+switches the site's live pointer in one UPDATE (concurrent requests see the old release or
+the new one, never a mix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from deployments.blobs import BlobStore, content_type_for, hash_stream
+from deployments.models import Blob, Deployment, Manifest, ManifestEntry
+from deployments.paths import manifest_path
+from deployments.signals import live_deployment_changed
+from hosting.models import Site
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[], IO[bytes]]
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    path: str
+    digest: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class PublishStats:
+    files: int
+    bytes_total: int
+    blobs_written: int
+    bytes_written: int
+
+
+def directory_files(root: Path) -> list[tuple[str, Opener]]:
+    """Every regular file under ``root`` as (relative path, opener); symlinks are refused."""
+    root = root.resolve()
+    files: list[tuple[str, Opener]] = []
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            rel = path.relative_to(root)
+            raise ValidationError(f"“{rel}” is a symbolic link; links are not published.")
+        if path.is_file():
+            files.append((path.relative_to(root).as_posix(), _opener(path)))
+    return files
+
+
+def _opener(path: Path) -> Opener:
+    return lambda: path.open("rb")
+
+
+def manifest_create(files: Iterable[tuple[str, Opener]], *, store: BlobStore | None = None):
+    """Hash every file, store the blobs not yet stored, and return (manifest, stats)."""
+    store = store or BlobStore()
+    openers: dict[str, Opener] = {}
+    for raw_path, opener in files:
+        path = manifest_path(raw_path)
+        if path in openers:
+            raise ValidationError(f"“{path}” appears twice.")
+        openers[path] = opener
+    if not openers:
+        raise ValidationError("There are no files to publish.")
+
+    published: dict[str, PublishedFile] = {}
+    for path, opener in openers.items():
+        with opener() as stream:
+            digest, size = hash_stream(stream)
+        published[path] = PublishedFile(path, digest, size, content_type_for(path))
+
+    digests = {f.digest for f in published.values()}
+    known = set(Blob.objects.filter(digest__in=digests).values_list("digest", flat=True))
+    first_path = {}
+    for f in published.values():
+        first_path.setdefault(f.digest, f)
+    blobs_written = bytes_written = 0
+    for digest in sorted(digests - known):
+        info = first_path[digest]
+        with openers[info.path]() as stream:
+            gz_size, br_size = store.write(digest, stream, info.content_type)
+        Blob.objects.get_or_create(
+            digest=digest,
+            defaults={"size": info.size, "gzip_size": gz_size, "brotli_size": br_size},
+        )
+        blobs_written += 1
+        bytes_written += info.size
+    # Touch reused blobs so garbage collection leaves them alone while this publish finishes.
+    Blob.objects.filter(digest__in=digests).update(last_used_at=timezone.now())
+
+    listing = "\n".join(f"{p}\0{published[p].digest}" for p in sorted(published))
+    manifest_digest = hashlib.sha256(listing.encode()).hexdigest()
+    with transaction.atomic():
+        manifest, created = Manifest.objects.get_or_create(
+            digest=manifest_digest,
+            defaults={
+                "file_count": len(published),
+                "total_size": sum(f.size for f in published.values()),
+            },
+        )
+        if created:
+            ManifestEntry.objects.bulk_create(
+                [
+                    ManifestEntry(
+                        manifest=manifest,
+                        path=f.path,
+                        blob_id=f.digest,
+                        size=f.size,
+                        content_type=f.content_type,
+                    )
+                    for f in published.values()
+                ],
+                batch_size=500,
+            )
+    stats = PublishStats(
+        files=len(published),
+        bytes_total=manifest.total_size,
+        blobs_written=blobs_written,
+        bytes_written=bytes_written,
+    )
+    return manifest, stats
+
+
+def deployment_publish(
+    *,
+    site: Site,
+    files: Iterable[tuple[str, Opener]],
+    source: str,
+    author=None,
+    deployment: Deployment | None = None,
+    activate: bool = True,
+) -> Deployment:
+    """Publish files as a new immutable deployment of ``site`` (and make it live).
+
+    Pass ``deployment`` to complete one created earlier (a queued build); otherwise a new one is
+    recorded. An empty file list is refused.
+    """
+    started = timezone.now()
+    manifest, stats = manifest_create(files)
+    with transaction.atomic():
+        if deployment is None:
+            deployment = Deployment.objects.create(
+                site=site, author=author, source=source, started_at=started
+            )
+        deployment.manifest = manifest
+        deployment.status = Deployment.Status.SUCCESS
+        deployment.started_at = deployment.started_at or started
+        deployment.finished_at = timezone.now()
+        deployment.save(update_fields=["manifest", "status", "started_at", "finished_at"])
+        deployment.publish_stats = stats
+        if activate:
+            deployment_activate(deployment=deployment)
+    log.info(
+        "Published %s: %d files, %d new blobs (%d bytes written)",
+        deployment,
+        stats.files,
+        stats.blobs_written,
+        stats.bytes_written,
+    )
+    return deployment
+
+
+def deployment_activate(*, deployment: Deployment) -> None:
+    """Make a successful deployment the live one: a single UPDATE of the site's pointer."""
+    if deployment.status != Deployment.Status.SUCCESS or deployment.manifest_id is None:
+        raise ValidationError("Only a successful deployment can go live.")
+    with transaction.atomic():
+        site = Site.objects.select_for_update().get(pk=deployment.site_id)
+        fields = {"live_deployment": deployment, "updated_at": timezone.now()}
+        if site.status == Site.Status.PROVISIONING:
+            fields["status"] = Site.Status.ONLINE
+        Site.objects.filter(pk=site.pk).update(**fields)
+        transaction.on_commit(
+            lambda: live_deployment_changed.send(
+                sender=Site, site_id=site.pk, deployment_id=deployment.pk
+            )
+        )
+
+
+def deployment_rollback(*, deployment: Deployment, author=None) -> Deployment:
+    """Restore an earlier deployment's files at once; recorded as a new ``rollback`` deployment."""
+    if deployment.status != Deployment.Status.SUCCESS or deployment.manifest_id is None:
+        raise ValidationError("Only a successful deployment can be restored.")
+    now = timezone.now()
+    with transaction.atomic():
+        restored = Deployment.objects.create(
+            site=deployment.site,
+            author=author,
+            source=Deployment.Source.ROLLBACK,
+            status=Deployment.Status.SUCCESS,
+            manifest_id=deployment.manifest_id,
+            restored_from=deployment,
+            started_at=now,
+            finished_at=now,
+        )
+        deployment_activate(deployment=restored)
+    return restored
+
+
+def blobs_collect_garbage(*, grace: timedelta = timedelta(hours=1), store: BlobStore | None = None):
+    """Delete manifests no deployment uses and blobs no manifest uses, older than ``grace``.
+
+    Rows go first (the PROTECT foreign keys refuse to delete anything still referenced), then
+    the stored files of the rows actually deleted. Returns (manifests, blobs) deleted.
+    """
+    store = store or BlobStore()
+    cutoff = timezone.now() - grace
+    orphans = Manifest.objects.filter(created_at__lt=cutoff).exclude(
+        Exists(Deployment.objects.filter(manifest=OuterRef("pk")))
+    )
+    manifests_deleted = 0
+    for manifest in orphans.iterator():
+        manifest.delete()
+        manifests_deleted += 1
+
+    blobs_deleted = 0
+    unused = Blob.objects.filter(last_used_at__lt=cutoff).exclude(
+        Exists(ManifestEntry.objects.filter(blob=OuterRef("pk")))
+    )
+    for digest in list(unused.values_list("digest", flat=True)):
+        with transaction.atomic():
+            deleted, _ = (
+                Blob.objects.filter(digest=digest, last_used_at__lt=cutoff)
+                .exclude(Exists(ManifestEntry.objects.filter(blob=OuterRef("pk"))))
+                .delete()
+            )
+        if deleted:
+            store.delete(digest)
+            blobs_deleted += 1
+    return manifests_deleted, blobs_deleted

@@ -1,0 +1,114 @@
+"""Sites ("hosting spaces"): what a user hosts, its limits and usage, and which release is live."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+# One DNS label: lower-case letters, digits and inner hyphens, at most 63 characters.
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED_SLUGS = {"www", "api", "admin", "mail", "ftp", "static", "media", "ws", "panel", "berth"}
+
+
+def validate_site_slug(value: str) -> None:
+    if not SLUG_RE.match(value or ""):
+        raise ValidationError(
+            "Use 1–63 lower-case letters, digits and hyphens, not starting or ending with a hyphen."
+        )
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"“{value}” is reserved; choose another address.")
+
+
+class SiteQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one place reads of sites are scoped: a user sees only their own."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Site(models.Model):
+    class Kind(models.TextChoices):
+        STATIC = "static", "Static site"
+        WORDPRESS = "wordpress", "WordPress"
+
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning", "Provisioning"
+        ONLINE = "online", "Online"
+        OFFLINE = "offline", "Offline"
+        ERROR = "error", "Error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sites"
+    )
+    name = models.CharField(max_length=100)
+    slug = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[validate_site_slug],
+        help_text="Becomes <slug>.<SITES_DOMAIN>.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATIC)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROVISIONING)
+    status_message = models.CharField(max_length=300, blank=True)
+    storage_limit = models.BigIntegerField(help_text="Bytes of files the site may keep.")
+    bandwidth_limit = models.BigIntegerField(help_text="Bytes the site may serve per month.")
+    storage_used = models.BigIntegerField(default=0, help_text="Bytes of working files.")
+    live_deployment = models.ForeignKey(
+        "deployments.Deployment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The release being served; switching it is the deploy.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.slug}.{settings.SITES_DOMAIN}"
+
+    @property
+    def url(self) -> str:
+        port = settings.SITES_PORT
+        default = {"http": 80, "https": 443}.get(settings.SITES_SCHEME)
+        suffix = f":{port}" if port and port != default else ""
+        return f"{settings.SITES_SCHEME}://{self.hostname}{suffix}"
+
+    @property
+    def is_served(self) -> bool:
+        return self.status == self.Status.ONLINE and self.live_deployment_id is not None
+
+
+class SiteBandwidth(models.Model):
+    """Bytes and requests served for a site on one day (embedded server and nginx edge)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="bandwidth_days")
+    day = models.DateField()
+    bytes_sent = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="hosting_bandwidth_site_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day}: {self.bytes_sent} bytes"
