@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from controlpanel import health, views
@@ -13,6 +15,9 @@ DOCS_CSP = (
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("hosting.api.urls")),
+    path("", include("deployments.api.urls")),
+    path("", include("domains.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -33,9 +38,22 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_reset_password", query_string=True),
     ),
     path("", include("accounts.urls")),
+    path("", include("hosting.urls")),
+    path("", include("deployments.urls")),
+    path("", include("domains.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]
+
+if not settings.S3_BUCKET:
+    # Avatars from the local "default" store (with S3 they are served by the bucket).
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>avatars/.+)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT / "public"},
+        )
+    ]
 
 handler400 = "controlpanel.views.bad_request"
 handler403 = "controlpanel.views.permission_denied"

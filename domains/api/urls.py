@@ -1,0 +1,5 @@
+"""REST endpoints of the domains app (mounted under /api/)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
