@@ -357,6 +357,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Sites ----------------------------------------------------------------------------------
+# The production edge: rendered nginx config, materialised live trees, certificates, ACME files.
+EDGE_ROOT = Path(env.str("EDGE_ROOT", default=str(VAR_DIR / "edge")))
 # Limits until billing plans set them per user.
 SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
 SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
