@@ -28,6 +28,7 @@ from hosting.serving.resolve import (
     Redirect_,
     Release,
     Serve,
+    local_blob_path,
     normalise_path,
     not_found_page,
     resolve,
@@ -51,7 +52,7 @@ class BlobReader:
 
     def _is_local(self) -> bool:
         if self.local is None:
-            self.local = self.store.local_path("0" * 64) is not None
+            self.local = local_blob_path(self.store, "0" * 64) is not None
         return self.local
 
     def _remember(self, key: str, data: bytes) -> None:

@@ -42,7 +42,7 @@ from django.conf import settings
 from deployments.blobs import BlobStore
 from hosting.serving import http as h
 from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, render
-from hosting.serving.resolve import Release
+from hosting.serving.resolve import Release, local_blob_path
 from hosting.serving.rules import HeaderBlock, Redirect
 from hosting.serving.store import load_release
 
@@ -110,7 +110,7 @@ class Edge:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        source = self.store.local_path(digest, variant)
+        source = local_blob_path(self.store, digest, variant)
         if source is not None:
             try:
                 os.link(source, tmp)
@@ -228,7 +228,7 @@ class Edge:
                 continue
             links = 1  # the cache's own name, plus the store's when hard-linked from it
             digest, _, variant = blob.name.partition(".")
-            source = self.store.local_path(digest, "." + variant if variant else "")
+            source = local_blob_path(self.store, digest, "." + variant if variant else "")
             with contextlib.suppress(OSError):
                 if source is not None and os.stat(source).st_ino == stat.st_ino:
                     links = 2
@@ -261,14 +261,23 @@ class Edge:
         os.replace(tmp, path)
         return True
 
+    def nginx_running(self) -> bool:
+        try:
+            pid = int((self.root / "nginx" / "nginx.pid").read_text().strip())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def reload(self) -> bool:
         """Ask nginx to reload (when it runs); True when asked."""
         command = settings.EDGE_RELOAD_COMMAND
         if command:
             args = shlex.split(command)
         else:
-            pid_file = self.root / "nginx" / "nginx.pid"
-            if not pid_file.exists():
+            if not self.nginx_running():
                 log.info(
                     "The edge nginx is not running; its config is ready at %s", edge_config_path()
                 )

@@ -156,6 +156,15 @@ def resolve(release: Release, path: str, query: str = ""):
     return NOT_FOUND
 
 
+def local_blob_path(store, digest: str, variant: str = ""):
+    """The blob's file when the blob storage is the local filesystem, else None."""
+    from django.core.files.storage import FileSystemStorage
+
+    if not isinstance(store.storage, FileSystemStorage):
+        return None
+    return store.local_path(digest, variant)
+
+
 def not_found_page(release: Release) -> Serve | None:
     entry = release.files.get("404.html")
     return Serve("404.html", entry, 404) if entry else None
