@@ -54,6 +54,8 @@ class FileFeed:
             changed = self.inode is not None
             self.inode, self.offset = None, 0
             return [EVERYTHING] if changed else []
+        if self.inode is None and self.offset == 0:  # the file was made since: read it all
+            self.inode = stat.st_ino
         if stat.st_ino != self.inode or stat.st_size < self.offset:
             self.inode, self.offset = stat.st_ino, stat.st_size
             return [EVERYTHING]
