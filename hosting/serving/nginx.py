@@ -249,7 +249,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
         f"uwsgi_temp_path {temp}/uwsgi;",
         f"scgi_temp_path {temp}/scgi;",
         "log_format berth escape=json " + q(_log_format()) + ";",
-        f"access_log {opts.access_log or root / 'logs' / 'access.log'} berth;",
+        f"access_log {opts.access_log or root / 'logs' / 'access.log'} berth buffer=64k flush=1s;",
         f"map {q('$status $uri')} $berth_cc {{ {q(fingerprint)} {q(h.CACHE_IMMUTABLE)}; "
         f"default {q(h.CACHE_REVALIDATE)}; }}",
         "uninitialized_variable_warn off;",
