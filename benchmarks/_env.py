@@ -38,5 +38,5 @@ def owner():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(
-        email="bench@example.com", password="bench-password-1", name="Bench"
+        email="bench@example.com", password=None, name="Bench"
     )

@@ -249,12 +249,16 @@ class Edge:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(text)
         if settings.EDGE_TEST_CONFIG:
-            check = subprocess.run(
-                [settings.EDGE_NGINX, "-t", "-q", "-p", str(self.root), "-c", str(tmp)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            try:
+                check = subprocess.run(
+                    [settings.EDGE_NGINX, "-t", "-q", "-p", str(self.root), "-c", str(tmp)],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+            except FileNotFoundError as exc:
+                tmp.unlink(missing_ok=True)
+                raise EdgeError(f"EDGE_NGINX ({settings.EDGE_NGINX}) is not installed") from exc
             if check.returncode != 0:
                 tmp.unlink(missing_ok=True)
                 raise EdgeError(f"nginx refused the new configuration: {check.stderr.strip()}")
@@ -291,7 +295,10 @@ class Edge:
                 "-s",
                 "reload",
             ]
-        done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        except FileNotFoundError as exc:
+            raise EdgeError(f"Cannot run the reload command {args[0]}") from exc
         if done.returncode != 0:
             raise EdgeError(f"Reloading nginx failed: {done.stderr.strip() or done.stdout.strip()}")
         return True

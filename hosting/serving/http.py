@@ -80,7 +80,12 @@ def extension(path: str) -> str:
 
 
 def type_for(path: str) -> str:
-    return content_types().get(extension(path), DEFAULT_TYPE)
+    return _type_for_extension(extension(path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_for_extension(ext: str) -> str:
+    return content_types().get(ext, DEFAULT_TYPE)
 
 
 def etag(mtime: int, size: int) -> str:
@@ -88,6 +93,7 @@ def etag(mtime: int, size: int) -> str:
     return f'"{mtime:x}-{size:x}"'
 
 
+@functools.lru_cache(maxsize=4096)
 def http_date(timestamp: int) -> str:
     return formatdate(timestamp, usegmt=True)
 

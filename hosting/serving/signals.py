@@ -47,7 +47,13 @@ def _on_hostnames(sender, site_id=None, **kwargs) -> None:
     site_changed(site_id)
 
 
-def _on_site_saved(sender, instance, **kwargs) -> None:
+# Saving only these fields cannot change how a site is served (usage counters, names).
+_IRRELEVANT = {"storage_used", "name", "updated_at", "status_message", "storage_limit"}
+
+
+def _on_site_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    if update_fields and set(update_fields) <= _IRRELEVANT:
+        return
     transaction.on_commit(lambda: site_changed(instance.pk))
 
 
