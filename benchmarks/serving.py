@@ -54,7 +54,25 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def wrk(port: int, path: str, duration: int, connections: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time used by a server process and its direct children (nginx's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def wrk(port: int, path: str, duration: int, connections: int, pid: int = 0):
+    """(requests per second, server CPU microseconds per request)."""
+    before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(
         [
             "wrk",
@@ -72,7 +90,10 @@ def wrk(port: int, path: str, duration: int, connections: int) -> float:
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{non2xx.group(1)} failed responses on port {port}{path}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    count = int(re.search(r"(\d+) requests in", out).group(1))
+    used = (cpu_seconds(pid) - before) if pid else 0.0
+    return rate, used * 1e6 / max(count, 1)
 
 
 def bare_nginx(work: Path, port: int, logging: bool = True) -> Path:
@@ -171,19 +192,26 @@ def main() -> None:
         # The machine is shared: servers take turns, several rounds, and the best round of
         # each counts (other load only ever lowers a figure).
         results: dict[tuple[str, str], float] = {}
+        cpu: dict[tuple[str, str], float] = {}
         for target, path in TARGETS.items():
             for name in names:
                 wrk(ports[name], path, 1, args.connections)  # warm up caches
             for _ in range(args.rounds):
                 for name in names:
-                    rate = wrk(ports[name], path, args.duration, args.connections)
+                    rate, cost = wrk(
+                        ports[name], path, args.duration, args.connections, running[name].pid
+                    )
                     results[(name, target)] = max(results.get((name, target), 0), rate)
+                    cpu[(name, target)] = min(cpu.get((name, target), 1e9), cost)
         load = os.getloadavg()[0]
         print(
             f"\nwrk -t2 -c{args.connections} -d{args.duration}s, best of {args.rounds} rounds, "
             f"{os.cpu_count()} CPUs, server and wrk on the same machine, load {load:.1f}\n"
         )
-        print(f"{'server':<28}{'page (2 KiB) req/s':>22}{'asset (1 MiB) req/s':>22}")
+        print(
+            f"{'server':<28}{'page (2 KiB) req/s':>20}{'CPU us/req':>12}"
+            f"{'asset (1 MiB) req/s':>22}{'CPU us/req':>12}"
+        )
         labels = {
             "bare": "bare nginx",
             "bare-nolog": "bare nginx, no access log",
@@ -192,13 +220,18 @@ def main() -> None:
             "daphne": "embedded, daphne",
         }
         for name, label in labels.items():
-            print(f"{label:<28}{results[(name, 'page')]:>22,.0f}{results[(name, 'asset')]:>22,.0f}")
+            print(
+                f"{label:<28}{results[(name, 'page')]:>20,.0f}{cpu[(name, 'page')]:>12.1f}"
+                f"{results[(name, 'asset')]:>22,.0f}{cpu[(name, 'asset')]:>12.1f}"
+            )
         print()
         for target in TARGETS:
             bare, edge = results[("bare", target)], results[("edge", target)]
             print(f"{target}: edge / bare nginx = {edge / bare:.2f}  (target >= 0.9)")
             nolog = results[("bare-nolog", target)]
             print(f"{target}: edge / bare nginx without access log = {edge / nolog:.2f}")
+            by_cpu = cpu[("bare", target)] / cpu[("edge", target)]
+            print(f"{target}: edge / bare nginx by server CPU per request = {by_cpu:.2f}")
             for name in ("uvicorn", "daphne"):
                 ratio = results[(name, target)] / edge
                 print(f"{target}: embedded ({name}) / nginx edge = {ratio:.3f}  (target >= 0.05)")

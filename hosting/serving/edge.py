@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -308,6 +309,20 @@ class EdgeError(RuntimeError):
     pass
 
 
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_CERT_PATH = re.compile(r"^/[A-Za-z0-9._/@+-]+$")
+
+
+def _route_is_safe(route) -> bool:
+    if not _HOSTNAME.match(route.hostname):
+        return False
+    if route.redirect_to and not _HOSTNAME.match(route.redirect_to):
+        return False
+    return not route.certificate or all(_CERT_PATH.match(p) for p in route.certificate)
+
+
 @contextmanager
 def _locked(root: Path):
     root.mkdir(parents=True, exist_ok=True)
@@ -355,6 +370,9 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
         for route in hostnames.routes():
             site = sites.get(route.site_id)
             if site is None:
+                continue
+            if not _route_is_safe(route):  # it would reach nginx's config verbatim
+                result.problems.append(f"{route.site_id}: route {route!r} refused")
                 continue
             if route.redirect_to:
                 redirects.append(EdgeRedirect(route.hostname, route.redirect_to, route.certificate))

@@ -85,9 +85,12 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
     lines = [
         f"root {root}/live/{site.site_id};",
         f"set $berth_site {site.site_id};",
-        'if ($berth_path = "") { set $berth_path $uri; }',
         "recursive_error_pages on;",
     ]
+    if site.headers:
+        # _headers match the path asked for; internal redirects change $uri, so keep it
+        # (only where needed: this costs about a microsecond a request).
+        lines.append('if ($berth_path = "") { set $berth_path $uri; }')
     acme = (
         "location ^~ /.well-known/acme-challenge/ "
         f"{{ root {root}/acme; default_type text/plain; try_files $uri =404; }}"
@@ -119,8 +122,9 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
                 f"map $berth_path {var} {{ {q('~' + block.regex)} {q(value)}; default {q('')}; }}"
             )
             lines.append(f"add_header {name} {var} always;")
+    # Named locations are reached from try_files, with $uri still the path asked for.
     ordinary = [
-        f"    if ($berth_path ~ {q(r.regex)}) {{ {_action(r)} }}"
+        f"    if ($uri ~ {q(r.regex)}) {{ {_action(r)} }}"
         for r in site.redirects
         if not r.force
     ]
@@ -216,6 +220,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
     if opts.user:
         head.append(f"user {opts.user};")
     head += [
+        "pcre_jit on;",
         f"worker_processes {opts.worker_processes};",
         f"pid {opts.pid or root / 'nginx' / 'nginx.pid'};",
         f"error_log {opts.error_log or root / 'logs' / 'error.log'} warn;",

@@ -260,3 +260,17 @@ def test_edge_sync_command_and_a_refused_config(edge, alice, settings):
         ).returncode
         == 0
     )
+
+
+def test_routes_that_could_inject_config_are_refused(edge, alice, provider):
+    site = make_site(alice, slug="safe")
+    deployment_publish(site=site, files=files({"index.html": b"x"}), source="upload")
+    provider.routes_by_host = {
+        "ok.example.test": HostRoute("ok.example.test", site.pk),
+        "bad": HostRoute("evil.test; include /etc/passwd", site.pk),
+        "bad-cert": HostRoute("c.example.test", site.pk, certificate=('/x"; y', "/k")),
+    }
+    result = edge_sync()
+    config = edge_config_path().read_text()
+    assert "ok.example.test" in config and "evil.test" not in config
+    assert "c.example.test" not in config and len(result.problems) == 2
