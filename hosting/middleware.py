@@ -6,7 +6,7 @@ this answers 413 first (JSON envelope for the API and XHR, a page otherwise).
 
 from __future__ import annotations
 
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 
 from controlpanel.api.exceptions import error_response
 from hosting.files.errors import TooLarge
@@ -31,7 +31,5 @@ class UploadSizeLimitMiddleware:
                 )
                 if wants_json:
                     return error_response(413, exc.code, exc.message, exc.details)
-                return TemplateResponse(
-                    request, "hosting/413.html", {"message": exc.message}, status=413
-                )
+                return render(request, "hosting/413.html", {"message": exc.message}, status=413)
         return self.get_response(request)
