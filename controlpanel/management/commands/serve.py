@@ -73,6 +73,7 @@ class Command(BaseCommand):
             + ("" if no_worker else "\n  Worker and beat: started")
             + "\nPress Ctrl+C to stop.\n"
         )
+        self.stdout.flush()
 
         stopping = False
 
