@@ -45,3 +45,14 @@ def chromium(width: int = 1280, height: int = 900):
 def console_errors(driver) -> list[str]:
     """Console errors so far, e.g. Content-Security-Policy violations."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def click_and_wait(driver, element, timeout: float = 10) -> None:
+    """Click something that loads a new page, and wait until the old page is gone."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(old))

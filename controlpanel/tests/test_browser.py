@@ -6,7 +6,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from accounts.models import User
-from controlpanel.tests.browser import chromium, console_errors
+from controlpanel.tests.browser import chromium, click_and_wait, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,12 +15,12 @@ def test_sign_up_dashboard_theme_and_sign_out(live_server):
     with chromium() as browser:
         browser.get(live_server.url + "/")
         assert "Put your sites on the web" in browser.page_source
-        browser.find_element(By.LINK_TEXT, "Get started").click()
+        click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Get started"))
 
         browser.find_element(By.NAME, "name").send_keys("Ada Lovelace")
         browser.find_element(By.NAME, "email").send_keys("ada@example.com")
         browser.find_element(By.NAME, "password1").send_keys("analytical engine 1843")
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         assert browser.find_element(By.TAG_NAME, "h1").text == "Welcome, Ada"
         assert User.objects.filter(email="ada@example.com", name="Ada Lovelace").exists()
         # The welcome toast is shown (messages as toasts).
@@ -29,7 +29,9 @@ def test_sign_up_dashboard_theme_and_sign_out(live_server):
         browser.get(live_server.url + "/settings/appearance/")
         light_bg = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
         browser.find_element(By.CSS_SELECTOR, "input[name=theme][value=dark]").click()
-        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        click_and_wait(
+            browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
+        )
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("data-theme") == "dark"
         browser.get(live_server.url + "/dashboard/")
         dark_bg = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
@@ -41,5 +43,5 @@ def test_sign_up_dashboard_theme_and_sign_out(live_server):
         assert errors == []
 
         browser.get(live_server.url + "/dashboard/")
-        browser.find_element(By.XPATH, "//button[contains(., 'Sign out')]").click()
+        click_and_wait(browser, browser.find_element(By.XPATH, "//button[contains(., 'Sign out')]"))
         assert "Sign in" in browser.page_source
