@@ -12,14 +12,14 @@ urlpatterns = [
     # Seed 000: hosting spaces and their files.
     path(
         "hosting/spaces",
-        views.SiteListView.as_view(results_key="spaces"),
+        views.SpaceListView.as_view(),
         name="api-spaces",
     ),
     path("hosting/spaces/<uuid:pk>", views.SiteDetailView.as_view(), name="api-space"),
     path("hosting/spaces/<uuid:pk>/files", views.FilesView.as_view(), name="api-space-files"),
     path(
         "hosting/spaces/<uuid:pk>/files/<path:path>",
-        views.FilesView.as_view(),
+        views.FilePathView.as_view(),
         name="api-space-file",
     ),
     path(
@@ -39,7 +39,7 @@ urlpatterns = [
         name="api-deployment-rollback",
     ),
     # Seed 002 (Cloud Haven): sites.
-    path("sites", views.SiteListView.as_view(results_key="sites"), name="api-sites"),
+    path("sites", views.SiteListView.as_view(), name="api-sites"),
     path("sites/create", views.SiteCreateView.as_view(), name="api-site-create"),
     path("sites/<uuid:pk>", views.SiteDetailView.as_view(), name="api-site"),
 ]

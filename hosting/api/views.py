@@ -10,7 +10,7 @@ import math
 
 from django.core.exceptions import TooManyFilesSent, ValidationError
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,7 +61,7 @@ class SiteListView(SiteMixin, APIView):
 
     results_key = "sites"
 
-    @extend_schema(responses={200: dict}, tags=["sites"])
+    @extend_schema(operation_id="sites_list", responses={200: dict}, tags=["sites"])
     def get(self, request):
         paginator = PagePagination()
         search = request.query_params.get("search", "").strip()[:100]
@@ -73,7 +73,12 @@ class SiteListView(SiteMixin, APIView):
             s.SiteSerializer(page, many=True, context=context).data
         )
 
-    @extend_schema(request=s.SiteCreateSerializer, responses={201: dict}, tags=["sites"])
+    @extend_schema(
+        operation_id="sites_create_post",
+        request=s.SiteCreateSerializer,
+        responses={201: dict},
+        tags=["sites"],
+    )
     def post(self, request):
         data = s.SiteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -90,6 +95,17 @@ class SiteListView(SiteMixin, APIView):
         return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="hosting_spaces_list"),
+    post=extend_schema(operation_id="hosting_spaces_create"),
+)
+class SpaceListView(SiteListView):
+    """Seed 000's spelling of the list: ``{"spaces": [...], "pagination": {...}}``."""
+
+    results_key = "spaces"
+
+
+@extend_schema_view(post=extend_schema(operation_id="sites_create"))
 class SiteCreateView(SiteListView):
     """``POST /api/sites/create`` (seed 002's spelling)."""
 
@@ -253,6 +269,16 @@ class FilesView(SiteMixin, APIView):
                 "storage": {"used": site.storage_used, "total": site.storage_limit},
             }
         )
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="hosting_spaces_file_retrieve"),
+    post=extend_schema(operation_id="hosting_spaces_file_create"),
+    patch=extend_schema(operation_id="hosting_spaces_file_partial_update"),
+    delete=extend_schema(operation_id="hosting_spaces_file_destroy"),
+)
+class FilePathView(FilesView):
+    """The same as FilesView with the path in the URL: ``/files/<path>``."""
 
 
 class FolderCreateView(SiteMixin, APIView):

@@ -181,25 +181,16 @@ def test_rollback_refuses_failed_deployments(api, site):
     )
 
 
-def test_deployments_are_rate_limited(api, site, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "deployments": "2/hour",
-        },
-    }
+def test_deployments_are_rate_limited(api, site, monkeypatch):
     from controlpanel.api.throttling import DeploymentCreateThrottle
 
-    DeploymentCreateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    try:
-        put(api, site, {"index.html": b"x"})
-        codes = [api.post(f"/api/hosting/spaces/{site.pk}/deploy").status_code for _ in range(3)]
-    finally:
-        from rest_framework.settings import api_settings
-
-        DeploymentCreateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    rates = {**DeploymentCreateThrottle.THROTTLE_RATES, "deployments": "2/hour"}
+    monkeypatch.setattr(DeploymentCreateThrottle, "THROTTLE_RATES", rates)
+    put(api, site, {"index.html": b"x"})
+    codes = [api.post(f"/api/hosting/spaces/{site.pk}/deploy").status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+    first = site.deployments.order_by("created_at").first()
+    assert api.post(f"/api/deployments/{first.pk}/rollback").status_code == 429
 
 
 @pytest.mark.parametrize("who", ["bob", "charlie"])
