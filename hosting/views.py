@@ -138,9 +138,11 @@ def site_deploy(request, pk):
         messages.error(request, " ".join(exc.messages))
         return redirect("hosting:site-files", pk=site.pk)
     stats = deployment.publish_stats
+    plural = "s" if stats.files != 1 else ""
     messages.success(
         request,
-        f"Deployed {stats.files} files ({stats.blobs_written} new). {site.url} is serving them.",
+        f"Deployed {stats.files} file{plural} ({stats.blobs_written} new). "
+        f"{site.url} is serving {'them' if plural else 'it'}.",
     )
     return redirect("hosting:site-deployments", pk=site.pk)
 

@@ -207,9 +207,10 @@ def path_move(request, pk):
 @require_POST
 def path_delete(request, pk):
     def describe(result):
-        if result.files == 1 and name_of(result.path) and "." in name_of(result.path):
+        if not result.was_folder:
             return f"Deleted “{name_of(result.path)}”."
-        return f"Deleted “{name_of(result.path)}” ({result.files} files)."
+        count = f"{result.files} file{'s' if result.files != 1 else ''}"
+        return f"Deleted the folder “{name_of(result.path)}” and the {count} in it."
 
     return _simple_action(
         request,

@@ -29,6 +29,7 @@ class DeleteResult:
     path: str
     files: int
     bytes: int
+    was_folder: bool = False
 
 
 def _sort(entries: list[Entry]) -> list[Entry]:
@@ -177,7 +178,7 @@ def path_delete(*, site: Site, path: str) -> DeleteResult:
     freed = sum(e.size for e in files)
     tree.delete_dir(path)
     services.site_storage_adjust(site=site, delta=-freed)
-    return DeleteResult(path, len(files), freed)
+    return DeleteResult(path, len(files), freed, was_folder=True)
 
 
 def files_for_publish(*, site: Site) -> list[tuple[str, callable]]:

@@ -143,7 +143,7 @@ def test_folder_rename_move_delete(web, site):
     page = web.post(url("path-rename", site), {"path": "assets", "name": "../up"}, follow=True)
     assert "not names" in page.text or "climbs" in page.text or "contains" in page.text
     page = web.post(url("path-delete", site), {"path": "assets"}, follow=True)
-    assert "Deleted “assets” (1 files)." in page.text
+    assert "Deleted the folder “assets” and the 1 file in it." in page.text
     assert listing(site) == []
     site.refresh_from_db()
     assert site.storage_used == 0
@@ -211,7 +211,7 @@ def test_deploy_these_files_and_roll_back(web, site, alice):
     assert "no files to deploy" in page.text
     files_upload(site=site, uploads=[upload("index.html", b"<h1>one</h1>")])
     page = web.post(url("site-deploy", site), follow=True)
-    assert "Deployed 1 files (1 new)" in page.text
+    assert "Deployed 1 file (1 new)" in page.text
     first = Deployment.objects.get(site=site)
     ops.text_save(site=site, path="index.html", content="<h1>two</h1>")
     web.post(url("site-deploy", site))
