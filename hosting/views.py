@@ -139,11 +139,12 @@ def site_deploy(request, pk):
         return redirect("hosting:site-files", pk=site.pk)
     stats = deployment.publish_stats
     plural = "s" if stats.files != 1 else ""
-    messages.success(
-        request,
-        f"Deployed {stats.files} file{plural} ({stats.blobs_written} new). "
-        f"{site.url} is serving {'them' if plural else 'it'}.",
-    )
+    message = f"Deployed {stats.files} file{plural} ({stats.blobs_written} new). "
+    if site.status == Site.Status.OFFLINE:
+        message += "The site stays offline until you bring it online."
+    else:
+        message += f"{site.url} is serving {'them' if plural else 'it'}."
+    messages.success(request, message)
     return redirect("hosting:site-deployments", pk=site.pk)
 
 
