@@ -36,6 +36,9 @@ def use_s3(settings, monkeypatch, endpoint: str, root) -> str:
 
     from controlpanel import settings as project_settings
 
+    # The server is on loopback: never send its traffic through a configured proxy.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
     bucket = f"berth-test-{uuid.uuid4().hex[:12]}"
     boto3.client(
         "s3",

@@ -35,9 +35,8 @@ def test_list_shows_status_url_usage_and_last_deploy(web, alice, settings):
     Site.objects.filter(pk=site.pk).update(storage_used=512 * 1024)
     today = timezone.localdate()
     SiteBandwidth.objects.create(site=site, day=today.replace(day=1), bytes_sent=3 * 1024**2)
-    SiteBandwidth.objects.create(site=site, day=today, bytes_sent=2 * 1024**2, requests=7) if (
-        today.day != 1
-    ) else None
+    if today.day != 1:
+        SiteBandwidth.objects.create(site=site, day=today, bytes_sent=2 * 1024**2, requests=7)
     last_month = today.replace(day=1) - datetime.timedelta(days=1)
     SiteBandwidth.objects.create(site=site, day=last_month, bytes_sent=10**12)
     page = web.get("/sites/")
