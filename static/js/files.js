@@ -211,7 +211,16 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("form[data-upload]").forEach(setupUpload);
+    const zones = document.querySelectorAll("form[data-upload]");
+    zones.forEach(setupUpload);
+    if (zones.length) {
+      // A drop that misses the drop zone must not navigate away to the dropped file.
+      ["dragover", "drop"].forEach(function (type) {
+        document.addEventListener(type, function (event) {
+          if (!event.target.closest || !event.target.closest("form[data-upload]")) event.preventDefault();
+        });
+      });
+    }
     document.querySelectorAll("form[data-editor]").forEach(setupEditor);
   });
 })();
