@@ -95,3 +95,40 @@ def test_create_upload_folder_deploy_and_roll_back(live_server, alice, tmp_path)
             browser.get(f"{live_server.url}/sites/{site.pk}/{tab}")
         errors = [e for e in console_errors(browser) if "Content Security Policy" in e]
         assert errors == []
+
+
+DROP_FILES = """
+const zone = document.querySelector("form[data-upload]");
+const transfer = new DataTransfer();
+for (const [name, text] of arguments[0]) transfer.items.add(new File([text], name));
+zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+"""
+
+
+def test_drag_and_drop_upload_and_clear_limit_errors(live_server, alice, settings):
+    from hosting.files import operations as ops
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="Dropped", slug="dropped")
+    settings.SITE_UPLOAD_MAX_FILE_SIZE = 64
+    with chromium() as browser:
+        sign_in(browser, live_server, alice)
+        browser.get(f"{live_server.url}/sites/{site.pk}/files/")
+        browser.execute_script(DROP_FILES, [["index.html", "<h1>dropped</h1>"], ["a.css", "a{}"]])
+        wait_for(browser, lambda d: "Uploaded 2 files" in d.page_source)
+        assert [e.name for e in ops.folder_list(site=site)] == ["a.css", "index.html"]
+
+        # Over the per-file limit: refused in the page, with the limit named, nothing sent.
+        browser.execute_script(DROP_FILES, [["big.txt", "x" * 100]])
+        error = browser.find_element(By.CSS_SELECTOR, "[data-upload-error]")
+        wait_for(browser, lambda d: error.is_displayed())
+        assert "64 bytes" in error.text
+        assert [e.name for e in ops.folder_list(site=site)] == ["a.css", "index.html"]
+
+        # Over the quota: the server refuses the whole upload and the page says why.
+        Site.objects.filter(pk=site.pk).update(storage_limit=30)
+        browser.get(f"{live_server.url}/sites/{site.pk}/files/")
+        browser.execute_script(DROP_FILES, [["one.txt", "1" * 10], ["two.txt", "2" * 10]])
+        error = browser.find_element(By.CSS_SELECTOR, "[data-upload-error]")
+        wait_for(browser, lambda d: error.is_displayed() and "free" in error.text)
+        assert [e.name for e in ops.folder_list(site=site)] == ["a.css", "index.html"]
