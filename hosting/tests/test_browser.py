@@ -101,7 +101,8 @@ DROP_FILES = """
 const zone = document.querySelector("form[data-upload]");
 const transfer = new DataTransfer();
 for (const [name, text] of arguments[0]) transfer.items.add(new File([text], name));
-zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+zone.dispatchEvent(
+  new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
 """
 
 
