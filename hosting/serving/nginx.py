@@ -124,9 +124,7 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
             lines.append(f"add_header {name} {var} always;")
     # Named locations are reached from try_files, with $uri still the path asked for.
     ordinary = [
-        f"    if ($uri ~ {q(r.regex)}) {{ {_action(r)} }}"
-        for r in site.redirects
-        if not r.force
+        f"    if ($uri ~ {q(r.regex)}) {{ {_action(r)} }}" for r in site.redirects if not r.force
     ]
     lines += [
         "error_page 404 /.berth-internal/404;",

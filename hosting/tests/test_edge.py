@@ -204,16 +204,21 @@ def test_custom_domains_with_tls_redirects_and_acme(edge, alice, provider, tmp_p
         hostnames._challenge_responders.remove(responder)
 
 
-def test_edge_with_object_storage_downloads_each_blob_once(edge, alice, settings):
-    """With a storage that has no local paths (as S3), blobs are fetched into the cache."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "blobs": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
+def test_edge_and_embedded_server_with_s3_blobs(
+    edge, alice, settings, monkeypatch, tmp_path, moto_endpoint
+):
+    """Blobs in S3 (moto's server on loopback): the edge downloads each blob once into its
+    cache; the embedded server streams from storage.open in worker threads."""
+    from hosting.tests.conftest import use_s3
+
+    use_s3(settings, monkeypatch, moto_endpoint, tmp_path / "unused")
     site = make_site(alice, slug="remote")
     page = b"<p>remote</p>" * 50
+    big = bytes(range(256)) * 2048  # 512 KiB: streamed, not kept in memory
     deployment_publish(
-        site=site, files=files({"index.html": page, "copy.html": page}), source="upload"
+        site=site,
+        files=files({"index.html": page, "copy.html": page, "big.bin": big}),
+        source="upload",
     )
     edge_sync()
     nginx = edge()
@@ -221,9 +226,16 @@ def test_edge_with_object_storage_downloads_each_blob_once(edge, alice, settings
     zipped = nginx.get("remote.localhost", "/", {"Accept-Encoding": "gzip"})
     assert zipped.header("content-encoding") == "gzip"
     cached = list((Path(settings.EDGE_ROOT) / "blobs").glob("*/*/*"))
-    assert len(cached) == 3  # the page, its .gz and its .br: once, for both paths
+    assert len(cached) == 4  # page, its .gz and .br, big.bin: once, whatever uses them
     embedded = HostRouter(_no_django)
-    assert asgi_get(embedded, "remote.localhost", "/copy").body == page
+    for get in (
+        lambda *a: asgi_get(embedded, "remote.localhost", *a),
+        lambda *a: nginx.get("remote.localhost", *a),
+    ):
+        assert get("/copy").body == page
+        assert get("/big.bin").body == big
+        part = get("/big.bin", {"Range": "bytes=300000-300009"})
+        assert part.status == 206 and part.body == big[300000:300010]
 
 
 def test_edge_sync_command_and_a_refused_config(edge, alice, settings):
