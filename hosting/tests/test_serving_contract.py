@@ -319,3 +319,24 @@ def test_unknown_host_and_offline_site(contract, alice):
         answer = get()
         assert answer.status == 503 and b"offline" in answer.body, name
         assert answer.header("cache-control") == "no-store"
+
+
+@pytest.mark.slow
+def test_through_a_real_daphne_the_answers_match_nginx(contract, tmp_path):
+    """The embedded default's real server (daphne over TCP) answers as nginx does."""
+    from hosting.tests.serving_support import http_get, start_asgi_server, stop
+    from hosting.tests.test_serving_processes import ROOT, shared_environment
+
+    servers = contract[0]
+    port = free_port()
+    daphne = start_asgi_server("daphne", port, shared_environment(tmp_path), ROOT)
+    try:
+        for name, path, headers, method in CASES:
+            ours = http_get(port, "contract.localhost:8000", path, headers, method)
+            theirs = servers["nginx"](path, headers, method)
+            assert ours.status == theirs.status, (name, ours.status, theirs.status)
+            for key in KEY_HEADERS:
+                assert ours.header(key) == theirs.header(key), (name, key)
+            assert ours.body == theirs.body, name
+    finally:
+        stop(daphne)
