@@ -376,8 +376,11 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
                 continue
             if route.redirect_to:
                 redirects.append(EdgeRedirect(route.hostname, route.redirect_to, route.certificate))
-            elif route.certificate:
+            elif route.certificate and all(os.path.isfile(p) for p in route.certificate):
                 site.secure.append((route.hostname, route.certificate))
+            elif route.certificate:
+                result.problems.append(f"{route.hostname}: certificate files missing; HTTP only")
+                site.hostnames.append(route.hostname)
             else:
                 site.hostnames.append(route.hostname)
         served = [s for s in sites.values() if s.hostnames or s.secure]

@@ -9,6 +9,7 @@ becomes locations: forced rules as regex locations in file order, then the stati
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +163,17 @@ def _server(listen: list[str], names: list[str], body: list[str]) -> str:
 
 
 def _tls(cert: tuple[str, str]) -> list[str]:
-    return [f"ssl_certificate {q(cert[0])};", f"ssl_certificate_key {q(cert[1])};"]
+    # The certificate's digest is part of the text, so a renewal written over the same paths
+    # still changes the config and nginx reloads to pick it up.
+    try:
+        digest = hashlib.sha256(Path(cert[0]).read_bytes()).hexdigest()[:16]
+    except OSError:
+        digest = "missing"
+    return [
+        f"# certificate {digest}",
+        f"ssl_certificate {q(cert[0])};",
+        f"ssl_certificate_key {q(cert[1])};",
+    ]
 
 
 def _redirect_to_https(root: Path) -> list[str]:

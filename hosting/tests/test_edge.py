@@ -182,6 +182,12 @@ def test_custom_domains_with_tls_redirects_and_acme(edge, alice, provider, tmp_p
     www = nginx.get("www.shop.example.test", "/x")
     assert www.status == 301 and www.header("location") == "http://shop.example.test/x"
 
+    # A renewal written over the same files changes the config: nginx reloads.
+    assert not edge_sync().reloaded
+    renewed = _certificate(tmp_path, "shop.example.test")
+    assert renewed == cert
+    assert edge_sync().reloaded
+
     # ACME HTTP-01: nginx serves the file the domains app writes, on any site hostname.
     token_dir = Path(settings.EDGE_ROOT) / "acme" / ".well-known" / "acme-challenge"
     (token_dir / "tok123").write_text("tok123.keyauth")
