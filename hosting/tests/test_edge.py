@@ -292,3 +292,19 @@ def test_routes_that_could_inject_config_are_refused(edge, alice, provider):
     config = edge_config_path().read_text()
     assert "ok.example.test" in config and "evil.test" not in config
     assert "c.example.test" not in config and len(result.problems) == 2
+
+
+def test_deploys_queue_an_edge_sync_when_the_edge_is_enabled(edge, alice, settings, monkeypatch):
+    from controlpanel.celery import app
+
+    settings.EDGE_ENABLED = True
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    site = make_site(alice, slug="auto")
+    first = deployment_publish(site=site, files=files({"index.html": b"1"}), source="upload")
+    live = Path(settings.EDGE_ROOT) / "live" / str(site.pk)
+    assert os.readlink(live) == f"../sites/{first.pk}"  # synced by the task, after commit
+    from hosting.services import site_set_offline
+
+    site.refresh_from_db()
+    site_set_offline(site=site, offline=True)
+    assert not live.exists() and "return 503" in edge_config_path().read_text()
