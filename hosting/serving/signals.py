@@ -9,6 +9,7 @@ an edge sync is queued too (the signals are sent after commit).
 from __future__ import annotations
 
 import logging
+import weakref
 
 from django.conf import settings
 from django.db import transaction
@@ -19,16 +20,16 @@ from hosting.serving import changes
 log = logging.getLogger(__name__)
 
 # Site servers of this process, told directly (they also read the feed).
-_local_caches: list = []
+_local_caches: weakref.WeakSet = weakref.WeakSet()
 
 
 def register_cache(cache) -> None:
-    _local_caches.append(cache)
+    _local_caches.add(cache)
 
 
 def site_changed(site_id=None) -> None:
-    for cache in _local_caches:
-        cache.forget(site_id)
+    for cache in list(_local_caches):
+        cache.forget_threadsafe(site_id)
     changes.publish(site_id)
     if settings.EDGE_ENABLED:
         from hosting.tasks import edge_sync_task

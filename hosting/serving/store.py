@@ -95,12 +95,28 @@ class ServingCache:
         self.max_releases = settings.SERVING_RELEASE_CACHE
         self.epoch = 0  # bumped by every invalidation: a load that saw an older one is not kept
         self._inflight: dict[tuple, asyncio.Future] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     # --- invalidation ---------------------------------------------------------------------
     def refresh(self, now: float) -> None:
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
         if self.watcher is not None and self.watcher.due(now):
             for site_id in self.watcher.poll(now):
                 self.forget(site_id)
+
+    def forget_threadsafe(self, site_id=None) -> None:
+        """``forget`` from any thread (signal handlers run in Django's threads)."""
+        loop = self.loop
+        if loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                loop.call_soon_threadsafe(self.forget, site_id)
+                return
+        self.forget(site_id)
 
     def forget(self, site_id=None) -> None:
         """Drop what is known about a site (and every unknown host), or about everything."""
@@ -116,7 +132,7 @@ class ServingCache:
         self.sites.pop(site_id, None)
         for host, (route, _) in list(self.hosts.items()):
             if route is MISSING or getattr(route, "site_id", None) == site_id:
-                del self.hosts[host]
+                self.hosts.pop(host, None)
 
     # --- lookups ---------------------------------------------------------------------------
     async def _load(self, key: tuple, func, *args):
