@@ -38,6 +38,10 @@ SITE = {
     "posts/2024-hello.html": b"<h1>Hello post</h1>",
     "_redirects": b"""# Netlify-style rules
 /old-page        /about                301
+/first-wins      /about                302
+/first-wins      /elsewhere            301
+/later/*         /docs/                200
+/later/special   /about                301
 /temp            /about                302
 /blog/:year/:slug  /posts/:year-:slug   301
 /docs-old/*      /docs/:splat          302
@@ -87,6 +91,8 @@ CASES = [
     ("range-gzip-ignored", "/", {"Range": "bytes=0-9", **GZIP}, "GET"),
     ("redirect-301", "/old-page?q=2", {}, "GET"),
     ("redirect-302", "/temp", {}, "GET"),
+    ("rules-in-order", "/first-wins", {}, "GET"),
+    ("rules-in-order-splat", "/later/special", {}, "GET"),
     ("placeholders", "/blog/2024/hello", {}, "GET"),
     ("splat", "/docs-old/guide/part", {}, "GET"),
     ("rewrite", "/app/some/route", {}, "GET"),
@@ -218,6 +224,10 @@ def check(name: str, answer, deployment) -> None:
         assert s == 200 and gzip.decompress(body) == PAGE
     elif name == "redirect-301":
         assert s == 301 and hdr("location") == "/about?q=2"
+    elif name == "rules-in-order":
+        assert s == 302 and hdr("location") == "/about"
+    elif name == "rules-in-order-splat":  # the earlier splat rewrite wins over the later rule
+        assert s == 200 and body == b"<h1>Docs</h1>"
     elif name == "redirect-302":
         assert s == 302 and hdr("location") == "/about"
     elif name == "placeholders":
