@@ -23,6 +23,9 @@ EVERYTHING = "*"
 # A reader idle longer than this may have missed trimmed stream entries: it starts over.
 STALE_AFTER = 30.0
 STREAM_LENGTH = 10_000
+# After the feed failed (Redis down), it is not asked again for this long: meanwhile every
+# check forgets everything (answers stay correct, at the cost of database queries).
+RETRY_AFTER = 5.0
 
 
 class FileFeed:
@@ -73,7 +76,7 @@ class RedisFeed:
     def __init__(self, url: str, key: str):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.key = key
         self.last_id = "0-0"
 
@@ -112,6 +115,7 @@ class Watcher:
         self.interval = settings.SERVING_CHECK_INTERVAL / 1000 if interval is None else interval
         self.checked = 0.0
         self.started = False
+        self.retry_at = 0.0
 
     def due(self, now: float) -> bool:
         return now - self.checked >= self.interval
@@ -121,6 +125,8 @@ class Watcher:
         now = time.monotonic() if now is None else now
         idle = now - self.checked
         self.checked = now
+        if now < self.retry_at:  # the feed's store is down: trust nothing, ask again later
+            return [EVERYTHING]
         try:
             if not self.started or idle > STALE_AFTER:
                 self.feed.start()
@@ -129,8 +135,9 @@ class Watcher:
                 return [] if first else [EVERYTHING]
             return self.feed.read()
         except Exception:  # the feed's store is down: forget, and try again next time
-            log.warning("Cannot read the serving change feed", exc_info=True)
+            log.warning("Cannot read the serving change feed; retrying in %ss", RETRY_AFTER)
             self.started = False
+            self.retry_at = now + RETRY_AFTER
             return [EVERYTHING]
 
 

@@ -114,3 +114,16 @@ def test_redis_feed(redis_url, settings):
     seen = watcher.poll()
     assert len(seen) == 700 and seen[0] == "s0" and seen[-1] == "s699"
     assert watcher.poll() == []
+
+
+def test_an_unreachable_feed_makes_the_server_forget_not_fail(router, alice, settings):
+    site = make_site(alice, slug="feedless")
+    deployment_publish(site=site, files=files({"index.html": b"still here"}), source="upload")
+    cache = router.site_server.cache
+    cache.watcher = changes.Watcher(
+        feed=changes.RedisFeed("redis://127.0.0.1:1/0", "nowhere"), interval=0
+    )
+    assert asgi_get(router, "feedless.localhost", "/").body == b"still here"
+    assert cache.watcher.retry_at > 0  # it failed once, and waits before asking again
+    assert cache.watcher.poll() == [changes.EVERYTHING]
+    assert asgi_get(router, "feedless.localhost", "/").body == b"still here"
