@@ -308,3 +308,40 @@ def test_deploys_queue_an_edge_sync_when_the_edge_is_enabled(edge, alice, settin
     site.refresh_from_db()
     site_set_offline(site=site, offline=True)
     assert not live.exists() and "return 503" in edge_config_path().read_text()
+
+
+def test_a_plain_site_answers_identically_on_both_servers(edge, alice):
+    """No 404.html, no _headers, ordinary rules only: the other shape of generated config."""
+    from hosting.tests.test_serving_contract import KEY_HEADERS
+
+    site = make_site(alice, slug="plain")
+    deployment_publish(
+        site=site,
+        files=files(
+            {
+                "index.html": b"<p>plain</p>" * 40,
+                "guide/index.html": b"guide",
+                "_redirects": b"/old/*  /guide/  301\n/spa/*  /index.html  200\n",
+            }
+        ),
+        source="upload",
+    )
+    edge_sync()
+    nginx = edge()
+    embedded = HostRouter(_no_django)
+    for path, headers in [
+        ("/", {}),
+        ("/", {"Accept-Encoding": "br"}),
+        ("/missing", {}),
+        ("/guide", {}),
+        ("/guide/", {}),
+        ("/old/x?y=1", {}),
+        ("/spa/deep/link", {}),
+        ("/index.html", {"Range": "bytes=0-4"}),
+    ]:
+        ours = asgi_get(embedded, "plain.localhost", path, headers)
+        theirs = nginx.get("plain.localhost", path, headers)
+        assert (ours.status, ours.body) == (theirs.status, theirs.body), path
+        for key in KEY_HEADERS:
+            assert ours.header(key) == theirs.header(key), (path, key)
+    assert nginx.get("plain.localhost", "/missing").status == 404
