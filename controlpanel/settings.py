@@ -405,6 +405,13 @@ EDGE_ACCESS_LOG = env.str("EDGE_ACCESS_LOG", default="")  # default <EDGE_ROOT>/
 EDGE_SYNC_INTERVAL = env.int("EDGE_SYNC_INTERVAL", default=300)
 EDGE_TREE_GRACE = env.int("EDGE_TREE_GRACE", default=300)
 EDGE_LOG_INTERVAL = env.int("EDGE_LOG_INTERVAL", default=60)
+# With a separate edge host/container, its tasks go to this queue so only the edge runs them.
+EDGE_QUEUE = env.str("EDGE_QUEUE", default="")
+CELERY_TASK_ROUTES = (
+    {name: {"queue": EDGE_QUEUE} for name in ("hosting.edge_sync", "hosting.edge_bandwidth")}
+    if EDGE_QUEUE
+    else {}
+)
 # Unreferenced blobs are deleted after this many hours (periodic task and `collect_blobs`).
 BLOB_GC_GRACE_HOURS = env.int("BLOB_GC_GRACE_HOURS", default=24)
 BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
