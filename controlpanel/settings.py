@@ -363,6 +363,38 @@ EDGE_ROOT = Path(env.str("EDGE_ROOT", default=str(VAR_DIR / "edge")))
 SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
 SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
 
+# --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
+# Wall-clock limit of one build (clone + install + build), in seconds.
+BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
+# Largest output directory a build may publish, in MB (seed 003's MAX_BUILD_SIZE).
+MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
+BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
+# Resource limits of every build process (setrlimit): CPU seconds, address space, file size,
+# processes (not enforced for root), and the PATH builds see.
+BUILD_CPU_SECONDS = env.int("BUILD_CPU_SECONDS", default=BUILD_TIMEOUT)
+BUILD_MEMORY_MB = env.int("BUILD_MEMORY_MB", default=4096)
+BUILD_MAX_FILE_SIZE = env.int("BUILD_MAX_FILE_SIZE_MB", default=500) * 1024 * 1024
+BUILD_MAX_PROCESSES = env.int("BUILD_MAX_PROCESSES", default=512)
+BUILD_PATH = env.str("BUILD_PATH", default="/usr/local/bin:/usr/bin:/bin")
+BUILD_LOG_MAX_LINES = env.int("BUILD_LOG_MAX_LINES", default=200_000)
+# Whether projects may build from file:// URLs and local paths on this server (tests, single
+# user installs). Turn off on shared servers: any user could clone any readable repository.
+BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool("BUILD_ALLOW_LOCAL_REPOSITORIES", default=True)
+# Builds one user may run at once; more wait queued.
+BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
+# A running build writes a heartbeat this often; the reaper fails builds silent for longer.
+BUILD_HEARTBEAT_INTERVAL = env.float("BUILD_HEARTBEAT_INTERVAL", default=5.0)
+BUILD_HEARTBEAT_TIMEOUT = env.int("BUILD_HEARTBEAT_TIMEOUT", default=60)
+BUILD_REAPER_INTERVAL = env.int("BUILD_REAPER_INTERVAL", default=30)
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
+# Optional: one secret for push webhooks of an organisation or GitHub App, besides the
+# per-project secrets shown on each project's page.
+GITHUB_WEBHOOK_SECRET = secret("GITHUB_WEBHOOK_SECRET")
+# Channels' per-channel capacity (messages); the layer drops beyond it (default 100).
+CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=0)
+if CHANNEL_LAYER_CAPACITY:
+    CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
