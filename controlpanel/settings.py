@@ -390,6 +390,10 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rst
 # Optional: one secret for push webhooks of an organisation or GitHub App, besides the
 # per-project secrets shown on each project's page.
 GITHUB_WEBHOOK_SECRET = secret("GITHUB_WEBHOOK_SECRET")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests run real Celery workers and servers in other processes: they need the test
+    # database on disk (WAL), not in this process's memory.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test.sqlite3")})
 # Channels' per-channel capacity (messages); the layer drops beyond it (default 100).
 CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=0)
 if CHANNEL_LAYER_CAPACITY:

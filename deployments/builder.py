@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from deployments import builds, connections, git, projects, services
@@ -263,7 +264,9 @@ def run_build(deployment_id) -> Deployment:
     started = time.monotonic()
     outcome, error = Deployment.Status.FAILED, ""
     try:
-        outcome = _steps(deployment, project, runner, writer, checkout, home, project_env)
+        out = _steps(deployment, project, runner, writer, checkout, home, project_env)
+        deployment.refresh_from_db()
+        return _publish(deployment, out, writer, round(time.monotonic() - started))
     except BuildCancelled:
         outcome = Deployment.Status.CANCELLED
         writer.write("Deployment cancelled; the build was stopped.", level=LogLine.Level.WARNING)
@@ -285,7 +288,7 @@ def run_build(deployment_id) -> Deployment:
     )
 
 
-def _steps(deployment, project, runner, writer, checkout, home, project_env) -> str:
+def _steps(deployment, project, runner, writer, checkout, home, project_env) -> Path:
     info = LogLine.Level.INFO
     token = connections.github_token_for(project)
     clone_env = git_env(home, token)
@@ -360,23 +363,35 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
         raise BuildCancelled()
     writer.write(f"Deploying {project.output_dir or '.'}…", level=info)
     writer.flush()
+    return out
+
+
+def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> Deployment:
+    """Publish and finish in one transaction: the success status, the last log lines and the
+    stages become visible together (a client seeing "success" has every line)."""
     try:
-        files = services.directory_files(out)
-        published = services.deployment_publish(
-            site=deployment.site,
-            files=files,
-            source=Deployment.Source.GIT,
-            author=deployment.author,
-            deployment=deployment,
-        )
+        with transaction.atomic():
+            published = services.deployment_publish(
+                site=deployment.site,
+                files=services.directory_files(out),
+                source=Deployment.Source.GIT,
+                author=deployment.author,
+                deployment=deployment,
+            )
+            stats = published.publish_stats
+            writer.write(
+                f"Published {stats.files} files ({stats.blobs_written} new). "
+                f"Live at {deployment.site.url}",
+                level=LogLine.Level.INFO,
+            )
+            writer.flush()
+            return builds.build_finish(
+                deployment_id=deployment.pk,
+                status=Deployment.Status.SUCCESS,
+                build_duration=build_duration,
+            )
     except ValidationError as exc:
         raise BuildFailed(" ".join(exc.messages)) from exc
-    stats = published.publish_stats
-    writer.write(
-        f"Published {stats.files} files ({stats.blobs_written} new). Live at {deployment.site.url}",
-        level=info,
-    )
-    return Deployment.Status.SUCCESS
 
 
 def _git_output(checkout: Path, env: dict, *args: str) -> str:
