@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -20,6 +21,8 @@ from django.core.exceptions import ValidationError
 from deployments import events
 from deployments.logs import line_payload
 from deployments.models import Deployment, LogLine
+
+log = logging.getLogger(__name__)
 
 UNAUTHORIZED, NOT_FOUND = 4401, 4404
 QUIET = 0.4  # seconds without news before the consumer looks at the database itself
@@ -100,11 +103,13 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
 
     async def log_lines(self, event):
         self._heard()
+        log.debug("Batch %s-%s of %s", event["first"], event["last"], self.deployment_id)
         async with self.lock:
             if event["last"] <= self.last_seq:
                 return
             if event["first"] > self.last_seq + 1:
-                await self._send_lines()  # a gap: the layer dropped something
+                log.debug("Gap after line %s of %s", self.last_seq, self.deployment_id)
+                await self._send_lines()  # the layer dropped something: read it back
                 if event["last"] <= self.last_seq:
                     return
             for line in event["lines"]:
