@@ -146,3 +146,31 @@ def project_save(
     project.full_clean(exclude=["site", "owner"])
     project.save()
     return project
+
+
+def project_update(
+    *,
+    project: Project,
+    branch: str,
+    install_command: str,
+    build_command: str,
+    output_dir: str,
+    auto_deploy: bool,
+    env_vars: str | None = None,
+) -> Project:
+    """Change a project's build settings; ``env_vars`` None keeps the stored variables."""
+    project.branch = git.validate_branch(branch)
+    project.install_command = install_command.strip()
+    project.build_command = build_command.strip()
+    output_dir = output_dir.strip().strip("/") or "."
+    if output_dir.startswith("-") or ".." in Path(output_dir).parts:
+        raise ValidationError(
+            {"output_dir": ["The output directory must be inside the repository."]}
+        )
+    project.output_dir = output_dir
+    project.auto_deploy = auto_deploy
+    if env_vars is not None:
+        project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
+    project.full_clean(exclude=["site", "owner"])
+    project.save()
+    return project
