@@ -89,7 +89,7 @@ def repository_resolve(*, user, repository: str) -> RepositorySource:
     return RepositorySource(
         name=repo["name"],
         repository=repo["full_name"],
-        clone_url=repo["clone_url"],
+        clone_url=git.clone_url_for(repo.get("clone_url", "")),
         github_repo_id=str(repo.get("id", "")),
         default_branch=repo.get("default_branch") or "",
     )
