@@ -25,7 +25,9 @@ MAX_LINE_CHARS = 4000
 MASK = "••••••"
 
 # Errors named as such anywhere; on stderr, failure words count too.
-_ERROR = re.compile(r"(^\s*(error|fatal)\b|\bERR!|^Traceback \(most recent call last\)|\bERROR\b)")
+_ERROR = re.compile(
+    r"((?i:^\s*(error|fatal)\b)|\bERR!|^Traceback \(most recent call last\)|\bERROR\b)"
+)
 _ERROR_STDERR = re.compile(r"\b(error|failed|failure|exception|cannot|could not)\b", re.I)
 _WARNING = re.compile(r"\b(warn|warning|deprecated|deprecation)\b", re.I)
 

@@ -252,3 +252,19 @@ def test_concurrent_build_limit_queues_further_builds(
         assert Deployment.objects.get(pk=b).started_at >= Deployment.objects.get(pk=a).finished_at
     finally:
         limited.stop()
+
+
+def test_signed_push_webhook_deploys_the_new_commit(api, client, worker, tmp_path):
+    from deployments.tests.test_github import deliver, push, signature
+
+    repo = make_repo(tmp_path / "hooked", STATIC_SITE)
+    first = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    make_repo(repo, {"index.html": "<h1>pushed</h1>"}, message="Push")
+    project = first.project
+    body = push(project.clone_url)
+    response = deliver(client, body, signature(project.webhook_secret, body))
+    assert response.status_code == 202
+    pushed = final(response.json()["deployments"][0])
+    assert pushed.status == "success" and pushed.commit_hash == head(repo)
+    entry = pushed.manifest.entries.get(path="index.html")
+    assert BlobStore().read(entry.blob_id) == b"<h1>pushed</h1>"
