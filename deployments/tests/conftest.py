@@ -21,6 +21,7 @@ from django.db import connection
 from controlpanel.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +124,60 @@ def worker(transactional_db, settings, tmp_path):
 
 
 worker_process = worker
+
+
+class DaphneServer:
+    """The panel under a real daphne (HTTP + WebSockets) on the test database."""
+
+    def __init__(self, tmp_path: Path, settings, extra_env: dict | None = None):
+        from conftest import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "BERTH_READ_DOTENV": "0",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": django_settings.REDIS_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "DEBUG": "1",  # static files from the source tree, no collectstatic
+            "WHITENOISE_USE_FINDERS": "1",
+            **(extra_env or {}),
+        }
+        self.log = tmp_path / "daphne.log"
+        self.proc = subprocess.Popen(
+            [*DAPHNE, "-p", str(self.port), "controlpanel.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self._listening, timeout=30)
+
+    def _listening(self) -> bool:
+        import socket
+
+        if self.proc.poll() is not None:
+            raise RuntimeError(self.log.read_text(errors="replace"))
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def daphne(transactional_db, settings, tmp_path):
+    server = DaphneServer(tmp_path, settings)
+    yield server
+    server.stop()
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.1):

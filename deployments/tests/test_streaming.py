@@ -5,20 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import subprocess
-import sys
-import time
 
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from conftest import free_port
 from deployments.models import Deployment, LogLine
 from deployments.routing import websocket_urlpatterns
-from deployments.tests.conftest import ROOT, WorkerProcess, database_url, wait_for
+from deployments.tests.conftest import WorkerProcess, wait_for
 from deployments.tests.factories import STATIC_SITE, make_repo
 from deployments.tests.test_pipeline import deploy
 
@@ -104,66 +99,23 @@ def test_fifty_thousand_lines_arrive_once_and_in_order(
     print(f"{announced} of {stored} lines announced in {len(batches)} batches; {gaps} gaps")
 
 
-def test_live_stream_through_a_real_daphne(api, alice, tmp_path, settings):
+def test_live_stream_through_a_real_daphne(api, alice, tmp_path, settings, daphne, worker):
     from websockets.sync.client import connect
 
     repo = make_repo(tmp_path / "served", {**STATIC_SITE, "build.sh": "#!/bin/sh\nseq 1 500\n"})
-    port = free_port()
-    env = {
-        **os.environ,
-        "BERTH_READ_DOTENV": "0",
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    daphne = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "controlpanel.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    created = deploy(api, repo, outputDir=".")
+    url = (
+        f"ws://127.0.0.1:{daphne.port}/api/deployments/{created['id']}/logs/stream"
+        f"?token={api.token.access}"
     )
-    worker = WorkerProcess(tmp_path, settings)
-    try:
-        wait_for(lambda: _listening(port), timeout=30)
-        created = deploy(api, repo, outputDir=".")
-        url = (
-            f"ws://127.0.0.1:{port}/api/deployments/{created['id']}/logs/stream"
-            f"?token={api.token.access}"
-        )
-        events = []
-        with connect(url, origin="http://localhost:8000", open_timeout=10) as socket:
-            socket.send(json.dumps({"type": "subscribe", "deploymentId": created["id"]}))
-            while not events or events[-1]["type"] != "deployment_complete":
-                events.append(json.loads(socket.recv(timeout=60)))
-    finally:
-        worker.stop()
-        daphne.terminate()
-        daphne.wait(timeout=10)
+    events = []
+    with connect(url, origin="http://localhost:8000", open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "subscribe", "deploymentId": created["id"]}))
+        while not events or events[-1]["type"] != "deployment_complete":
+            events.append(json.loads(socket.recv(timeout=60)))
     logs = [e for e in events if e["type"] == "log"]
     assert [e["seq"] for e in logs] == list(range(1, len(logs) + 1))
     assert [e["message"] for e in logs if e["message"].isdigit()] == [str(i) for i in range(1, 501)]
     statuses = [e["status"] for e in events if e["type"] == "status_update"]
     assert statuses[-1] == "success"
     assert events[-1]["type"] == "deployment_complete" and events[-1]["status"] == "success"
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        try:
-            sock.connect(("127.0.0.1", port))
-        except OSError:
-            time.sleep(0.1)
-            return False
-        return True
