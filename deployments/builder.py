@@ -231,6 +231,8 @@ def output_directory(checkout: Path, output_dir: str) -> Path:
             f"The output directory “{rel}” does not exist after the build. Check that the "
             "build command writes there, or change the output directory."
         )
+    if out == root:
+        shutil.rmtree(out / ".git", ignore_errors=True)  # publishing the repository itself
     total = 0
     for path in out.rglob("*"):
         if path.is_file() and not path.is_symlink():
@@ -240,8 +242,6 @@ def output_directory(checkout: Path, output_dir: str) -> Path:
                     f"The output is larger than {settings.MAX_BUILD_SIZE // (1024 * 1024)} MB "
                     "(MAX_BUILD_SIZE)."
                 )
-    if out == root:
-        shutil.rmtree(out / ".git", ignore_errors=True)
     return out
 
 
