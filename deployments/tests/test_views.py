@@ -154,3 +154,22 @@ def test_github_tab_shows_the_connection_and_disconnects(web, alice):
     response = web.post("/github/disconnect/", {"next": "/settings/github/"})
     assert response.status_code == 302 and not GitHubConnection.objects.exists()
     assert b"Not connected" in web.get("/settings/github/").content
+
+
+def test_admin_lists_and_cancels_through_the_service(client, operator, alice, tmp_path):
+    repo = make_repo(tmp_path / "adm", STATIC_SITE)
+    deployment = builds.deployment_create(user=alice, repository=str(repo))
+    client.force_login(operator)
+    for url in (
+        "/admin/deployments/deployment/",
+        f"/admin/deployments/deployment/{deployment.pk}/change/",
+        "/admin/deployments/project/",
+        "/admin/deployments/githubconnection/",
+    ):
+        assert client.get(url).status_code == 200, url
+    response = client.post(
+        "/admin/deployments/deployment/",
+        {"action": "cancel", "_selected_action": [str(deployment.pk)]},
+    )
+    assert response.status_code == 302
+    assert Deployment.objects.get(pk=deployment.pk).status == "cancelled"
