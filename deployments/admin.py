@@ -11,7 +11,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from deployments import builds
-from deployments.models import Deployment, DeploymentStage, GitHubConnection, Project
+from deployments.models import (
+    Blob,
+    Deployment,
+    DeploymentStage,
+    GitHubConnection,
+    LogLine,
+    Manifest,
+    ManifestEntry,
+    Project,
+)
 
 
 class StageInline(admin.TabularInline):
@@ -29,7 +38,7 @@ class StageInline(admin.TabularInline):
 class DeploymentAdmin(admin.ModelAdmin):
     list_display = ("id", "site", "source", "status", "branch", "short_commit", "created_at")
     list_filter = ("status", "source", "created_at")
-    search_fields = ("id", "site__name", "site__slug", "project__repository", "commit_hash")
+    search_fields = ("site__name", "site__slug", "project__repository", "commit_hash", "branch")
     list_select_related = ("site", "project")
     inlines = [StageInline]
     actions = ["cancel", "redeploy"]
@@ -107,9 +116,70 @@ class ProjectAdmin(admin.ModelAdmin):
 @admin.register(GitHubConnection)
 class GitHubConnectionAdmin(admin.ModelAdmin):
     list_display = ("user", "github_username", "connected_at")
+    list_filter = ("connected_at",)
     search_fields = ("user__email", "github_username")
     exclude = ("access_token", "refresh_token")
     readonly_fields = ("user", "github_id", "github_username", "token_expires_at", "connected_at")
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the pipeline and publishing: operators look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeploymentStage)
+class DeploymentStageAdmin(ReadOnlyAdmin):
+    list_display = ("deployment", "name", "status", "started_at", "completed_at")
+    list_filter = ("name", "status")
+    search_fields = ("deployment__site__name", "error_message")
+    list_select_related = ("deployment__site",)
+
+
+@admin.register(LogLine)
+class LogLineAdmin(ReadOnlyAdmin):
+    list_display = ("deployment", "seq", "level", "timestamp", "message")
+    list_filter = ("level",)
+    search_fields = ("message", "deployment__site__name")
+    list_select_related = ("deployment__site",)
+    show_full_result_count = False
+
+
+@admin.register(Blob)
+class BlobAdmin(ReadOnlyAdmin):
+    list_display = ("digest", "size", "gzip_size", "brotli_size", "last_used_at")
+    list_filter = ("created_at",)
+    search_fields = ("digest",)
+
+
+class ManifestEntryInline(admin.TabularInline):
+    model = ManifestEntry
+    extra = 0
+    fields = ("path", "blob", "size", "content_type")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Manifest)
+class ManifestAdmin(ReadOnlyAdmin):
+    list_display = ("digest", "file_count", "total_size", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("digest",)
+    inlines = [ManifestEntryInline]
+
+
+@admin.register(ManifestEntry)
+class ManifestEntryAdmin(ReadOnlyAdmin):
+    list_display = ("path", "manifest", "size", "content_type")
+    list_filter = ("content_type",)
+    search_fields = ("path", "blob__digest")
+    list_select_related = ("manifest",)
