@@ -43,9 +43,17 @@ def infer_level(message: str, stream: str = "stdout") -> str:
     return LogLine.Level.INFO
 
 
+# Values too common to be anyone's secret; masking them would only garble the log.
+NOT_SECRET = {"production", "development", "staging", "test", "true", "false", "yes", "no"}
+
+
 def masker(secrets: Iterable[str]):
-    """A function replacing every secret value (3+ characters) in a line by a mask."""
-    values = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+    """A function replacing every environment value (3+ characters) in a line by a mask."""
+    values = sorted(
+        {s for s in secrets if s and len(s) >= 3 and s.lower() not in NOT_SECRET},
+        key=len,
+        reverse=True,
+    )
     if not values:
         return lambda text: text
     pattern = re.compile("|".join(re.escape(v) for v in values))

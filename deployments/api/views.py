@@ -49,7 +49,7 @@ class DeploymentListView(GenericAPIView):
     results_key = "deployments"
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(responses={200: dict}, tags=["deployments"])
+    @extend_schema(operation_id="deployments_list", responses={200: dict}, tags=["deployments"])
     def get(self, request):
         try:
             queryset = selectors.deployment_list(
@@ -94,7 +94,7 @@ class DeploymentRecentView(APIView):
 
 
 class DeploymentDetailView(APIView):
-    @extend_schema(responses={200: dict}, tags=["deployments"])
+    @extend_schema(operation_id="deployments_retrieve", responses={200: dict}, tags=["deployments"])
     def get(self, request, pk):
         return Response(s.deployment_detail(get_deployment(request, pk)))
 

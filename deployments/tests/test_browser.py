@@ -46,7 +46,7 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         build = browser.find_element(By.NAME, "build_command")
         assert build.is_displayed()
         build.send_keys("./build.sh")
-        browser.find_element(By.NAME, "env_vars").send_keys("GREETING=hello")
+        browser.find_element(By.NAME, "env_vars").send_keys("GREETING=bonjour-42")
         browser.find_element(By.CSS_SELECTOR, "[data-step='2'] [data-next]").click()
         # Step 3: the summary, then deploy.
         summary = browser.find_element(By.CSS_SELECTOR, "[data-summary-for=repository]")
@@ -65,8 +65,8 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
 
         # The page follows the deployment to the end: stages, state, Visit Site.
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-visit-site]"))
-        log_text = browser.find_element(By.ID, "build-log").text
-        assert "step 8 of 8" in log_text and "Live at" in log_text
+        wait.until(lambda b: "Live at" in b.find_element(By.ID, "build-log").text)
+        assert "step 8 of 8" in browser.find_element(By.ID, "build-log").text
         seqs = [
             e.get_attribute("data-seq")
             for e in browser.find_elements(By.CSS_SELECTOR, "#build-log .line[data-seq]")

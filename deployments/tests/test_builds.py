@@ -124,12 +124,13 @@ def test_levels_are_inferred(line, stream, level):
 
 def test_writer_masks_secrets_and_caps_lines(alice, settings):
     deployment = git_deployment(alice, status="building")
-    writer = logs.LogWriter(deployment.pk, secrets=["hunter22", "ab"], max_lines=3)
-    for text in ["token hunter22!", "ab stays", "x" * 5000, "four", "five"]:
+    secrets = ["hunter22", "ab", "production"]
+    writer = logs.LogWriter(deployment.pk, secrets=secrets, max_lines=3)
+    for text in ["token hunter22!", "ab stays in production", "x" * 5000, "four", "five"]:
         writer.write(text)
     writer.flush()
     stored = list(LogLine.objects.filter(deployment=deployment).values_list("message", flat=True))
-    assert stored[0] == "token ••••••!" and stored[1] == "ab stays"
+    assert stored[0] == "token ••••••!" and stored[1] == "ab stays in production"
     assert len(stored[2]) < 4100 and stored[2].endswith("…")
     assert stored[3].startswith("The log is longer than 3 lines") and len(stored) == 4
 

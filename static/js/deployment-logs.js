@@ -94,10 +94,12 @@
       const event = JSON.parse(message.data);
       if (event.type === "log") addLine(event);
       else if (event.type === "status_update") {
+        if (pending.length) render(); // lines before the status, on screen first
         box.dataset.status = event.status;
         if (!done) setState(event.stage);
         refreshSections();
       } else if (event.type === "deployment_complete") {
+        if (pending.length) render();
         done = true;
         setState(event.status === "success" ? "Deployed" : event.status === "cancelled" ? "Cancelled" : "Failed");
         refreshSections();
