@@ -171,7 +171,7 @@ def github_configured() -> bool:
     return "github" in settings.SOCIALACCOUNT_PROVIDERS
 
 
-def github_authorize_url(request, *, next_url: str = "/deploy/") -> str:
+def github_authorize_url(request, *, next_url: str = "/deploy/", browser: bool = True) -> str:
     """Where the browser goes to authorise Berth on GitHub (allauth's "connect" process).
 
     A browser session gets GitHub's own authorize URL (allauth stashes the state in that
@@ -182,7 +182,7 @@ def github_authorize_url(request, *, next_url: str = "/deploy/") -> str:
 
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
         next_url = "/deploy/"
-    if getattr(request, "auth", None) is None and request.session.session_key:
+    if browser and request.user.is_authenticated and request.session.session_key:
         from allauth.socialaccount.adapter import get_adapter
 
         provider = get_adapter(request).get_provider(request, "github")

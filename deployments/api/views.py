@@ -220,7 +220,9 @@ class GitHubConnectView(APIView):
                 "GitHub sign-in is not configured on this server (GITHUB_CLIENT_ID/SECRET).",
             )
         next_url = str(request.data.get("next") or "/deploy/") if hasattr(request, "data") else ""
-        url = connections.github_authorize_url(request._request, next_url=next_url)
+        url = connections.github_authorize_url(
+            request._request, next_url=next_url, browser=request.auth is None
+        )
         return Response({**connection_data(request), "authorizeUrl": url, "url": url})
 
 
