@@ -62,6 +62,8 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         wait.until(lambda b: "step 2 of 8" in b.find_element(By.ID, "build-log").text)
         assert Deployment.objects.get(pk=deployment.pk).status in ("queued", "building")
         assert "step 8 of 8" not in browser.find_element(By.ID, "build-log").text
+        # Following the log: the "resume auto-scroll" button shows only after scrolling up.
+        assert not browser.find_element(By.CSS_SELECTOR, "[data-log-follow]").is_displayed()
 
         # The page follows the deployment to the end: stages, state, Visit Site.
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-visit-site]"))
