@@ -19,13 +19,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from deployments import builds, connections, git, projects, services
@@ -366,10 +367,36 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
     return out
 
 
-def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> Deployment:
-    """Publish and finish in one transaction: the success status, the last log lines and the
-    stages become visible together (a client seeing "success" has every line)."""
+@contextmanager
+def heartbeats(deployment_id):
+    """Heartbeats from a thread while the builder is busy outside its output loop (publishing
+    a large site to object storage can take longer than the reaper's patience)."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(settings.BUILD_HEARTBEAT_INTERVAL):
+                Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{deployment_id}", daemon=True)
+    thread.start()
     try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> Deployment:
+    """Store the blobs first (the long part, outside any transaction), then publish and finish
+    in one short transaction: the success status, the last log lines and the stages become
+    visible together (a client seeing "success" has every line). The second pass only hashes:
+    every blob and the manifest exist by then."""
+    try:
+        with heartbeats(deployment.pk):
+            services.manifest_create(services.directory_files(out))
         with transaction.atomic():
             published = services.deployment_publish(
                 site=deployment.site,
