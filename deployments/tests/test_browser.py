@@ -89,4 +89,8 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
 
         browser.get(daphne.url + "/deployments/")
         assert "hello-site" in browser.page_source
+        # Searching filters the table in place (htmx), with skeleton rows while it loads.
+        browser.find_element(By.CSS_SELECTOR, "input[type=search]").send_keys("no-such-repo")
+        wait.until(lambda b: "No deployments match" in b.page_source)
+        assert "search=no-such-repo" in browser.current_url
         assert [e for e in console_errors(browser) if "Content Security Policy" in e] == []

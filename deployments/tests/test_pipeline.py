@@ -119,15 +119,15 @@ def test_timeout_kills_the_whole_process_group(api, worker, tmp_path, settings):
     pids = tmp_path / "pids"
     script = f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho started\nwait\n"
     repo = make_repo(tmp_path / "slow", {"build.sh": script})
-    settings.BUILD_TIMEOUT = 4
-    worker.stop()  # the worker reads its settings from the environment: start one with 4s
+    settings.BUILD_TIMEOUT = 8
+    worker.stop()  # the worker reads its settings from the environment: start one with 8s
     worker = WorkerProcess(tmp_path, settings)
     try:
         deployment = final(deploy(api, repo)["id"])
     finally:
         worker.stop()
     assert deployment.status == "failed"
-    assert "longer than 4 seconds" in deployment.error
+    assert "longer than 8 seconds" in deployment.error
     child = int(pids.read_text())
     wait_for(lambda: not alive(child), timeout=10)
 
