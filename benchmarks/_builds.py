@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway user in a throwaway database
+WORKER = ["-m", "celery", "-A", "controlpanel", "worker", "--pool=prefork", "--concurrency=2"]
 sys.path.insert(0, str(ROOT))
 
 
@@ -48,7 +50,7 @@ def user_and_token(email: str):
     from accounts.services import token_issue
 
     user = User.objects.filter(email=email).first() or User.objects.create_user(
-        email=email, password="benchmark password 1", name="Bench"
+        email=email, password=BENCH_PASSWORD, name="Bench"
     )
     return user, token_issue(user=user).access
 
@@ -89,11 +91,13 @@ class Process:
 
 def start_worker(var: str) -> Process:
     return Process(
-        [sys.executable, "-m", "celery", "-A", "controlpanel", "worker", "--pool=prefork"]
-        + ["--concurrency=2", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+        [sys.executable, *WORKER, "--without-gossip", "--without-mingle", "--loglevel=INFO"],
         Path(var) / "worker.log",
         lambda p: " ready." in p.log.read_text(errors="replace"),
     )
+
+
+ASGI_APP = "controlpanel.asgi:application"
 
 
 def start_daphne(var: str) -> tuple[Process, int]:
@@ -106,8 +110,7 @@ def start_daphne(var: str) -> tuple[Process, int]:
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
     process = Process(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["controlpanel.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
         Path(var) / "daphne.log",
         listening,
     )

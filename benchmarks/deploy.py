@@ -23,7 +23,7 @@ def main() -> None:
     from deployments.models import Deployment, DeploymentStage
     from hosting.models import Site
 
-    user, token = user_and_token("deploy-bench@example.com")
+    _, token = user_and_token("deploy-bench@example.com")
     repo = make_repo(Path(var) / "trivial", {"index.html": "<h1>Hello</h1>\n"})
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -58,8 +58,9 @@ def main() -> None:
                 ).total_seconds()
             )
             publishing.append(
-                (deployment.finished_at - stages[DeploymentStage.Name.DEPLOYING].started_at)
-                .total_seconds()
+                (
+                    deployment.finished_at - stages[DeploymentStage.Name.DEPLOYING].started_at
+                ).total_seconds()
             )
     finally:
         worker.stop()

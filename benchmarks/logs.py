@@ -60,9 +60,7 @@ def main() -> None:
     _, token = user_and_token("logs-bench@example.com")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    burst = make_repo(
-        Path(var) / "burst", {"build.sh": PRINTER.format(count=50_000, pause="pass")}
-    )
+    burst = make_repo(Path(var) / "burst", {"build.sh": PRINTER.format(count=50_000, pause="pass")})
     paced = make_repo(
         Path(var) / "paced", {"build.sh": PRINTER.format(count=2_000, pause="time.sleep(0.001)")}
     )
