@@ -67,8 +67,8 @@ class Process:
         self.log = log
         self.proc = subprocess.Popen(
             args,
-            cwd=ROOT,
-            env=dict(os.environ),
+            cwd=log.parent,  # kombu's filesystem transport writes control files there
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

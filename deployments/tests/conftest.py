@@ -55,8 +55,12 @@ class WorkerProcess:
             "BUILD_TIMEOUT": str(settings.BUILD_TIMEOUT),
             "BUILD_HEARTBEAT_INTERVAL": str(settings.BUILD_HEARTBEAT_INTERVAL),
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),
             **(extra_env or {}),
         }
+        # Its own working directory: kombu's filesystem transport writes control files there.
+        cwd = tmp_path / "worker"
+        cwd.mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -73,7 +77,7 @@ class WorkerProcess:
                 f"--hostname=test-{os.getpid()}@%h",
                 "--loglevel=INFO",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
