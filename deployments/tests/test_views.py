@@ -173,3 +173,22 @@ def test_admin_lists_and_cancels_through_the_service(client, operator, alice, tm
     )
     assert response.status_code == 302
     assert Deployment.objects.get(pk=deployment.pk).status == "cancelled"
+
+
+def test_cancel_redeploy_and_delete_from_the_page(web, alice, tmp_path):
+    repo = make_repo(tmp_path / "page", STATIC_SITE)
+    deployment = builds.deployment_create(user=alice, repository=str(repo))
+    page = web.get(f"/deployments/{deployment.pk}/").content
+    assert b"data-cancel" in page and b"data-redeploy" not in page
+    response = web.post(f"/deployments/{deployment.pk}/cancel/")
+    assert response.status_code == 302
+    assert Deployment.objects.get(pk=deployment.pk).status == "cancelled"
+    page = web.get(f"/deployments/{deployment.pk}/").content
+    assert b"Cancelled" in page and b"data-redeploy" in page
+    response = web.post(f"/deployments/{deployment.pk}/redeploy/")
+    new = Deployment.objects.exclude(pk=deployment.pk).get()
+    assert response.url == f"/deployments/{new.pk}/" and new.status == "queued"
+    assert web.post(f"/deployments/{deployment.pk}/delete/").url == "/deployments/"
+    assert not Deployment.objects.filter(pk=deployment.pk).exists()
+    text = web.get(f"/deployments/{new.pk}/log.txt")
+    assert text["Content-Type"].startswith("text/plain")
