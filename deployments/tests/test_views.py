@@ -192,3 +192,13 @@ def test_cancel_redeploy_and_delete_from_the_page(web, alice, tmp_path):
     assert not Deployment.objects.filter(pk=deployment.pk).exists()
     text = web.get(f"/deployments/{new.pk}/log.txt")
     assert text["Content-Type"].startswith("text/plain")
+
+
+def test_list_page_query_count_is_constant(web, alice, django_assert_max_num_queries):
+    git_deployment(alice, name="first")
+    with django_assert_max_num_queries(12):
+        web.get("/deployments/")
+    for i in range(25):
+        git_deployment(alice, name=f"more-{i}")
+    with django_assert_max_num_queries(12):
+        assert web.get("/deployments/").content.count(b"data-deployment=") == 10
