@@ -51,6 +51,7 @@ class WorkerProcess:
             "DATABASE_URL": database_url(),
             "REDIS_URL": django_settings.REDIS_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SITES_PORT": str(settings.SITES_PORT),
             "BUILD_ROOT": str(settings.BUILD_ROOT),
             "BUILD_TIMEOUT": str(settings.BUILD_TIMEOUT),
             "BUILD_HEARTBEAT_INTERVAL": str(settings.BUILD_HEARTBEAT_INTERVAL),
@@ -138,12 +139,15 @@ class DaphneServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Sites are served by this daphne too, at http://<slug>.localhost:<port>/.
+        settings.SITES_PORT = self.port
         env = {
             **os.environ,
             "BERTH_READ_DOTENV": "0",
             "DATABASE_URL": database_url(),
             "REDIS_URL": django_settings.REDIS_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "SITES_PORT": str(self.port),
             "DEBUG": "1",  # static files from the source tree, no collectstatic
             "WHITENOISE_USE_FINDERS": "1",
             **(extra_env or {}),

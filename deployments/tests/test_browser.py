@@ -1,5 +1,5 @@
 """A user deploys a local git repository through the wizard in headless Chromium, watches the
-log stream in live over a real daphne, and gets a live site."""
+log stream in live over a real daphne, and visits the deployed site."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD
 from controlpanel.tests.browser import chromium, click_and_wait, console_errors
-from deployments.blobs import BlobStore
 from deployments.models import Deployment
 from deployments.tests.factories import STATIC_SITE, make_repo
 
@@ -81,11 +80,12 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         deployment.refresh_from_db()
         assert deployment.status == "success"
         url = browser.find_element(By.CSS_SELECTOR, "[data-visit-site]").get_attribute("href")
-        assert url.rstrip("/") == deployment.site.url
-        # The published site (served by the site server once it is in; until then its stored
-        # files are checked).
-        entry = deployment.manifest.entries.get(path="index.html")
-        assert b"Hello from git" in BlobStore().read(entry.blob_id)
+        assert (
+            url.rstrip("/") == deployment.site.url == f"http://hello-site.localhost:{daphne.port}"
+        )
+        # Visit Site: the same daphne serves the site by its host name.
+        browser.get(url)
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Hello from git"
 
         browser.get(daphne.url + "/deployments/")
         assert "hello-site" in browser.page_source
