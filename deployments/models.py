@@ -223,13 +223,8 @@ class Deployment(models.Model):
 class DeploymentStage(models.Model):
     """One step of a build with its timestamps (seed 003, deployment_stages)."""
 
-    class Name(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        BUILDING = "building", "Building"
-        DEPLOYING = "deploying", "Deploying"
-        SUCCESS = "success", "Success"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    # A stage is named after the status it stands for.
+    Name = Deployment.Status
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
