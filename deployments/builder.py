@@ -396,7 +396,7 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
     every blob and the manifest exist by then."""
     try:
         with heartbeats(deployment.pk):
-            services.manifest_create(services.directory_files(out))
+            _, stored = services.manifest_create(services.directory_files(out))
         with transaction.atomic():
             published = services.deployment_publish(
                 site=deployment.site,
@@ -405,9 +405,10 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
                 author=deployment.author,
                 deployment=deployment,
             )
-            stats = published.publish_stats
+            files = published.publish_stats.files
             writer.write(
-                f"Published {stats.files} files ({stats.blobs_written} new). "
+                f"Published {files} file{'' if files == 1 else 's'} "
+                f"({stored.blobs_written} new to the blob store). "
                 f"Live at {deployment.site.url}",
                 level=LogLine.Level.INFO,
             )

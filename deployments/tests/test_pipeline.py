@@ -70,6 +70,9 @@ def test_git_deploy_builds_publishes_and_goes_live(api, alice, worker, tmp_path)
     assert b"Hello from git" in BlobStore().read(entry.blob_id)
     lines = logs(deployment.pk)
     assert "building" in lines and any(line.startswith("Cloning") for line in lines)
+    published = next(line for line in lines if line.startswith("Published"))
+    files = deployment.manifest.file_count
+    assert published.startswith(f"Published {files} file{'' if files == 1 else 's'} ({files} new")
     detail = api.get(f"/api/deployments/{deployment.pk}").json()
     assert [(s["name"], s["status"]) for s in detail["stages"]] == [
         ("Queued", "completed"),
