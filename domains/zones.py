@@ -26,6 +26,9 @@ def _clean_rows(domain: Domain, exclude_pk=None) -> list[CleanRecord]:
 
 def _check_with_zone(domain: Domain, record: CleanRecord, exclude_pk=None) -> None:
     others = _clean_rows(domain, exclude_pk)
+    key = (record.name, record.type, record.content, record.priority)
+    if any((o.name, o.type, o.content, o.priority) == key for o in others):
+        raise ValidationError("The zone already has this record.")
     # Records of the same rrset take the new TTL, so a TTL edit applies to the whole rrset.
     for other in others:
         if (other.name, other.type) == (record.name, record.type):

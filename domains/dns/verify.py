@@ -25,6 +25,7 @@ class DnsAnswer:
     a: list[str] = field(default_factory=list)
     aaaa: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    unreachable: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -71,8 +72,13 @@ def _lookup(res, name: str, rdtype: str, answer: DnsAnswer) -> list:
         return list(res.resolve(name, rdtype, raise_on_no_answer=False, search=False))
     except dns.resolver.NXDOMAIN:
         return []
-    except (dns.resolver.NoNameservers, dns.exception.Timeout) as exc:
-        answer.errors.append(f"{rdtype} {name}: {exc.__class__.__name__.replace('NoNameservers', 'no server answered')}")
+    except dns.exception.Timeout:
+        answer.errors.append(f"{rdtype} {name}: no answer in time")
+        answer.unreachable = True
+        return []
+    except dns.resolver.NoNameservers:
+        answer.errors.append(f"{rdtype} {name}: no server answered")
+        answer.unreachable = True
         return []
     except dns.exception.DNSException as exc:
         answer.errors.append(f"{rdtype} {name}: {exc}")
@@ -89,6 +95,8 @@ def lookup(name: str, *, token_name: str) -> DnsAnswer:
     answer = DnsAnswer()
     for record in _lookup(res, token_name, "TXT", answer):
         answer.txt.append(b"".join(record.strings).decode("ascii", "replace"))
+    if answer.unreachable:
+        return answer  # the resolvers are down: asking more only waits longer
     answer.cname = _cname_of(res, name, answer)
     answer.a = sorted(r.address for r in _lookup(res, name, "A", answer))
     answer.aaaa = sorted(r.address for r in _lookup(res, name, "AAAA", answer))
