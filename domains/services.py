@@ -110,7 +110,10 @@ def _site_of(owner, site) -> Site | None:
 
 
 def _new_domain(*, owner, name: str, site=None) -> Domain:
-    name = normalise_domain(name)
+    try:
+        name = normalise_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from exc
     if Domain.objects.filter(owner=owner).count() >= MAX_DOMAINS_PER_USER:
         raise ValidationError(f"An account holds at most {MAX_DOMAINS_PER_USER} domains.")
     if Domain.objects.filter(owner=owner, name=name).exists():
