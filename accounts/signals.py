@@ -37,7 +37,7 @@ def on_logged_out(sender, request, user, **kwargs):
     if request is None:
         return
     services.browser_session_end(session_key=getattr(request.session, "session_key", None))
-    if user is not None:
+    if user is not None and user.pk is not None:  # not after the account was deleted
         services.security_event_record(kind=Kind.SIGN_OUT, request=request, user=user)
 
 

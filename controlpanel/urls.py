@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from controlpanel import health, views
@@ -46,14 +45,8 @@ urlpatterns = [
 ]
 
 if not settings.S3_BUCKET:
-    # Avatars from the local "default" store (with S3 they are served by the bucket).
-    urlpatterns += [
-        re_path(
-            r"^media/(?P<path>avatars/.+)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT / "public"},
-        )
-    ]
+    # Avatars from the local "default" store (with S3 the bucket serves them).
+    urlpatterns += [re_path(r"^media/(?P<path>avatars/.+)$", views.public_media)]
 
 handler400 = "controlpanel.views.bad_request"
 handler403 = "controlpanel.views.permission_denied"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.views.static import serve
 
 from controlpanel.api.exceptions import error_response
 
@@ -22,6 +24,11 @@ def dashboard(request):
         "recent_security_events": account_selectors.security_events(user=request.user)[:5],
     }
     return render(request, "dashboard.html", context)
+
+
+def public_media(request, path):
+    """Public files of the local "default" store (avatars), when no bucket serves them."""
+    return serve(request, path, document_root=storages["default"].location)
 
 
 def _is_api(request) -> bool:

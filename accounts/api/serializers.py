@@ -183,7 +183,7 @@ class TokenSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_expiresAt(self, token):
+    def get_expiresAt(self, token) -> str | None:
         expiry = (
             token.refresh_expires_at if token.kind == AccessToken.Kind.LOGIN else token.expires_at
         )

@@ -6,7 +6,7 @@ urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="api-signup"),
     path("auth/register", views.SignupView.as_view(), name="api-register"),
     path("auth/login", views.LoginView.as_view(), name="api-login"),
-    path("v1/auth/login", views.LoginView.as_view(oauth2_spelling=True), name="api-v1-login"),
+    path("v1/auth/login", views.OAuth2LoginView.as_view(), name="api-v1-login"),
     path("auth/logout", views.LogoutView.as_view(), name="api-logout"),
     path("auth/session", views.SessionView.as_view(), name="api-session"),
     path("auth/refresh", views.RefreshView.as_view(), name="api-refresh"),

@@ -98,6 +98,21 @@ class LoginView(AuthView):
         return Response(payload)
 
 
+class OAuth2LoginView(LoginView):
+    """Seed 004's ``/api/v1/auth/login``: also ``username`` form fields and snake_case tokens."""
+
+    oauth2_spelling = True
+
+    @extend_schema(
+        request=s.LoginSerializer,
+        responses={200: dict},
+        tags=["auth"],
+        operation_id="v1_auth_login",
+    )
+    def post(self, request):
+        return super().post(request)
+
+
 class RefreshView(AuthView):
     @extend_schema(request=s.RefreshSerializer, responses={200: dict}, tags=["auth"])
     def post(self, request):

@@ -68,11 +68,14 @@ class Command(BaseCommand):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         self.stdout.write(
             self.style.SUCCESS(f"\nBerth is running at http://{shown}:{port}/")
+            + f"\n  Sign up or sign in: http://{shown}:{port}/accounts/login/"
+            + f"\n  Operators: http://{shown}:{port}/admin/"
             + f"\n  Sites: http://<site>.{settings.SITES_DOMAIN}:{port}/"
             + f"\n  API docs: http://{shown}:{port}/api/docs/"
             + ("" if no_worker else "\n  Worker and beat: started")
             + "\nPress Ctrl+C to stop.\n"
         )
+        self.stdout.flush()
 
         stopping = False
 

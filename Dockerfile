@@ -1,0 +1,20 @@
+# Berth: one image for web (gunicorn), ws (daphne), worker and beat (Celery).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    BERTH_VAR_DIR=/app/var BERTH_READ_DOTENV=0 STATIC_ROOT=/app/staticfiles
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 1000 berth
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+COPY . .
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
+ && mkdir -p /app/var && chown -R berth:berth /app/var
+USER berth
+EXPOSE 8000 8001
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD curl -fsS http://127.0.0.1:8000/health || exit 1
+CMD ["gunicorn", "controlpanel.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,84 @@
+"""The README's run command, for real: it sets itself up, serves the panel and starts the worker."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 180) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the run command exited with {proc.returncode}")
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def test_run_command_serves_landing_page_and_health(tmp_path):
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        BERTH_VENV=sys.prefix,  # the virtualenv these tests run in
+        BERTH_VAR_DIR=str(tmp_path / "var"),
+        BERTH_READ_DOTENV="0",
+        BERTH_NO_PROMPT="1",
+        BERTH_ADMIN_EMAIL="ops@example.com",
+        BERTH_ADMIN_PASSWORD="operator password 1",
+        PORT=str(port),
+        PANEL_URL=f"http://localhost:{port}",
+    )
+    log = (tmp_path / "run.log").open("w+")
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/health", proc)
+        assert health.status_code == 200, health.text
+        assert health.json()["components"]["database"]["status"] == "up"
+        landing = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert landing.status_code == 200 and "Put your sites on the web" in landing.text
+        stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', landing.text).group(1)
+        css = requests.get(f"http://127.0.0.1:{port}{stylesheet}", timeout=5)
+        assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+        deadline = time.monotonic() + 60
+        while "ready." not in (tmp_path / "run.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        output = (tmp_path / "run.log").read_text()
+        assert "ready." in output, output[-3000:]  # the Celery worker came up
+        assert "Created the operator account ops@example.com" in output
+        assert (tmp_path / "var" / "berth.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert proc.returncode == 0
