@@ -227,9 +227,9 @@ def _acme_record_name(domain: Domain, hostname: str) -> str:
 def _activate(cert: Certificate, key_pem: str, fullchain_pem: str) -> None:
     leaf = x509.load_pem_x509_certificate(fullchain_pem.encode())
     with transaction.atomic():
-        Certificate.objects.filter(
-            domain=cert.domain, status=Certificate.Status.ACTIVE
-        ).exclude(pk=cert.pk).update(status=Certificate.Status.REPLACED)
+        Certificate.objects.filter(domain=cert.domain, status=Certificate.Status.ACTIVE).exclude(
+            pk=cert.pk
+        ).update(status=Certificate.Status.REPLACED)
         cert.status = Certificate.Status.ACTIVE
         cert.private_key = key_pem
         cert.certificate_pem = fullchain_pem

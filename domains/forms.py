@@ -13,7 +13,9 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label="Domain name",
         max_length=253,
-        widget=forms.TextInput(attrs={"placeholder": "yourbrand or yourbrand.test", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "yourbrand or yourbrand.test", "autofocus": True}
+        ),
     )
 
 
@@ -77,7 +79,10 @@ class NameserversForm(forms.Form):
 
 class RecordForm(forms.Form):
     name = forms.CharField(
-        label="Name", max_length=253, required=False, initial="@",
+        label="Name",
+        max_length=253,
+        required=False,
+        initial="@",
         help_text="“@” for the domain itself, or a subdomain such as “www”.",
     )
     type = forms.ChoiceField(label="Type", choices=DnsRecord.Type.choices)
@@ -92,7 +97,9 @@ class CertificateForm(forms.Form):
     names = forms.CharField(
         label="Names",
         required=False,
-        help_text="Comma-separated; empty for the domain's own names. “*.name” needs DNS hosted by Berth.",
+        help_text=(
+            "Comma-separated; empty for the domain's own names. “*.name” needs DNS hosted by Berth."
+        ),
     )
 
     def clean_names(self):

@@ -80,7 +80,11 @@ def verification_instructions(domain: Domain) -> dict:
     """The records a user can add at their DNS host to prove the domain, one of which suffices."""
     site_host = domain.site.hostname if domain.site_id else f"<your-site>.{settings.SITES_DOMAIN}"
     return {
-        "txt": {"type": "TXT", "name": domain.verify_record_name, "value": domain.verification_token},
+        "txt": {
+            "type": "TXT",
+            "name": domain.verify_record_name,
+            "value": domain.verification_token,
+        },
         "cname": {"type": "CNAME", "name": domain.name, "value": site_host},
         "a": [{"type": "A", "name": domain.name, "value": ip} for ip in settings.EDGE_IPV4]
         + [{"type": "AAAA", "name": domain.name, "value": ip} for ip in settings.EDGE_IPV6],

@@ -118,9 +118,12 @@ def _new_domain(*, owner, name: str, site=None) -> Domain:
         raise ValidationError(f"An account holds at most {MAX_DOMAINS_PER_USER} domains.")
     if Domain.objects.filter(owner=owner, name=name).exists():
         raise ValidationError({"name": "You have already added this domain."})
-    if Domain.objects.filter(name=name).exclude(owner=owner).filter(
-        verification_status=Domain.Verification.VERIFIED
-    ).exists():
+    if (
+        Domain.objects.filter(name=name)
+        .exclude(owner=owner)
+        .filter(verification_status=Domain.Verification.VERIFIED)
+        .exists()
+    ):
         raise ValidationError({"name": "This domain is verified by another account."})
     if name == settings.SITES_DOMAIN or name.endswith("." + settings.SITES_DOMAIN):
         raise ValidationError({"name": f"Names under {settings.SITES_DOMAIN} belong to Berth."})

@@ -219,7 +219,8 @@ def domain_renew(request, pk):
             _flash_error(request, exc)
         else:
             messages.success(
-                request, f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}."
+                request,
+                f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}.",
             )
     return redirect("domains:detail", pk=domain.pk)
 
@@ -269,7 +270,9 @@ def certificate_request(request, pk):
     form = forms.CertificateForm(request.POST)
     if form.is_valid():
         try:
-            certificates.certificate_request(domain=domain, names=form.cleaned_data["names"] or None)
+            certificates.certificate_request(
+                domain=domain, names=form.cleaned_data["names"] or None
+            )
         except ValidationError as exc:
             _flash_error(request, exc)
         else:

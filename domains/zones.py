@@ -7,6 +7,8 @@ not published.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -40,7 +42,10 @@ def default_records(domain: Domain) -> list[CleanRecord]:
     """A new zone's records: apex to the edge addresses, www as an alias of the apex."""
     ttl = settings.DNS_DEFAULT_TTL
     zone = domain.name
-    records = [clean_record(zone=zone, name="@", type_="A", content=ip, ttl=ttl) for ip in settings.EDGE_IPV4]
+    records = [
+        clean_record(zone=zone, name="@", type_="A", content=ip, ttl=ttl)
+        for ip in settings.EDGE_IPV4
+    ]
     records += [
         clean_record(zone=zone, name="@", type_="AAAA", content=ip, ttl=ttl)
         for ip in settings.EDGE_IPV6
@@ -151,7 +156,11 @@ def managed_txt_set(*, domain: Domain, name: str, values: list[str], ttl: int = 
     DnsRecord.objects.filter(domain=domain, name=name, type="TXT", managed=True).delete()
     for value in values:
         DnsRecord.objects.get_or_create(
-            domain=domain, name=name, type="TXT", content=value, priority=None,
+            domain=domain,
+            name=name,
+            type="TXT",
+            content=value,
+            priority=None,
             defaults={"ttl": ttl, "managed": True},
         )
     zone_publish(domain=domain)
@@ -198,7 +207,5 @@ def zone_remove(*, domain: Domain) -> None:
     """Stop hosting the zone: delete it from PowerDNS (records stay until the domain goes)."""
     pdns = PowerDNS.from_settings()
     if pdns is not None and domain.dns_hosted:
-        try:
+        with contextlib.suppress(DnsError):
             pdns.zone_delete(domain.name)
-        except DnsError:
-            pass

@@ -59,9 +59,7 @@ class Session:
 def connect(directory_url: str) -> Session:
     """A client with Berth's account at ``directory_url`` (registered on first use)."""
     account = _account(directory_url)
-    key = jose.JWKRSA(
-        key=serialization.load_pem_private_key(account.key.encode(), password=None)
-    )
+    key = jose.JWKRSA(key=serialization.load_pem_private_key(account.key.encode(), password=None))
     net = acme_client.ClientNetwork(
         key, verify_ssl=settings.ACME_CA_BUNDLE or True, user_agent=USER_AGENT
     )

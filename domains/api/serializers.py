@@ -94,17 +94,17 @@ def record_json(record: DnsRecord) -> dict:
 
 class DomainCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300)
-    siteId = serializers.UUIDField(required=False, allow_null=True)  # noqa: N815
+    siteId = serializers.UUIDField(required=False, allow_null=True)
     register = serializers.BooleanField(default=False)
     years = serializers.IntegerField(default=1, min_value=1, max_value=10)
 
 
 class DomainUpdateSerializer(serializers.Serializer):
-    siteId = serializers.UUIDField(required=False, allow_null=True)  # noqa: N815
-    isPrimary = serializers.BooleanField(required=False)  # noqa: N815
+    siteId = serializers.UUIDField(required=False, allow_null=True)
+    isPrimary = serializers.BooleanField(required=False)
     redirect = serializers.ChoiceField(choices=Domain.Redirect.values, required=False)
-    autoRenew = serializers.BooleanField(required=False)  # noqa: N815
-    transferLock = serializers.BooleanField(required=False)  # noqa: N815
+    autoRenew = serializers.BooleanField(required=False)
+    transferLock = serializers.BooleanField(required=False)
     nameservers = serializers.ListField(
         child=serializers.CharField(max_length=253), required=False, max_length=13
     )
@@ -131,7 +131,7 @@ class RecordUpdateSerializer(serializers.Serializer):
 
 
 class CertificateRequestSerializer(serializers.Serializer):
-    domainId = serializers.UUIDField(required=False)  # noqa: N815
+    domainId = serializers.UUIDField(required=False)
     domain = serializers.CharField(required=False, max_length=253)
     names = serializers.ListField(
         child=serializers.CharField(max_length=253), required=False, max_length=20

@@ -291,7 +291,9 @@ class SiteSslView(APIView):
         domain = domains.first()
         if domain is None:
             raise ApiError(
-                404, "DOMAIN_NOT_FOUND", "Attach a custom domain to this site before requesting SSL."
+                404,
+                "DOMAIN_NOT_FOUND",
+                "Attach a custom domain to this site before requesting SSL.",
             )
         try:
             cert = certificates.certificate_request(

@@ -90,19 +90,25 @@ def clean_record(
         try:
             content = str(ipaddress.IPv4Address(content))
         except ValueError:
-            raise ValidationError({"content": "Enter an IPv4 address, such as 192.0.2.10."}) from None
+            raise ValidationError(
+                {"content": "Enter an IPv4 address, such as 192.0.2.10."}
+            ) from None
     elif type_ == "AAAA":
         try:
             content = str(ipaddress.IPv6Address(content))
         except ValueError:
-            raise ValidationError({"content": "Enter an IPv6 address, such as 2001:db8::1."}) from None
+            raise ValidationError(
+                {"content": "Enter an IPv6 address, such as 2001:db8::1."}
+            ) from None
     elif type_ == "CNAME":
         if rel == "@":
             raise ValidationError({"name": "The zone apex cannot be a CNAME; use A/AAAA records."})
         content = _target(content, zone)
     elif type_ == "NS":
         if rel == "@":
-            raise ValidationError({"name": "The apex nameservers are Berth's; delegate a subdomain."})
+            raise ValidationError(
+                {"name": "The apex nameservers are Berth's; delegate a subdomain."}
+            )
         content = _target(content, zone)
     elif type_ == "MX":
         prio = _int(priority, "priority", 0, 65535)
@@ -118,7 +124,9 @@ def clean_record(
         prio = _int(priority, "priority", 0, 65535)
         parts = content.split()
         if len(parts) != 3:
-            raise ValidationError({"content": "Enter “weight port target”, e.g. “5 5060 sip.example.com”."})
+            raise ValidationError(
+                {"content": "Enter “weight port target”, e.g. “5 5060 sip.example.com”."}
+            )
         weight = _int(parts[0], "content", 0, 65535)
         port = _int(parts[1], "content", 0, 65535)
         target = "." if parts[2] == "." else _target(parts[2], zone)
@@ -126,7 +134,9 @@ def clean_record(
     elif type_ == "CAA":
         match = re.match(r'^(\d+)\s+([a-zA-Z0-9]+)\s+"?([^"]*)"?$', content)
         if not match:
-            raise ValidationError({"content": 'Enter “flags tag "value"”, e.g. 0 issue "letsencrypt.org".'})
+            raise ValidationError(
+                {"content": 'Enter “flags tag "value"”, e.g. 0 issue "letsencrypt.org".'}
+            )
         flags = _int(match.group(1), "content", 0, 255)
         tag = match.group(2).lower()
         if tag not in CAA_TAGS:

@@ -57,9 +57,7 @@ def resolver() -> dns.resolver.Resolver:
             if item.count(":") == 1:  # "ip:port" (an IPv6 address has several colons)
                 host, _, raw = item.partition(":")
                 port = int(raw)
-            nameservers.append(
-                dns.nameserver.Do53Nameserver(host, port) if port != 53 else host
-            )
+            nameservers.append(dns.nameserver.Do53Nameserver(host, port) if port != 53 else host)
         res.nameservers = nameservers
     res.lifetime = 5.0
     res.timeout = 2.0
@@ -87,7 +85,9 @@ def _lookup(res, name: str, rdtype: str, answer: DnsAnswer) -> list:
 
 def _cname_of(res, name: str, answer: DnsAnswer) -> list[str]:
     # Ask for the CNAME itself, so a chain's first hop is what we compare.
-    return [r.target.to_text(omit_final_dot=True).lower() for r in _lookup(res, name, "CNAME", answer)]
+    return [
+        r.target.to_text(omit_final_dot=True).lower() for r in _lookup(res, name, "CNAME", answer)
+    ]
 
 
 def lookup(name: str, *, token_name: str) -> DnsAnswer:

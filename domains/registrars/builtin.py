@@ -132,9 +132,11 @@ class BuiltinRegistry(RegistrarAdapter):
         _, tld = split_tld(entry.name)
         try:
             if pdns.zone_get(tld) is None:
-                pdns.zone_create(tld, settings.DNS_NAMESERVERS, [
-                    RRset(tld, "NS", 86400, tuple(_dot(ns) for ns in settings.DNS_NAMESERVERS))
-                ])
+                pdns.zone_create(
+                    tld,
+                    settings.DNS_NAMESERVERS,
+                    [RRset(tld, "NS", 86400, tuple(_dot(ns) for ns in settings.DNS_NAMESERVERS))],
+                )
             pdns.patch(
                 tld,
                 replace=[RRset(entry.name, "NS", 86400, tuple(_dot(n) for n in entry.nameservers))],

@@ -82,11 +82,13 @@ class PowerDnsServer:
             stderr=subprocess.STDOUT,
         )
         _wait(
-            lambda: requests.get(
-                f"{self.api_url}/api/v1/servers/localhost",
-                headers={"X-API-Key": self.api_key},
-                timeout=1,
-            ).ok,
+            lambda: (
+                requests.get(
+                    f"{self.api_url}/api/v1/servers/localhost",
+                    headers={"X-API-Key": self.api_key},
+                    timeout=1,
+                ).ok
+            ),
             "pdns_server",
             self.proc,
             self.log,
@@ -225,7 +227,7 @@ class ChallengeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 prefix = "/.well-known/acme-challenge/"
                 server.requests.append(f"{self.headers.get('Host')}{self.path}")
                 body = None
@@ -266,4 +268,6 @@ class ChallengeServer:
 
 
 def binary_or_none(name: str) -> str | None:
-    return shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    return shutil.which(name) or (
+        f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None
+    )

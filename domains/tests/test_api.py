@@ -13,14 +13,20 @@ pytestmark = pytest.mark.django_db
 
 def test_post_domain_issues_a_verification_token(api, alice):
     site = make_site(alice)
-    response = api.post("/api/domains", {"name": "Bücher.Example", "siteId": str(site.pk)}, format="json")
+    response = api.post(
+        "/api/domains", {"name": "Bücher.Example", "siteId": str(site.pk)}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["name"] == "xn--bcher-kva.example" and body["unicodeName"] == "bücher.example"
     assert body["status"] == "pending" and len(body["verificationToken"]) == 32
     assert body["siteId"] == str(site.pk)
     txt = body["verification"]["instructions"]["txt"]
-    assert txt == {"type": "TXT", "name": "_berth-verify.xn--bcher-kva.example", "value": body["verificationToken"]}
+    assert txt == {
+        "type": "TXT",
+        "name": "_berth-verify.xn--bcher-kva.example",
+        "value": body["verificationToken"],
+    }
     assert body["registration"] is None and body["certificate"] is None
 
 
@@ -55,8 +61,13 @@ def test_invalid_names_answer_422_in_the_envelope(api):
 
 def test_check_register_renew_and_patch(api, alice):
     check = api.get("/api/domains/check?name=brand").json()
-    assert {r["name"]: r["price"] for r in check["results"]} == {"brand.test": "12.00", "brand.berth": "0.00"}
-    created = api.post("/api/domains", {"name": "brand.test", "register": True, "years": 2}, format="json")
+    assert {r["name"]: r["price"] for r in check["results"]} == {
+        "brand.test": "12.00",
+        "brand.berth": "0.00",
+    }
+    created = api.post(
+        "/api/domains", {"name": "brand.test", "register": True, "years": 2}, format="json"
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["registration"]["registrar"] == "berth" and body["registration"]["daysLeft"] >= 729
@@ -76,7 +87,9 @@ def test_check_register_renew_and_patch(api, alice):
 
 def test_attach_to_someone_elses_site_is_refused(api, bob):
     bobs = make_site(bob)
-    response = api.post("/api/domains", {"name": "mine.example", "siteId": str(bobs.pk)}, format="json")
+    response = api.post(
+        "/api/domains", {"name": "mine.example", "siteId": str(bobs.pk)}, format="json"
+    )
     assert response.status_code == 422 and "siteId" in response.json()["error"]["details"]
 
 
@@ -85,7 +98,11 @@ def test_records_crud_through_the_api(api, alice, pdns):
     base = f"/api/domains/{domain['id']}/records"
     records = api.get(base).json()["records"]
     assert {(r["name"], r["type"]) for r in records} == {("@", "A"), ("www", "CNAME")}
-    created = api.post(base, {"name": "@", "type": "MX", "content": "mail.shop.test", "priority": 10}, format="json")
+    created = api.post(
+        base,
+        {"name": "@", "type": "MX", "content": "mail.shop.test", "priority": 10},
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     record = created.json()
     assert record["fqdn"] == "shop.test" and record["priority"] == 10

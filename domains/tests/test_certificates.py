@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -21,7 +22,9 @@ from hosting import hostnames
 
 
 def world_zone(pdns, zone, *rrsets):
-    PowerDNS(pdns.api_url, pdns.api_key).zone_create(zone, ["ns1.elsewhere.net"], [RRset(*r) for r in rrsets])
+    PowerDNS(pdns.api_url, pdns.api_key).zone_create(
+        zone, ["ns1.elsewhere.net"], [RRset(*r) for r in rrsets]
+    )
 
 
 def verify_chain(cert: Certificate, pebble, name: str) -> x509.Certificate:
@@ -35,7 +38,11 @@ def verify_chain(cert: Certificate, pebble, name: str) -> x509.Certificate:
 
 
 def sans(leaf: x509.Certificate) -> set[str]:
-    return set(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName))
+    return set(
+        leaf.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value.get_values_for_type(x509.DNSName)
+    )
 
 
 @pytest.fixture
@@ -46,7 +53,9 @@ def eager_celery():
 
 
 @pytest.mark.django_db
-def test_dns01_wildcard_certificate_for_a_hosted_zone(alice, pebble, django_capture_on_commit_callbacks, settings):
+def test_dns01_wildcard_certificate_for_a_hosted_zone(
+    alice, pebble, django_capture_on_commit_callbacks, settings
+):
     site = make_site(alice)
     domain = services.domain_register(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
@@ -54,7 +63,9 @@ def test_dns01_wildcard_certificate_for_a_hosted_zone(alice, pebble, django_capt
     cert = certificates.certificate_request(domain=domain, names=["brand.test", "*.brand.test"])
     assert cert.challenge == "dns-01" and cert.status == "pending"
     changed = []
-    hostnames.hostnames_changed.connect(lambda sender, site_id=None, **kw: changed.append(site_id), weak=False)
+    hostnames.hostnames_changed.connect(
+        lambda sender, site_id=None, **kw: changed.append(site_id), weak=False
+    )
     with django_capture_on_commit_callbacks(execute=True):
         cert = certificates.certificate_issue(certificate_id=cert.pk)
     assert cert.status == "active", cert.error
@@ -64,7 +75,10 @@ def test_dns01_wildcard_certificate_for_a_hosted_zone(alice, pebble, django_capt
     assert site.pk in changed
     # The private key is encrypted at rest and written 0600 for the edge.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT private_key FROM domains_certificate WHERE id = %s", [cert.pk.hex if connection.vendor == "sqlite" else cert.pk])
+        cursor.execute(
+            "SELECT private_key FROM domains_certificate WHERE id = %s",
+            [cert.pk.hex if connection.vendor == "sqlite" else cert.pk],
+        )
         raw = cursor.fetchone()[0]
     assert "PRIVATE KEY" not in raw and "PRIVATE KEY" in cert.private_key
     chain_path, key_path = certificates.certificate_paths("brand.test")
@@ -106,7 +120,9 @@ def world_zone_for(pebble, zone):
 
 
 @pytest.mark.django_db
-def test_http01_answered_from_edge_files_with_www_redirect(alice, pebble, edge_challenge_server, settings):
+def test_http01_answered_from_edge_files_with_www_redirect(
+    alice, pebble, edge_challenge_server, settings
+):
     site = make_site(alice)
     domain = services.domain_add(owner=alice, name="customer.example", site=site)
     world_zone_for(pebble, "customer.example")
@@ -126,7 +142,9 @@ def test_http01_answered_from_edge_files_with_www_redirect(alice, pebble, edge_c
 
 
 @pytest.mark.django_db
-def test_a_failed_order_is_retried_with_backoff_then_fails_with_the_cas_reason(alice, pebble, settings):
+def test_a_failed_order_is_retried_with_backoff_then_fails_with_the_cas_reason(
+    alice, pebble, settings
+):
     settings.CERT_MAX_ATTEMPTS = 2
     site = make_site(alice)
     domain = services.domain_add(owner=alice, name="customer.example", site=site)
@@ -146,7 +164,9 @@ def test_a_failed_order_is_retried_with_backoff_then_fails_with_the_cas_reason(a
 
 
 @pytest.mark.django_db
-def test_renewal_30_days_before_expiry_replaces_the_certificate(alice, pebble, eager_celery, django_capture_on_commit_callbacks):
+def test_renewal_30_days_before_expiry_replaces_the_certificate(
+    alice, pebble, eager_celery, django_capture_on_commit_callbacks
+):
     site = make_site(alice)
     domain = services.domain_register(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
@@ -161,11 +181,14 @@ def test_renewal_30_days_before_expiry_replaces_the_certificate(alice, pebble, e
     assert renewed.status == "active" and renewed.renewal_of_id == first.pk, renewed.error
     first.refresh_from_db()
     assert first.status == "replaced"
-    assert open(certificates.certificate_paths("brand.test")[0]).read() == renewed.certificate_pem
+    chain_path = Path(certificates.certificate_paths("brand.test")[0])
+    assert chain_path.read_text() == renewed.certificate_pem
 
 
 @pytest.mark.django_db
-def test_a_certificate_is_issued_when_the_domain_is_verified(alice, pebble, settings, eager_celery, django_capture_on_commit_callbacks):
+def test_a_certificate_is_issued_when_the_domain_is_verified(
+    alice, pebble, settings, eager_celery, django_capture_on_commit_callbacks
+):
     settings.ACME_AUTO_ISSUE = True
     site = make_site(alice)
     with django_capture_on_commit_callbacks(execute=True):

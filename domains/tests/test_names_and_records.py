@@ -24,8 +24,18 @@ def test_international_names_become_punycode_and_back():
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "localhost", "-bad.test", "bad-.test", "a..test", f"{'a' * 64}.test", "ex ample.test",
-     "under_score.test", "example.123", ("a." * 127) + "test"],
+    [
+        "",
+        "localhost",
+        "-bad.test",
+        "bad-.test",
+        "a..test",
+        f"{'a' * 64}.test",
+        "ex ample.test",
+        "under_score.test",
+        "example.123",
+        ("a." * 127) + "test",
+    ],
 )
 def test_invalid_domain_names_are_refused(bad):
     with pytest.raises(ValidationError):
@@ -38,7 +48,9 @@ def test_records_are_stored_in_canonical_form():
     cname = rec(type_="CNAME", name="WWW.example.test.", content="Target.Example.com.")
     assert (cname.name, cname.content) == ("www", "target.example.com")
     mx = rec(type_="MX", content="mail.example.test", priority="10")
-    assert mx.priority == 10 and pdns_content("MX", mx.content, mx.priority) == "10 mail.example.test."
+    assert (
+        mx.priority == 10 and pdns_content("MX", mx.content, mx.priority) == "10 mail.example.test."
+    )
     srv = rec(type_="SRV", name="_sip._tcp", content="5 5060 sip.example.test", priority=10)
     assert pdns_content("SRV", srv.content, srv.priority) == "10 5 5060 sip.example.test."
     caa = rec(type_="CAA", content="0 ISSUE letsencrypt.org")

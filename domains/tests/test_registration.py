@@ -68,7 +68,9 @@ def test_transfer_lock_and_nameservers_go_to_the_registry(alice):
     domain = services.domain_register(owner=alice, name="brand.test")
     services.domain_update(domain=domain, transfer_lock=False)
     assert RegistryEntry.objects.get(name="brand.test").transfer_lock is False
-    services.domain_set_nameservers(domain=domain, nameservers=["ns1.elsewhere.net", "ns2.elsewhere.net"])
+    services.domain_set_nameservers(
+        domain=domain, nameservers=["ns1.elsewhere.net", "ns2.elsewhere.net"]
+    )
     assert RegistryEntry.objects.get(name="brand.test").nameservers == [
         "ns1.elsewhere.net",
         "ns2.elsewhere.net",

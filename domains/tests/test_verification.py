@@ -146,7 +146,9 @@ def test_registered_domains_verify_through_their_hosted_zone(alice, pdns):
     assert domain.records.filter(name="_berth-verify", managed=True).exists()
 
 
-def test_www_redirect_and_primary_domain_routes(alice, pdns, changes, django_capture_on_commit_callbacks):
+def test_www_redirect_and_primary_domain_routes(
+    alice, pdns, changes, django_capture_on_commit_callbacks
+):
     site = make_site(alice)
     first = services.domain_register(owner=alice, name="brand.test", site=site)
     second = services.domain_register(owner=alice, name="other.test", site=site)

@@ -54,7 +54,9 @@ def test_verify_now_shows_the_current_dns_answer(web, alice, pdns):
 
     domain = services.domain_add(owner=alice, name="customer.example", site=make_site(alice))
     PowerDNS(pdns.api_url, pdns.api_key).zone_create(
-        "customer.example", ["ns1.elsewhere.net"], [RRset("customer.example", "A", 60, ("198.51.100.4",))]
+        "customer.example",
+        ["ns1.elsewhere.net"],
+        [RRset("customer.example", "A", 60, ("198.51.100.4",))],
     )
     response = web.post(f"/domains/{domain.pk}/verify/", follow=True)
     assert "Not verified yet" in response.text and "198.51.100.4" in response.text
@@ -63,21 +65,40 @@ def test_verify_now_shows_the_current_dns_answer(web, alice, pdns):
 def test_another_users_domain_pages_are_404(web, bob):
     theirs = Domain.objects.create(owner=bob, name="theirs.example", dns_hosted=True)
     record = DnsRecord.objects.create(domain=theirs, name="@", type="A", content="192.0.2.1")
-    for url in (f"/domains/{theirs.pk}/", f"/domains/{theirs.pk}/dns/", f"/domains/{theirs.pk}/dns/{record.pk}/"):
+    for url in (
+        f"/domains/{theirs.pk}/",
+        f"/domains/{theirs.pk}/dns/",
+        f"/domains/{theirs.pk}/dns/{record.pk}/",
+    ):
         assert web.get(url).status_code == 404
-    for url in (f"/domains/{theirs.pk}/delete/", f"/domains/{theirs.pk}/verify/", f"/domains/{theirs.pk}/dns/{record.pk}/delete/"):
+    for url in (
+        f"/domains/{theirs.pk}/delete/",
+        f"/domains/{theirs.pk}/verify/",
+        f"/domains/{theirs.pk}/dns/{record.pk}/delete/",
+    ):
         assert web.post(url).status_code == 404
-    assert Domain.objects.filter(pk=theirs.pk).exists() and DnsRecord.objects.filter(pk=record.pk).exists()
+    assert (
+        Domain.objects.filter(pk=theirs.pk).exists()
+        and DnsRecord.objects.filter(pk=record.pk).exists()
+    )
 
 
 def test_zone_editor_adds_edits_and_deletes(web, alice, pdns):
     domain = services.domain_register(owner=alice, name="shop.test")
-    response = web.post(f"/domains/{domain.pk}/dns/", {"name": "api", "type": "A", "content": "192.0.2.9", "ttl": 300})
+    response = web.post(
+        f"/domains/{domain.pk}/dns/",
+        {"name": "api", "type": "A", "content": "192.0.2.9", "ttl": 300},
+    )
     assert response.status_code == 302
     record = domain.records.get(name="api")
-    response = web.post(f"/domains/{domain.pk}/dns/", {"name": "www", "type": "TXT", "content": "x", "ttl": 300})
+    response = web.post(
+        f"/domains/{domain.pk}/dns/", {"name": "www", "type": "TXT", "content": "x", "ttl": 300}
+    )
     assert response.status_code == 422 and "CNAME" in response.text
-    response = web.post(f"/domains/{domain.pk}/dns/{record.pk}/", {"name": "api", "type": "A", "content": "192.0.2.10", "ttl": 600})
+    response = web.post(
+        f"/domains/{domain.pk}/dns/{record.pk}/",
+        {"name": "api", "type": "A", "content": "192.0.2.10", "ttl": 600},
+    )
     assert response.status_code == 302
     record.refresh_from_db()
     assert (record.content, record.ttl) == ("192.0.2.10", 600)
@@ -104,4 +125,6 @@ def test_attach_renew_and_remove(web, alice):
     assert "stays until its registration ends" in response.text
     external = services.domain_add(owner=alice, name="gone.example")
     response = web.post(f"/domains/{external.pk}/delete/")
-    assert response["Location"] == "/domains/" and not Domain.objects.filter(pk=external.pk).exists()
+    assert (
+        response["Location"] == "/domains/" and not Domain.objects.filter(pk=external.pk).exists()
+    )
