@@ -89,7 +89,7 @@ class RecordForm(forms.Form):
     content = forms.CharField(label="Value", max_length=2000)
     ttl = forms.IntegerField(label="TTL (seconds)", min_value=60, max_value=604800, initial=3600)
     priority = forms.IntegerField(
-        label="Priority", min_value=0, max_value=65535, required=False, help_text="MX and SRV."
+        label="Priority (MX, SRV)", min_value=0, max_value=65535, required=False
     )
 
 
