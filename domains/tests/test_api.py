@@ -137,3 +137,18 @@ def test_site_ssl_endpoints_are_scoped(api, alice, bob):
 
 def test_anonymous_is_unauthorized(anon_api):
     assert anon_api.get("/api/domains").status_code == 401
+
+
+def test_list_query_count_does_not_grow_with_domains(
+    api, alice, web, django_assert_max_num_queries
+):
+    site = make_site(alice)
+    for i in range(15):
+        domain = Domain.objects.create(owner=alice, name=f"d{i}.example", site=site)
+        domain.certificates.create(
+            names=[domain.name], challenge="http-01", directory_url="https://ca.example/dir"
+        )
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/api/domains?limit=15").json()["domains"]) == 15
+    with django_assert_max_num_queries(14):
+        assert web.get("/domains/").status_code == 200
