@@ -3,7 +3,14 @@
 from django.contrib import admin, messages
 
 from domains import certificates, services, zones
-from domains.models import AcmeAccount, Certificate, DnsRecord, Domain, RegistryEntry
+from domains.models import (
+    AcmeAccount,
+    AcmeChallenge,
+    Certificate,
+    DnsRecord,
+    Domain,
+    RegistryEntry,
+)
 
 
 class DnsRecordInline(admin.TabularInline):
@@ -63,7 +70,7 @@ class DomainAdmin(admin.ModelAdmin):
 class CertificateAdmin(admin.ModelAdmin):
     list_display = ("domain", "status", "challenge", "not_after", "attempts", "created_at")
     list_filter = ("status", "challenge")
-    search_fields = ("domain__name",)
+    search_fields = ("domain__name", "domain__owner__email")
     raw_id_fields = ("domain", "renewal_of")
     exclude = ("private_key",)
     readonly_fields = (
@@ -96,11 +103,38 @@ class CertificateAdmin(admin.ModelAdmin):
 @admin.register(RegistryEntry)
 class RegistryEntryAdmin(admin.ModelAdmin):
     list_display = ("name", "registrant", "created_at", "expires_at", "transfer_lock")
+    list_filter = ("transfer_lock",)
     search_fields = ("name", "registrant")
 
 
 @admin.register(AcmeAccount)
 class AcmeAccountAdmin(admin.ModelAdmin):
     list_display = ("directory_url", "email", "uri", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("directory_url", "email")
     exclude = ("key",)
     readonly_fields = ("uri",)
+
+
+@admin.register(DnsRecord)
+class DnsRecordAdmin(admin.ModelAdmin):
+    """Read-only: records change through the zone editor, which validates and publishes."""
+
+    list_display = ("name", "type", "content", "ttl", "domain", "managed")
+    list_filter = ("type", "managed")
+    search_fields = ("domain__name", "content", "domain__owner__email")
+    raw_id_fields = ("domain",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AcmeChallenge)
+class AcmeChallengeAdmin(admin.ModelAdmin):
+    list_display = ("hostname", "kind", "certificate", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("hostname", "certificate__domain__owner__email")
+    readonly_fields = ("certificate", "kind", "hostname", "token", "key_authorization")
