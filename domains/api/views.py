@@ -60,6 +60,7 @@ class DomainListView(APIView):
             OpenApiParameter("q", str, description="Part of the name"),
             OpenApiParameter("filter", str, description="registered, external, verified, ..."),
         ],
+        operation_id="domains_list",
         responses={200: dict},
         tags=["domains"],
     )
@@ -204,7 +205,7 @@ class DomainDnsView(APIView):
 
 
 class RecordListView(APIView):
-    @extend_schema(responses={200: dict}, tags=["dns"])
+    @extend_schema(operation_id="domains_records_list", responses={200: dict}, tags=["dns"])
     def get(self, request, pk):
         domain = _domain(request, pk)
         records = selectors.record_list(domain=domain)
