@@ -33,6 +33,11 @@ def domain_get(*, user, pk) -> Domain:
     return Domain.objects.for_user(user).select_related("site").get(pk=pk)
 
 
+def domains_of_site(*, user, site: Site):
+    """A site's custom domains (for the site's pages): primary first."""
+    return Domain.objects.for_user(user).filter(site=site).order_by("-is_primary", "name")
+
+
 def record_list(*, domain: Domain):
     return domain.records.all()
 
