@@ -271,3 +271,50 @@ def binary_or_none(name: str) -> str | None:
     return shutil.which(name) or (
         f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None
     )
+
+
+class CeleryWorker:
+    """``celery -A controlpanel worker`` in a subprocess, on the test database and broker."""
+
+    def __init__(self, root: Path, env: dict):
+        import sys
+
+        self.log = root / "worker.log"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "controlpanel",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=domains-{os.getpid()}@%h",
+                "--loglevel=INFO",
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "BERTH_READ_DOTENV": "0", "PYTHONUNBUFFERED": "1", **env},
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while " ready." not in self.log.read_text(errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"The Celery worker did not start:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
