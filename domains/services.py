@@ -32,6 +32,17 @@ MAX_DOMAINS_PER_USER = 200
 SUGGESTION_SUFFIXES = ["app", "hq", "site", "online", "web", "now", "go", "get"]
 
 
+def _ensure_primary(site_id) -> None:
+    """A site with verified domains keeps one primary: the oldest verified one by default."""
+    if not site_id or Domain.objects.filter(site_id=site_id, is_primary=True).exists():
+        return
+    first = (
+        Domain.objects.verified().filter(site_id=site_id).order_by("verified_at", "name").first()
+    )
+    if first is not None:
+        Domain.objects.filter(pk=first.pk).update(is_primary=True)
+
+
 def announce_routes(site_id=None) -> None:
     """Tell the site server and the edge that hostnames changed (after commit)."""
     transaction.on_commit(lambda: hostnames_changed.send(sender=Domain, site_id=site_id))
@@ -272,6 +283,8 @@ def domain_update(
             domain.is_primary = is_primary
         domain.full_clean()
         domain.save()
+        if old_site_id != domain.site_id:
+            _ensure_primary(old_site_id)
         if (domain.site_id, domain.is_primary, domain.redirect) != routes_before:
             announce_routes(old_site_id)
             if domain.site_id != old_site_id:
@@ -299,6 +312,7 @@ def domain_delete(*, domain: Domain) -> None:
     zones.zone_remove(domain=domain)
     domain.delete()
     if site_id:
+        _ensure_primary(site_id)
         announce_routes(site_id)
 
 
@@ -353,9 +367,8 @@ def domain_verify(*, domain: Domain) -> Domain:
     if became_verified:
         if domain.site_id:
             announce_routes(domain.site_id)
-            if not Domain.objects.filter(site_id=domain.site_id, is_primary=True).exists():
-                Domain.objects.filter(pk=domain.pk).update(is_primary=True)
-                domain.is_primary = True
+            _ensure_primary(domain.site_id)
+            domain.is_primary = Domain.objects.filter(pk=domain.pk, is_primary=True).exists()
         from domains import certificates
 
         certificates.certificate_request_auto(domain=domain)
