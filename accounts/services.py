@@ -358,8 +358,12 @@ def account_delete(*, user: User, password: str, request=None) -> None:
     """
     if not user.has_usable_password() or not user.check_password(password or ""):
         raise ValidationError({"password": ["The password is not correct."]})
+    from hosting.services import site_delete
+
     email = user.email
     with transaction.atomic():
+        for site in list(user.sites.all()):
+            site_delete(site=site)  # its files go too, once this commits
         sessions_revoke_all(user=user)
         SecurityEvent.objects.filter(user=user).delete()
         if user.avatar:

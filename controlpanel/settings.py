@@ -362,6 +362,19 @@ EDGE_ROOT = Path(env.str("EDGE_ROOT", default=str(VAR_DIR / "edge")))
 # Limits until billing plans set them per user.
 SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
 SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
+# --- Sites: file manager (issue 3, files helper) --- limits in docs/sites-and-files.md.
+SITE_UPLOAD_MAX_FILE_SIZE = env.int("SITE_UPLOAD_MAX_FILE_MB", default=100) * 1024 * 1024
+SITE_UPLOAD_MAX_REQUEST_SIZE = env.int("SITE_UPLOAD_MAX_REQUEST_MB", default=512) * 1024 * 1024
+SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
+SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
+SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
+SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = SITE_UPLOAD_MAX_FILES
+# Oversized uploads get 413 from their Content-Length, before CSRF reads the body.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "hosting.middleware.UploadSizeLimitMiddleware",
+)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -264,3 +265,29 @@ def test_users_cannot_touch_each_others_tokens_or_sessions(alice, bob):
     assert bob_client.delete(f"/api/user/sessions/{alice_client.token.token.pk}").status_code == 404
     assert bob_client.get("/api/user/tokens").json()["tokens"] == []
     assert alice_client.get("/api/user/profile").status_code == 200
+
+
+def test_delete_account_removes_sites_and_their_files(
+    api, alice, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import storages
+
+    from hosting.models import Site
+
+    created = api.post("/api/sites/create", {"name": "Blog"}, format="json")
+    assert created.status_code == 201, created.content
+    site_id = created.json()["id"]
+    upload = api.post(
+        f"/api/hosting/spaces/{site_id}/files",
+        {"file": io.BytesIO(b"<h1>hi</h1>")},
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.content
+    store = storages["sitefiles"]
+    names = store.listdir(site_id)[1]
+    assert names
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete("/api/user/account", {"password": PASSWORD}, format="json")
+    assert response.status_code == 204
+    assert not Site.objects.filter(pk=site_id).exists()
+    assert not any(store.exists(f"{site_id}/{name}") for name in names)

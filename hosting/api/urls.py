@@ -1,5 +1,45 @@
-"""REST endpoints of the hosting app (mounted under /api/)."""
+"""REST endpoints of the hosting app (mounted under /api/).
 
-from django.urls import path  # noqa: F401
+Seed 000 spells sites "hosting spaces"; seed 002 (Cloud Haven) uses /sites with
+``POST /sites/create``. Both reach the same views.
+"""
 
-urlpatterns: list = []
+from django.urls import path
+
+from hosting.api import views
+
+urlpatterns = [
+    # Seed 000: hosting spaces and their files.
+    path(
+        "hosting/spaces",
+        views.SpaceListView.as_view(),
+        name="api-spaces",
+    ),
+    path("hosting/spaces/<uuid:pk>", views.SiteDetailView.as_view(), name="api-space"),
+    path("hosting/spaces/<uuid:pk>/files", views.FilesView.as_view(), name="api-space-files"),
+    path(
+        "hosting/spaces/<uuid:pk>/files/<path:path>",
+        views.FilePathView.as_view(),
+        name="api-space-file",
+    ),
+    path(
+        "hosting/spaces/<uuid:pk>/folders",
+        views.FolderCreateView.as_view(),
+        name="api-space-folders",
+    ),
+    path("hosting/spaces/<uuid:pk>/deploy", views.DeployView.as_view(), name="api-space-deploy"),
+    path(
+        "hosting/spaces/<uuid:pk>/deployments",
+        views.DeploymentListView.as_view(),
+        name="api-space-deployments",
+    ),
+    path(
+        "deployments/<uuid:pk>/rollback",
+        views.RollbackView.as_view(),
+        name="api-deployment-rollback",
+    ),
+    # Seed 002 (Cloud Haven): sites.
+    path("sites", views.SiteListView.as_view(), name="api-sites"),
+    path("sites/create", views.SiteCreateView.as_view(), name="api-site-create"),
+    path("sites/<uuid:pk>", views.SiteDetailView.as_view(), name="api-site"),
+]

@@ -1,0 +1,346 @@
+"""Sites, files and deployments over the REST API (seed 000's hosting spaces, seed 002's sites).
+
+Every view is scoped to ``request.user``: another user's site answers 404 SITE_NOT_FOUND.
+Sizes are bytes. The HTML pages call the same services.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.core.exceptions import TooManyFilesSent, ValidationError
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_plan_slug
+from controlpanel.api.exceptions import ApiError, ValidationFailed
+from controlpanel.api.pagination import PagePagination
+from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
+from deployments.models import Deployment
+from deployments.services import deployment_rollback
+from hosting import selectors, services
+from hosting.api import serializers as s
+from hosting.files import operations as ops
+from hosting.files.errors import FileError, PathInvalid, TooLarge
+from hosting.files.paths import clean_path
+from hosting.files.requests import truthy, uploads_from
+from hosting.files.uploads import files_upload
+from hosting.models import Site
+
+PATH_PARAM = OpenApiParameter(
+    "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
+)
+
+
+def _file_error(exc: FileError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message, exc.details)
+
+
+def _validation(exc: ValidationError) -> ValidationFailed:
+    details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    first = next(iter(details.values()))[0] if details else "Request validation failed."
+    return ValidationFailed(first, details)
+
+
+class SiteMixin:
+    def site(self, request, pk) -> Site:
+        try:
+            return selectors.site_get(user=request.user, pk=pk)
+        except Site.DoesNotExist as exc:
+            raise ApiError(404, "SITE_NOT_FOUND", "No site with that id.") from exc
+
+    def site_json(self, request, site: Site) -> dict:
+        return s.SiteSerializer(site, context={"plan": user_plan_slug(user=request.user)}).data
+
+
+class SiteListView(SiteMixin, APIView):
+    """``GET/POST /api/hosting/spaces`` and ``GET /api/sites``: the user's sites, paginated."""
+
+    results_key = "sites"
+
+    @extend_schema(operation_id="sites_list", responses={200: dict}, tags=["sites"])
+    def get(self, request):
+        paginator = PagePagination()
+        search = request.query_params.get("search", "").strip()[:100]
+        page = paginator.paginate_queryset(
+            selectors.site_list(user=request.user, search=search), request, view=self
+        )
+        context = {"plan": user_plan_slug(user=request.user)}
+        return paginator.get_paginated_response(
+            s.SiteSerializer(page, many=True, context=context).data
+        )
+
+    @extend_schema(
+        operation_id="sites_create_post",
+        request=s.SiteCreateSerializer,
+        responses={201: dict},
+        tags=["sites"],
+    )
+    def post(self, request):
+        data = s.SiteCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            site = services.site_create(
+                owner=request.user,
+                name=data.validated_data["name"],
+                slug=data.validated_data["slug"],
+                kind=data.validated_data.get("kind") or Site.Kind.STATIC,
+            )
+        except ValidationError as exc:
+            raise _validation(exc) from exc
+        site = selectors.site_get(user=request.user, pk=site.pk)
+        return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="hosting_spaces_list"),
+    post=extend_schema(operation_id="hosting_spaces_create"),
+)
+class SpaceListView(SiteListView):
+    """Seed 000's spelling of the list: ``{"spaces": [...], "pagination": {...}}``."""
+
+    results_key = "spaces"
+
+
+@extend_schema_view(post=extend_schema(operation_id="sites_create"))
+class SiteCreateView(SiteListView):
+    """``POST /api/sites/create`` (seed 002's spelling)."""
+
+    http_method_names = ["post", "options"]
+
+
+class SiteDetailView(SiteMixin, APIView):
+    """``GET/PATCH/DELETE /api/hosting/spaces/<id>`` and ``/api/sites/<id>``."""
+
+    @extend_schema(responses={200: dict}, tags=["sites"])
+    def get(self, request, pk):
+        return Response(self.site_json(request, self.site(request, pk)))
+
+    @extend_schema(request=s.SiteUpdateSerializer, responses={200: dict}, tags=["sites"])
+    def patch(self, request, pk):
+        site = self.site(request, pk)
+        data = s.SiteUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            if "name" in data.validated_data:
+                services.site_rename(site=site, name=data.validated_data["name"])
+            if "status" in data.validated_data:
+                offline = data.validated_data["status"] == Site.Status.OFFLINE
+                services.site_set_offline(site=site, offline=offline)
+        except ValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(self.site_json(request, self.site(request, pk)))
+
+    @extend_schema(responses={204: None}, tags=["sites"])
+    def delete(self, request, pk):
+        services.site_delete(site=self.site(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FilePagination(PagePagination):
+    default_limit = 100
+    max_limit = 1000
+
+    def paginate_list(self, items: list, request) -> list:
+        self.limit = min(self._positive_int(request, "limit", self.default_limit), self.max_limit)
+        self.page = self._positive_int(request, "page", 1)
+        self.total = len(items)
+        start = (self.page - 1) * self.limit
+        return items[start : start + self.limit]
+
+    def get_pagination_data(self) -> dict:
+        data = super().get_pagination_data()
+        data["totalPages"] = max(1, math.ceil(self.total / self.limit))
+        return data
+
+
+class FilesView(SiteMixin, APIView):
+    """``GET/POST/PATCH/DELETE /api/hosting/spaces/<id>/files`` (``?path=`` or ``/files/<path>``).
+
+    GET lists a folder (or sends a file's contents); POST uploads multipart ``file`` fields
+    into the folder ``path`` (``extract=true`` unpacks .zip files; ``paths`` may give each file's
+    relative path as a JSON list); PATCH renames (``name``) or moves (``to``); DELETE removes.
+    """
+
+    def _path(self, request, path: str | None) -> str:
+        if path is not None:
+            return path
+        return request.query_params.get("path") or ""
+
+    @extend_schema(parameters=[PATH_PARAM], responses={200: dict}, tags=["files"])
+    def get(self, request, pk, path=None):
+        site = self.site(request, pk)
+        raw = self._path(request, path)
+        try:
+            target = clean_path(raw, allow_root=True)
+            if target and ops.path_kind(site=site, path=target) == "file":
+                stream, _size, ctype = ops.file_open(site=site, path=target)
+                response = FileResponse(stream, as_attachment=True, filename=target.rsplit("/")[-1])
+                response["Content-Type"] = ctype
+                return response
+            entries = ops.folder_list(site=site, folder=target)
+        except FileError as exc:
+            raise _file_error(exc) from exc
+        paginator = FilePagination()
+        page = paginator.paginate_list(entries, request)
+        return Response(
+            {
+                "path": target,
+                "files": [s.entry_json(e) for e in page],
+                "pagination": paginator.get_pagination_data(),
+            }
+        )
+
+    @extend_schema(
+        parameters=[PATH_PARAM],
+        request={"multipart/form-data": dict},
+        responses={201: dict},
+        tags=["files"],
+    )
+    def post(self, request, pk, path=None):
+        site = self.site(request, pk)
+        try:
+            try:
+                files = request.FILES.getlist("file")
+                form = request.data
+            except TooManyFilesSent as exc:
+                raise TooLarge("Too many files in one upload; send fewer, or a zip.") from exc
+            folder = (
+                path
+                if path is not None
+                else (request.query_params.get("path") or form.get("path") or "")
+            )
+            extract = truthy(request.query_params.get("extract") or form.get("extract"))
+            if not files:
+                raise PathInvalid("Send the files as multipart 'file' fields.")
+            result = files_upload(
+                site=site,
+                folder=folder,
+                uploads=uploads_from(files, form.get("paths")),
+                extract=extract,
+            )
+        except FileError as exc:
+            raise _file_error(exc) from exc
+        uploaded = [
+            {"name": p.rsplit("/")[-1], "path": p, "type": "file", "size": result.sizes[p]}
+            for p in result.files
+        ]
+        return Response(
+            {
+                "path": clean_path(folder, allow_root=True),
+                "files": uploaded,
+                "folders": result.folders,
+                "bytes": result.bytes,
+                "replaced": result.replaced,
+                "storage": {"used": site.storage_used, "total": site.storage_limit},
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(parameters=[PATH_PARAM], request=dict, responses={200: dict}, tags=["files"])
+    def patch(self, request, pk, path=None):
+        site = self.site(request, pk)
+        raw = self._path(request, path) or str(request.data.get("path") or "")
+        try:
+            if request.data.get("name"):
+                new_path = ops.path_rename(site=site, path=raw, new_name=str(request.data["name"]))
+            elif "to" in request.data:
+                new_path = ops.path_move(site=site, path=raw, folder=str(request.data["to"] or ""))
+            else:
+                raise PathInvalid("Send 'name' to rename or 'to' (a folder) to move.")
+        except FileError as exc:
+            raise _file_error(exc) from exc
+        return Response({"path": new_path})
+
+    @extend_schema(parameters=[PATH_PARAM], responses={200: dict}, tags=["files"])
+    def delete(self, request, pk, path=None):
+        site = self.site(request, pk)
+        try:
+            result = ops.path_delete(site=site, path=self._path(request, path))
+        except FileError as exc:
+            raise _file_error(exc) from exc
+        site.refresh_from_db(fields=["storage_used"])
+        return Response(
+            {
+                "deleted": {"path": result.path, "files": result.files, "bytes": result.bytes},
+                "storage": {"used": site.storage_used, "total": site.storage_limit},
+            }
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="hosting_spaces_file_retrieve"),
+    post=extend_schema(operation_id="hosting_spaces_file_create"),
+    patch=extend_schema(operation_id="hosting_spaces_file_partial_update"),
+    delete=extend_schema(operation_id="hosting_spaces_file_destroy"),
+)
+class FilePathView(FilesView):
+    """The same as FilesView with the path in the URL: ``/files/<path>``."""
+
+
+class FolderCreateView(SiteMixin, APIView):
+    """``POST /api/hosting/spaces/<id>/folders`` with ``{"path": "a/new/folder"}``."""
+
+    @extend_schema(request=dict, responses={201: dict}, tags=["files"])
+    def post(self, request, pk):
+        site = self.site(request, pk)
+        try:
+            raw = clean_path(str(request.data.get("path") or ""))
+            parent, _, name = raw.rpartition("/")
+            created = ops.folder_create(site=site, folder=parent, name=name)
+        except FileError as exc:
+            raise _file_error(exc) from exc
+        return Response({"path": created, "type": "folder"}, status=status.HTTP_201_CREATED)
+
+
+class DeployView(SiteMixin, APIView):
+    """``POST /api/hosting/spaces/<id>/deploy``: publish the current files and make them live."""
+
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        site = self.site(request, pk)
+        try:
+            deployment = services.site_deploy(site=site, author=request.user)
+        except ValidationError as exc:
+            raise ApiError(422, "NOTHING_TO_DEPLOY", " ".join(exc.messages)) from exc
+        site.refresh_from_db(fields=["live_deployment", "status"])
+        return Response(s.deployment_json(deployment, site), status=status.HTTP_201_CREATED)
+
+
+class DeploymentListView(SiteMixin, APIView):
+    """``GET /api/hosting/spaces/<id>/deployments``, newest first, paginated."""
+
+    results_key = "deployments"
+
+    @extend_schema(responses={200: dict}, tags=["deployments"])
+    def get(self, request, pk):
+        site = self.site(request, pk)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(
+            selectors.site_deployments(user=request.user, site=site), request, view=self
+        )
+        return paginator.get_paginated_response([s.deployment_json(d, site) for d in page])
+
+
+class RollbackView(APIView):
+    """``POST /api/deployments/<id>/rollback``: make an earlier deployment live again."""
+
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        try:
+            target = selectors.deployment_get(user=request.user, pk=pk)
+        except Deployment.DoesNotExist as exc:
+            raise ApiError(404, "DEPLOYMENT_NOT_FOUND", "No deployment with that id.") from exc
+        try:
+            restored = deployment_rollback(deployment=target, author=request.user)
+        except ValidationError as exc:
+            raise ApiError(422, "DEPLOYMENT_NOT_RESTORABLE", " ".join(exc.messages)) from exc
+        site = Site.objects.get(pk=target.site_id)
+        return Response(s.deployment_json(restored, site), status=status.HTTP_201_CREATED)

@@ -1,0 +1,64 @@
+"""Reads of sites for pages and the API, always scoped to one user through ``for_user``."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from deployments.models import Deployment
+from hosting.models import Site, SiteBandwidth
+
+
+def month_start(today: datetime.date | None = None) -> datetime.date:
+    return (today or timezone.localdate()).replace(day=1)
+
+
+def _with_usage(sites: QuerySet) -> QuerySet:
+    """Annotate this month's bandwidth and the latest deployment (one query for a page)."""
+    start = month_start()
+    latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at")
+    month = SiteBandwidth.objects.filter(site=OuterRef("pk"), day__gte=start)
+    return sites.annotate(
+        bandwidth_used=Coalesce(
+            Subquery(month.values("site").annotate(total=Sum("bytes_sent")).values("total")[:1]),
+            Value(0),
+        ),
+        requests_month=Coalesce(
+            Subquery(month.values("site").annotate(total=Sum("requests")).values("total")[:1]),
+            Value(0),
+        ),
+        last_deployed_at=Subquery(latest.values("created_at")[:1]),
+        last_deployment_status=Subquery(latest.values("status")[:1]),
+    )
+
+
+def site_list(*, user, search: str = "") -> QuerySet:
+    sites = Site.objects.for_user(user)
+    if search:
+        sites = sites.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    return _with_usage(sites).order_by("-created_at")
+
+
+def site_get(*, user, pk) -> Site:
+    """The user's site, with usage; raises Site.DoesNotExist for anyone else's."""
+    return _with_usage(Site.objects.for_user(user).select_related("live_deployment")).get(pk=pk)
+
+
+def site_deployments(*, user, site: Site) -> QuerySet:
+    return (
+        Deployment.objects.for_user(user)
+        .filter(site=site)
+        .select_related("manifest", "author", "restored_from")
+        .order_by("-created_at")
+    )
+
+
+def deployment_get(*, user, pk) -> Deployment:
+    return Deployment.objects.for_user(user).select_related("site", "manifest", "author").get(pk=pk)
+
+
+def site_bandwidth_days(*, site: Site, since: datetime.date | None = None) -> QuerySet:
+    return SiteBandwidth.objects.filter(site=site, day__gte=since or month_start()).order_by("day")

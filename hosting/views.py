@@ -1,0 +1,209 @@
+"""Site pages: list, create, overview, deployments, settings, delete (file manager: views_files)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from controlpanel.api.throttling import DeploymentCreateThrottle
+from deployments.models import Deployment
+from deployments.services import deployment_rollback
+from hosting import forms, selectors, services
+from hosting.models import RESERVED_SLUGS, SLUG_RE, Site
+
+TABS = [
+    ("overview", "Overview", "hosting:site-detail"),
+    ("files", "Files", "hosting:site-files"),
+    ("deployments", "Deployments", "hosting:site-deployments"),
+    ("settings", "Settings", "hosting:site-settings"),
+]
+
+
+def site_or_404(request, pk) -> Site:
+    """The signed-in user's site; anyone else's is simply not found."""
+    try:
+        return selectors.site_get(user=request.user, pk=pk)
+    except Site.DoesNotExist as exc:
+        raise Http404("No such site.") from exc
+
+
+def render_tab(request, site: Site, tab: str, context: dict, status: int = 200):
+    tabs = [(slug, label, reverse(name, args=[site.pk])) for slug, label, name in TABS]
+    # The editor and preview pages belong to the Files tab.
+    context.update(site=site, tab="files" if tab == "file_edit" else tab, tabs=tabs)
+    return render(request, f"hosting/site_{tab}.html", context, status=status)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def site_list(request):
+    search = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.site_list(user=request.user, search=search), 24).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "hosting/site_list.html", {"page": page, "search": search})
+
+
+@login_required
+def site_create(request):
+    form = forms.SiteCreateForm()
+    if request.method == "POST":
+        form = forms.SiteCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                site = services.site_create(
+                    owner=request.user,
+                    name=form.cleaned_data["name"],
+                    slug=form.cleaned_data["slug"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"Site “{site.name}” created. Upload its files next.")
+                return redirect("hosting:site-files", pk=site.pk)
+    status = 422 if form.errors else 200
+    return render(request, "hosting/site_create.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def address_check(request):
+    """Live validation for the create form: is this address free, and what would be?"""
+    name = request.GET.get("name", "")[:100]
+    slug = request.GET.get("slug", "").strip().lower()[:63]
+    suggestion = services.slug_suggest(name or slug or "site")
+    if not slug:
+        return JsonResponse(
+            {"slug": suggestion, "available": True, "suggestion": suggestion, "message": ""}
+        )
+    if not SLUG_RE.match(slug):
+        message = "Use lower-case letters, digits and hyphens, not starting or ending with one."
+        available = False
+    elif slug in RESERVED_SLUGS:
+        message, available = f"“{slug}” is reserved.", False
+    elif Site.objects.filter(slug=slug).exists():
+        message, available = f"“{slug}” is taken.", False
+        suggestion = services.slug_suggest(slug)
+    else:
+        message, available = "Available.", True
+    return JsonResponse(
+        {"slug": slug, "available": available, "suggestion": suggestion, "message": message}
+    )
+
+
+@login_required
+def site_detail(request, pk):
+    site = site_or_404(request, pk)
+    recent = selectors.site_deployments(user=request.user, site=site)[:5]
+    context = {
+        "recent": recent,
+        "days": selectors.site_bandwidth_days(site=site),
+        "month_start": selectors.month_start(),
+    }
+    return render_tab(request, site, "overview", context)
+
+
+@login_required
+def site_deployments(request, pk):
+    site = site_or_404(request, pk)
+    page = Paginator(selectors.site_deployments(user=request.user, site=site), 20).get_page(
+        request.GET.get("page")
+    )
+    return render_tab(request, site, "deployments", {"page": page})
+
+
+@login_required
+@require_POST
+def site_deploy(request, pk):
+    site = site_or_404(request, pk)
+    if not DeploymentCreateThrottle().allow_request(request, None):
+        messages.error(request, "Too many deployments in the last hour; try again later.")
+        return redirect("hosting:site-deployments", pk=site.pk)
+    try:
+        deployment = services.site_deploy(site=site, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("hosting:site-files", pk=site.pk)
+    stats = deployment.publish_stats
+    plural = "s" if stats.files != 1 else ""
+    message = f"Deployed {stats.files} file{plural} ({stats.blobs_written} new). "
+    if site.status == Site.Status.OFFLINE:
+        message += "The site stays offline until you bring it online."
+    else:
+        message += f"{site.url} is serving {'them' if plural else 'it'}."
+    messages.success(request, message)
+    return redirect("hosting:site-deployments", pk=site.pk)
+
+
+@login_required
+@require_POST
+def site_rollback(request, pk, deployment_pk):
+    site = site_or_404(request, pk)
+    try:
+        target = selectors.deployment_get(user=request.user, pk=deployment_pk)
+    except Deployment.DoesNotExist as exc:
+        raise Http404("No such deployment.") from exc
+    if target.site_id != site.pk:
+        raise Http404("No such deployment.")
+    try:
+        deployment_rollback(deployment=target, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Rolled back to the deployment of {target.created_at:%-d %b %Y, %H:%M}."
+        )
+    return redirect("hosting:site-deployments", pk=site.pk)
+
+
+@login_required
+def site_settings(request, pk):
+    site = site_or_404(request, pk)
+    form = forms.SiteRenameForm(initial={"name": site.name})
+    if request.method == "POST":
+        form = forms.SiteRenameForm(request.POST)
+        if form.is_valid():
+            try:
+                services.site_rename(site=site, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Site renamed.")
+                return redirect("hosting:site-settings", pk=site.pk)
+    status = 422 if form.errors else 200
+    return render_tab(request, site, "settings", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def site_status(request, pk):
+    site = site_or_404(request, pk)
+    offline = request.POST.get("action") == "offline"
+    services.site_set_offline(site=site, offline=offline)
+    if offline:
+        messages.success(request, f"{site.hostname} is offline; visitors get “503 Unavailable”.")
+    else:
+        messages.success(request, f"{site.hostname} is back online.")
+    return redirect("hosting:site-settings", pk=site.pk)
+
+
+@login_required
+@require_POST
+def site_delete(request, pk):
+    site = site_or_404(request, pk)
+    services.site_delete(site=site)
+    messages.success(request, f"Site “{site.name}” and its files were deleted.")
+    return redirect("hosting:site-list")
