@@ -19,12 +19,14 @@ def domain_list(*, user, query: str = "", kind: str = ""):
         domains = domains.filter(registration="")
     elif kind in Domain.Verification.values:
         domains = domains.filter(verification_status=kind)
-    return domains.prefetch_related(
-        Prefetch(
-            "certificates",
-            queryset=Certificate.objects.order_by("-created_at"),
-            to_attr="certificate_list",
-        )
+    return domains.prefetch_related(_certificates_prefetch())
+
+
+def _certificates_prefetch() -> Prefetch:
+    return Prefetch(
+        "certificates",
+        queryset=Certificate.objects.order_by("-created_at"),
+        to_attr="certificate_list",
     )
 
 
@@ -35,7 +37,12 @@ def domain_get(*, user, pk) -> Domain:
 
 def domains_of_site(*, user, site: Site):
     """A site's custom domains (for the site's pages): primary first."""
-    return Domain.objects.for_user(user).filter(site=site).order_by("-is_primary", "name")
+    return (
+        Domain.objects.for_user(user)
+        .filter(site=site)
+        .order_by("-is_primary", "name")
+        .prefetch_related(_certificates_prefetch())
+    )
 
 
 def record_list(*, domain: Domain):

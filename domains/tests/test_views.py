@@ -128,3 +128,18 @@ def test_attach_renew_and_remove(web, alice):
     assert (
         response["Location"] == "/domains/" and not Domain.objects.filter(pk=external.pk).exists()
     )
+
+
+def test_site_pages_can_show_the_sites_domains(rf, alice, bob):
+    from django.template import Context, Template
+
+    site = make_site(alice)
+    Domain.objects.create(owner=alice, name="mine.example", site=site, is_primary=False)
+    Domain.objects.create(owner=bob, name="theirs.example", site=site)  # cannot happen; scoped
+    request = rf.get("/")
+    request.user = alice
+    html = Template("{% load domains_tags %}{% site_domains site %}").render(
+        Context({"request": request, "site": site})
+    )
+    assert "mine.example" in html and "theirs.example" not in html
+    assert f"/domains/add/?site={site.pk}" in html
