@@ -1,10 +1,11 @@
-# Berth: one image for web (gunicorn), ws (daphne), worker and beat (Celery).
+# Berth: one image for web (gunicorn), ws (daphne), worker and beat (Celery) and the edge (nginx).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     BERTH_VAR_DIR=/app/var BERTH_READ_DOTENV=0 STATIC_ROOT=/app/staticfiles
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git curl ca-certificates \
+      nginx-light libnginx-mod-http-brotli-static \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 berth
 WORKDIR /app
@@ -12,7 +13,7 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
- && mkdir -p /app/var && chown -R berth:berth /app/var
+ && mkdir -p /app/var /srv/berth/edge && chown -R berth:berth /app/var /srv/berth/edge
 USER berth
 EXPOSE 8000 8001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

@@ -125,7 +125,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'berth.sqlite3'}"),
+    # An empty DATABASE_URL means the default, like an unset one.
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'berth.sqlite3'}"
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids upgrade deadlocks.
@@ -375,6 +378,43 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
     "hosting.middleware.UploadSizeLimitMiddleware",
 )
+
+# --- Serving sites (issue 3: serving; see docs/serving.md) --------------------------------
+# Embedded site server: how often a process reads the change feed (ms), how long a cached
+# route or site state may be trusted without a signal (s), and its memory.
+SERVING_CHECK_INTERVAL = env.int("SERVING_CHECK_INTERVAL_MS", default=250)
+SERVING_CACHE_TTL = env.int("SERVING_CACHE_TTL", default=60)
+SERVING_RELEASE_CACHE = env.int("SERVING_RELEASE_CACHE", default=256)
+SERVING_MEMORY_CACHE_BYTES = env.int("SERVING_MEMORY_CACHE_MB", default=64) * 1024 * 1024
+SERVING_MEMORY_ITEM_MAX = 256 * 1024
+SERVING_BANDWIDTH_FLUSH = env.int("SERVING_BANDWIDTH_FLUSH", default=30)
+# The nginx edge: off unless this machine runs it (the embedded default serves sites itself).
+EDGE_ENABLED = env.bool("EDGE_ENABLED", default=False)
+EDGE_NGINX = env.str("EDGE_NGINX", default="nginx")
+EDGE_CONFIG = env.str("EDGE_CONFIG", default="")  # default <EDGE_ROOT>/nginx/nginx.conf
+EDGE_RELOAD_COMMAND = env.str("EDGE_RELOAD_COMMAND", default="")  # default: nginx -s reload
+EDGE_TEST_CONFIG = env.bool("EDGE_TEST_CONFIG", default=True)
+EDGE_LISTEN = env.str("EDGE_LISTEN", default="80")
+EDGE_LISTEN_TLS = env.str("EDGE_LISTEN_TLS", default="443")
+EDGE_NGINX_USER = env.str("EDGE_NGINX_USER", default="")
+_BROTLI_MODULE = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so"
+EDGE_BROTLI_MODULE = env.str(
+    "EDGE_BROTLI_MODULE", default=_BROTLI_MODULE if os.path.exists(_BROTLI_MODULE) else ""
+)
+EDGE_ACCESS_LOG = env.str("EDGE_ACCESS_LOG", default="")  # default <EDGE_ROOT>/logs/access.log
+EDGE_SYNC_INTERVAL = env.int("EDGE_SYNC_INTERVAL", default=300)
+EDGE_TREE_GRACE = env.int("EDGE_TREE_GRACE", default=300)
+EDGE_LOG_INTERVAL = env.int("EDGE_LOG_INTERVAL", default=60)
+# With a separate edge host/container, its tasks go to this queue so only the edge runs them.
+EDGE_QUEUE = env.str("EDGE_QUEUE", default="")
+CELERY_TASK_ROUTES = (
+    {name: {"queue": EDGE_QUEUE} for name in ("hosting.edge_sync", "hosting.edge_bandwidth")}
+    if EDGE_QUEUE
+    else {}
+)
+# Unreferenced blobs are deleted after this many hours (periodic task and `collect_blobs`).
+BLOB_GC_GRACE_HOURS = env.int("BLOB_GC_GRACE_HOURS", default=24)
+BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

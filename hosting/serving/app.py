@@ -1,0 +1,443 @@
+"""The embedded site server: a framework-free ASGI app placed before Django.
+
+``HostRouter`` sends a request whose Host is a site hostname (``<slug>.<SITES_DOMAIN>`` or one a
+route provider knows) to ``SiteServer`` and everything else to Django. The site server answers
+as the nginx edge does (see ``hosting.serving.http``), from the deployment manifest in memory
+and the blob files on disk (or in object storage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from deployments.blobs import BlobStore
+from hosting.hostnames import normalise_host, slug_from_host
+from hosting.serving import changes
+from hosting.serving import http as h
+from hosting.serving.bandwidth import Counter
+from hosting.serving.resolve import (
+    NOT_FOUND,
+    FileEntry,
+    Redirect_,
+    Release,
+    Serve,
+    local_blob_path,
+    normalise_path,
+    not_found_page,
+    resolve,
+)
+from hosting.serving.store import ServingCache
+
+ACME_PREFIX = "/.well-known/acme-challenge/"
+CHUNK = 256 * 1024
+HTML = "text/html; charset=utf-8"
+
+
+class BlobReader:
+    """Blob contents: small ones from memory, the rest streamed from disk or storage."""
+
+    def __init__(self, max_item: int, max_total: int):
+        self.store = BlobStore()
+        self.local = None
+        self.max_item, self.max_total = max_item, max_total
+        self.memory: OrderedDict[str, bytes] = OrderedDict()
+        self.total = 0
+
+    def _is_local(self) -> bool:
+        if self.local is None:
+            self.local = local_blob_path(self.store, "0" * 64) is not None
+        return self.local
+
+    def _remember(self, key: str, data: bytes) -> None:
+        if len(data) > self.max_item:
+            return
+        self.memory[key] = data
+        self.total += len(data)
+        while self.total > self.max_total and self.memory:
+            _, old = self.memory.popitem(last=False)
+            self.total -= len(old)
+
+    def _read_small(self, digest: str, variant: str) -> bytes:
+        return self.store.read(digest, variant)
+
+    async def send(self, send, digest: str, variant: str, size: int, start: int, end: int):
+        key = digest + variant
+        data = self.memory.get(key)
+        if data is None and size <= self.max_item:
+            if self._is_local():
+                with open(self.store.local_path(digest, variant), "rb") as handle:
+                    data = handle.read()
+            else:
+                data = await sync_to_async(self._read_small, thread_sensitive=False)(
+                    digest, variant
+                )
+            self._remember(key, data)
+        if data is not None:
+            self.memory.move_to_end(key)
+            await send({"type": "http.response.body", "body": data[start:end]})
+            return
+        if self._is_local():
+            # Page-cache reads of 256 KiB take microseconds; a thread per chunk costs more.
+            with open(self.store.local_path(digest, variant), "rb") as handle:
+                handle.seek(start)
+                remaining = end - start
+                while remaining > 0:
+                    chunk = handle.read(min(CHUNK, remaining))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+                    await send(
+                        {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                    )
+            if remaining > 0:
+                await send({"type": "http.response.body", "body": b""})
+            return
+        handle = await sync_to_async(self.store.open, thread_sensitive=False)(digest, variant)
+        read = sync_to_async(handle.read, thread_sensitive=False)
+        try:
+            await sync_to_async(handle.seek, thread_sensitive=False)(start)
+            remaining = end - start
+            while remaining > 0:
+                chunk = await read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                )
+            if remaining > 0:
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            await sync_to_async(handle.close, thread_sensitive=False)()
+
+
+def _headers(scope) -> dict[bytes, bytes]:
+    # Later duplicates win, as for the headers nginx reads singly (Host, Range, If-*).
+    return dict(scope["headers"])
+
+
+def _variant(release: Release, path: str, entry: FileEntry, suffix: str):
+    """(digest, storage variant, size, mtime) of ``path`` + ``.gz``/``.br`` as nginx finds it."""
+    own = release.files.get(path + suffix)
+    if own is not None:  # a file of that name in the deployment is what nginx would send
+        return own.digest, "", own.size, own.mtime
+    size = entry.gzip_size if suffix == ".gz" else entry.brotli_size
+    if size is not None:
+        return entry.digest, suffix, size, entry.mtime
+    return None
+
+
+class SiteServer:
+    def __init__(self):
+        from hosting.serving.signals import register_cache
+
+        self.cache = ServingCache(changes.Watcher())
+        register_cache(self.cache)
+        self.blobs = BlobReader(
+            settings.SERVING_MEMORY_ITEM_MAX, settings.SERVING_MEMORY_CACHE_BYTES
+        )
+        self.counter = Counter()
+        self.flush_interval = settings.SERVING_BANDWIDTH_FLUSH
+        self.flushed = time.monotonic()
+        self.flushing = False
+
+    # --- bandwidth --------------------------------------------------------------------------
+    def _count(self, site_id, sent: int, now: float) -> None:
+        self.counter.count(site_id, datetime.now(UTC).date(), sent)
+        if not self.flushing and now - self.flushed >= self.flush_interval:
+            self.flushing, self.flushed = True, now
+            self._flush_task = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            await sync_to_async(self.counter.flush, thread_sensitive=False)()
+        finally:
+            self.flushing = False
+
+    # --- answering --------------------------------------------------------------------------
+    @staticmethod
+    async def _respond(send, status, headers, body=b"", head=False) -> int:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+        return 0 if head else len(body)
+
+    async def _page(self, send, status, body, cache, head, extra=()) -> int:
+        headers = [
+            (b"content-type", HTML.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"etag", h.etag(h.PAGE_MTIME, len(body)).encode()),
+            *extra,
+        ]
+        if cache:
+            headers.append((b"cache-control", cache.encode()))
+        return await self._respond(send, status, headers, body, head)
+
+    async def __call__(self, scope, receive, send):
+        now = time.monotonic()
+        self.cache.refresh(now)
+        hdrs = _headers(scope)
+        method = scope["method"]
+        head = method == "HEAD"
+        hostname = normalise_host(hdrs.get(b"host", b"").decode("latin-1"))
+        route = await self.cache.route(hostname, now)
+        if route is None:
+            await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+            return
+        if route.redirect_to:
+            target = route.redirect_to
+            port = hdrs.get(b"host", b"").decode("latin-1").rpartition(":")
+            if port[1] and port[2].isdigit() and not hostname.startswith("["):
+                target += ":" + port[2]
+            raw = scope.get("raw_path") or scope["path"].encode()
+            query = scope.get("query_string", b"")
+            location = f"{scope.get('scheme', 'http')}://{target}".encode() + raw
+            if query:
+                location += b"?" + query
+            body = h.nginx_page(301)
+            await self._respond(
+                send,
+                301,
+                [
+                    (b"content-type", b"text/html"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"location", location),
+                ],
+                body,
+                head,
+            )
+            return
+        path = scope["path"]
+        if path.startswith(ACME_PREFIX):
+            token = path[len(ACME_PREFIX) :]
+            answer = await sync_to_async(_acme, thread_sensitive=False)(token)
+            if answer is not None:
+                body = answer.encode()
+                await self._respond(
+                    send,
+                    200,
+                    [
+                        (b"content-type", b"text/plain"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                    body,
+                    head,
+                )
+                return
+        state = await self.cache.site(route.site_id, now)
+        if state is None:
+            await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+            return
+        if state.status in ("offline", "error"):
+            sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+            self._count(state.site_id, sent, now)
+            return
+        if state.deployment_id is None:
+            await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+            return
+        release = await self.cache.release(state.deployment_id)
+        if release is None:
+            await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+            return
+        sent = await self._site(scope, hdrs, send, release, path, method, head)
+        self._count(state.site_id, sent, now)
+
+    async def _site(self, scope, hdrs, send, release: Release, raw_path, method, head) -> int:
+        path = normalise_path(raw_path)
+        if path is None:
+            body = h.nginx_page(400)
+            return await self._respond(
+                send,
+                400,
+                [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())],
+                body,
+                head,
+            )
+        query = scope.get("query_string", b"").decode("latin-1")
+        outcome = resolve(release, path, query)
+        extra, own_cache = release.extra_headers(path)
+        tail = [(n.encode(), v.encode()) for n, v in extra]
+
+        if isinstance(outcome, Redirect_):
+            body = h.nginx_page(outcome.status)
+            headers = [
+                (b"content-type", b"text/html"),
+                (b"content-length", str(len(body)).encode()),
+                (b"location", outcome.location.encode()),
+            ]
+            if not own_cache:
+                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
+            return await self._respond(send, outcome.status, headers + tail, body, head)
+
+        if outcome is NOT_FOUND:
+            outcome = not_found_page(release)
+            if outcome is None:
+                cache = None if own_cache else h.CACHE_REVALIDATE
+                return await self._page(send, 404, h.own_page(404), cache, head, tail)
+        if method not in ("GET", "HEAD"):  # the static module takes nothing else
+            body = h.nginx_page(405)
+            headers = [
+                (b"content-type", b"text/html"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            if not own_cache:
+                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
+            return await self._respond(send, 405, headers + tail, body, head)
+        return await self._file(hdrs, scope, send, release, outcome, own_cache, tail, head)
+
+    async def _file(self, hdrs, scope, send, release, outcome: Serve, own_cache, tail, head):
+        entry, status = outcome.entry, outcome.status
+        digest, variant, size, mtime = entry.digest, "", entry.size, entry.mtime
+        encoding = None
+        vary = False
+        accept = hdrs.get(b"accept-encoding", b"").decode("latin-1")
+        gz = _variant(release, outcome.path, entry, ".gz")
+        if gz is not None:
+            vary = True
+        if accept:
+            br = _variant(release, outcome.path, entry, ".br") if h.accepts_brotli(accept) else None
+            if br is not None:
+                (digest, variant, size, mtime), encoding, vary = br, b"br", True
+            elif gz is not None and h.accepts_gzip(accept, scope.get("http_version", "1.1")):
+                (digest, variant, size, mtime), encoding = gz, b"gzip"
+        tag = h.etag(mtime, size)
+        headers = [(b"content-type", h.type_for(outcome.path).encode())]
+        start, end = 0, size
+
+        if status == 200:
+            not_modified = self._not_modified(hdrs, tag, mtime)
+            if not_modified is not None:
+                return await self._precondition(
+                    send, not_modified, tag, mtime, vary, outcome, own_cache, tail, head
+                )
+            ranged = None
+            if encoding is None and b"range" in hdrs:
+                ranged = self._range(hdrs, tag, mtime, size)
+            if ranged == h.NOT_SATISFIABLE:
+                body = h.nginx_page(416)
+                headers = [
+                    (b"content-type", b"text/html"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-range", f"bytes */{size}".encode()),
+                ]
+                if not own_cache:
+                    headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
+                # nginx runs its header filters twice for a 416: added headers appear twice.
+                headers = headers[:3] + headers[3:] + tail + headers[3:] + tail
+                return await self._respond(send, 416, headers, body, head)
+            headers.append((b"last-modified", h.http_date(mtime).encode()))
+            if ranged is not None:
+                status, start, end = 206, ranged.start, ranged.end
+                headers.append((b"content-range", f"bytes {start}-{end - 1}/{size}".encode()))
+            elif encoding is None:
+                headers.append((b"accept-ranges", b"bytes"))
+        headers.append((b"content-length", str(end - start).encode()))
+        headers.append((b"etag", tag.encode()))
+        if encoding:
+            headers.append((b"content-encoding", encoding))
+        if vary:
+            headers.append((b"vary", b"Accept-Encoding"))
+        if not own_cache:
+            headers.append((b"cache-control", h.cache_control(status, outcome.path).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers + tail})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return 0
+        await self.blobs.send(send, digest, variant, size, start, end)
+        return end - start
+
+    @staticmethod
+    def _not_modified(hdrs, tag: str, mtime: int) -> int | None:
+        """ngx_http_not_modified_filter: 412 for failed If-Match, 304, or None (send it)."""
+        if_match = hdrs.get(b"if-match")
+        if if_match is not None and not h.etag_matches(if_match.decode("latin-1"), tag, weak=False):
+            return 412
+        ims, inm = hdrs.get(b"if-modified-since"), hdrs.get(b"if-none-match")
+        if ims is None and inm is None:
+            return None
+        if ims is not None and h.parse_http_date(ims.decode("latin-1")) != mtime:
+            return None
+        if inm is not None and not h.etag_matches(inm.decode("latin-1"), tag, weak=True):
+            return None
+        return 304
+
+    @staticmethod
+    def _range(hdrs, tag: str, mtime: int, size: int):
+        if_range = hdrs.get(b"if-range")
+        if if_range is not None:
+            value = if_range.decode("latin-1")
+            if len(value) >= 2 and value.endswith('"'):
+                if value != tag:
+                    return None
+            elif h.parse_http_date(value) != mtime:
+                return None
+        return h.parse_range(hdrs[b"range"].decode("latin-1"), size)
+
+    async def _precondition(self, send, status, tag, mtime, vary, outcome, own_cache, tail, head):
+        if status == 412:
+            body = h.nginx_page(412)
+            headers = [
+                (b"content-type", b"text/html"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            if not own_cache:
+                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
+            return await self._respond(send, 412, headers + tail, body, head)
+        headers = [(b"last-modified", h.http_date(mtime).encode()), (b"etag", tag.encode())]
+        if vary:
+            headers.append((b"vary", b"Accept-Encoding"))
+        if not own_cache:
+            headers.append((b"cache-control", h.cache_control(304, outcome.path).encode()))
+        await send({"type": "http.response.start", "status": 304, "headers": headers + tail})
+        await send({"type": "http.response.body", "body": b""})
+        return 0
+
+
+def _acme(token: str) -> str | None:
+    from hosting.hostnames import acme_challenge
+
+    if not token or "/" in token or len(token) > 256:
+        return None
+    return acme_challenge(unquote(token))
+
+
+class HostRouter:
+    """ASGI HTTP entry: site hostnames to the site server, everything else to Django."""
+
+    def __init__(self, django_app, site_server: SiteServer | None = None):
+        self.django_app = django_app
+        self._site_server = site_server
+        self.panel_hosts = {normalise_host(settings.PANEL_URL.split("://", 1)[-1].split("/")[0])}
+        self.panel_hosts.update(
+            normalise_host(host) for host in settings.ALLOWED_HOSTS if not host.startswith(".")
+        )
+        self.panel_hosts.discard("*")
+
+    @property
+    def site_server(self) -> SiteServer:
+        if self._site_server is None:
+            self._site_server = SiteServer()
+        return self._site_server
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = b""
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value
+            hostname = normalise_host(host.decode("latin-1"))
+            if hostname not in self.panel_hosts:
+                if slug_from_host(hostname) is not None:
+                    return await self.site_server(scope, receive, send)
+                server = self.site_server
+                now = time.monotonic()
+                server.cache.refresh(now)
+                if hostname and await server.cache.route(hostname, now) is not None:
+                    return await server(scope, receive, send)
+        return await self.django_app(scope, receive, send)

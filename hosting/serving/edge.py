@@ -1,0 +1,401 @@
+"""The production edge: materialised trees of live deployments plus a rendered nginx config.
+
+Layout under ``EDGE_ROOT``::
+
+    blobs/ab/cd/<digest>[.gz|.br]   local copies of blobs (hard links to the blob store when it
+                                    is on the same disk, else copied or downloaded once); their
+                                    mtime is the blob's first-publish time, so nginx's ETag and
+                                    Last-Modified equal the embedded server's
+    sites/<deployment-id>/...       one tree per deployment, hard links into blobs/ (immutable)
+    live/<site-id>                  symlink to ../sites/<deployment-id>, swapped with rename(2)
+    rules/<deployment-id>.json      the deployment's parsed _redirects and _headers
+    pages/404.html, 503.html        Berth's own error pages
+    acme/.well-known/acme-challenge/  HTTP-01 answers (written by the domains app)
+    nginx/nginx.conf                rendered; nginx is reloaded only when its text changes
+    logs/access.log                 JSON lines read for bandwidth
+
+A deployment switch is a symlink swap: no reload. Hostnames, certificates, a site going
+offline, or a deployment whose ``_redirects``/``_headers`` differ change the config text, and
+only then is nginx tested and reloaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+
+from deployments.blobs import BlobStore
+from hosting.serving import http as h
+from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, render
+from hosting.serving.resolve import Release, local_blob_path
+from hosting.serving.rules import HeaderBlock, Redirect
+from hosting.serving.store import load_release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    trees_built: int = 0
+    links_swapped: int = 0
+    reloaded: bool = False
+    config_changed: bool = False
+    pruned: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def edge_options() -> EdgeOptions:
+    root = Path(settings.EDGE_ROOT)
+    return EdgeOptions(
+        root=root,
+        listen=settings.EDGE_LISTEN,
+        listen_tls=settings.EDGE_LISTEN_TLS,
+        user=settings.EDGE_NGINX_USER,
+        brotli_module=settings.EDGE_BROTLI_MODULE,
+        access_log=str(edge_access_log()),
+    )
+
+
+def edge_config_path() -> Path:
+    return Path(settings.EDGE_CONFIG or Path(settings.EDGE_ROOT) / "nginx" / "nginx.conf")
+
+
+def edge_access_log() -> Path:
+    return Path(settings.EDGE_ACCESS_LOG or Path(settings.EDGE_ROOT) / "logs" / "access.log")
+
+
+class Edge:
+    def __init__(self, root: Path | None = None, store: BlobStore | None = None):
+        self.root = Path(root or settings.EDGE_ROOT)
+        self.store = store or BlobStore()
+        for sub in ("blobs", "sites", "live", "rules", "pages", "logs", "tmp", "nginx/conf.d"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "acme" / ".well-known" / "acme-challenge").mkdir(parents=True, exist_ok=True)
+        self._pages()
+
+    def _pages(self) -> None:
+        for status in (404, 503):
+            target = self.root / "pages" / f"{status}.html"
+            body = h.own_page(status)
+            if not target.exists() or target.read_bytes() != body:
+                self._write_atomic(target, body)
+            os.utime(target, (h.PAGE_MTIME, h.PAGE_MTIME))
+
+    @staticmethod
+    def _write_atomic(target: Path, data: bytes) -> None:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    # --- blobs ----------------------------------------------------------------------------
+    def cached_blob(self, digest: str, variant: str, mtime: int) -> Path:
+        """The blob in the local cache, fetched once (hard link, copy or download)."""
+        path = self.root / "blobs" / BlobStore.key(digest, variant)
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        source = local_blob_path(self.store, digest, variant)
+        if source is not None:
+            try:
+                os.link(source, tmp)
+            except OSError:
+                shutil.copyfile(source, tmp)
+        else:
+            with self.store.open(digest, variant) as handle, open(tmp, "wb") as out:
+                shutil.copyfileobj(handle, out, 1024 * 1024)
+        os.utime(tmp, (mtime, mtime))
+        os.replace(tmp, path)
+        return path
+
+    def _link(self, source: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError as exc:
+            if exc.errno not in (errno.EMLINK, errno.EXDEV, errno.EPERM):
+                raise
+            shutil.copy2(source, target)
+
+    # --- trees ----------------------------------------------------------------------------
+    def tree(self, deployment_id: UUID) -> Path:
+        return self.root / "sites" / str(deployment_id)
+
+    def build_tree(self, release: Release) -> bool:
+        """Materialise a deployment (once: trees are immutable); True when built now."""
+        final = self.tree(release.deployment_id)
+        if final.is_dir():
+            return False
+        work = self.root / "sites" / f".{release.deployment_id}.{os.getpid()}.tmp"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        for path, entry in release.files.items():
+            self._link(self.cached_blob(entry.digest, "", entry.mtime), work / path)
+            for suffix, size in ((".gz", entry.gzip_size), (".br", entry.brotli_size)):
+                if size is not None and path + suffix not in release.files:
+                    blob = self.cached_blob(entry.digest, suffix, entry.mtime)
+                    self._link(blob, work / (path + suffix))
+        rules = {
+            "redirects": [asdict(r) for r in release.redirects],
+            "headers": [asdict(b) for b in release.headers],
+            "problems": release.problems,
+        }
+        self._write_atomic(
+            self.root / "rules" / f"{release.deployment_id}.json", json.dumps(rules).encode()
+        )
+        os.chmod(work, 0o755)  # noqa: S103 - nginx workers read the tree
+        try:
+            os.rename(work, final)
+        except OSError:  # built meanwhile by another sync
+            shutil.rmtree(work, ignore_errors=True)
+            return False
+        return True
+
+    def has_tree(self, deployment_id: UUID) -> bool:
+        return (
+            self.tree(deployment_id).is_dir()
+            and (self.root / "rules" / f"{deployment_id}.json").exists()
+        )
+
+    def rules(self, deployment_id: UUID) -> tuple[list[Redirect], list[HeaderBlock]]:
+        data = json.loads((self.root / "rules" / f"{deployment_id}.json").read_text())
+        redirects = [Redirect(**r) for r in data["redirects"]]
+        headers = [
+            HeaderBlock(b["pattern"], b["regex"], tuple(tuple(x) for x in b["headers"]), b["line"])
+            for b in data["headers"]
+        ]
+        return redirects, headers
+
+    def live_target(self, site_id) -> str | None:
+        try:
+            return os.readlink(self.root / "live" / str(site_id))
+        except FileNotFoundError:
+            return None
+
+    def point(self, site_id, deployment_id) -> bool:
+        """Switch ``live/<site>`` to a tree atomically; True when it changed."""
+        link = self.root / "live" / str(site_id)
+        target = f"../sites/{deployment_id}"
+        if self.live_target(site_id) == target:
+            return False
+        tmp = link.with_name(f".{site_id}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        os.symlink(target, tmp)
+        old = self.live_target(site_id)
+        os.replace(tmp, link)
+        if old:  # the grace period before pruning starts now
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(self.root / "live" / old)
+        return True
+
+    def unpoint(self, site_id) -> bool:
+        try:
+            (self.root / "live" / str(site_id)).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def prune(self, grace: float) -> int:
+        """Delete trees no site points at (``grace`` seconds after) and blobs no tree uses."""
+        now = time.time()
+        live_dir = self.root / "live"
+        live = {os.path.basename(os.readlink(p)) for p in live_dir.iterdir() if p.is_symlink()}
+        removed = 0
+        for tree in (self.root / "sites").iterdir():
+            if tree.name in live or now - tree.lstat().st_mtime < grace:
+                continue
+            shutil.rmtree(tree, ignore_errors=True)
+            (self.root / "rules" / f"{tree.name}.json").unlink(missing_ok=True)
+            removed += 1
+        for blob in (self.root / "blobs").glob("*/*/*"):
+            stat = blob.lstat()
+            if now - stat.st_ctime < grace:
+                continue
+            links = 1  # the cache's own name, plus the store's when hard-linked from it
+            digest, _, variant = blob.name.partition(".")
+            source = local_blob_path(self.store, digest, "." + variant if variant else "")
+            with contextlib.suppress(OSError):
+                if source is not None and os.stat(source).st_ino == stat.st_ino:
+                    links = 2
+            if stat.st_nlink <= links:
+                blob.unlink(missing_ok=True)
+        return removed
+
+    # --- nginx ----------------------------------------------------------------------------
+    def write_config(self, text: str) -> bool:
+        """Write the config when its text changed (tested first); True when it changed."""
+        path = edge_config_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if path.read_text() == text:
+                return False
+        except FileNotFoundError:
+            pass
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        if settings.EDGE_TEST_CONFIG:
+            try:
+                check = subprocess.run(
+                    [settings.EDGE_NGINX, "-t", "-q", "-p", str(self.root), "-c", str(tmp)],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+            except FileNotFoundError as exc:
+                tmp.unlink(missing_ok=True)
+                raise EdgeError(f"EDGE_NGINX ({settings.EDGE_NGINX}) is not installed") from exc
+            if check.returncode != 0:
+                tmp.unlink(missing_ok=True)
+                raise EdgeError(f"nginx refused the new configuration: {check.stderr.strip()}")
+        os.replace(tmp, path)
+        return True
+
+    def nginx_running(self) -> bool:
+        try:
+            pid = int((self.root / "nginx" / "nginx.pid").read_text().strip())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def reload(self) -> bool:
+        """Ask nginx to reload (when it runs); True when asked."""
+        command = settings.EDGE_RELOAD_COMMAND
+        if command:
+            args = shlex.split(command)
+        else:
+            if not self.nginx_running():
+                log.info(
+                    "The edge nginx is not running; its config is ready at %s", edge_config_path()
+                )
+                return False
+            args = [
+                settings.EDGE_NGINX,
+                "-p",
+                str(self.root),
+                "-c",
+                str(edge_config_path()),
+                "-s",
+                "reload",
+            ]
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        except FileNotFoundError as exc:
+            raise EdgeError(f"Cannot run the reload command {args[0]}") from exc
+        if done.returncode != 0:
+            raise EdgeError(f"Reloading nginx failed: {done.stderr.strip() or done.stdout.strip()}")
+        return True
+
+
+class EdgeError(RuntimeError):
+    pass
+
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_CERT_PATH = re.compile(r"^/[A-Za-z0-9._/@+-]+$")
+
+
+def _route_is_safe(route) -> bool:
+    if not _HOSTNAME.match(route.hostname):
+        return False
+    if route.redirect_to and not _HOSTNAME.match(route.redirect_to):
+        return False
+    return not route.certificate or all(_CERT_PATH.match(p) for p in route.certificate)
+
+
+@contextmanager
+def _locked(root: Path):
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".sync.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def edge_sync(*, reload: bool = True) -> SyncResult:
+    """Bring the edge up to date: trees of live deployments, symlinks, config, reload, prune.
+
+    Idempotent and cheap when nothing changed (a query, a readlink per site, a render and a
+    compare); a file lock serialises concurrent runs.
+    """
+    from hosting import hostnames
+    from hosting.models import Site
+
+    root = Path(settings.EDGE_ROOT)
+    result = SyncResult()
+    with _locked(root):
+        edge = Edge(root)
+        sites: dict[UUID, EdgeSite] = {}
+        for site_id, status, deployment_id in Site.objects.values_list(
+            "pk", "status", "live_deployment_id"
+        ):
+            site = EdgeSite(site_id, status, deployment_id)
+            if site.offline or deployment_id is None:
+                edge.unpoint(site_id)
+                if site.offline:
+                    sites[site_id] = site
+                continue
+            if not edge.has_tree(deployment_id):
+                release = load_release(deployment_id)
+                if release is None:
+                    continue
+                result.trees_built += edge.build_tree(release)
+                result.problems += [f"{site_id}: {p}" for p in release.problems]
+            result.links_swapped += edge.point(site_id, deployment_id)
+            site.redirects, site.headers = edge.rules(deployment_id)
+            sites[site_id] = site
+        redirects: list[EdgeRedirect] = []
+        for route in hostnames.routes():
+            site = sites.get(route.site_id)
+            if site is None:
+                continue
+            if not _route_is_safe(route):  # it would reach nginx's config verbatim
+                result.problems.append(f"{route.site_id}: route {route!r} refused")
+                continue
+            if route.redirect_to:
+                redirects.append(EdgeRedirect(route.hostname, route.redirect_to, route.certificate))
+            elif route.certificate and all(os.path.isfile(p) for p in route.certificate):
+                site.secure.append((route.hostname, route.certificate))
+            elif route.certificate:
+                result.problems.append(f"{route.hostname}: certificate files missing; HTTP only")
+                site.hostnames.append(route.hostname)
+            else:
+                site.hostnames.append(route.hostname)
+        served = [s for s in sites.values() if s.hostnames or s.secure]
+        text = render(served, redirects, edge_options())
+        result.config_changed = edge.write_config(text)
+        if result.config_changed and reload:
+            result.reloaded = edge.reload()
+        result.pruned = edge.prune(settings.EDGE_TREE_GRACE)
+    if result.trees_built or result.links_swapped or result.config_changed or result.pruned:
+        log.info("Edge sync: %s", result)
+    return result
+
+
+def config_digest() -> str:
+    try:
+        return hashlib.sha256(edge_config_path().read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""

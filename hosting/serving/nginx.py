@@ -1,0 +1,283 @@
+"""Rendering the edge's nginx configuration from routes, site states and deployment rules.
+
+One ``server`` per site (its plain-HTTP hostnames together), one per hostname with a
+certificate (HTTPS, its HTTP twin answering ACME and redirecting), one per redirecting
+hostname, and a default server answering 404. The contract of ``hosting.serving.resolve``
+becomes locations: forced rules as regex locations in file order, then the static lookup
+(``try_files``), then ordinary rules as ``if`` blocks in a named location.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from hosting.serving import http as h
+from hosting.serving.rules import HeaderBlock, Redirect
+
+_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass
+class EdgeSite:
+    site_id: UUID
+    status: str
+    deployment_id: UUID | None
+    hostnames: list[str] = field(default_factory=list)  # served over plain HTTP
+    secure: list[tuple[str, tuple[str, str]]] = field(default_factory=list)  # (host, (cert, key))
+    redirects: list[Redirect] = field(default_factory=list)
+    headers: list[HeaderBlock] = field(default_factory=list)
+
+    @property
+    def offline(self) -> bool:
+        return self.status in ("offline", "error")
+
+
+@dataclass
+class EdgeRedirect:
+    hostname: str
+    target: str
+    certificate: tuple[str, str] | None = None
+
+
+@dataclass
+class EdgeOptions:
+    root: Path
+    listen: str = "80"
+    listen_tls: str = "443"
+    user: str = ""
+    brotli_module: str = ""
+    pid: str = ""
+    access_log: str = ""
+    error_log: str = ""
+    worker_processes: str = "auto"
+
+
+def q(value: str) -> str:
+    """A double-quoted nginx string (callers have refused quotes, backslashes and ``$``)."""
+    return '"' + value + '"'
+
+
+def _target(template: str, source_regex: str, *, keep_query: bool) -> str:
+    names = set(re.findall(r"\(\?P<b_([A-Za-z0-9_]+)>", source_regex))
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        return "${b_" + name + "}" if name in names else match.group(0)
+
+    out = _PLACEHOLDER.sub(fill, template)
+    if keep_query and "?" not in template:
+        out += "$is_args$args"
+    return out
+
+
+def _action(rule: Redirect) -> str:
+    if rule.status in (200, 404):
+        prefix = "/.berth-internal/rw" if rule.status == 200 else "/.berth-internal/r404"
+        return f"rewrite ^ {q(prefix + _target(rule.target, rule.regex, keep_query=False))} last;"
+    return f"return {rule.status} {q(_target(rule.target, rule.regex, keep_query=True))};"
+
+
+def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> list[str]:
+    root = opts.root
+    lines = [
+        f"root {root}/live/{site.site_id};",
+        f"set $berth_site {site.site_id};",
+        "recursive_error_pages on;",
+    ]
+    if site.headers:
+        # _headers match the path asked for; internal redirects change $uri, so keep it
+        # (only where needed: this costs about a microsecond a request).
+        lines.append('if ($berth_path = "") { set $berth_path $uri; }')
+    acme = (
+        "location ^~ /.well-known/acme-challenge/ "
+        f"{{ root {root}/acme; default_type text/plain; try_files $uri =404; }}"
+    )
+    if site.offline:
+        return [
+            *lines,
+            f"add_header Cache-Control {q(h.CACHE_NO_STORE)} always;",
+            "error_page 503 /.berth-internal/503;",
+            acme,
+            f"location = /.berth-internal/503 {{ internal; root {root}/pages; "
+            "rewrite ^ /503.html break; }",
+            "location / { return 503; }",
+        ]
+    # Cache-Control: ours unless a matching _headers block sets its own.
+    cc_var = "$berth_cc"
+    overriding = [
+        b for b in site.headers if any(k.lower() == "cache-control" for k, _ in b.headers)
+    ]
+    if overriding:
+        cc_var = f"$berth_cc_{n}"
+        entries = "".join(f"    {q('~' + b.regex)} {q('')};\n" for b in overriding)
+        maps.append(f"map $berth_path {cc_var} {{\n{entries}    default $berth_cc;\n}}")
+    lines.append(f"add_header Cache-Control {cc_var} always;")
+    for i, block in enumerate(site.headers):
+        for j, (name, value) in enumerate(block.headers):
+            var = f"$berth_{n}_{i}_{j}"
+            maps.append(
+                f"map $berth_path {var} {{ {q('~' + block.regex)} {q(value)}; default {q('')}; }}"
+            )
+            lines.append(f"add_header {name} {var} always;")
+    # Named locations are reached from try_files, with $uri still the path asked for.
+    ordinary = [
+        f"    if ($uri ~ {q(r.regex)}) {{ {_action(r)} }}" for r in site.redirects if not r.force
+    ]
+    lines += [
+        "error_page 404 /.berth-internal/404;",
+        acme,
+        "location = /.berth-internal/404 { internal; try_files /404.html @berth_404; }",
+        f"location @berth_404 {{ root {root}/pages; rewrite ^ /404.html break; }}",
+        'location ~ "^/\\.berth-internal/rw(?<berth_t>/.*)$" '
+        "{ internal; try_files $berth_t $berth_t.html $berth_t/index.html =404; }",
+        'location ~ "^/\\.berth-internal/r404(?<berth_t>/.*)$" '
+        "{ internal; error_page 404 /.berth-internal/rw$berth_t; return 404; }",
+        'location ~ "^/\\.berth-internal/" { internal; }',
+    ]
+    for rule in site.redirects:
+        if rule.force:
+            lines.append(f"location ~ {q(rule.regex)} {{ {_action(rule)} }}")
+    lines += [
+        "location ~ /$ { try_files ${uri}index.html @berth_miss; }",
+        "location / { try_files $uri $uri.html @berth_dir; }",
+        "location @berth_dir {",
+        "    if (-f $request_filename/index.html) { return 301 $uri/$is_args$args; }",
+        *ordinary,
+        "    return 404;",
+        "}",
+        "location @berth_miss {",
+        *ordinary,
+        "    return 404;",
+        "}",
+    ]
+    return lines
+
+
+def _server(listen: list[str], names: list[str], body: list[str]) -> str:
+    inner = [*(f"listen {item};" for item in listen), f"server_name {' '.join(names)};", *body]
+    return "server {\n" + "".join(f"    {line}\n" for line in inner) + "}\n"
+
+
+def _tls(cert: tuple[str, str]) -> list[str]:
+    # The certificate's digest is part of the text, so a renewal written over the same paths
+    # still changes the config and nginx reloads to pick it up.
+    try:
+        digest = hashlib.sha256(Path(cert[0]).read_bytes()).hexdigest()[:16]
+    except OSError:
+        digest = "missing"
+    return [
+        f"# certificate {digest}",
+        f"ssl_certificate {q(cert[0])};",
+        f"ssl_certificate_key {q(cert[1])};",
+    ]
+
+
+def _redirect_to_https(root: Path) -> list[str]:
+    return [
+        'set $berth_site "";',
+        "location ^~ /.well-known/acme-challenge/ "
+        f"{{ root {root}/acme; default_type text/plain; try_files $uri =404; }}",
+        "location / { return 301 https://$host$request_uri; }",
+    ]
+
+
+def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptions) -> str:
+    """The whole nginx.conf of the edge (deterministic: same input, same text)."""
+    root = opts.root
+    maps: list[str] = []
+    servers: list[str] = []
+    tls = f"{opts.listen_tls} ssl"
+    for n, site in enumerate(sorted(sites, key=lambda s: str(s.site_id))):
+        site_maps: list[str] = []
+        body = _site_body(site, n, opts, site_maps)
+        maps.extend(site_maps)
+        if site.hostnames:
+            servers.append(_server([opts.listen], sorted(site.hostnames), body))
+        for hostname, cert in sorted(site.secure):
+            servers.append(_server([tls], [hostname], _tls(cert) + body))
+            servers.append(_server([opts.listen], [hostname], _redirect_to_https(root)))
+    for red in sorted(redirects, key=lambda r: r.hostname):
+        body = [
+            'set $berth_site "";',
+            "location ^~ /.well-known/acme-challenge/ "
+            f"{{ root {root}/acme; default_type text/plain; try_files $uri =404; }}",
+            f"location / {{ return 301 $scheme://{red.target}$request_uri; }}",
+        ]
+        servers.append(_server([opts.listen], [red.hostname], body))
+        if red.certificate:
+            servers.append(_server([tls], [red.hostname], _tls(red.certificate) + body))
+    default = [
+        'set $berth_site "";',
+        'set $berth_path "";',
+        f"add_header Cache-Control {q(h.CACHE_NO_STORE)} always;",
+        "error_page 404 /.berth-internal/404;",
+        "location = /.berth-internal/404 "
+        f"{{ internal; root {root}/pages; rewrite ^ /404.html break; }}",
+        "location / { return 404; }",
+    ]
+    servers.append(_server([f"{opts.listen} default_server"], ["_"], default))
+
+    types = "".join(f"        {q(ctype)} {ext};\n" for ext, ctype in h.content_types().items())
+    fingerprint = "~^(?:" + "|".join(str(s) for s in h.IMMUTABLE_STATUSES) + ") .*" + h.FINGERPRINT
+    head = []
+    if opts.brotli_module:
+        head.append(f"load_module {opts.brotli_module};")
+    if opts.user:
+        head.append(f"user {opts.user};")
+    head += [
+        "pcre_jit on;",
+        f"worker_processes {opts.worker_processes};",
+        f"pid {opts.pid or root / 'nginx' / 'nginx.pid'};",
+        f"error_log {opts.error_log or root / 'logs' / 'error.log'} warn;",
+        "events { worker_connections 4096; }",
+    ]
+    temp = root / "tmp"
+    http = [
+        "types {",
+        types.rstrip("\n"),
+        "    }",
+        f"default_type {h.DEFAULT_TYPE};",
+        "types_hash_max_size 4096;",
+        "types_hash_bucket_size 128;",
+        "map_hash_bucket_size 128;",
+        "server_names_hash_bucket_size 128;",
+        "server_names_hash_max_size 65536;",
+        "server_tokens off;",
+        "absolute_redirect off;",
+        "max_ranges 1;",
+        "sendfile on;",
+        "tcp_nopush on;",
+        "keepalive_requests 10000;",
+        "gzip_static on;",
+        "gzip_vary on;",
+        "gzip_proxied any;",
+        *(["brotli_static on;"] if opts.brotli_module else []),
+        "open_file_cache off;",
+        f"client_body_temp_path {temp}/body;",
+        f"proxy_temp_path {temp}/proxy;",
+        f"fastcgi_temp_path {temp}/fastcgi;",
+        f"uwsgi_temp_path {temp}/uwsgi;",
+        f"scgi_temp_path {temp}/scgi;",
+        "log_format berth escape=json " + q(_log_format()) + ";",
+        f"access_log {opts.access_log or root / 'logs' / 'access.log'} berth buffer=64k flush=1s;",
+        f"map {q('$status $uri')} $berth_cc {{ {q(fingerprint)} {q(h.CACHE_IMMUTABLE)}; "
+        f"default {q(h.CACHE_REVALIDATE)}; }}",
+        "uninitialized_variable_warn off;",
+        *maps,
+        f"include {root}/nginx/conf.d/*.conf;",
+    ]
+    text = "# Rendered by Berth's edge_sync; edits are overwritten.\n"
+    text += "\n".join(head) + "\n"
+    text += "http {\n" + "".join(f"    {line}\n" for line in "\n".join(http).splitlines())
+    text += "".join("    " + line + "\n" for s in servers for line in s.splitlines())
+    return text + "}\n"
+
+
+def _log_format() -> str:
+    from hosting.serving.bandwidth import LOG_FORMAT
+
+    return LOG_FORMAT.replace('"', '\\"')
