@@ -15,17 +15,13 @@ import time
 import pytest
 from django.core.asgi import get_asgi_application
 
+from conftest import free_port
 from controlpanel.celery import app as celery_app
 from deployments.services import deployment_publish
 from deployments.tests.factories import files
 from domains import certificates, services
 from domains.models import Certificate
 from domains.tests.factories import make_site
-
-# The site servers come from the serving work (issue 3); until it is merged these tests skip.
-pytest.importorskip("hosting.serving.app", reason="needs the site servers (hosting/serving)")
-
-from conftest import free_port
 from hosting.serving.app import HostRouter
 from hosting.serving.edge import edge_config_path, edge_sync
 from hosting.tests.serving_support import Nginx, asgi_get
