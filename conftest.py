@@ -135,3 +135,34 @@ def web(client, alice):
     """A browser (Django test client) signed in as alice."""
     client.force_login(alice)
     return client
+
+
+def run_django(statements: str, **env) -> object:
+    """Run Python in a fresh process with Django set up (another web process, say) and return
+    the JSON it printed last. ``env`` overrides the environment; a value of None removes it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environ = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "controlpanel.settings",
+        "BERTH_READ_DOTENV": "0",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    for key, value in env.items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = str(value)
+    out = subprocess.run(
+        [sys.executable, "-c", "import django, json; django.setup()\n" + statements],
+        cwd=Path(__file__).resolve().parent,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

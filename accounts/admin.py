@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
+from accounts.models import (
+    AccessToken,
+    BrowserSession,
+    Notification,
+    Preferences,
+    SecurityEvent,
+    User,
+)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -103,3 +110,11 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "level", "message")
+    list_filter = ("level", "created_at")
+    search_fields = ("user__email", "message")
+    raw_id_fields = ("user",)

@@ -214,3 +214,35 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.email or 'unknown'})"
+
+
+class Notification(models.Model):
+    """A toast for a user's open pages, stored first so every process can deliver it."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        SUCCESS = "success", "Success"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "id"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+    def payload(self) -> dict:
+        return {
+            "type": "toast",
+            "id": self.pk,
+            "message": self.message,
+            "level": self.level,
+            **self.data,
+        }

@@ -68,8 +68,11 @@ def _profile(request):
 
 
 def _github(request):
+    from deployments.selectors import github_connection  # the token lives with deployments
+
     account = SocialAccount.objects.filter(user=request.user, provider="github").first()
-    return _render(request, "github", {"github_account": account})
+    context = {"github_account": account, "github_connection": github_connection(user=request.user)}
+    return _render(request, "github", context)
 
 
 def _preferences_tab(request, tab: str, form_class, saved: str):

@@ -34,6 +34,14 @@ def user_group(user_id) -> str:
 
 
 def notify_user(user_id, message: str, level: str = "info", **extra) -> None:
-    """A toast on every open page of the user, sent once the transaction commits."""
-    payload = {"type": "toast", "message": message, "level": level, **extra}
-    group_send_on_commit(user_group(user_id), {"type": "notify", "payload": payload})
+    """A toast on every open page of the user.
+
+    Stored first, then broadcast once the transaction commits; consumers that cannot hear the
+    broadcast (the in-process channel layer, another process) read it back from the database.
+    """
+    from accounts.models import Notification
+
+    notification = Notification.objects.create(
+        user_id=user_id, message=message[:300], level=level, data=extra
+    )
+    group_send_on_commit(user_group(user_id), {"type": "notify", "payload": notification.payload()})

@@ -176,9 +176,10 @@ CELERY_RESULT_BACKEND = env.str(
 )
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL == "filesystem://":
-    for sub in ("queue", "processed", "results"):
+    for sub in ("queue", "processed", "results", "control"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(CELERY_DIR / "control"),
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
         "processed_folder": str(CELERY_DIR / "processed"),
@@ -415,6 +416,42 @@ CELERY_TASK_ROUTES = (
 # Unreferenced blobs are deleted after this many hours (periodic task and `collect_blobs`).
 BLOB_GC_GRACE_HOURS = env.int("BLOB_GC_GRACE_HOURS", default=24)
 BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
+
+# --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
+# Wall-clock limit of one build (clone + install + build), in seconds.
+BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
+# Largest output directory a build may publish, in MB (seed 003's MAX_BUILD_SIZE).
+MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
+BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
+# Resource limits of every build process (setrlimit): CPU seconds, address space, file size,
+# processes (not enforced for root), and the PATH builds see.
+BUILD_CPU_SECONDS = env.int("BUILD_CPU_SECONDS", default=BUILD_TIMEOUT)
+BUILD_MEMORY_MB = env.int("BUILD_MEMORY_MB", default=4096)
+BUILD_MAX_FILE_SIZE = env.int("BUILD_MAX_FILE_SIZE_MB", default=500) * 1024 * 1024
+BUILD_MAX_PROCESSES = env.int("BUILD_MAX_PROCESSES", default=512)
+BUILD_PATH = env.str("BUILD_PATH", default="/usr/local/bin:/usr/bin:/bin")
+BUILD_LOG_MAX_LINES = env.int("BUILD_LOG_MAX_LINES", default=200_000)
+# Whether projects may build from file:// URLs and local paths on this server (tests, single
+# user installs). Turn off on shared servers: any user could clone any readable repository.
+BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool("BUILD_ALLOW_LOCAL_REPOSITORIES", default=True)
+# Builds one user may run at once; more wait queued.
+BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
+# A running build writes a heartbeat this often; the reaper fails builds silent for longer.
+BUILD_HEARTBEAT_INTERVAL = env.float("BUILD_HEARTBEAT_INTERVAL", default=5.0)
+BUILD_HEARTBEAT_TIMEOUT = env.int("BUILD_HEARTBEAT_TIMEOUT", default=60)
+BUILD_REAPER_INTERVAL = env.int("BUILD_REAPER_INTERVAL", default=30)
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
+# Optional: one secret for push webhooks of an organisation or GitHub App, besides the
+# per-project secrets shown on each project's page.
+GITHUB_WEBHOOK_SECRET = secret("GITHUB_WEBHOOK_SECRET")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests run real Celery workers and servers in other processes: they need the test
+    # database on disk (WAL), not in this process's memory.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test.sqlite3")})
+# Channels' per-channel capacity (messages); the layer drops beyond it (default 100).
+CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=0)
+if CHANNEL_LAYER_CAPACITY:
+    CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from controlpanel.crypto import EncryptedTextField
+
 
 class Blob(models.Model):
     """File contents, stored once under their SHA-256 digest (see deployments.blobs)."""
@@ -57,6 +59,52 @@ class ManifestEntry(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The one place reads of projects are scoped: only the owner's."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Project(models.Model):
+    """A site's git source and build settings (seed 003, projects)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+    )
+    site = models.OneToOneField("hosting.Site", on_delete=models.CASCADE, related_name="project")
+    name = models.CharField(max_length=255, help_text="The repository's short name.")
+    repository = models.CharField(
+        max_length=500, help_text="What the user chose: a GitHub “owner/name” or a git URL."
+    )
+    clone_url = models.CharField(max_length=1000, help_text="What git clones.")
+    github_repo_id = models.CharField(max_length=255, blank=True)
+    branch = models.CharField(max_length=255, default="main")
+    install_command = models.TextField(blank=True, help_text="Empty: detected from lockfiles.")
+    build_command = models.TextField(blank=True)
+    output_dir = models.CharField(max_length=255, default="dist")
+    env_vars = EncryptedTextField(blank=True, help_text="JSON object, encrypted at rest.")
+    auto_deploy = models.BooleanField(default=True, help_text="Deploy on every push to branch.")
+    webhook_secret = EncryptedTextField(blank=True, help_text="Signs GitHub push webhooks.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "repository"], name="deployments_project_repo"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DeploymentQuerySet(models.QuerySet):
@@ -112,6 +160,30 @@ class Deployment(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Git builds (empty for uploads, editor pages and rollbacks).
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    branch = models.CharField(max_length=255, blank=True)
+    commit_hash = models.CharField(max_length=40, blank=True)
+    commit_message = models.TextField(blank=True)
+    commit_author = models.CharField(max_length=255, blank=True)
+    redeploy_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For a redeploy: the deployment whose commit it builds again.",
+    )
+    build_duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    # The job record: Celery task, the worker running it, and its liveness.
+    task_id = models.CharField(max_length=255, blank=True)
+    worker = models.CharField(max_length=255, blank=True, help_text="host:pid of the builder.")
+    build_pgid = models.IntegerField(null=True, blank=True)
+    build_dir = models.CharField(max_length=1000, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
     objects = DeploymentQuerySet.as_manager()
 
     class Meta:
@@ -119,6 +191,7 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["site", "-created_at"]),
             models.Index(fields=["status"]),
+            models.Index(fields=["project", "-created_at"]),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +203,93 @@ class Deployment(models.Model):
 
     @property
     def duration_seconds(self) -> float | None:
+        if self.build_duration is not None:
+            return float(self.build_duration)
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+    @property
+    def repo_name(self) -> str:
+        if self.project_id is not None:
+            return self.project.name
+        return self.site.name
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit_hash[:7]
+
+
+class DeploymentStage(models.Model):
+    """One step of a build with its timestamps (seed 003, deployment_stages)."""
+
+    # A stage is named after the status it stands for.
+    Name = Deployment.Status
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=16, choices=Name.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "name"], name="deployments_stage_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_name_display()}: {self.status}"
+
+
+class LogLine(models.Model):
+    """One line of build output, numbered from 1 per deployment (seed 003, deployment_logs)."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    id = models.BigAutoField(primary_key=True)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="log_lines")
+    seq = models.PositiveIntegerField()
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deployment", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "seq"], name="deployments_log_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq}: {self.message[:60]}"
+
+
+class GitHubConnection(models.Model):
+    """A user's GitHub OAuth token, encrypted at rest (seed 003, github_connections).
+
+    allauth keeps the social account; its SocialToken row is emptied once the token is copied
+    here, so no plaintext token stays in the database (see docs/builds.md).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="github_connection"
+    )
+    github_id = models.CharField(max_length=255, blank=True)
+    github_username = models.CharField(max_length=255, blank=True)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"GitHub {self.github_username or self.github_id} of {self.user}"

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
-pytestmark = pytest.mark.django_db
+from conftest import run_django
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
 
 
 def login(client, ip="198.51.100.7"):
@@ -57,32 +51,15 @@ def _db_url() -> str:
 def test_limits_hold_across_processes_sharing_redis(anon_api, redis_url, settings):
     """Three attempts in another process and two here: the sixth from the address is refused."""
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
-    script = (
-        "import django, json; django.setup();"
-        "from rest_framework.test import APIClient;"
-        "c = APIClient();"
-        "codes = [c.post('/api/auth/login', {'email': 'x@example.com', 'password': 'nope'},"
-        " format='json', REMOTE_ADDR='198.51.100.7').status_code for _ in range(3)];"
-        "print(json.dumps(codes))"
+    codes = run_django(
+        "from rest_framework.test import APIClient\n"
+        "c = APIClient()\n"
+        "print(json.dumps([c.post('/api/auth/login', {'email': 'x@example.com', 'password': 'no'},"
+        " format='json', REMOTE_ADDR='198.51.100.7').status_code for _ in range(3)]))",
+        DATABASE_URL=_db_url(),
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=prefix,
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "controlpanel.settings",
-        "DATABASE_URL": _db_url(),
-        "REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": prefix,
-        "BERTH_READ_DOTENV": "0",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [401, 401, 401]
+    assert codes == [401, 401, 401]
     assert [login(anon_api).status_code for _ in range(2)] == [401, 401]
     assert login(anon_api).status_code == 429

@@ -81,3 +81,32 @@ async def test_toasts_go_only_to_their_user(alice, bob):
     await sync_to_async(notify_user)(alice.pk, "for alice only")
     assert await ws.receive_nothing(timeout=0.3)
     await ws.disconnect()
+
+
+async def test_embedded_layer_delivers_toasts_stored_by_other_processes(
+    alice, settings, monkeypatch
+):
+    """With the in-process layer, a toast a worker stored (no broadcast heard) still arrives."""
+    from asgiref.sync import sync_to_async
+
+    from accounts import consumers
+    from accounts.models import Notification
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    monkeypatch.setattr(consumers, "POLL_SECONDS", 0.05)
+    await sync_to_async(Notification.objects.create)(user=alice, message="old news")
+    client = await sync_to_async(bearer_client)(alice)
+    ws = communicator(f"/ws/notifications/?token={client.token.access}")
+    assert (await ws.connect())[0]
+    await ws.receive_json_from()
+    # As the Celery worker does: a row in the database, the broadcast lost to this process.
+    await sync_to_async(Notification.objects.create)(
+        user=alice, message="Deployment of blog succeeded", level="success"
+    )
+    toast = await ws.receive_json_from(timeout=3)
+    assert toast["message"] == "Deployment of blog succeeded" and toast["level"] == "success"
+    # Sent both ways (broadcast in this process and stored): shown once.
+    await sync_to_async(notify_user)(alice.pk, "Signed in elsewhere")
+    assert (await ws.receive_json_from(timeout=3))["message"] == "Signed in elsewhere"
+    assert await ws.receive_nothing(timeout=0.3)
+    await ws.disconnect()

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import run_django
 
 
 @pytest.mark.django_db
@@ -36,31 +30,14 @@ def test_redis_down_is_503_naming_redis(client, settings):
 
 def test_database_down_is_503_naming_the_database(tmp_path):
     """A real process whose PostgreSQL does not answer."""
-    script = (
-        "import django, json; django.setup();"
-        "from django.test import Client;"
-        "r = Client().get('/health');"
-        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+    result = run_django(
+        "from django.test import Client\n"
+        "r = Client().get('/health')\n"
+        "print(json.dumps({'status': r.status_code, 'body': r.json()}))",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere",
+        BERTH_VAR_DIR=tmp_path,
+        REDIS_URL=None,
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "controlpanel.settings",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere",
-        "BERTH_VAR_DIR": str(tmp_path),
-        "BERTH_READ_DOTENV": "0",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    env.pop("REDIS_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 503
     assert result["body"]["failing"] == ["database"]
     assert "database" in result["body"]["message"]

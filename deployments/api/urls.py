@@ -1,5 +1,46 @@
-"""REST endpoints of the deployments app (mounted under /api/)."""
+"""REST endpoints of the deployments app (mounted under /api/).
 
-from django.urls import path  # noqa: F401
+``POST /api/deployments/<id>/rollback`` belongs to the hosting app (hosting/api/urls.py).
+"""
 
-urlpatterns: list = []
+from django.urls import path
+
+from deployments.api import views
+
+urlpatterns = [
+    path("deployments", views.DeploymentListView.as_view(), name="api-deployments"),
+    path("deployments/recent", views.DeploymentRecentView.as_view(), name="api-deployments-recent"),
+    path("deployments/<uuid:pk>", views.DeploymentDetailView.as_view(), name="api-deployment"),
+    path(
+        "deployments/<uuid:pk>/logs",
+        views.DeploymentLogsView.as_view(),
+        name="api-deployment-logs",
+    ),
+    path(
+        "deployments/<uuid:pk>/cancel",
+        views.DeploymentCancelView.as_view(),
+        name="api-deployment-cancel",
+    ),
+    path(
+        "deployments/<uuid:pk>/redeploy",
+        views.DeploymentRedeployView.as_view(),
+        name="api-deployment-redeploy",
+    ),
+    path("dashboard/stats", views.DashboardStatsView.as_view(), name="api-dashboard-stats"),
+    path("github/connection", views.GitHubConnectionView.as_view(), name="api-github-connection"),
+    path(
+        "github/connection-status",
+        views.GitHubConnectionView.as_view(),
+        name="api-github-connection-status",
+    ),
+    path("github/connect", views.GitHubConnectView.as_view(), name="api-github-connect"),
+    path("github/disconnect", views.GitHubDisconnectView.as_view(), name="api-github-disconnect"),
+    path("github/repos", views.GitHubReposView.as_view(), name="api-github-repos"),
+    path(
+        "github/repos/<path:repo>/branches",
+        views.GitHubBranchesView.as_view(),
+        name="api-github-branches",
+    ),
+    path("github/webhook", views.GitHubWebhookView.as_view(), name="api-github-webhook"),
+    path("webhooks/github", views.GitHubWebhookView.as_view(), name="api-webhooks-github"),
+]

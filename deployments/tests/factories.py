@@ -14,3 +14,49 @@ def files(mapping: dict[str, bytes]):
 
 def make_site(owner, name="Docs", slug=""):
     return site_create(owner=owner, name=name, slug=slug)
+
+
+def make_repo(root, tree: dict[str, str | bytes], *, branch: str = "main", message="Initial"):
+    """A real git repository at ``root`` with one commit of ``tree``; returns its path."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(root),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Ada Lovelace",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada Lovelace",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+    }
+    if not (root / ".git").exists():
+        subprocess.run(["git", "init", "-q", "-b", branch, str(root)], check=True, env=env)
+    for path, content in tree.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+        if path.endswith(".sh"):
+            target.chmod(0o755)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "commit", "-q", "-m", message], check=True, env=env)
+    return root
+
+
+def head(root) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+STATIC_SITE = {
+    "build.sh": "#!/bin/sh\nset -e\nmkdir -p dist\necho building\ncp index.html dist/\n",
+    "index.html": "<!doctype html><title>Hello</title><h1>Hello from git</h1>\n",
+}

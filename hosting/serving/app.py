@@ -83,37 +83,33 @@ class BlobReader:
             self.memory.move_to_end(key)
             await send({"type": "http.response.body", "body": data[start:end]})
             return
+        remaining = end - start
+        async for chunk in self._read_range(digest, variant, start, end):
+            remaining -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+        if remaining > 0:  # the blob was shorter than its manifest said: end the body anyway
+            await send({"type": "http.response.body", "body": b""})
+
+    async def _read_range(self, digest: str, variant: str, start: int, end: int):
+        """Bytes ``start``..``end`` of a blob in chunks: local disk inline, object storage in a
+        thread."""
         if self._is_local():
             # Page-cache reads of 256 KiB take microseconds; a thread per chunk costs more.
             with open(self.store.local_path(digest, variant), "rb") as handle:
                 handle.seek(start)
                 remaining = end - start
-                while remaining > 0:
-                    chunk = handle.read(min(CHUNK, remaining))
-                    if not chunk:
-                        break
+                while remaining > 0 and (chunk := handle.read(min(CHUNK, remaining))):
                     remaining -= len(chunk)
-                    await send(
-                        {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
-                    )
-            if remaining > 0:
-                await send({"type": "http.response.body", "body": b""})
+                    yield chunk
             return
         handle = await sync_to_async(self.store.open, thread_sensitive=False)(digest, variant)
         read = sync_to_async(handle.read, thread_sensitive=False)
         try:
             await sync_to_async(handle.seek, thread_sensitive=False)(start)
             remaining = end - start
-            while remaining > 0:
-                chunk = await read(min(CHUNK, remaining))
-                if not chunk:
-                    break
+            while remaining > 0 and (chunk := await read(min(CHUNK, remaining))):
                 remaining -= len(chunk)
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
-                )
-            if remaining > 0:
-                await send({"type": "http.response.body", "body": b""})
+                yield chunk
         finally:
             await sync_to_async(handle.close, thread_sensitive=False)()
 

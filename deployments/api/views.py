@@ -1,0 +1,299 @@
+"""Seed 003's deployment, dashboard and GitHub endpoints. Views only translate: the writes are
+in deployments.builds / projects / connections, the reads in deployments.selectors."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from controlpanel.api.exceptions import ApiError, ValidationFailed
+from controlpanel.api.pagination import PagePagination
+from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
+from deployments import builds, connections, selectors
+from deployments.api import serializers as s
+from deployments.filters import FilterError
+from deployments.github import GitHubClient, GitHubError
+from deployments.models import Deployment
+
+
+def validation(exc: ValidationError) -> ValidationFailed:
+    details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    first = next(iter(details.values()))[0] if details else "Request validation failed."
+    return ValidationFailed(first, details)
+
+
+def conflict(exc: ValidationError, code: str) -> ApiError:
+    return ApiError(409, code, " ".join(exc.messages))
+
+
+def get_deployment(request, pk) -> Deployment:
+    try:
+        return selectors.deployment_get(user=request.user, pk=pk)
+    except (Deployment.DoesNotExist, ValidationError, ValueError):
+        raise ApiError(
+            404, "DEPLOYMENT_NOT_FOUND", f"Deployment with ID '{pk}' not found"
+        ) from None
+
+
+class DeploymentListView(GenericAPIView):
+    """``GET``: the user's deployments (search, status, page, limit). ``POST``: deploy."""
+
+    pagination_class = PagePagination
+    results_key = "deployments"
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(operation_id="deployments_list", responses={200: dict}, tags=["deployments"])
+    def get(self, request):
+        try:
+            queryset = selectors.deployment_list(
+                user=request.user,
+                search=request.query_params.get("search", ""),
+                status=request.query_params.get("status", ""),
+            )
+        except FilterError as exc:
+            raise ValidationFailed(str(exc), {"status": [str(exc)]}) from None
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response([s.deployment_summary(d) for d in page])
+
+    @extend_schema(
+        request=s.DeploymentCreateSerializer, responses={201: dict}, tags=["deployments"]
+    )
+    def post(self, request):
+        body = s.DeploymentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            deployment = builds.deployment_create(
+                user=request.user,
+                repository=data["repository"],
+                branch=data.get("branch") or "",
+                build_command=data.get("buildCommand"),
+                output_dir=data.get("outputDir"),
+                env_vars=data.get("envVars"),
+                install_command=data.get("installCommand"),
+                auto_deploy=data.get("autoDeploy"),
+            )
+        except ValidationError as exc:
+            raise validation(exc) from None
+        deployment = selectors.deployment_get(user=request.user, pk=deployment.pk)
+        return Response(s.deployment_detail(deployment), status=status.HTTP_201_CREATED)
+
+
+class DeploymentRecentView(APIView):
+    @extend_schema(responses={200: dict}, tags=["deployments"])
+    def get(self, request):
+        recent = selectors.deployment_recent(user=request.user, limit=5)
+        return Response({"recentDeployments": [s.recent_summary(d) for d in recent]})
+
+
+class DeploymentDetailView(APIView):
+    @extend_schema(operation_id="deployments_retrieve", responses={200: dict}, tags=["deployments"])
+    def get(self, request, pk):
+        return Response(s.deployment_detail(get_deployment(request, pk)))
+
+    @extend_schema(responses={204: None}, tags=["deployments"])
+    def delete(self, request, pk):
+        deployment = get_deployment(request, pk)
+        try:
+            builds.deployment_delete(deployment=deployment)
+        except ValidationError as exc:
+            raise conflict(exc, "DEPLOYMENT_IN_USE") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogPagination(PagePagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class DeploymentLogsView(GenericAPIView):
+    """Stored log lines, oldest first, paginated; ``?after=<seq>`` starts after a line."""
+
+    pagination_class = LogPagination
+    results_key = "logs"
+
+    @extend_schema(responses={200: dict}, tags=["deployments"])
+    def get(self, request, pk):
+        deployment = get_deployment(request, pk)
+        try:
+            after = int(request.query_params.get("after") or 0)
+        except ValueError:
+            raise ValidationFailed(
+                "'after' must be a number.", {"after": ["Not a number."]}
+            ) from None
+        page = self.paginate_queryset(selectors.log_lines(deployment=deployment, after=after))
+        response = self.get_paginated_response([s.log_entry(line) for line in page])
+        response.data["status"] = deployment.status
+        return response
+
+
+class DeploymentCancelView(APIView):
+    @extend_schema(request=None, responses={200: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        deployment = get_deployment(request, pk)
+        try:
+            builds.deployment_cancel(deployment=deployment, user=request.user)
+        except ValidationError as exc:
+            raise conflict(exc, "DEPLOYMENT_NOT_CANCELLABLE") from None
+        return Response(s.deployment_detail(get_deployment(request, pk)))
+
+
+class DeploymentRedeployView(APIView):
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        deployment = get_deployment(request, pk)
+        try:
+            new = builds.deployment_redeploy(deployment=deployment, author=request.user)
+        except ValidationError as exc:
+            raise conflict(exc, "DEPLOYMENT_NOT_REDEPLOYABLE") from None
+        return Response(
+            s.deployment_detail(get_deployment(request, new.pk)), status=status.HTTP_201_CREATED
+        )
+
+
+class DashboardStatsView(APIView):
+    @extend_schema(responses={200: dict}, tags=["dashboard"])
+    def get(self, request):
+        recent = selectors.deployment_recent(user=request.user, limit=5)
+        return Response(
+            {
+                "stats": selectors.dashboard_stats(user=request.user),
+                "recentDeployments": [s.recent_summary(d) for d in recent],
+                "githubConnected": selectors.github_connection(user=request.user) is not None,
+            }
+        )
+
+
+# --- GitHub ------------------------------------------------------------------------------
+
+
+def connection_data(request) -> dict:
+    connection = selectors.github_connection(user=request.user)
+    return {
+        "connected": connection is not None,
+        "configured": connections.github_configured(),
+        "username": connection.github_username if connection else None,
+        "githubId": connection.github_id if connection else None,
+        "connectedAt": s.iso(connection.connected_at) if connection else None,
+    }
+
+
+def require_connection(request):
+    connection = selectors.github_connection(user=request.user)
+    if connection is None:
+        raise ApiError(409, "GITHUB_NOT_CONNECTED", "Connect GitHub first.")
+    return connection
+
+
+def github_error(exc: GitHubError) -> ApiError:
+    status_code = {401: 409, 404: 404, 429: 429}.get(exc.status, 502)
+    code = {401: "GITHUB_TOKEN_INVALID", 404: "NOT_FOUND", 429: "RATE_LIMIT_EXCEEDED"}.get(
+        exc.status, "GITHUB_UNAVAILABLE"
+    )
+    return ApiError(status_code, code, str(exc))
+
+
+class GitHubConnectionView(APIView):
+    @extend_schema(responses={200: dict}, tags=["github"])
+    def get(self, request):
+        return Response(connection_data(request))
+
+
+class GitHubConnectView(APIView):
+    """Answers where to send the browser to authorise Berth on GitHub."""
+
+    @extend_schema(request=None, responses={200: dict}, tags=["github"])
+    def post(self, request):
+        if not connections.github_configured():
+            raise ApiError(
+                503,
+                "GITHUB_NOT_CONFIGURED",
+                "GitHub sign-in is not configured on this server (GITHUB_CLIENT_ID/SECRET).",
+            )
+        next_url = str(request.data.get("next") or "/deploy/") if hasattr(request, "data") else ""
+        url = connections.github_authorize_url(
+            request._request, next_url=next_url, browser=request.auth is None
+        )
+        return Response({**connection_data(request), "authorizeUrl": url, "url": url})
+
+
+class GitHubDisconnectView(APIView):
+    @extend_schema(request=None, responses={200: dict}, tags=["github"])
+    def delete(self, request):
+        was = connections.github_disconnect(user=request.user, request=request._request)
+        message = "GitHub disconnected." if was else "GitHub was not connected."
+        return Response({**connection_data(request), "message": message})
+
+    post = delete
+
+
+class GitHubReposView(APIView):
+    @extend_schema(responses={200: dict}, tags=["github"])
+    def get(self, request):
+        connection = require_connection(request)
+        try:
+            repos = connections.github_repos(
+                connection=connection, refresh=request.query_params.get("refresh") == "1"
+            )
+        except GitHubError as exc:
+            raise github_error(exc) from None
+        from deployments.github import repo_summary
+
+        return Response({"repos": [repo_summary(r) for r in repos]})
+
+
+class GitHubBranchesView(APIView):
+    @extend_schema(responses={200: dict}, tags=["github"])
+    def get(self, request, repo):
+        connection = require_connection(request)
+        try:
+            found = connections.github_repo_find(connection=connection, name=repo)
+            if found is None:
+                raise ApiError(404, "NOT_FOUND", f"“{repo}” is not among your repositories.")
+            branches = GitHubClient(connection.access_token).branches(found["full_name"])
+        except GitHubError as exc:
+            raise github_error(exc) from None
+        return Response(
+            {
+                "repo": found["full_name"],
+                "defaultBranch": found.get("default_branch") or "main",
+                "branches": [
+                    {
+                        "name": b.get("name"),
+                        "commit": (b.get("commit") or {}).get("sha", ""),
+                        "protected": bool(b.get("protected")),
+                    }
+                    for b in branches
+                ],
+            }
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class GitHubWebhookView(APIView):
+    """GitHub push webhooks, verified by ``X-Hub-Signature-256`` (HMAC-SHA256)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={200: dict, 202: dict, 401: dict}, tags=["github"])
+    def post(self, request):
+        try:
+            result = connections.webhook_push_receive(
+                body=request.body,
+                signature=request.headers.get("X-Hub-Signature-256", ""),
+                event=request.headers.get("X-GitHub-Event", ""),
+            )
+        except PermissionError as exc:
+            raise ApiError(401, "INVALID_SIGNATURE", str(exc)) from None
+        code = status.HTTP_202_ACCEPTED if result.get("deployments") else status.HTTP_200_OK
+        return Response(result, status=code)

@@ -1,0 +1,430 @@
+"""The build runner: clone, install, build and publish one claimed deployment.
+
+Every command runs as its own process group (a new session) in a fresh working directory
+under BUILD_ROOT, with a clean environment (the project's variables plus PATH, HOME and LANG,
+never the worker's) and resource limits set in the child before it executes (CPU seconds,
+address space, file size, processes). While a command runs the builder reads its output,
+stores log lines in batches, writes a heartbeat, and polls the row: a cancelled status or the
+wall timeout kills the whole group (SIGTERM, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from deployments import builds, connections, git, projects, services
+from deployments.logs import LogWriter
+from deployments.models import Deployment, LogLine
+
+log = logging.getLogger(__name__)
+
+CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
+KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+PIPE_GRACE = 2.0  # seconds to drain pipes held open by leftover children after the exit
+
+
+class BuildFailed(Exception):
+    """A user-facing reason the build failed."""
+
+
+class BuildCancelled(Exception):
+    pass
+
+
+def _limits() -> None:  # runs in the child, between fork and exec
+    mem = settings.BUILD_MEMORY_MB * 1024 * 1024
+    cpu = settings.BUILD_CPU_SECONDS
+    for limit, value in (
+        (resource.RLIMIT_CPU, (cpu, cpu + 5)),
+        (resource.RLIMIT_AS, (mem, mem)),
+        (resource.RLIMIT_FSIZE, (settings.BUILD_MAX_FILE_SIZE, settings.BUILD_MAX_FILE_SIZE)),
+        (resource.RLIMIT_NPROC, (settings.BUILD_MAX_PROCESSES, settings.BUILD_MAX_PROCESSES)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ):
+        _soft, hard = resource.getrlimit(limit)
+        # Never raise a limit above what the worker itself has.
+        new_hard = value[1] if hard == resource.RLIM_INFINITY else min(value[1], hard)
+        resource.setrlimit(limit, (min(value[0], new_hard), new_hard))
+
+
+def kill_group(pgid: int) -> None:
+    """SIGTERM the whole process group, then SIGKILL whatever is left."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + KILL_GRACE
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+class Runner:
+    """Runs the commands of one build, watching the clock, the row and the output."""
+
+    def __init__(self, deployment: Deployment, writer: LogWriter, deadline: float):
+        self.deployment = deployment
+        self.writer = writer
+        self.deadline = deadline
+        self.next_cancel_check = 0.0
+        self.next_heartbeat = 0.0
+
+    def tick(self, pgid: int | None = None) -> None:
+        now = time.monotonic()
+        if now >= self.deadline:
+            if pgid:
+                kill_group(pgid)
+            raise BuildFailed(
+                f"The build took longer than {settings.BUILD_TIMEOUT} seconds (BUILD_TIMEOUT) "
+                "and was stopped."
+            )
+        if now >= self.next_cancel_check:
+            self.next_cancel_check = now + CANCEL_POLL
+            status = (
+                Deployment.objects.filter(pk=self.deployment.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status != Deployment.Status.BUILDING:
+                if pgid:
+                    kill_group(pgid)
+                raise BuildCancelled()
+        if now >= self.next_heartbeat:
+            self.next_heartbeat = now + settings.BUILD_HEARTBEAT_INTERVAL
+            Deployment.objects.filter(pk=self.deployment.pk).update(heartbeat_at=timezone.now())
+        self.writer.maybe_flush()
+
+    def run(self, argv: list[str], *, cwd: Path, env: dict, label: str) -> None:
+        """Run one command to completion, logging its output; raise BuildFailed on failure."""
+        self.tick()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_limits,
+        )
+        pgid = proc.pid
+        Deployment.objects.filter(pk=self.deployment.pk).update(build_pgid=pgid)
+        try:
+            self._pump(proc, pgid)
+        finally:
+            # Whatever the command left running in its group goes too.
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            proc.wait()
+            self.writer.flush()
+        if proc.returncode < 0:
+            sig = signal.Signals(-proc.returncode)
+            why = {
+                signal.SIGXCPU: "it used more CPU time than allowed (BUILD_CPU_SECONDS)",
+                signal.SIGXFSZ: "it wrote a file larger than allowed (BUILD_MAX_FILE_SIZE_MB)",
+                signal.SIGKILL: "it was killed (out of memory?)",
+            }.get(sig, f"it was stopped by {sig.name}")
+            raise BuildFailed(f"{label} failed: {why}.")
+        if proc.returncode != 0:
+            raise BuildFailed(f"{label} failed with exit code {proc.returncode}.")
+
+    def _pump(self, proc: subprocess.Popen, pgid: int) -> None:
+        sel = selectors.DefaultSelector()
+        partial = {}
+        for stream, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
+            os.set_blocking(stream.fileno(), False)
+            sel.register(stream, selectors.EVENT_READ, name)
+            partial[name] = b""
+        exited_at = None
+        while sel.get_map():
+            for key, _ in sel.select(timeout=0.05):
+                name = key.data
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    if partial[name]:
+                        self._line(partial[name], name)
+                        partial[name] = b""
+                    continue
+                data = partial[name] + chunk
+                *lines, partial[name] = data.split(b"\n")
+                for line in lines:
+                    self._line(line, name)
+            self.tick(pgid)
+            if exited_at is None and proc.poll() is not None:
+                exited_at = time.monotonic()
+            if exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
+                break  # a background child holds the pipes open; it is killed by the caller
+        sel.close()
+        for name, rest in partial.items():
+            if rest:
+                self._line(rest, name)
+
+    def _line(self, raw: bytes, stream: str) -> None:
+        text = raw.decode("utf-8", errors="replace")
+        if "\r" in text:  # progress bars redraw a line: keep what was shown last
+            text = text.rstrip("\r").rsplit("\r", 1)[-1]
+        self.writer.write(text, stream=stream)
+
+
+def build_env(project_env: dict, home: Path) -> dict:
+    env = {str(k): str(v) for k, v in project_env.items()}
+    env.update(PATH=settings.BUILD_PATH, HOME=str(home), LANG="C.UTF-8")
+    return env
+
+
+def git_env(home: Path, token: str = "") -> dict:
+    env = {
+        "PATH": settings.BUILD_PATH,
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ALLOW_PROTOCOL": git.allowed_protocols(),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    if token:
+        # The token goes in a config header through the environment: never in argv or the URL.
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env.update(
+            GIT_CONFIG_COUNT="1",
+            GIT_CONFIG_KEY_0="http.https://github.com/.extraheader",
+            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
+        )
+    return env
+
+
+def output_directory(checkout: Path, output_dir: str) -> Path:
+    """The output directory inside the checkout, or a clear BuildFailed."""
+    root = checkout.resolve()
+    rel = (output_dir or ".").strip() or "."
+    if Path(rel).is_absolute():
+        raise BuildFailed(f"The output directory “{rel}” must be relative to the repository.")
+    out = (root / rel).resolve()
+    if out != root and root not in out.parents:
+        raise BuildFailed(f"The output directory “{rel}” is outside the repository.")
+    if not out.is_dir():
+        raise BuildFailed(
+            f"The output directory “{rel}” does not exist after the build. Check that the "
+            "build command writes there, or change the output directory."
+        )
+    if out == root:
+        shutil.rmtree(out / ".git", ignore_errors=True)  # publishing the repository itself
+    total = 0
+    for path in out.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            total += path.stat().st_size
+            if total > settings.MAX_BUILD_SIZE:
+                raise BuildFailed(
+                    f"The output is larger than {settings.MAX_BUILD_SIZE // (1024 * 1024)} MB "
+                    "(MAX_BUILD_SIZE)."
+                )
+    return out
+
+
+def run_build(deployment_id) -> Deployment:
+    """Build a deployment this worker has claimed (status building) to its final state."""
+    deployment = Deployment.objects.select_related("project", "site", "author").get(
+        pk=deployment_id
+    )
+    project = deployment.project
+    workdir = Path(settings.BUILD_ROOT) / str(deployment.pk)
+    shutil.rmtree(workdir, ignore_errors=True)
+    checkout, home = workdir / "src", workdir / "home"
+    home.mkdir(parents=True)
+    Deployment.objects.filter(pk=deployment.pk).update(
+        build_dir=str(workdir), worker=f"{socket.gethostname()}:{os.getpid()}"
+    )
+    project_env = projects.project_env(project)
+    writer = LogWriter(deployment.pk, secrets=project_env.values())
+    runner = Runner(deployment, writer, time.monotonic() + settings.BUILD_TIMEOUT)
+    started = time.monotonic()
+    outcome, error = Deployment.Status.FAILED, ""
+    try:
+        out = _steps(deployment, project, runner, writer, checkout, home, project_env)
+        deployment.refresh_from_db()
+        return _publish(deployment, out, writer, round(time.monotonic() - started))
+    except BuildCancelled:
+        outcome = Deployment.Status.CANCELLED
+        writer.write("Deployment cancelled; the build was stopped.", level=LogLine.Level.WARNING)
+    except BuildFailed as exc:
+        error = str(exc)
+        writer.write(error, level=LogLine.Level.ERROR)
+    except Exception as exc:  # the row must end in a final state whatever happens
+        log.exception("Build of %s crashed", deployment.pk)
+        error = f"The build stopped on an internal error ({exc.__class__.__name__})."
+        writer.write(error, level=LogLine.Level.ERROR)
+    finally:
+        writer.flush()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return builds.build_finish(
+        deployment_id=deployment.pk,
+        status=outcome,
+        error=error,
+        build_duration=round(time.monotonic() - started),
+    )
+
+
+def _steps(deployment, project, runner, writer, checkout, home, project_env) -> Path:
+    info = LogLine.Level.INFO
+    token = connections.github_token_for(project)
+    clone_env = git_env(home, token)
+    writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level=info)
+    runner.run(
+        [
+            "git",
+            "clone",
+            "--depth",
+            "1",
+            "--branch",
+            deployment.branch,
+            "--single-branch",
+            "--no-tags",
+            "--",
+            project.clone_url,
+            checkout.name,
+        ],
+        cwd=checkout.parent,
+        env=clone_env,
+        label="Cloning the repository",
+    )
+    wanted = deployment.commit_hash if deployment.redeploy_of_id else ""
+    if wanted:
+        head = _git_output(checkout, clone_env, "rev-parse", "HEAD")
+        if head != wanted:
+            writer.write(f"Fetching commit {wanted[:7]}…", level=info)
+            runner.run(
+                ["git", "fetch", "--depth", "1", "origin", wanted],
+                cwd=checkout,
+                env=clone_env,
+                label=f"Fetching commit {wanted[:7]}",
+            )
+            runner.run(
+                ["git", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
+                cwd=checkout,
+                env=clone_env,
+                label="Checking out the commit",
+            )
+    commit_hash, author, message = _git_output(
+        checkout, clone_env, "log", "-1", "--format=%H%x00%an%x00%s"
+    ).split("\x00", 2)
+    Deployment.objects.filter(pk=deployment.pk).update(
+        commit_hash=commit_hash, commit_author=author[:255], commit_message=message
+    )
+    writer.write(f"Commit {commit_hash[:7]} by {author}: {message}", level=info)
+
+    env = build_env(project_env, home)
+    install = project.install_command.strip() or git.detect_install_command(checkout)
+    if install:
+        writer.write(f"Installing dependencies: {install}", level=info)
+        if ".venv/bin" in install:
+            env["PATH"] = f"{checkout / '.venv' / 'bin'}:{env['PATH']}"
+        runner.run(["/bin/sh", "-c", install], cwd=checkout, env=env, label="Installing")
+    else:
+        writer.write("No install step (no lockfile or requirements.txt found).", level=info)
+    if project.build_command.strip():
+        writer.write(f"Building: {project.build_command}", level=info)
+        runner.run(
+            ["/bin/sh", "-c", project.build_command], cwd=checkout, env=env, label="The build"
+        )
+    else:
+        writer.write("No build command; publishing the output directory as it is.", level=info)
+    out = output_directory(checkout, project.output_dir)
+    runner.tick()
+
+    if not builds.build_status_move(
+        deployment_id=deployment.pk,
+        from_status=Deployment.Status.BUILDING,
+        to_status=Deployment.Status.DEPLOYING,
+    ):
+        raise BuildCancelled()
+    writer.write(f"Deploying {project.output_dir or '.'}…", level=info)
+    writer.flush()
+    return out
+
+
+@contextmanager
+def heartbeats(deployment_id):
+    """Heartbeats from a thread while the builder is busy outside its output loop (publishing
+    a large site to object storage can take longer than the reaper's patience)."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(settings.BUILD_HEARTBEAT_INTERVAL):
+                Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{deployment_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> Deployment:
+    """Store the blobs first (the long part, outside any transaction), then publish and finish
+    in one short transaction: the success status, the last log lines and the stages become
+    visible together (a client seeing "success" has every line). The second pass only hashes:
+    every blob and the manifest exist by then."""
+    try:
+        with heartbeats(deployment.pk):
+            services.manifest_create(services.directory_files(out))
+        with transaction.atomic():
+            published = services.deployment_publish(
+                site=deployment.site,
+                files=services.directory_files(out),
+                source=Deployment.Source.GIT,
+                author=deployment.author,
+                deployment=deployment,
+            )
+            stats = published.publish_stats
+            writer.write(
+                f"Published {stats.files} files ({stats.blobs_written} new). "
+                f"Live at {deployment.site.url}",
+                level=LogLine.Level.INFO,
+            )
+            writer.flush()
+            return builds.build_finish(
+                deployment_id=deployment.pk,
+                status=Deployment.Status.SUCCESS,
+                build_duration=build_duration,
+            )
+    except ValidationError as exc:
+        raise BuildFailed(" ".join(exc.messages)) from exc
+
+
+def _git_output(checkout: Path, env: dict, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        raise BuildFailed(f"git {args[0]} failed: {result.stderr.strip()[:300]}")
+    return result.stdout.strip()

@@ -1,0 +1,358 @@
+"""Git deployments as job records: queue, claim, advance, finish, cancel, redeploy, reap.
+
+Writes, like services.py: the HTML views, the API, the webhook, the tasks and the admin all
+call these. Each state change is a conditional UPDATE from the state it expects, so a cancel
+racing a worker, or a duplicate task delivery, has exactly one winner.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import uuid
+from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from deployments import events
+from deployments.models import Deployment, DeploymentStage, Project
+from deployments.projects import project_save, repository_resolve
+from hosting.models import Site
+
+log = logging.getLogger(__name__)
+
+
+def deployment_create(
+    *,
+    user,
+    repository: str,
+    branch: str = "",
+    build_command: str | None = None,
+    output_dir: str | None = None,
+    env_vars: str | None = None,
+    install_command: str | None = None,
+    auto_deploy: bool | None = None,
+) -> Deployment:
+    """Seed 003's ``POST /api/deployments``: save the project, queue a build of the branch."""
+    source = repository_resolve(user=user, repository=repository)
+    with transaction.atomic():
+        project = project_save(
+            user=user,
+            source=source,
+            branch=branch,
+            install_command=install_command,
+            build_command=build_command,
+            output_dir=output_dir,
+            env_vars=env_vars,
+            auto_deploy=auto_deploy,
+        )
+        return deployment_build_queue(project=project, author=user)
+
+
+def deployment_build_queue(
+    *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
+) -> Deployment:
+    """Record a queued git deployment and enqueue its build once the transaction commits."""
+    from deployments import tasks
+
+    now = timezone.now()
+    with transaction.atomic():
+        deployment = Deployment.objects.create(
+            site=project.site,
+            project=project,
+            author=author,
+            source=Deployment.Source.GIT,
+            status=Deployment.Status.QUEUED,
+            branch=branch or project.branch,
+            commit_hash=redeploy_of.commit_hash if redeploy_of else "",
+            commit_message=redeploy_of.commit_message if redeploy_of else "",
+            commit_author=redeploy_of.commit_author if redeploy_of else "",
+            redeploy_of=redeploy_of,
+            task_id=str(uuid.uuid4()),
+            created_at=now,
+        )
+        DeploymentStage.objects.create(
+            deployment=deployment,
+            name=DeploymentStage.Name.QUEUED,
+            status=DeploymentStage.Status.IN_PROGRESS,
+            started_at=now,
+        )
+        pk, task_id = str(deployment.pk), deployment.task_id
+        transaction.on_commit(
+            lambda: tasks.build_deployment.apply_async(args=[pk], task_id=task_id)
+        )
+    return deployment
+
+
+def deployment_redeploy(*, deployment: Deployment, author=None) -> Deployment:
+    """A new deployment building the same commit (the branch head if it never got that far)."""
+    if deployment.source != Deployment.Source.GIT or deployment.project_id is None:
+        raise ValidationError(
+            "Only git deployments can be redeployed; restore this one with a rollback instead."
+        )
+    return deployment_build_queue(
+        project=deployment.project,
+        author=author,
+        branch=deployment.branch,
+        redeploy_of=deployment if deployment.commit_hash else None,
+    )
+
+
+def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
+    """Cancel a queued or building deployment; the builder notices within a second and kills
+    its process group. A queued build's task is revoked (and would skip itself anyway)."""
+    from deployments.logs import log_append
+
+    was = deployment.status
+    now = timezone.now()
+    updated = Deployment.objects.filter(
+        pk=deployment.pk, status__in=[Deployment.Status.QUEUED, Deployment.Status.BUILDING]
+    ).update(status=Deployment.Status.CANCELLED, finished_at=now, error="Cancelled.")
+    if not updated:
+        deployment.refresh_from_db()
+        if deployment.status == Deployment.Status.DEPLOYING:
+            raise ValidationError("The build is already being published; it can't be cancelled.")
+        raise ValidationError(f"The deployment is already {deployment.get_status_display()}.")
+    if was == Deployment.Status.QUEUED:
+        _revoke(deployment.task_id)
+        who = f" by {user.get_full_name()}" if user else ""
+        log_append(deployment.pk, f"Deployment cancelled{who} before it started.", "warning")
+        _stages_finish(deployment.pk, Deployment.Status.CANCELLED, "Cancelled.")
+        _finished(deployment.pk)
+    events.status_changed(deployment.pk, Deployment.Status.CANCELLED)
+    deployment.refresh_from_db()
+    return deployment
+
+
+def _revoke(task_id: str) -> None:
+    if not task_id:
+        return
+    from controlpanel.celery import app
+
+    if app.conf.broker_url.startswith("filesystem"):
+        return  # no broadcast there; the claim skips the cancelled build when it arrives
+    try:
+        app.control.revoke(task_id)
+    except Exception:  # brokers without broadcast (filesystem) cannot revoke; the claim skips it
+        log.info("Could not revoke task %s", task_id, exc_info=True)
+
+
+def deployment_delete(*, deployment: Deployment) -> None:
+    """Delete a finished deployment that is not live, with its stages and logs."""
+    if not deployment.is_final:
+        raise ValidationError("Cancel the deployment before deleting it.")
+    if Site.objects.filter(live_deployment=deployment).exists():
+        raise ValidationError("This deployment is live; deploy or restore another one first.")
+    deployment.delete()
+
+
+def build_claim(*, deployment_id, worker: str = "") -> str:
+    """Take a queued build for this worker: "claimed", "wait" (the owner's concurrent build
+    limit is reached) or "skip" (gone, cancelled, or claimed by a duplicate delivery)."""
+    deployment = Deployment.objects.filter(pk=deployment_id).select_related("site").first()
+    if deployment is None or deployment.status != Deployment.Status.QUEUED:
+        return "skip"
+    owner_id = deployment.site.owner_id
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialise claims of one owner so two workers cannot both pass the limit.
+        get_user_model().objects.select_for_update().filter(pk=owner_id).first()
+        running = Deployment.objects.filter(
+            site__owner_id=owner_id,
+            status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
+        ).count()
+        if running >= settings.BUILD_CONCURRENCY_PER_USER:
+            return "wait"
+        claimed = Deployment.objects.filter(
+            pk=deployment_id, status=Deployment.Status.QUEUED
+        ).update(status=Deployment.Status.BUILDING, started_at=now, heartbeat_at=now, worker=worker)
+        if claimed != 1:
+            return "skip"
+        DeploymentStage.objects.filter(
+            deployment_id=deployment_id, name=DeploymentStage.Name.QUEUED
+        ).update(status=DeploymentStage.Status.COMPLETED, completed_at=now)
+        DeploymentStage.objects.get_or_create(
+            deployment_id=deployment_id,
+            name=DeploymentStage.Name.BUILDING,
+            defaults={"status": DeploymentStage.Status.IN_PROGRESS, "started_at": now},
+        )
+        events.status_changed(deployment_id, Deployment.Status.BUILDING)
+    return "claimed"
+
+
+def build_status_move(*, deployment_id, from_status: str, to_status: str) -> bool:
+    """Advance a build only from the status it should be in (a cancel may have won)."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Deployment.objects.filter(pk=deployment_id, status=from_status).update(
+            status=to_status, heartbeat_at=now
+        )
+        if moved:
+            DeploymentStage.objects.filter(deployment_id=deployment_id, name=from_status).update(
+                status=DeploymentStage.Status.COMPLETED, completed_at=now
+            )
+            DeploymentStage.objects.get_or_create(
+                deployment_id=deployment_id,
+                name=to_status,
+                defaults={"status": DeploymentStage.Status.IN_PROGRESS, "started_at": now},
+            )
+            events.status_changed(deployment_id, to_status)
+    return bool(moved)
+
+
+def _stages_finish(deployment_id, status: str, error: str = "") -> None:
+    now = timezone.now()
+    failed = status != Deployment.Status.SUCCESS
+    DeploymentStage.objects.filter(
+        deployment_id=deployment_id, status=DeploymentStage.Status.IN_PROGRESS
+    ).update(
+        status=DeploymentStage.Status.FAILED if failed else DeploymentStage.Status.COMPLETED,
+        completed_at=now,
+        error_message=error if failed else "",
+    )
+    DeploymentStage.objects.update_or_create(
+        deployment_id=deployment_id,
+        name=status,
+        defaults={
+            "status": DeploymentStage.Status.FAILED if failed else DeploymentStage.Status.COMPLETED,
+            "started_at": now,
+            "completed_at": now,
+            "error_message": error,
+        },
+    )
+
+
+def build_finish(*, deployment_id, status: str, error: str = "", build_duration=None) -> Deployment:
+    """Record a build's end: final status (unless a cancel came first), stages, duration,
+    then the live event and the owner's notifications."""
+    now = timezone.now()
+    with transaction.atomic():
+        if status != Deployment.Status.SUCCESS:
+            Deployment.objects.filter(
+                pk=deployment_id,
+                status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
+            ).update(status=status, error=error[:2000], finished_at=now)
+        Deployment.objects.filter(pk=deployment_id).update(
+            build_duration=build_duration, heartbeat_at=now, build_pgid=None
+        )
+        deployment = Deployment.objects.select_related("site", "project", "author").get(
+            pk=deployment_id
+        )
+        _stages_finish(deployment_id, deployment.status, deployment.error)
+        events.status_changed(deployment_id, deployment.status)
+        _finished(deployment_id)
+    return deployment
+
+
+def _finished(deployment_id) -> None:
+    transaction.on_commit(lambda: deployment_notify(deployment_id=deployment_id))
+
+
+def deployment_notify(*, deployment_id) -> None:
+    """A toast on the owner's open pages and an email, as their preferences say."""
+    from django.core.mail import send_mail
+
+    from accounts.services import preferences_get
+    from controlpanel.events import notify_user
+
+    deployment = Deployment.objects.select_related("site__owner", "project").get(pk=deployment_id)
+    owner = deployment.site.owner
+    name = deployment.repo_name
+    status = deployment.status
+    if status == Deployment.Status.SUCCESS:
+        message, level = f"Deployment of {name} succeeded.", "success"
+    elif status == Deployment.Status.FAILED:
+        message, level = f"Deployment of {name} failed.", "error"
+    else:
+        message, level = f"Deployment of {name} was cancelled.", "warning"
+    notify_user(owner.pk, message, level, deploymentId=str(deployment.pk))
+    prefs = preferences_get(user=owner)
+    wanted = prefs.email_notifications and (
+        (status == Deployment.Status.SUCCESS and prefs.deploy_success_notifications)
+        or (status == Deployment.Status.FAILED and prefs.deploy_failure_notifications)
+    )
+    if not wanted:
+        return
+    link = f"{settings.PANEL_URL}/deployments/{deployment.pk}/"
+    lines = [message, ""]
+    if deployment.commit_hash:
+        lines.append(f"Commit {deployment.short_commit}: {deployment.commit_message}")
+    if status == Deployment.Status.SUCCESS:
+        lines.append(f"Live at {deployment.site.url}")
+    elif deployment.error:
+        lines.append(f"Reason: {deployment.error}")
+    lines += ["", f"Details and logs: {link}"]
+    try:
+        send_mail(f"[Berth] {message}", "\n".join(lines), None, [owner.email])
+    except Exception:  # mail trouble must not fail the build record
+        log.warning("Could not email %s about %s", owner.email, deployment_id, exc_info=True)
+
+
+def builds_reap(*, stale_after: int | None = None) -> list:
+    """Fail builds whose worker stopped writing heartbeats (killed, crashed, lost host).
+
+    The reason is logged and shown; processes the dead build left on this host are killed.
+    Returns the ids of the deployments reaped.
+    """
+    from deployments.logs import log_append
+
+    stale_after = stale_after or settings.BUILD_HEARTBEAT_TIMEOUT
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    stale = Deployment.objects.filter(
+        status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
+        heartbeat_at__lt=cutoff,
+    ).values_list("pk", "build_pgid", "build_dir", "worker")
+    reaped = []
+    reason = (
+        "The build worker stopped responding (it was killed or crashed) and the build was "
+        "abandoned. Redeploy to try again."
+    )
+    for pk, pgid, build_dir, worker in list(stale):
+        with transaction.atomic():
+            failed = Deployment.objects.filter(
+                pk=pk,
+                status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
+                heartbeat_at__lt=cutoff,
+            ).update(status=Deployment.Status.FAILED, error=reason, finished_at=timezone.now())
+            if not failed:
+                continue
+            _stages_finish(pk, Deployment.Status.FAILED, reason)
+            events.status_changed(pk, Deployment.Status.FAILED)
+            _finished(pk)
+        log_append(pk, reason, "error")
+        _leftovers_kill(pgid, build_dir, worker)
+        reaped.append(pk)
+    return reaped
+
+
+def _leftovers_kill(pgid, build_dir: str, worker: str) -> None:
+    """Kill what a dead build left running on this host: processes of its group whose working
+    directory is inside its build directory (so a reused group id is never hit)."""
+    if not build_dir or not worker.startswith(f"{socket.gethostname()}:"):
+        return
+    root = Path(build_dir)
+    proc = Path("/proc")
+    if pgid and proc.is_dir():
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                pid = int(entry.name)
+                if os.getpgid(pid) != pgid:
+                    continue
+                cwd = Path(os.readlink(entry / "cwd"))
+            except (OSError, ValueError):
+                continue
+            if cwd == root or root in cwd.parents:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)

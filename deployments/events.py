@@ -1,0 +1,72 @@
+"""What a deployment's WebSocket group hears, and the helpers that publish it.
+
+One group per deployment, ``deployment.<id>``. The channel layer may drop messages, so every
+payload is a nudge over stored data: log batches carry their sequence numbers and the consumer
+reads gaps back from the database; status messages are re-read from the row.
+"""
+
+from __future__ import annotations
+
+from controlpanel.events import group_send, group_send_on_commit
+from controlpanel.templatetags.berth import duration
+
+STAGE_LABELS = {
+    "queued": "Queued",
+    "building": "Building",
+    "deploying": "Deploying",
+    "success": "Success",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def deployment_group(deployment_id) -> str:
+    return f"deployment.{deployment_id}"
+
+
+def log_event(line: dict) -> dict:
+    """Seed 003's ``log`` event, plus the line's sequence number."""
+    return {
+        "type": "log",
+        "seq": line["seq"],
+        "timestamp": line["timestamp"],
+        "level": line["level"],
+        "message": line["message"],
+    }
+
+
+def status_event(status: str) -> dict:
+    return {"type": "status_update", "status": status, "stage": STAGE_LABELS.get(status, status)}
+
+
+def complete_event(*, status: str, duration_seconds, url: str, error: str = "") -> dict:
+    event = {
+        "type": "deployment_complete",
+        "status": status,
+        "duration": duration(duration_seconds),
+        "url": url,
+    }
+    if error:
+        event["error"] = error
+    return event
+
+
+def log_lines_published(deployment_id, lines: list[dict]) -> None:
+    """A stored batch of lines (each with seq, timestamp, level, message): sent at once."""
+    if lines:
+        group_send(
+            deployment_group(deployment_id),
+            {
+                "type": "log.lines",
+                "first": lines[0]["seq"],
+                "last": lines[-1]["seq"],
+                "lines": lines,
+            },
+        )
+
+
+def status_changed(deployment_id, status: str) -> None:
+    """The deployment's status changed: sent after the transaction commits."""
+    group_send_on_commit(
+        deployment_group(deployment_id), {"type": "deployment.status", "status": status}
+    )

@@ -1,0 +1,85 @@
+"""Forms of the deploy wizard and the project settings page."""
+
+from __future__ import annotations
+
+from django import forms
+
+from deployments.filters import STATUS_CHOICES
+
+
+class DeployForm(forms.Form):
+    """Seed 003's three steps in one form: repository; branch and build; deploy."""
+
+    repository = forms.CharField(
+        label="Repository",
+        max_length=1000,
+        help_text="One of your GitHub repositories, or any git URL (https://… or file://…).",
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://github.com/you/site.git", "autocomplete": "off"}
+        ),
+    )
+    branch = forms.CharField(
+        label="Branch",
+        max_length=255,
+        required=False,
+        initial="main",
+        widget=forms.TextInput(attrs={"list": "branch-options", "autocomplete": "off"}),
+    )
+    install_command = forms.CharField(
+        label="Install command",
+        max_length=2000,
+        required=False,
+        help_text="Leave empty to detect it: npm ci, pnpm or yarn install, pip, or nothing.",
+        widget=forms.TextInput(attrs={"placeholder": "Detected from the lockfile"}),
+    )
+    build_command = forms.CharField(
+        label="Build command",
+        max_length=2000,
+        required=False,
+        help_text="Runs in the repository's root. Leave empty to publish files as they are.",
+        widget=forms.TextInput(attrs={"placeholder": "npm run build"}),
+    )
+    output_dir = forms.CharField(
+        label="Output directory",
+        max_length=255,
+        required=False,
+        initial="dist",
+        help_text="The folder the build writes the site to, relative to the repository.",
+    )
+    env_vars = forms.CharField(
+        label="Environment variables",
+        required=False,
+        help_text="One NAME=value per line. Values are encrypted and never shown again.",
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "NODE_ENV=production\nAPI_URL=https://api.example.com"}
+        ),
+    )
+    auto_deploy = forms.BooleanField(
+        label="Deploy automatically on every push to this branch",
+        required=False,
+        initial=True,
+    )
+
+
+class ProjectForm(forms.Form):
+    branch = forms.CharField(max_length=255)
+    install_command = forms.CharField(max_length=2000, required=False)
+    build_command = forms.CharField(max_length=2000, required=False)
+    output_dir = forms.CharField(max_length=255, required=False)
+    env_vars = forms.CharField(
+        label="Replace environment variables",
+        required=False,
+        help_text="Leave empty to keep the current variables. One NAME=value per line.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    clear_env_vars = forms.BooleanField(label="Remove all environment variables", required=False)
+    auto_deploy = forms.BooleanField(label="Deploy automatically on push", required=False)
+
+
+class DeploymentFilterForm(forms.Form):
+    search = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search repositories…"}),
+    )
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)

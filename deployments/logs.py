@@ -1,0 +1,141 @@
+"""Build logs: level inference, secret masking and batched writes.
+
+A build may print tens of thousands of lines. ``LogWriter`` numbers them, keeps them in memory
+and writes them with one ``bulk_create`` per batch (every ``FLUSH_INTERVAL`` or ``BATCH_SIZE``
+lines), then announces the stored batch to the deployment's group. Persist first, then
+broadcast: a client that missed the broadcast reads the same lines back.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from deployments import events
+from deployments.models import LogLine
+
+FLUSH_INTERVAL = 0.1  # seconds a line may wait before it is stored and sent
+BATCH_SIZE = 2000
+MAX_LINE_CHARS = 4000
+MASK = "••••••"
+
+# Errors named as such anywhere; on stderr, failure words count too.
+_ERROR = re.compile(
+    r"((?i:^\s*(error|fatal)\b)|\bERR!|^Traceback \(most recent call last\)|\bERROR\b)"
+)
+_ERROR_STDERR = re.compile(r"\b(error|failed|failure|exception|cannot|could not)\b", re.I)
+_WARNING = re.compile(r"\b(warn|warning|deprecated|deprecation)\b", re.I)
+
+
+def infer_level(message: str, stream: str = "stdout") -> str:
+    """info, warning or error, from what the line says and which stream printed it."""
+    if _ERROR.search(message):
+        return LogLine.Level.ERROR
+    if stream == "stderr" and _ERROR_STDERR.search(message):
+        return LogLine.Level.ERROR
+    if _WARNING.search(message):
+        return LogLine.Level.WARNING
+    return LogLine.Level.INFO
+
+
+# Values too common to be anyone's secret; masking them would only garble the log.
+NOT_SECRET = {"production", "development", "staging", "test", "true", "false", "yes", "no"}
+
+
+def masker(secrets: Iterable[str]):
+    """A function replacing every environment value (3+ characters) in a line by a mask."""
+    values = sorted(
+        {s for s in secrets if s and len(s) >= 3 and s.lower() not in NOT_SECRET},
+        key=len,
+        reverse=True,
+    )
+    if not values:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(v) for v in values))
+    return lambda text: pattern.sub(MASK, text)
+
+
+def next_seq(deployment_id) -> int:
+    last = LogLine.objects.filter(deployment_id=deployment_id).aggregate(m=Max("seq"))["m"]
+    return (last or 0) + 1
+
+
+class LogWriter:
+    """Numbers, masks, stores in batches and broadcasts one deployment's log lines.
+
+    Only one writer runs per deployment at a time (the builder holding the claim; or a service
+    acting on a deployment no builder holds), so numbering from the stored maximum is safe.
+    """
+
+    def __init__(self, deployment_id, *, secrets: Iterable[str] = (), max_lines: int = 0):
+        self.deployment_id = deployment_id
+        self.mask = masker(secrets)
+        self.seq = next_seq(deployment_id)
+        self.pending: list[LogLine] = []
+        self.last_flush = time.monotonic()
+        self.max_lines = max_lines or settings.BUILD_LOG_MAX_LINES
+        self.written = self.seq - 1
+        self.truncated = False
+
+    def write(self, message: str, *, level: str | None = None, stream: str = "stdout") -> None:
+        if self.written >= self.max_lines:
+            if not self.truncated:
+                self.truncated = True
+                self._append(
+                    f"The log is longer than {self.max_lines} lines; further lines are not kept.",
+                    LogLine.Level.WARNING,
+                )
+            return
+        message = self.mask(message.rstrip("\r\n"))
+        if len(message) > MAX_LINE_CHARS:
+            message = message[:MAX_LINE_CHARS] + " …"
+        self._append(message, level or infer_level(message, stream))
+        self.maybe_flush()
+
+    def _append(self, message: str, level: str) -> None:
+        self.pending.append(
+            LogLine(
+                deployment_id=self.deployment_id,
+                seq=self.seq,
+                level=level,
+                message=message,
+                timestamp=timezone.now(),
+            )
+        )
+        self.seq += 1
+        self.written += 1
+
+    def maybe_flush(self) -> None:
+        if len(self.pending) >= BATCH_SIZE or (
+            self.pending and time.monotonic() - self.last_flush >= FLUSH_INTERVAL
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        LogLine.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        events.log_lines_published(self.deployment_id, [line_payload(line) for line in batch])
+
+
+def line_payload(line: LogLine) -> dict:
+    return {
+        "seq": line.seq,
+        "timestamp": line.timestamp.isoformat().replace("+00:00", "Z"),
+        "level": line.level,
+        "message": line.message,
+    }
+
+
+def log_append(deployment_id, message: str, level: str = LogLine.Level.INFO) -> None:
+    """One line written at once, for services acting outside a build (cancel, reaper)."""
+    writer = LogWriter(deployment_id)
+    writer.write(message, level=level)
+    writer.flush()

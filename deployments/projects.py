@@ -1,0 +1,176 @@
+"""Projects: a site's git source and build settings. Writes, like services.py.
+
+The first deployment of a repository creates its project and a site named after it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+
+from deployments import git
+from deployments.models import GitHubConnection, Project
+
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+RESERVED_ENV = {"PATH", "HOME", "LANG"}
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    name: str
+    repository: str
+    clone_url: str
+    github_repo_id: str = ""
+    default_branch: str = ""
+
+
+def env_vars_parse(text: str) -> dict[str, str]:
+    """``KEY=value`` lines (blank lines and ``#`` comments ignored) -> a dict, validated."""
+    result: dict[str, str] = {}
+    errors = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[7:].strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not ENV_NAME_RE.match(key):
+            errors.append(f"Line {number}: write NAME=value (letters, digits and _).")
+            continue
+        if key in RESERVED_ENV:
+            errors.append(f"Line {number}: {key} is set by the builder.")
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        result[key] = value
+    if errors:
+        raise ValidationError({"envVars": errors})
+    return result
+
+
+def project_env(project: Project | None) -> dict[str, str]:
+    if project is None or not project.env_vars:
+        return {}
+    return json.loads(project.env_vars)
+
+
+def repository_resolve(*, user, repository: str) -> RepositorySource:
+    """A git URL (validated) or the name of a repository of the user's connected GitHub."""
+    from deployments.connections import github_repo_find
+    from deployments.github import GitHubError
+
+    repository = (repository or "").strip()
+    if not repository:
+        raise ValidationError({"repository": ["Choose a repository or enter a git URL."]})
+    if git.is_url(repository):
+        url = git.clone_url_for(repository)
+        return RepositorySource(name=git.name_from_url(url), repository=repository, clone_url=url)
+    connection = GitHubConnection.objects.filter(user=user).first()
+    if connection is None:
+        raise ValidationError(
+            {"repository": [f"Connect GitHub to deploy “{repository}”, or enter a git URL."]}
+        )
+    try:
+        repo = github_repo_find(connection=connection, name=repository)
+    except GitHubError as exc:
+        raise ValidationError({"repository": [str(exc)]}) from exc
+    if repo is None:
+        raise ValidationError(
+            {"repository": [f"“{repository}” is not among your GitHub repositories."]}
+        )
+    return RepositorySource(
+        name=repo["name"],
+        repository=repo["full_name"],
+        clone_url=git.clone_url_for(repo.get("clone_url", "")),
+        github_repo_id=str(repo.get("id", "")),
+        default_branch=repo.get("default_branch") or "",
+    )
+
+
+def project_save(
+    *,
+    user,
+    source: RepositorySource,
+    branch: str = "",
+    install_command: str | None = None,
+    build_command: str | None = None,
+    output_dir: str | None = None,
+    env_vars: str | None = None,
+    auto_deploy: bool | None = None,
+) -> Project:
+    """The user's project for a repository: created with its site on first use, else updated.
+
+    Settings left as None keep their stored value.
+    """
+    from hosting.services import site_create
+
+    project = Project.objects.filter(owner=user, repository=source.repository).first()
+    created = project is None
+    if created:
+        site = site_create(owner=user, name=source.name)
+        project = Project(
+            owner=user,
+            site=site,
+            name=source.name,
+            repository=source.repository,
+            webhook_secret=secrets.token_hex(20),
+            build_command="",
+            output_dir="dist",
+        )
+    project.clone_url = source.clone_url
+    project.github_repo_id = source.github_repo_id or project.github_repo_id
+    if branch or created:
+        project.branch = git.validate_branch(branch or source.default_branch or "main")
+    if install_command is not None:
+        project.install_command = install_command.strip()
+    if build_command is not None:
+        project.build_command = build_command.strip()
+    if output_dir is not None:
+        project.output_dir = output_dir.strip().strip("/") or "."
+        if project.output_dir.startswith("-") or ".." in Path(project.output_dir).parts:
+            raise ValidationError(
+                {"outputDir": ["The output directory must be inside the repository."]}
+            )
+    if env_vars is not None:
+        project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
+    if auto_deploy is not None:
+        project.auto_deploy = auto_deploy
+    project.full_clean(exclude=["site", "owner"])
+    project.save()
+    return project
+
+
+def project_update(
+    *,
+    project: Project,
+    branch: str,
+    install_command: str,
+    build_command: str,
+    output_dir: str,
+    auto_deploy: bool,
+    env_vars: str | None = None,
+) -> Project:
+    """Change a project's build settings; ``env_vars`` None keeps the stored variables."""
+    project.branch = git.validate_branch(branch)
+    project.install_command = install_command.strip()
+    project.build_command = build_command.strip()
+    output_dir = output_dir.strip().strip("/") or "."
+    if output_dir.startswith("-") or ".." in Path(output_dir).parts:
+        raise ValidationError(
+            {"output_dir": ["The output directory must be inside the repository."]}
+        )
+    project.output_dir = output_dir
+    project.auto_deploy = auto_deploy
+    if env_vars is not None:
+        project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
+    project.full_clean(exclude=["site", "owner"])
+    project.save()
+    return project

@@ -1,0 +1,126 @@
+"""Reads for pages, the API and consumers; every one scoped through ``for_user``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils import timezone
+
+from deployments.filters import deployment_filter
+from deployments.models import Deployment, GitHubConnection, LogLine, Project
+from hosting.models import Site
+
+
+def deployment_list(*, user, search: str = "", status: str = ""):
+    queryset = Deployment.objects.for_user(user).select_related("site", "project", "author")
+    return deployment_filter(queryset, search=search, status=status)
+
+
+def deployment_get(*, user, pk) -> Deployment:
+    """Raises Deployment.DoesNotExist for another user's id as for an unknown one."""
+    return (
+        Deployment.objects.for_user(user)
+        .select_related("site", "project", "author")
+        .prefetch_related("stages")
+        .get(pk=pk)
+    )
+
+
+def deployment_recent(*, user, limit: int = 5) -> list[Deployment]:
+    return list(deployment_list(user=user)[:limit])
+
+
+def log_lines(*, deployment: Deployment, after: int = 0):
+    return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")
+
+
+def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:
+    lines = list(LogLine.objects.filter(deployment=deployment).order_by("-seq")[:count])
+    lines.reverse()
+    return lines
+
+
+def project_list(*, user):
+    return Project.objects.for_user(user).select_related("site")
+
+
+def github_connection(*, user) -> GitHubConnection | None:
+    return GitHubConnection.objects.filter(user=user).first()
+
+
+_DURATION = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+
+
+def _seconds(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) / 1_000_000  # some backends answer microseconds
+
+
+def dashboard_stats(*, user, now=None) -> dict:
+    """Seed 003's dashboard numbers, computed from records in two queries whatever the data."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    week_ago = now - timedelta(days=7)
+    month_ago, two_months_ago = now - timedelta(days=30), now - timedelta(days=60)
+    this_month = Q(created_at__gte=month_ago)
+    last_month = Q(created_at__gte=two_months_ago, created_at__lt=month_ago)
+    success = Q(status=Deployment.Status.SUCCESS)
+    failed = Q(status=Deployment.Status.FAILED)
+    timed = success & Q(started_at__isnull=False, finished_at__isnull=False)
+    row = Deployment.objects.for_user(user).aggregate(
+        total=Count("pk"),
+        week=Count("pk", filter=Q(created_at__gte=week_ago)),
+        today=Count("pk", filter=Q(created_at__gte=today)),
+        ok_now=Count("pk", filter=this_month & success),
+        bad_now=Count("pk", filter=this_month & failed),
+        ok_before=Count("pk", filter=last_month & success),
+        bad_before=Count("pk", filter=last_month & failed),
+        avg_now=Avg(_DURATION, filter=this_month & timed),
+        avg_before=Avg(_DURATION, filter=last_month & timed),
+    )
+    active = Site.objects.for_user(user).filter(live_deployment__isnull=False).count()
+
+    def rate(ok, bad):
+        return round(100 * ok / (ok + bad)) if ok + bad else None
+
+    rate_now, rate_before = (
+        rate(row["ok_now"], row["bad_now"]),
+        rate(row["ok_before"], row["bad_before"]),
+    )
+    avg_now, avg_before = _seconds(row["avg_now"]), _seconds(row["avg_before"])
+    return {
+        "totalDeployments": row["total"],
+        "weeklyChange": f"+{row['week']}",
+        "activeProjects": active,
+        "todayDeployments": row["today"],
+        "successRate": rate_now if rate_now is not None else 0,
+        "monthlySuccessChange": (
+            rate_now - rate_before if rate_now is not None and rate_before is not None else 0
+        ),
+        "avgDeployTime": short_duration(avg_now),
+        "timeImprovement": signed_seconds(
+            avg_now - avg_before if avg_now is not None and avg_before is not None else None
+        ),
+    }
+
+
+def short_duration(seconds: float | None) -> str:
+    """Seed 003's compact durations: "42s", "2.4m", "1.5h"."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{round(seconds)}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def signed_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "0s"
+    value = round(seconds)
+    return f"{'+' if value > 0 else '-' if value < 0 else ''}{abs(value)}s"

@@ -1,0 +1,52 @@
+"""Celery entry points of the build pipeline: thin, idempotent, taking primary keys.
+
+``build_deployment`` acknowledges late and is re-delivered if its worker dies; the claim
+(``filter(pk, status=queued).update(...) == 1``) makes a duplicate delivery a no-op. A build
+whose worker died mid-way is failed by ``reap_stale_builds`` (every BUILD_REAPER_INTERVAL).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from celery import shared_task
+from django.conf import settings
+
+from controlpanel.celery import app
+from deployments import builder, builds
+
+QUEUE_WAIT = 3  # seconds between looks while the owner's concurrent build limit is reached
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    ignore_result=True,
+    soft_time_limit=settings.BUILD_TIMEOUT + 120,
+    time_limit=settings.BUILD_TIMEOUT + 180,
+)
+def build_deployment(self, deployment_id: str) -> str:
+    """Build a queued deployment once; wait (re-queued) while the owner is at their limit."""
+    outcome = builds.build_claim(
+        deployment_id=deployment_id, worker=f"{socket.gethostname()}:{os.getpid()}"
+    )
+    if outcome == "wait":
+        raise self.retry(countdown=QUEUE_WAIT)
+    if outcome != "claimed":
+        return outcome
+    return builder.run_build(deployment_id).status
+
+
+@shared_task(ignore_result=True)
+def reap_stale_builds() -> int:
+    """Fail builds whose worker stopped sending heartbeats."""
+    return len(builds.builds_reap())
+
+
+app.conf.beat_schedule["deployments-reap-stale-builds"] = {
+    "task": "deployments.tasks.reap_stale_builds",
+    "schedule": float(settings.BUILD_REAPER_INTERVAL),
+}

@@ -1,0 +1,196 @@
+"""The log stream: backlog, live events, resume, access, and complete delivery when the channel
+layer drops messages or cannot reach across processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from deployments import builds
+from deployments.logs import LogWriter
+from deployments.models import Deployment, LogLine
+from deployments.routing import websocket_urlpatterns
+from deployments.tests.factories import make_site
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def building(alice):
+    site = make_site(alice, name="Stream")
+    now = timezone.now()
+    return Deployment.objects.create(
+        site=site,
+        author=alice,
+        source=Deployment.Source.GIT,
+        status=Deployment.Status.BUILDING,
+        branch="main",
+        created_at=now,
+        started_at=now,
+        heartbeat_at=now,
+    )
+
+
+def communicator(deployment, user, query: str = "") -> WebsocketCommunicator:
+    path = f"/api/deployments/{deployment.pk}/logs/stream{query}"
+    comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
+    comm.scope["user"] = user
+    return comm
+
+
+def write_lines(deployment_id, messages, *, broadcast: bool = True) -> None:
+    writer = LogWriter(deployment_id)
+    if not broadcast:  # stored, never announced: as when the worker's layer is another process's
+        start = writer.seq
+        LogLine.objects.bulk_create(
+            LogLine(deployment_id=deployment_id, seq=start + i, message=m, timestamp=timezone.now())
+            for i, m in enumerate(messages)
+        )
+        return
+    for message in messages:
+        writer.write(message)
+    writer.flush()
+
+
+async def collect(comm, until: str = "deployment_complete", timeout: float = 10) -> list[dict]:
+    events = []
+    while True:
+        event = await comm.receive_json_from(timeout=timeout)
+        events.append(event)
+        if event["type"] == until:
+            return events
+
+
+def log_seqs(events) -> list[int]:
+    return [e["seq"] for e in events if e["type"] == "log"]
+
+
+def test_backlog_then_live_lines_then_completion(alice, building):
+    write_lines(building.pk, ["one", "two"])
+
+    async def scenario():
+        comm = communicator(building, alice)
+        connected, _ = await comm.connect()
+        assert connected
+        first = [await comm.receive_json_from() for _ in range(3)]
+        assert [e["message"] for e in first[:2]] == ["one", "two"]
+        assert first[0] == {
+            "type": "log",
+            "seq": 1,
+            "timestamp": first[0]["timestamp"],
+            "level": "info",
+            "message": "one",
+        }
+        assert first[2] == {"type": "status_update", "status": "building", "stage": "Building"}
+        await database_sync_to_async(write_lines)(building.pk, ["three", "npm WARN old"])
+        live = [await comm.receive_json_from() for _ in range(2)]
+        assert [(e["seq"], e["level"], e["message"]) for e in live] == [
+            (3, "info", "three"),
+            (4, "warning", "npm WARN old"),
+        ]
+        await database_sync_to_async(builds.build_finish)(
+            deployment_id=building.pk, status="failed", error="The build failed.", build_duration=75
+        )
+        rest = await collect(comm)
+        assert rest[-2] == {"type": "status_update", "status": "failed", "stage": "Failed"}
+        assert rest[-1] == {
+            "type": "deployment_complete",
+            "status": "failed",
+            "duration": "1m 15s",
+            "url": building.site.url,
+            "error": "The build failed.",
+        }
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_resume_after_a_sequence_number(alice, building):
+    write_lines(building.pk, [f"line {i}" for i in range(1, 11)])
+
+    async def scenario():
+        comm = communicator(building, alice, "?after=7")
+        await comm.connect()
+        events = await collect(comm, until="status_update")
+        assert log_seqs(events) == [8, 9, 10]
+        # seed 003's subscribe message resumes too
+        await comm.send_json_to({"type": "subscribe", "deploymentId": str(building.pk), "after": 5})
+        events = await collect(comm, until="status_update")
+        assert log_seqs(events) == [6, 7, 8, 9, 10]
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_only_the_owner_may_listen(alice, bob, building):
+    async def scenario():
+        for user, code in ((bob, 4404), (AnonymousUser(), 4401)):
+            comm = communicator(building, user)
+            connected, close_code = await comm.connect()
+            assert not connected and close_code == code
+
+    asyncio.run(scenario())
+
+
+def test_dropped_messages_are_read_back_in_order(alice, building, settings):
+    # A layer that holds one message per channel: batches sent back to back, without the
+    # consumer getting a turn in between, are dropped on the floor but the first.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1}}
+    }
+    from channels.layers import get_channel_layer
+
+    from deployments.events import deployment_group
+    from deployments.logs import line_payload
+
+    def store():
+        write_lines(building.pk, [f"line {i}" for i in range(1, 3001)], broadcast=False)
+        return [line_payload(line) for line in LogLine.objects.filter(deployment=building)]
+
+    async def scenario():
+        comm = communicator(building, alice)
+        await comm.connect()
+        await collect(comm, until="status_update")
+        lines = await database_sync_to_async(store)()
+        layer = get_channel_layer()
+        for start in range(0, 3000, 10):
+            batch = lines[start : start + 10]
+            await layer.group_send(
+                deployment_group(building.pk),
+                {
+                    "type": "log.lines",
+                    "first": batch[0]["seq"],
+                    "last": batch[-1]["seq"],
+                    "lines": batch,
+                },
+            )
+        await database_sync_to_async(builds.build_finish)(
+            deployment_id=building.pk, status="failed", error="x"
+        )
+        events = await collect(comm, timeout=20)
+        assert log_seqs(events) == list(range(1, 3001))
+        assert [e["message"] for e in events if e["type"] == "log"][-1] == "line 3000"
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_lines_no_broadcast_reaches_are_read_from_the_database(alice, building):
+    async def scenario():
+        comm = communicator(building, alice)
+        await comm.connect()
+        await collect(comm, until="status_update")
+        await database_sync_to_async(write_lines)(
+            building.pk, ["quiet 1", "quiet 2"], broadcast=False
+        )
+        events = [await comm.receive_json_from(timeout=1) for _ in range(2)]
+        assert [e["message"] for e in events] == ["quiet 1", "quiet 2"]
+        await comm.disconnect()
+
+    asyncio.run(scenario())

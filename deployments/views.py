@@ -1,0 +1,250 @@
+"""HTML pages: the deploy wizard, the deployments list, a deployment with its live log, a
+project's settings, and connecting GitHub. Writes go through builds / projects / connections."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from deployments import builds, connections, projects, selectors
+from deployments.api.serializers import deployment_detail, project_data
+from deployments.filters import FilterError
+from deployments.forms import DeployForm, DeploymentFilterForm, ProjectForm
+from deployments.github import GitHubError, repo_summary
+from deployments.models import Deployment, Project
+
+
+def _errors_to_form(form, exc: ValidationError, mapping: dict | None = None) -> None:
+    mapping = mapping or {}
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            name = mapping.get(field, field)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _deployment(request, pk) -> Deployment:
+    try:
+        return selectors.deployment_get(user=request.user, pk=pk)
+    except Deployment.DoesNotExist:
+        raise Http404("No such deployment.") from None
+
+
+@login_required
+def deploy(request):
+    """Seed 003's three-step wizard. JavaScript shows one step at a time; without it the
+    steps are one form."""
+    connection = selectors.github_connection(user=request.user)
+    repos, repos_error = [], ""
+    if connection is not None:
+        try:
+            repos = [repo_summary(r) for r in connections.github_repos(connection=connection)]
+        except GitHubError as exc:
+            repos_error = str(exc)
+    form = DeployForm(initial={"repository": request.GET.get("repository", "")})
+    if request.method == "POST":
+        form = DeployForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                deployment = builds.deployment_create(
+                    user=request.user,
+                    repository=data["repository"],
+                    branch=data["branch"],
+                    install_command=data["install_command"],
+                    build_command=data["build_command"],
+                    output_dir=data["output_dir"],
+                    env_vars=data["env_vars"],
+                    auto_deploy=data["auto_deploy"],
+                )
+            except ValidationError as exc:
+                _errors_to_form(
+                    form,
+                    exc,
+                    {
+                        "buildCommand": "build_command",
+                        "outputDir": "output_dir",
+                        "envVars": "env_vars",
+                        "name": "repository",
+                        "slug": "repository",
+                    },
+                )
+            else:
+                messages.success(request, f"Deployment of {deployment.repo_name} started.")
+                return redirect("deployments:detail", pk=deployment.pk)
+    context = {
+        "form": form,
+        "github_connection": connection,
+        "github_configured": connections.github_configured(),
+        "repos": repos,
+        "repos_error": repos_error,
+    }
+    return render(request, "deployments/deploy.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+def deployment_list(request):
+    filters = DeploymentFilterForm(request.GET or None)
+    search = status = ""
+    if filters.is_valid():
+        search, status = filters.cleaned_data["search"], filters.cleaned_data["status"]
+    try:
+        queryset = selectors.deployment_list(user=request.user, search=search, status=status)
+    except FilterError:
+        queryset = selectors.deployment_list(user=request.user, search=search)
+    page = Paginator(queryset, 10).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "filtered": bool(search or status not in ("", "all")),
+        "skeleton_rows": range(5),
+    }
+    return render(request, "deployments/list.html", context)
+
+
+@login_required
+def deployment_detail_page(request, pk):
+    deployment = _deployment(request, pk)
+    data = deployment_detail(deployment, tail=200)
+    lines = selectors.log_tail(deployment=deployment, count=200)
+    context = {
+        "deployment": deployment,
+        "data": data,
+        "lines": lines,
+        "last_seq": lines[-1].seq if lines else 0,
+        "truncated": bool(lines) and lines[0].seq > 1,
+    }
+    return render(request, "deployments/detail.html", context)
+
+
+@login_required
+def deployment_log_text(request, pk):
+    """The whole log as plain text (a download), streamed."""
+    deployment = _deployment(request, pk)
+
+    def lines():
+        for line in selectors.log_lines(deployment=deployment).iterator(chunk_size=2000):
+            stamp = line.timestamp.strftime("%Y-%m-%d %H:%M:%S")
+            yield f"{stamp} [{line.level}] {line.message}\n"
+
+    response = StreamingHttpResponse(lines(), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="deployment-{deployment.pk}.log"'
+    return response
+
+
+@login_required
+@require_POST
+def deployment_cancel(request, pk):
+    deployment = _deployment(request, pk)
+    try:
+        builds.deployment_cancel(deployment=deployment, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Deployment cancelled.")
+    return redirect("deployments:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def deployment_redeploy(request, pk):
+    deployment = _deployment(request, pk)
+    try:
+        new = builds.deployment_redeploy(deployment=deployment, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("deployments:detail", pk=pk)
+    messages.success(request, f"Redeploying {deployment.short_commit or deployment.branch}.")
+    return redirect("deployments:detail", pk=new.pk)
+
+
+@login_required
+@require_POST
+def deployment_delete(request, pk):
+    deployment = _deployment(request, pk)
+    try:
+        builds.deployment_delete(deployment=deployment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("deployments:detail", pk=pk)
+    messages.success(request, "Deployment deleted.")
+    return redirect("deployments:list")
+
+
+@login_required
+def project_settings(request, pk):
+    try:
+        project = selectors.project_list(user=request.user).get(pk=pk)
+    except Project.DoesNotExist:
+        raise Http404("No such project.") from None
+    form = ProjectForm(
+        initial={
+            "branch": project.branch,
+            "install_command": project.install_command,
+            "build_command": project.build_command,
+            "output_dir": project.output_dir,
+            "auto_deploy": project.auto_deploy,
+        }
+    )
+    if request.method == "POST":
+        form = ProjectForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            env = "" if data["clear_env_vars"] else (data["env_vars"] or None)
+            try:
+                projects.project_update(
+                    project=project,
+                    branch=data["branch"],
+                    install_command=data["install_command"],
+                    build_command=data["build_command"],
+                    output_dir=data["output_dir"],
+                    auto_deploy=data["auto_deploy"],
+                    env_vars=env,
+                )
+            except ValidationError as exc:
+                _errors_to_form(form, exc, {"envVars": "env_vars"})
+            else:
+                messages.success(request, "Project settings saved. They apply to the next build.")
+                return redirect("deployments:project", pk=project.pk)
+    context = {
+        "project": project,
+        "data": project_data(project),
+        "form": form,
+        "webhook_url": request.build_absolute_uri(reverse("api-github-webhook")),
+        "recent": selectors.deployment_list(user=request.user).filter(project=project)[:5],
+    }
+    return render(request, "deployments/project.html", context, status=422 if form.errors else 200)
+
+
+def _next(request, default: str = "/deploy/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return default
+    return target
+
+
+@login_required
+def github_connect(request):
+    """Start GitHub's OAuth "connect" flow (POST, so another site cannot start it)."""
+    if not connections.github_configured():
+        messages.error(request, "GitHub is not configured on this server.")
+        return redirect("settings-tab", tab="github")
+    if request.method == "POST":
+        return redirect(connections.github_authorize_url(request, next_url=_next(request)))
+    return render(request, "deployments/github_connect.html", {"next": _next(request)})
+
+
+@login_required
+@require_POST
+def github_disconnect(request):
+    if connections.github_disconnect(user=request.user, request=request):
+        messages.success(request, "GitHub disconnected. Its token has been deleted.")
+    return redirect(_next(request, default=reverse("settings-tab", args=["github"])))
