@@ -5,29 +5,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection
 
-from conftest import require_service
-from controlpanel.celery import app as celery_app
+from deployments.tests.conftest import WorkerProcess, _purge_broker
 from domains import services
 from domains.models import Certificate
 from domains.tests.factories import make_site
-from domains.tests.servers import CeleryWorker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def worker(settings, tmp_path, pebble, redis_url):
-    require_service(
-        "PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL (a shared test DB)"
-    )
-    db = connection.settings_dict
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+def worker(settings, tmp_path, pebble):
+    """The builds' worker subprocess (same test database and broker) with the domains settings."""
+    _purge_broker()
     env = {
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": redis_url,
         "SECRET_KEY": settings.SECRET_KEY,
         "SITES_DOMAIN": settings.SITES_DOMAIN,
         "EDGE_ROOT": str(settings.EDGE_ROOT),
@@ -43,7 +34,7 @@ def worker(settings, tmp_path, pebble, redis_url):
         "ACME_CA_BUNDLE": settings.ACME_CA_BUNDLE,
         "ACME_EMAIL": settings.ACME_EMAIL,
     }
-    process = CeleryWorker(tmp_path, env)
+    process = WorkerProcess(tmp_path, settings, extra_env=env)
     yield process
     process.stop()
 
@@ -57,5 +48,5 @@ def test_a_certificate_is_issued_by_the_worker_once_the_domain_is_verified(alice
     while cert.status in ("pending", "issuing") and time.monotonic() < deadline:
         time.sleep(0.2)
         cert.refresh_from_db()
-    assert cert.status == "active", cert.error or worker.log.read_text()[-3000:]
+    assert cert.status == "active", cert.error or worker.output()[-3000:]
     assert cert.task_id and cert.challenge == "dns-01"
