@@ -507,3 +507,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Domains (domains app): registration, DNS zones, verification, ACME certificates ---------
+# Registrations go through an adapter (docs/domains.md). TLDs listed in BERTH_REGISTRY_TLDS
+# ("tld=price per year", comma-separated) are registered in Berth's own built-in registry;
+# every other TLD goes to DOMAINS_REGISTRAR (a dotted adapter class; empty: not offered).
+BERTH_REGISTRY_TLDS = {
+    tld.strip().lower().strip("."): price.strip()
+    for tld, _, price in (
+        item.partition("=") for item in env.list("BERTH_REGISTRY_TLDS", default=["test=12.00"])
+    )
+    if tld.strip()
+}
+BERTH_REGISTRY_CURRENCY = env.str("BERTH_REGISTRY_CURRENCY", default="USD")
+DOMAINS_REGISTRAR = env.str("DOMAINS_REGISTRAR", default="")
+DOMAINS_REGISTRAR_URL = env.str("DOMAINS_REGISTRAR_URL", default="")
+DOMAINS_REGISTRAR_USER = env.str("DOMAINS_REGISTRAR_USER", default="")
+DOMAINS_REGISTRAR_KEY = secret("DOMAINS_REGISTRAR_KEY")
+DOMAIN_REMINDER_DAYS = [int(d) for d in env.list("DOMAIN_REMINDER_DAYS", default=["30", "7", "1"])]
+# PowerDNS Authoritative HTTP API for hosted zones; empty: zones are kept but not published.
+PDNS_API_URL = env.str("PDNS_API_URL", default="").rstrip("/")
+PDNS_API_KEY = secret("PDNS_API_KEY")
+PDNS_SERVER_ID = env.str("PDNS_SERVER_ID", default="localhost")
+DNS_NAMESERVERS = env.list(
+    "DNS_NAMESERVERS", default=[f"ns1.{SITES_DOMAIN}", f"ns2.{SITES_DOMAIN}"]
+)
+DNS_DEFAULT_TTL = env.int("DNS_DEFAULT_TTL", default=3600)
+# The edge's public addresses: default records of new zones and the "A record" verification.
+EDGE_IPV4 = env.list("EDGE_IPV4", default=[])
+EDGE_IPV6 = env.list("EDGE_IPV6", default=[])
+# Resolvers that verification asks ("ip" or "ip:port"); empty: the system's resolvers.
+DNS_RESOLVERS = env.list("DNS_RESOLVERS", default=[])
+DOMAIN_VERIFY_INTERVAL = env.int("DOMAIN_VERIFY_INTERVAL", default=600)  # seconds
+# ACME (certificates): any CA's directory, Let's Encrypt by default.
+ACME_DIRECTORY_URL = env.str(
+    "ACME_DIRECTORY_URL", default="https://acme-v02.api.letsencrypt.org/directory"
+)
+ACME_EMAIL = env.str("ACME_EMAIL", default="")
+ACME_CA_BUNDLE = env.str("ACME_CA_BUNDLE", default="")  # trust for a private CA's directory
+ACME_AUTO_ISSUE = env.bool("ACME_AUTO_ISSUE", default=True)
+CERT_RENEW_DAYS = env.int("CERT_RENEW_DAYS", default=30)
+CERT_MAX_ATTEMPTS = env.int("CERT_MAX_ATTEMPTS", default=6)

@@ -1,0 +1,439 @@
+"""Every write to a domain: add, register, renew, attach to a site, verify, remove.
+
+HTML views, API views, tasks and the admin all call these. Routing changes are announced with
+``hostnames_changed`` after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from domains import registrars, zones
+from domains.dns import verify as dns_verify
+from domains.models import Domain
+from domains.names import normalise_domain, normalise_label
+from hosting.hostnames import hostnames_changed
+from hosting.models import Site
+
+log = logging.getLogger(__name__)
+
+MAX_DOMAINS_PER_USER = 200
+SUGGESTION_SUFFIXES = ["app", "hq", "site", "online", "web", "now", "go", "get"]
+
+
+def _ensure_primary(site_id) -> None:
+    """A site with verified domains keeps one primary: the oldest verified one by default."""
+    if not site_id or Domain.objects.filter(site_id=site_id, is_primary=True).exists():
+        return
+    first = (
+        Domain.objects.verified().filter(site_id=site_id).order_by("verified_at", "name").first()
+    )
+    if first is not None:
+        Domain.objects.filter(pk=first.pk).update(is_primary=True)
+
+
+def announce_routes(site_id=None) -> None:
+    """Tell the site server and the edge that hostnames changed (after commit)."""
+    transaction.on_commit(lambda: hostnames_changed.send(sender=Domain, site_id=site_id))
+
+
+# --- search -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchResult:
+    name: str
+    available: bool
+    price: Decimal | None
+    currency: str
+    reason: str
+    registrar: str
+
+    @property
+    def display_name(self) -> str:
+        from domains.names import display_name
+
+        return display_name(self.name)
+
+
+def _check(name: str) -> SearchResult:
+    adapter = registrars.adapter_for(name)
+    if adapter is None:
+        return SearchResult(name, False, None, "", "Berth does not sell this TLD.", "")
+    try:
+        found = adapter.check(name)
+    except registrars.RegistrarError as exc:
+        return SearchResult(name, False, None, "", str(exc), adapter.key)
+    return SearchResult(
+        name, found.available, found.price, found.currency, found.reason, adapter.key
+    )
+
+
+def domain_search(*, query: str) -> tuple[list[SearchResult], list[SearchResult]]:
+    """Availability and yearly price of a name per TLD, and suggestions when it is taken.
+
+    ``query`` is a full name (``brand.test``) or one label (``brand``: every sold TLD)."""
+    query = (query or "").strip()
+    if "." in query.strip("."):
+        name = normalise_domain(query)
+        label, _, tld = name.partition(".")
+        names = [name] + [f"{label}.{t}" for t in registrars.sold_tlds() if t != tld]
+    else:
+        label = normalise_label(query)
+        names = [f"{label}.{t}" for t in registrars.sold_tlds()]
+    results = [_check(n) for n in names]
+    suggestions: list[SearchResult] = []
+    if results and not results[0].available:
+        tld = names[0].partition(".")[2]
+        for suffix in SUGGESTION_SUFFIXES:
+            candidate = f"{label}{suffix}.{tld}"
+            if len(label) + len(suffix) > 63:
+                break
+            found = _check(candidate)
+            if found.available:
+                suggestions.append(found)
+            if len(suggestions) == 4:
+                break
+    return results, suggestions
+
+
+# --- adding and registering -------------------------------------------------------------------
+def _site_of(owner, site) -> Site | None:
+    if site is None:
+        return None
+    if isinstance(site, Site):
+        if site.owner_id != owner.pk:
+            raise ValidationError({"site": "No such site."})
+        return site
+    found = Site.objects.for_user(owner).filter(pk=site).first()
+    if found is None:
+        raise ValidationError({"site": "No such site."})
+    return found
+
+
+def _new_domain(*, owner, name: str, site=None) -> Domain:
+    try:
+        name = normalise_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from exc
+    if Domain.objects.filter(owner=owner).count() >= MAX_DOMAINS_PER_USER:
+        raise ValidationError(f"An account holds at most {MAX_DOMAINS_PER_USER} domains.")
+    if Domain.objects.filter(owner=owner, name=name).exists():
+        raise ValidationError({"name": "You have already added this domain."})
+    if (
+        Domain.objects.filter(name=name)
+        .exclude(owner=owner)
+        .filter(verification_status=Domain.Verification.VERIFIED)
+        .exists()
+    ):
+        raise ValidationError({"name": "This domain is verified by another account."})
+    if name == settings.SITES_DOMAIN or name.endswith("." + settings.SITES_DOMAIN):
+        raise ValidationError({"name": f"Names under {settings.SITES_DOMAIN} belong to Berth."})
+    return Domain(owner=owner, name=name, site=_site_of(owner, site))
+
+
+def domain_add(*, owner, name: str, site=None) -> Domain:
+    """Add a domain registered elsewhere; it gets a verification token (seed 000)."""
+    domain = _new_domain(owner=owner, name=name, site=site)
+    domain.full_clean()
+    try:
+        with transaction.atomic():
+            domain.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ValidationError({"name": "This domain was just added; reload the page."}) from exc
+    return domain
+
+
+def domain_register(*, owner, name: str, years: int = 1, site=None) -> Domain:
+    """Register ``name`` through its registrar, host its zone, and add it to the account."""
+    try:
+        years = int(years)
+    except (TypeError, ValueError):
+        raise ValidationError({"years": "Enter a number of years."}) from None
+    if not 1 <= years <= 10:
+        raise ValidationError({"years": "Register for 1 to 10 years."})
+    domain = _new_domain(owner=owner, name=name, site=site)
+    adapter = registrars.adapter_for(domain.name)
+    if adapter is None:
+        raise ValidationError({"name": "Berth does not sell names in this TLD."})
+    domain.full_clean()
+    with transaction.atomic():
+        try:
+            info = adapter.register(
+                domain.name,
+                years=years,
+                registrant=owner.email,
+                nameservers=list(settings.DNS_NAMESERVERS),
+            )
+        except registrars.RegistrarError as exc:
+            raise ValidationError({"name": str(exc)}) from exc
+        domain.registration = Domain.Registration.ACTIVE
+        domain.registrar = adapter.key
+        domain.registered_at = info.created_at or timezone.now()
+        domain.expires_at = info.expires_at
+        domain.nameservers = info.nameservers
+        domain.transfer_lock = info.transfer_lock
+        domain.save(force_insert=True)
+    zones.zone_enable(domain=domain)
+    if domain.site_id:
+        domain_verify(domain=domain)
+    return domain
+
+
+def _adapter(domain: Domain):
+    adapter = registrars.adapter_named(domain.registrar)
+    if adapter is None:
+        raise ValidationError(f"The registrar “{domain.registrar}” is not configured.")
+    return adapter
+
+
+def domain_renew(*, domain: Domain, years: int = 1) -> Domain:
+    """Extend a registration by ``years``."""
+    if not domain.is_registered:
+        raise ValidationError("Only domains registered through Berth can be renewed here.")
+    try:
+        years = int(years)
+    except (TypeError, ValueError):
+        raise ValidationError({"years": "Enter a number of years."}) from None
+    try:
+        info = _adapter(domain).renew(domain.name, years=years)
+    except registrars.RegistrarError as exc:
+        raise ValidationError({"years": str(exc)}) from exc
+    domain.expires_at = info.expires_at
+    domain.registration = Domain.Registration.ACTIVE
+    domain.reminded_days = None
+    domain.save(update_fields=["expires_at", "registration", "reminded_days", "updated_at"])
+    return domain
+
+
+def domain_set_nameservers(*, domain: Domain, nameservers: list[str]) -> Domain:
+    if not domain.is_registered:
+        raise ValidationError("Set nameservers at the registrar that holds this domain.")
+    cleaned = []
+    for ns in nameservers:
+        if ns.strip():
+            try:
+                cleaned.append(normalise_domain(ns))
+            except ValidationError as exc:
+                raise ValidationError({"nameservers": exc.messages}) from exc
+    if not 2 <= len(cleaned) <= 13:
+        raise ValidationError({"nameservers": "Give 2 to 13 nameservers."})
+    try:
+        info = _adapter(domain).set_nameservers(domain.name, cleaned)
+    except registrars.RegistrarError as exc:
+        raise ValidationError({"nameservers": str(exc)}) from exc
+    domain.nameservers = info.nameservers
+    domain.save(update_fields=["nameservers", "updated_at"])
+    return domain
+
+
+def domain_update(
+    *,
+    domain: Domain,
+    site=...,
+    is_primary: bool | None = None,
+    redirect: str | None = None,
+    auto_renew: bool | None = None,
+    transfer_lock: bool | None = None,
+) -> Domain:
+    """Change what a domain serves and how: site, primary flag, www redirect, renewal, lock.
+
+    ``site=None`` detaches; leaving ``site`` out keeps it."""
+    routes_before = (domain.site_id, domain.is_primary, domain.redirect)
+    old_site_id = domain.site_id
+    with transaction.atomic():
+        domain = Domain.objects.select_for_update().get(pk=domain.pk)
+        if site is not ...:
+            new_site = _site_of(domain.owner, site)
+            if (new_site.pk if new_site else None) != domain.site_id:
+                domain.site = new_site
+                domain.is_primary = False
+        if redirect is not None:
+            if redirect not in Domain.Redirect.values:
+                raise ValidationError({"redirect": "Choose none, www_to_apex or apex_to_www."})
+            domain.redirect = redirect
+        if auto_renew is not None:
+            domain.auto_renew = auto_renew
+        if transfer_lock is not None and transfer_lock != domain.transfer_lock:
+            if not domain.is_registered:
+                raise ValidationError({"transfer_lock": "Only registrations have a transfer lock."})
+            try:
+                _adapter(domain).set_transfer_lock(domain.name, transfer_lock)
+            except registrars.RegistrarError as exc:
+                raise ValidationError({"transfer_lock": str(exc)}) from exc
+            domain.transfer_lock = transfer_lock
+        if is_primary is not None:
+            if is_primary and not domain.site_id:
+                raise ValidationError({"is_primary": "Attach the domain to a site first."})
+            if is_primary and not domain.is_verified:
+                raise ValidationError({"is_primary": "Verify the domain before making it primary."})
+            if is_primary:
+                Domain.objects.filter(site_id=domain.site_id, is_primary=True).exclude(
+                    pk=domain.pk
+                ).update(is_primary=False)
+            domain.is_primary = is_primary
+        domain.full_clean()
+        domain.save()
+        if old_site_id != domain.site_id:
+            _ensure_primary(old_site_id)
+        if (domain.site_id, domain.is_primary, domain.redirect) != routes_before:
+            announce_routes(old_site_id)
+            if domain.site_id != old_site_id:
+                announce_routes(domain.site_id)
+    if domain.site_id and domain.site_id != old_site_id and not domain.is_verified:
+        domain_verify(domain=domain)
+    if redirect is not None and domain.is_verified and domain.site_id:
+        from domains import certificates
+
+        certificates.certificate_request_auto(domain=domain)
+    return domain
+
+
+def domain_delete(*, domain: Domain) -> None:
+    """Remove a domain from the account: it stops serving and its zone is withdrawn."""
+    if domain.registration == Domain.Registration.ACTIVE:
+        raise ValidationError(
+            "A registered domain stays until its registration ends: turn auto-renew off, or "
+            "detach it from its site to stop serving it."
+        )
+    from domains import certificates
+
+    site_id = domain.site_id
+    certificates.certificate_files_remove(domain=domain)
+    zones.zone_remove(domain=domain)
+    domain.delete()
+    if site_id:
+        _ensure_primary(site_id)
+        announce_routes(site_id)
+
+
+def domain_dns_enable(*, domain: Domain) -> Domain:
+    """Host the zone of a domain registered elsewhere (delegate it to DNS_NAMESERVERS)."""
+    return zones.zone_enable(domain=domain)
+
+
+# --- verification -----------------------------------------------------------------------------
+def domain_verify(*, domain: Domain) -> Domain:
+    """Check DNS now; a domain whose zone Berth hosts gets its TXT proof written first."""
+    if domain.dns_hosted and not domain.is_verified:
+        zones.managed_txt_set(
+            domain=domain, name="_berth-verify", values=[domain.verification_token]
+        )
+    site_hostname = domain.site.hostname if domain.site_id else None
+    result = dns_verify.check(
+        domain.name, token=domain.verification_token, site_hostname=site_hostname
+    )
+    if not result.verified and domain.registration == Domain.Registration.ACTIVE:
+        # Registering it through Berth proved ownership; DNS may simply not be public yet.
+        result = dns_verify.CheckResult(
+            True, Domain.Method.REGISTRATION, result.answer, "Registered through Berth."
+        )
+    now = timezone.now()
+    became_verified = result.verified and not domain.is_verified
+    domain.verification_checked_at = now
+    domain.verification_answer = result.answer.as_dict()
+    if result.verified:
+        domain.verification_status = Domain.Verification.VERIFIED
+        domain.verification_method = result.method
+        domain.verification_error = ""
+        domain.verified_at = domain.verified_at or now
+    elif domain.is_verified:
+        # A verified domain stays verified: DNS blips must not take a site offline.
+        domain.verification_error = result.message[:500]
+    else:
+        domain.verification_status = Domain.Verification.FAILED
+        domain.verification_error = result.message[:500]
+    try:
+        with transaction.atomic():
+            domain.save()
+    except IntegrityError:
+        domain.verification_status = Domain.Verification.FAILED
+        domain.verification_error = "This domain is verified by another account."
+        Domain.objects.filter(pk=domain.pk).update(
+            verification_status=domain.verification_status,
+            verification_error=domain.verification_error,
+            verification_checked_at=now,
+        )
+        return domain
+    if became_verified:
+        if domain.site_id:
+            announce_routes(domain.site_id)
+            _ensure_primary(domain.site_id)
+            domain.is_primary = Domain.objects.filter(pk=domain.pk, is_primary=True).exists()
+        from domains import certificates
+
+        certificates.certificate_request_auto(domain=domain)
+    return domain
+
+
+def domains_verify_due(*, older_than: timedelta | None = None) -> int:
+    """Re-check pending and failed domains not checked recently (the periodic task)."""
+    older_than = older_than or timedelta(seconds=settings.DOMAIN_VERIFY_INTERVAL)
+    cutoff = timezone.now() - older_than
+    due = Domain.objects.exclude(verification_status=Domain.Verification.VERIFIED).filter(
+        Q(verification_checked_at__isnull=True) | Q(verification_checked_at__lt=cutoff)
+    )
+    count = 0
+    for domain in due.select_related("site")[:500]:
+        domain_verify(domain=domain)
+        count += 1
+    for domain in Domain.objects.filter(dns_hosted=True).exclude(zone_error=""):
+        zones.zone_publish(domain=domain)
+    return count
+
+
+# --- registration upkeep ----------------------------------------------------------------------
+def registrations_maintain() -> dict:
+    """Daily: auto-renew due registrations, mark lapsed ones expired, email reminders."""
+    now = timezone.now()
+    renewed = expired = reminded = 0
+    registered = Domain.objects.filter(registration=Domain.Registration.ACTIVE)
+    for domain in registered.filter(auto_renew=True, expires_at__lte=now + timedelta(days=30)):
+        try:
+            domain_renew(domain=domain, years=1)
+            renewed += 1
+        except ValidationError:
+            log.warning("Auto-renewal of %s failed", domain.name, exc_info=True)
+    for domain in registered.filter(expires_at__lte=now):
+        domain.registration = Domain.Registration.EXPIRED
+        domain.save(update_fields=["registration", "updated_at"])
+        expired += 1
+    windows = sorted(settings.DOMAIN_REMINDER_DAYS, reverse=True)
+    for domain in registered.filter(expires_at__gt=now).select_related("owner"):
+        days = domain.days_to_expiry
+        window = min((w for w in windows if days < w), default=None)
+        if window is None or (domain.reminded_days is not None and domain.reminded_days <= window):
+            continue
+        if _send_expiry_reminder(domain, days):
+            reminded += 1
+        domain.reminded_days = window
+        domain.save(update_fields=["reminded_days", "updated_at"])
+    return {"renewed": renewed, "expired": expired, "reminded": reminded}
+
+
+def _send_expiry_reminder(domain: Domain, days: int) -> bool:
+    prefs = getattr(domain.owner, "preferences", None)
+    if prefs is not None and not prefs.email_notifications:
+        return False
+    context = {
+        "domain": domain,
+        "days": days,
+        "user": domain.owner,
+        "url": f"{settings.PANEL_URL}/domains/{domain.pk}/",
+    }
+    send_mail(
+        subject=f"{domain.display_name} expires in {days} day{'s' if days != 1 else ''}",
+        message=render_to_string("domains/email/expiry_reminder.txt", context),
+        from_email=None,
+        recipient_list=[domain.owner.email],
+    )
+    return True

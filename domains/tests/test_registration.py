@@ -1,0 +1,135 @@
+"""Searching, registering and renewing names in Berth's built-in registry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import dns.resolver
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from domains import services
+from domains.models import Domain, RegistryEntry
+from domains.registrars import adapter_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_shows_availability_and_price_per_tld(alice):
+    results, suggestions = services.domain_search(query="brand")
+    by_name = {r.name: r for r in results}
+    assert set(by_name) == {"brand.test", "brand.berth"}
+    assert by_name["brand.test"].available and by_name["brand.test"].price == Decimal("12.00")
+    assert by_name["brand.berth"].price == Decimal("0.00")
+    assert suggestions == []
+
+
+def test_a_taken_name_gets_suggestions(alice, bob):
+    services.domain_register(owner=bob, name="brand.test", years=1)
+    results, suggestions = services.domain_search(query="brand.test")
+    assert results[0].name == "brand.test" and not results[0].available
+    assert results[0].reason == "taken"
+    assert suggestions and all(s.available for s in suggestions)
+    assert suggestions[0].name == "brandapp.test"
+
+
+def test_unsold_tlds_and_reserved_names_are_not_available(alice):
+    results, _ = services.domain_search(query="brand.com")
+    assert not results[0].available and "does not sell" in results[0].reason
+    results, _ = services.domain_search(query="nic.test")
+    assert results[0].reason == "reserved"
+
+
+def test_register_for_n_years_then_renew(alice):
+    domain = services.domain_register(owner=alice, name="Brand.Test", years=2)
+    assert domain.name == "brand.test" and domain.is_registered and domain.registrar == "berth"
+    assert domain.dns_hosted and domain.auto_renew and domain.transfer_lock
+    assert 729 <= domain.days_to_expiry <= 730
+    entry = RegistryEntry.objects.get(name="brand.test")
+    assert entry.registrant == alice.email and entry.nameservers == domain.nameservers
+    expires = domain.expires_at
+    services.domain_renew(domain=domain, years=3)
+    assert domain.expires_at == expires + timedelta(days=365 * 3)
+    assert adapter_for("brand.test").info("brand.test").expires_at == domain.expires_at
+
+
+def test_a_name_cannot_be_registered_twice(alice, bob):
+    services.domain_register(owner=alice, name="brand.test")
+    with pytest.raises(ValidationError, match="not available"):
+        services.domain_register(owner=bob, name="brand.test")
+    with pytest.raises(ValidationError):
+        services.domain_register(owner=alice, name="brand.test", years=11)
+
+
+def test_transfer_lock_and_nameservers_go_to_the_registry(alice):
+    domain = services.domain_register(owner=alice, name="brand.test")
+    services.domain_update(domain=domain, transfer_lock=False)
+    assert RegistryEntry.objects.get(name="brand.test").transfer_lock is False
+    services.domain_set_nameservers(
+        domain=domain, nameservers=["ns1.elsewhere.net", "ns2.elsewhere.net"]
+    )
+    assert RegistryEntry.objects.get(name="brand.test").nameservers == [
+        "ns1.elsewhere.net",
+        "ns2.elsewhere.net",
+    ]
+    with pytest.raises(ValidationError):
+        services.domain_set_nameservers(domain=domain, nameservers=["only.one.net"])
+
+
+def test_registering_publishes_the_zone_and_the_delegation(alice, pdns):
+    services.domain_register(owner=alice, name="brand.test")
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = ["127.0.0.1"]
+    res.port = pdns.dns_port
+    assert [r.address for r in res.resolve("brand.test", "A")] == ["127.0.0.1"]
+    assert [r.target.to_text() for r in res.resolve("www.brand.test", "CNAME")] == ["brand.test."]
+    # The registry's own TLD zone delegates the name to Berth's nameservers.
+    delegation = res.resolve("brand.test", "NS")
+    assert sorted(r.target.to_text() for r in delegation) == ["ns1.berth.test.", "ns2.berth.test."]
+    assert "test." in pdns.zones() and "brand.test." in pdns.zones()
+
+
+def test_reminders_before_expiry_once_per_window(alice):
+    domain = services.domain_register(owner=alice, name="brand.test")
+    Domain.objects.filter(pk=domain.pk).update(
+        expires_at=timezone.now() + timedelta(days=6, hours=1), auto_renew=False
+    )
+    assert services.registrations_maintain()["reminded"] == 1
+    assert len(mail.outbox) == 1 and "brand.test expires in 6 days" in mail.outbox[0].subject
+    assert "Auto-renew is off" in mail.outbox[0].body
+    assert services.registrations_maintain()["reminded"] == 0  # not twice for the same window
+    Domain.objects.filter(pk=domain.pk).update(expires_at=timezone.now() + timedelta(hours=12))
+    assert services.registrations_maintain()["reminded"] == 1  # the 1-day reminder
+    assert len(mail.outbox) == 2
+
+
+def test_no_reminder_when_the_user_turned_emails_off(alice):
+    alice.preferences.email_notifications = False
+    alice.preferences.save()
+    domain = services.domain_register(owner=alice, name="brand.test")
+    Domain.objects.filter(pk=domain.pk).update(
+        expires_at=timezone.now() + timedelta(days=3), auto_renew=False
+    )
+    services.registrations_maintain()
+    assert mail.outbox == []
+
+
+def test_auto_renew_extends_due_registrations_and_lapsed_ones_expire(alice):
+    soon = services.domain_register(owner=alice, name="soon.test")
+    lapsed = services.domain_register(owner=alice, name="lapsed.test")
+    Domain.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(days=10))
+    Domain.objects.filter(pk=lapsed.pk).update(
+        expires_at=timezone.now() - timedelta(days=1), auto_renew=False
+    )
+    RegistryEntry.objects.filter(name="soon.test").update(
+        expires_at=timezone.now() + timedelta(days=10)
+    )
+    counts = services.registrations_maintain()
+    assert counts["renewed"] == 1 and counts["expired"] == 1
+    soon.refresh_from_db()
+    lapsed.refresh_from_db()
+    assert soon.days_to_expiry >= 370
+    assert lapsed.registration == Domain.Registration.EXPIRED

@@ -1,0 +1,347 @@
+"""HTML pages of the domains app: list, search and register, add, detail, zone editor.
+
+Views only parse forms and call services; every lookup goes through selectors (404 for
+anyone else's domain).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from domains import certificates, forms, registrars, selectors, services, zones
+from domains.models import DnsRecord, Domain
+
+
+def _domain(request, pk) -> Domain:
+    try:
+        return selectors.domain_get(user=request.user, pk=pk)
+    except Domain.DoesNotExist:
+        raise Http404("No such domain.") from None
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _flash_error(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def domain_list(request):
+    query = request.GET.get("q", "")
+    kind = request.GET.get("filter", "")
+    domains = selectors.domain_list(user=request.user, query=query, kind=kind)
+    page = Paginator(domains, 20).get_page(request.GET.get("page"))
+    for domain in page:
+        domain.current_certificate = selectors.current_certificate(domain)
+    context = {
+        "page": page,
+        "query": query,
+        "kind": kind,
+        "expiring": selectors.expiring_registrations(user=request.user),
+        "filters": [
+            ("", "All"),
+            ("registered", "Registered"),
+            ("external", "External"),
+            ("verified", "Verified"),
+            ("pending", "Pending"),
+            ("failed", "Failed"),
+        ],
+    }
+    return render(request, "domains/list.html", context)
+
+
+@login_required
+def domain_search(request):
+    form = forms.SearchForm(request.GET or None)
+    results = suggestions = None
+    if form.is_valid():
+        try:
+            results, suggestions = services.domain_search(query=form.cleaned_data["q"])
+        except ValidationError as exc:
+            form.add_error("q", exc.messages)
+    context = {
+        "form": form,
+        "results": results,
+        "suggestions": suggestions,
+        "register_form": forms.RegisterForm(sites=selectors.user_sites(user=request.user)),
+        "tlds": registrars.sold_tlds(),
+    }
+    return render(request, "domains/search.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def domain_register(request):
+    form = forms.RegisterForm(request.POST, sites=selectors.user_sites(user=request.user))
+    if form.is_valid():
+        try:
+            domain = services.domain_register(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                years=form.cleaned_data["years"],
+                site=form.cleaned_data["site"] or None,
+            )
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, f"{domain.display_name} is yours.")
+            return redirect("domains:detail", pk=domain.pk)
+    else:
+        messages.error(request, "Choose a name and a period to register.")
+    query = urlencode({"q": request.POST.get("name", "")[:253]})
+    return redirect(f"{reverse('domains:search')}?{query}")
+
+
+@login_required
+def domain_add(request):
+    sites = selectors.user_sites(user=request.user)
+    initial = {"site": request.GET.get("site", "")}
+    form = forms.AddDomainForm(request.POST or None, sites=sites, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = services.domain_add(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                site=form.cleaned_data["site"] or None,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{domain.display_name} added. Prove it with one DNS record.")
+            return redirect("domains:detail", pk=domain.pk)
+    return render(request, "domains/add.html", {"form": form}, status=422 if form.errors else 200)
+
+
+@login_required
+def domain_detail(request, pk):
+    domain = _domain(request, pk)
+    sites = selectors.user_sites(user=request.user)
+    context = {
+        "domain": domain,
+        "instructions": selectors.verification_instructions(domain),
+        "attach_form": forms.AttachForm(
+            sites=sites,
+            initial={
+                "site": str(domain.site_id or ""),
+                "redirect": domain.redirect,
+                "is_primary": domain.is_primary,
+            },
+        ),
+        "registration_form": forms.RegistrationForm(
+            initial={"auto_renew": domain.auto_renew, "transfer_lock": domain.transfer_lock}
+        ),
+        "renew_form": forms.RenewForm(),
+        "nameservers_form": forms.NameserversForm(
+            initial={"nameservers": "\n".join(domain.nameservers)}
+        ),
+        "certificate_form": forms.CertificateForm(),
+        "certificates": selectors.certificates_of_domain(domain=domain)[:10],
+        "current_certificate": selectors.current_certificate(domain),
+        "has_sites": sites.exists(),
+        "berth_nameservers": settings.DNS_NAMESERVERS,
+    }
+    return render(request, "domains/detail.html", context)
+
+
+@login_required
+@require_POST
+def domain_verify(request, pk):
+    domain = services.domain_verify(domain=_domain(request, pk))
+    if domain.is_verified:
+        messages.success(request, f"{domain.display_name} is verified.")
+    else:
+        messages.error(request, f"Not verified yet: {domain.verification_error}")
+    return redirect("domains:detail", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_attach(request, pk):
+    domain = _domain(request, pk)
+    form = forms.AttachForm(request.POST, sites=selectors.user_sites(user=request.user))
+    if form.is_valid():
+        try:
+            services.domain_update(
+                domain=domain,
+                site=form.cleaned_data["site"] or None,
+                redirect=form.cleaned_data["redirect"],
+                is_primary=form.cleaned_data["is_primary"] if form.cleaned_data["site"] else None,
+            )
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, "Site settings saved.")
+    else:
+        messages.error(request, "Choose a site and a redirect.")
+    return redirect("domains:detail", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_registration(request, pk):
+    domain = _domain(request, pk)
+    form = forms.RegistrationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.domain_update(domain=domain, **form.cleaned_data)
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, "Registration settings saved.")
+    return redirect("domains:detail", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_renew(request, pk):
+    domain = _domain(request, pk)
+    form = forms.RenewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.domain_renew(domain=domain, years=form.cleaned_data["years"])
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(
+                request,
+                f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}.",
+            )
+    return redirect("domains:detail", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_nameservers(request, pk):
+    domain = _domain(request, pk)
+    form = forms.NameserversForm(request.POST)
+    if form.is_valid():
+        try:
+            services.domain_set_nameservers(
+                domain=domain, nameservers=form.cleaned_data["nameservers"]
+            )
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, "Nameservers saved at the registry.")
+    return redirect("domains:detail", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_dns_enable(request, pk):
+    domain = services.domain_dns_enable(domain=_domain(request, pk))
+    messages.success(request, f"Berth now hosts the DNS of {domain.display_name}.")
+    return redirect("domains:zone", pk=domain.pk)
+
+
+@login_required
+@require_POST
+def domain_delete(request, pk):
+    domain = _domain(request, pk)
+    try:
+        services.domain_delete(domain=domain)
+    except ValidationError as exc:
+        _flash_error(request, exc)
+        return redirect("domains:detail", pk=domain.pk)
+    messages.success(request, f"{domain.display_name} removed.")
+    return redirect("domains:list")
+
+
+@login_required
+@require_POST
+def certificate_request(request, pk):
+    domain = _domain(request, pk)
+    form = forms.CertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            certificates.certificate_request(
+                domain=domain, names=form.cleaned_data["names"] or None
+            )
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, "Certificate requested. It is usually ready within a minute.")
+    return redirect("domains:detail", pk=domain.pk)
+
+
+# --- zone editor --------------------------------------------------------------------------------
+@login_required
+def zone(request, pk):
+    domain = _domain(request, pk)
+    form = forms.RecordForm(request.POST or None, initial={"ttl": 3600, "name": "@"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = zones.record_create(domain=domain, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"Added {record.type} record for {record.fqdn}.")
+            return redirect("domains:zone", pk=domain.pk)
+    context = {
+        "domain": domain,
+        "records": selectors.record_list(domain=domain),
+        "form": form,
+        "berth_nameservers": settings.DNS_NAMESERVERS,
+    }
+    return render(request, "domains/zone.html", context, status=422 if form.errors else 200)
+
+
+def _record(domain: Domain, record_id) -> DnsRecord:
+    try:
+        return selectors.record_get(domain=domain, pk=record_id)
+    except DnsRecord.DoesNotExist:
+        raise Http404("No such record.") from None
+
+
+@login_required
+def record_edit(request, pk, record_id):
+    domain = _domain(request, pk)
+    record = _record(domain, record_id)
+    initial = {
+        "name": record.name,
+        "type": record.type,
+        "content": record.content,
+        "ttl": record.ttl,
+        "priority": record.priority,
+    }
+    form = forms.RecordForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            zones.record_update(record=record, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Record saved.")
+            return redirect("domains:zone", pk=domain.pk)
+    context = {"domain": domain, "record": record, "form": form}
+    return render(request, "domains/record_edit.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def record_delete(request, pk, record_id):
+    domain = _domain(request, pk)
+    record = _record(domain, record_id)
+    try:
+        zones.record_delete(record=record)
+    except ValidationError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, f"Deleted the {record.type} record of {record.fqdn}.")
+    return redirect("domains:zone", pk=domain.pk)
