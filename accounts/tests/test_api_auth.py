@@ -110,7 +110,7 @@ def test_wrong_password_is_401_and_logged_as_failed_sign_in(anon_api, alice):
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
-    event = SecurityEvent.objects.get(kind="sign_in_failed")
+    event = SecurityEvent.objects.get(kind="sign_in_failed", email="alice@example.com")
     assert event.user == alice
     assert event.ip_address == "203.0.113.9" and event.user_agent == "curl/8"
 

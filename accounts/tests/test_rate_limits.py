@@ -48,6 +48,8 @@ def _db_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+# Transactional: the other process commits its failed sign-ins; the flush afterwards removes them.
+@pytest.mark.django_db(transaction=True)
 def test_limits_hold_across_processes_sharing_redis(anon_api, redis_url, settings):
     """Three attempts in another process and two here: the sixth from the address is refused."""
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
