@@ -143,3 +143,13 @@ def test_site_pages_can_show_the_sites_domains(rf, alice, bob):
     )
     assert "mine.example" in html and "theirs.example" not in html
     assert f"/domains/add/?site={site.pk}" in html
+
+
+def test_site_overview_lists_the_sites_custom_domains(web, alice, bob):
+    site = make_site(alice)
+    Domain.objects.create(owner=alice, name="shop.example", site=site)
+    Domain.objects.create(owner=bob, name="not-mine.example")
+    page = web.get(f"/sites/{site.pk}/").text
+    assert "Custom domains" in page and "shop.example" in page
+    assert "not-mine.example" not in page
+    assert f"/domains/add/?site={site.pk}" in page
