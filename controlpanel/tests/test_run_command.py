@@ -32,7 +32,20 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 180) -> requests
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_run_command_serves_landing_page_and_health(tmp_path):
+def refused_websocket_status(url: str, origin: str) -> int:
+    """The HTTP status with which the server refuses an anonymous WebSocket handshake."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    try:
+        with connect(url, origin=origin, open_timeout=10):
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+def test_run_command_serves_landing_page_and_health(tmp_path, server):
     port = free_port()
     env = {
         key: value
@@ -47,6 +60,7 @@ def test_run_command_serves_landing_page_and_health(tmp_path):
         BERTH_ADMIN_EMAIL="ops@example.com",
         BERTH_ADMIN_PASSWORD="operator password 1",
         PORT=str(port),
+        BERTH_ASGI_SERVER=server,
         PANEL_URL=f"http://localhost:{port}",
     )
     log = (tmp_path / "run.log").open("w+")
@@ -74,6 +88,10 @@ def test_run_command_serves_landing_page_and_health(tmp_path):
         assert "ready." in output, output[-3000:]  # the Celery worker came up
         assert "Created the operator account ops@example.com" in output
         assert (tmp_path / "var" / "berth.sqlite3").exists()
+        assert f"Server: {server}" in output
+        # WebSockets are served too: an anonymous connection is refused by the consumer.
+        ws_url = f"ws://127.0.0.1:{port}/ws/notifications/"
+        assert refused_websocket_status(ws_url, f"http://localhost:{port}") == 403
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
