@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -170,76 +170,79 @@ def domain_verify(request, pk):
     return redirect("domains:detail", pk=domain.pk)
 
 
+def _detail_form_action(request, domain: Domain, form, action, success) -> HttpResponse:
+    """A form posted from the domain page: validate it, run the service, say how it went and
+    go back to the page. ``success`` is a message, or a callable making one afterwards."""
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, errors[0] if errors else "Check the form and try again.")
+    else:
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, success() if callable(success) else success)
+    return redirect("domains:detail", pk=domain.pk)
+
+
 @login_required
 @require_POST
 def domain_attach(request, pk):
     domain = _domain(request, pk)
-    form = forms.AttachForm(request.POST, sites=selectors.user_sites(user=request.user))
-    if form.is_valid():
-        try:
-            services.domain_update(
-                domain=domain,
-                site=form.cleaned_data["site"] or None,
-                redirect=form.cleaned_data["redirect"],
-                is_primary=form.cleaned_data["is_primary"] if form.cleaned_data["site"] else None,
-            )
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, "Site settings saved.")
-    else:
-        messages.error(request, "Choose a site and a redirect.")
-    return redirect("domains:detail", pk=domain.pk)
+    return _detail_form_action(
+        request,
+        domain,
+        forms.AttachForm(request.POST, sites=selectors.user_sites(user=request.user)),
+        lambda data: services.domain_update(
+            domain=domain,
+            site=data["site"] or None,
+            redirect=data["redirect"],
+            is_primary=data["is_primary"] if data["site"] else None,
+        ),
+        "Site settings saved.",
+    )
 
 
 @login_required
 @require_POST
 def domain_registration(request, pk):
     domain = _domain(request, pk)
-    form = forms.RegistrationForm(request.POST)
-    if form.is_valid():
-        try:
-            services.domain_update(domain=domain, **form.cleaned_data)
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, "Registration settings saved.")
-    return redirect("domains:detail", pk=domain.pk)
+    return _detail_form_action(
+        request,
+        domain,
+        forms.RegistrationForm(request.POST),
+        lambda data: services.domain_update(domain=domain, **data),
+        "Registration settings saved.",
+    )
 
 
 @login_required
 @require_POST
 def domain_renew(request, pk):
     domain = _domain(request, pk)
-    form = forms.RenewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.domain_renew(domain=domain, years=form.cleaned_data["years"])
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(
-                request,
-                f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}.",
-            )
-    return redirect("domains:detail", pk=domain.pk)
+    return _detail_form_action(
+        request,
+        domain,
+        forms.RenewForm(request.POST),
+        lambda data: services.domain_renew(domain=domain, years=data["years"]),
+        lambda: f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}.",
+    )
 
 
 @login_required
 @require_POST
 def domain_nameservers(request, pk):
     domain = _domain(request, pk)
-    form = forms.NameserversForm(request.POST)
-    if form.is_valid():
-        try:
-            services.domain_set_nameservers(
-                domain=domain, nameservers=form.cleaned_data["nameservers"]
-            )
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, "Nameservers saved at the registry.")
-    return redirect("domains:detail", pk=domain.pk)
+    return _detail_form_action(
+        request,
+        domain,
+        forms.NameserversForm(request.POST),
+        lambda data: services.domain_set_nameservers(
+            domain=domain, nameservers=data["nameservers"]
+        ),
+        "Nameservers saved at the registry.",
+    )
 
 
 @login_required

@@ -153,3 +153,14 @@ def test_site_overview_lists_the_sites_custom_domains(web, alice, bob):
     assert "Custom domains" in page and "shop.example" in page
     assert "not-mine.example" not in page
     assert f"/domains/add/?site={site.pk}" in page
+
+
+def test_an_invalid_renewal_says_why_and_changes_nothing(web, alice):
+    web.post("/domains/register/", {"name": "steady.test", "years": 1, "site": ""})
+    domain = Domain.objects.get(owner=alice, name="steady.test")
+    expires = domain.expires_at
+    response = web.post(f"/domains/{domain.pk}/renew/", {"years": "99"}, follow=True)
+    page = response.text
+    assert response.status_code == 200 and 'class="toast toast-error"' in page
+    domain.refresh_from_db()
+    assert domain.expires_at == expires
