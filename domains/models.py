@@ -216,10 +216,15 @@ class DnsRecord(models.Model):
     class Meta:
         ordering = ["name", "type", "priority", "content"]
         constraints = [
+            # Two constraints instead of nulls_distinct=False, which SQLite cannot enforce.
             models.UniqueConstraint(
                 fields=["domain", "name", "type", "content", "priority"],
                 name="domains_record_unique",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["domain", "name", "type", "content"],
+                condition=models.Q(priority__isnull=True),
+                name="domains_record_unique_without_priority",
             ),
         ]
 

@@ -92,3 +92,16 @@ def test_an_external_domain_can_move_its_dns_to_berth(alice, pdns):
         zones.record_create(domain=domain, name="api", type="A", content="192.0.2.1")
     services.domain_dns_enable(domain=domain)
     assert resolve(pdns, "www.customer.example", "CNAME") == ["customer.example."]
+
+
+def test_the_database_refuses_a_duplicate_record_when_two_writers_race(alice):
+    """Two requests can both pass the zone check; the database keeps only one copy."""
+    from django.db import IntegrityError, transaction
+
+    domain = services.domain_register(owner=alice, name="shop.test")
+    for priority in (None, 10):
+        row = {"domain": domain, "name": "api", "type": "MX", "content": "mx.example.org."}
+        DnsRecord.objects.create(**row, priority=priority)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            DnsRecord.objects.create(**row, priority=priority)
+    assert domain.records.filter(name="api").count() == 2
