@@ -100,3 +100,32 @@ def test_run_command_serves_landing_page_and_health(tmp_path, server):
             os.killpg(proc.pid, signal.SIGKILL)
             raise
     assert proc.returncode == 0
+
+
+def test_serve_says_when_the_database_has_not_been_migrated(tmp_path):
+    """Started without `migrate` (scripts/run.sh runs it), serve says what to do first."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(BERTH_VAR_DIR=str(tmp_path / "var"), BERTH_READ_DOTENV="0")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output = ""
+        for line in proc.stdout:
+            output += line
+            if "Berth is running" in line:
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert "unapplied migration" in output and "python manage.py migrate" in output, output

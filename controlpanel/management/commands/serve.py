@@ -35,6 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, host, port, no_worker, concurrency, server, **options):
+        self.check_migrations()  # says so, as runserver does, when `migrate` has not been run
         python = sys.executable
         procs: list[subprocess.Popen] = []
         if not no_worker:
