@@ -102,8 +102,9 @@ def test_run_command_serves_landing_page_and_health(tmp_path, server):
     assert proc.returncode == 0
 
 
-def test_serve_says_when_the_database_has_not_been_migrated(tmp_path):
-    """Started without `migrate` (scripts/run.sh runs it), serve says what to do first."""
+def test_serve_on_a_fresh_var_folder_collects_static_and_asks_for_migrate(tmp_path):
+    """Started without scripts/run.sh's set-up, serve collects the static files (pages would
+    fail without their manifest) and says that `migrate` has not been run."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -129,3 +130,4 @@ def test_serve_says_when_the_database_has_not_been_migrated(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     assert "unapplied migration" in output and "python manage.py migrate" in output, output
+    assert (tmp_path / "var" / "static" / "staticfiles.json").exists()

@@ -15,6 +15,8 @@ import sys
 import time
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -36,6 +38,10 @@ class Command(BaseCommand):
 
     def handle(self, host, port, no_worker, concurrency, server, **options):
         self.check_migrations()  # says so, as runserver does, when `migrate` has not been run
+        manifest = getattr(staticfiles_storage, "manifest_name", None)
+        if manifest and not staticfiles_storage.exists(manifest):
+            self.stdout.write("Collecting static files (first start) ...")
+            call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
         procs: list[subprocess.Popen] = []
         if not no_worker:
