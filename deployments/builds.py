@@ -26,6 +26,7 @@ from django.utils import timezone
 from deployments import events
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.projects import project_save, repository_resolve
+from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,30 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
 
 
 def _finished(deployment_id) -> None:
+    _site_error_if_nothing_live(deployment_id)
     transaction.on_commit(lambda: deployment_notify(deployment_id=deployment_id))
+
+
+def _site_error_if_nothing_live(deployment_id) -> None:
+    """A site whose first build failed says "error" instead of "provisioning" for ever.
+
+    Only a failure counts (not a cancel), and only while nothing is live: a site that
+    serves an earlier deployment stays online. Its next successful deploy brings it online.
+    """
+    site_ids = Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.FAILED).values(
+        "site_id"
+    )
+    site_id = (
+        Site.objects.filter(
+            pk__in=site_ids, status=Site.Status.PROVISIONING, live_deployment__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if site_id is None:
+        return
+    Site.objects.filter(pk=site_id).update(status=Site.Status.ERROR, updated_at=timezone.now())
+    transaction.on_commit(lambda: hostnames_changed.send(sender=Site, site_id=site_id))
 
 
 def deployment_notify(*, deployment_id) -> None:

@@ -181,7 +181,7 @@ def deployment_activate(*, deployment: Deployment) -> None:
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=deployment.site_id)
         fields = {"live_deployment": deployment, "updated_at": timezone.now()}
-        if site.status == Site.Status.PROVISIONING:
+        if site.status in (Site.Status.PROVISIONING, Site.Status.ERROR):
             fields["status"] = Site.Status.ONLINE
         Site.objects.filter(pk=site.pk).update(**fields)
         transaction.on_commit(

@@ -62,6 +62,28 @@ def test_reaper_fails_builds_without_heartbeats(alice):
     assert Deployment.objects.get(pk=fresh.pk).status == "building"
 
 
+@pytest.mark.parametrize("ending", ["failed", "cancelled"])
+def test_a_site_whose_first_build_fails_says_error_until_a_deploy_succeeds(queued, ending):
+    from deployments.services import deployment_publish
+    from deployments.tests.factories import files
+
+    site = queued.site
+    assert site.status == "provisioning"
+    builds.build_claim(deployment_id=queued.pk)
+    builds.build_finish(deployment_id=queued.pk, status=ending, error="exit code 1")
+    site.refresh_from_db()
+    assert site.status == ("error" if ending == "failed" else "provisioning")
+    deployment_publish(site=site, files=files({"index.html": b"<h1>ok</h1>"}), source="upload")
+    site.refresh_from_db()
+    assert site.status == "online"
+    # Once something is live, a failed build leaves the site online: the old release serves.
+    again = builds.deployment_redeploy(deployment=queued)
+    builds.build_claim(deployment_id=again.pk)
+    builds.build_finish(deployment_id=again.pk, status="failed", error="exit code 1")
+    site.refresh_from_db()
+    assert site.status == "online"
+
+
 @pytest.mark.parametrize(
     "status,prefs,subject",
     [
