@@ -45,3 +45,43 @@ def test_sign_up_dashboard_theme_and_sign_out(live_server):
         browser.get(live_server.url + "/dashboard/")
         click_and_wait(browser, browser.find_element(By.XPATH, "//button[contains(., 'Sign out')]"))
         assert "Sign in" in browser.page_source
+
+
+def test_pages_fit_a_phone_screen(live_server, alice):
+    """At phone width no page scrolls sideways: wide tables scroll inside their card."""
+    import io
+
+    from django.conf import settings
+    from django.test import Client
+
+    from deployments.tests.test_views import git_deployment
+    from domains.services import domain_add
+    from hosting.files.backends import tree_for
+
+    deployment = git_deployment(alice, status="failed", name="A rather long site name")
+    site = deployment.site
+    tree_for(site).save("a-long-file-name-for-a-narrow-screen.html", io.BytesIO(b"<h1>x</h1>"))
+    domain_add(owner=alice, name="a-long-domain-name-for-phones.example.org", site=site)
+    client = Client()
+    client.force_login(alice)
+    pages = [
+        "/dashboard/",
+        "/sites/",
+        f"/sites/{site.pk}/",
+        f"/sites/{site.pk}/files/",
+        "/deployments/",
+        f"/deployments/{deployment.pk}/",
+        "/domains/",
+        "/settings/",
+    ]
+    with chromium(width=390, height=844) as browser:
+        browser.get(live_server.url + "/health")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
+        for path in pages:
+            browser.get(live_server.url + path)
+            assert "Sign in" not in browser.title
+            wide = browser.execute_script(
+                "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
+            )
+            assert wide[0] <= wide[1], f"{path} is {wide[0]}px wide on a {wide[1]}px screen"
