@@ -1,4 +1,4 @@
-"""Deployments: immutable, content-addressed releases of a site (DESIGN.md).
+"""Deployments: immutable, content-addressed releases of a site (docs/architecture.md).
 
 A deployment points at a manifest (path -> blob digest, size, content type); manifests and
 blobs are shared between deployments, so publishing unchanged files writes nothing and a
@@ -70,7 +70,7 @@ class ProjectQuerySet(models.QuerySet):
 
 
 class Project(models.Model):
-    """A site's git source and build settings (seed 003, projects)."""
+    """A site's git source and build settings (the Autostack schema's projects)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -221,7 +221,7 @@ class Deployment(models.Model):
 
 
 class DeploymentStage(models.Model):
-    """One step of a build with its timestamps (seed 003, deployment_stages)."""
+    """One step of a build with its timestamps (the Autostack schema's deployment_stages)."""
 
     # A stage is named after the status it stands for.
     Name = Deployment.Status
@@ -250,7 +250,8 @@ class DeploymentStage(models.Model):
 
 
 class LogLine(models.Model):
-    """One line of build output, numbered from 1 per deployment (seed 003, deployment_logs)."""
+    """One line of build output, numbered from 1 per deployment (the Autostack schema's
+    deployment_logs)."""
 
     class Level(models.TextChoices):
         INFO = "info", "Info"
@@ -275,7 +276,7 @@ class LogLine(models.Model):
 
 
 class GitHubConnection(models.Model):
-    """A user's GitHub OAuth token, encrypted at rest (seed 003, github_connections).
+    """A user's GitHub OAuth token, encrypted at rest (the Autostack schema's github_connections).
 
     allauth keeps the social account; its SocialToken row is emptied once the token is copied
     here, so no plaintext token stays in the database (see docs/builds.md).
