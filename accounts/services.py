@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from controlpanel.crypto import token_digest
 from controlpanel.http import client_ip, user_agent
+from teams.permissions import restrict_to_team
 
 ACCESS_PREFIX = "brt_"
 REFRESH_PREFIX = "brr_"
@@ -240,6 +241,8 @@ def token_authenticate(raw: str) -> AccessToken | None:
     )
     if token is None or not token.access_valid():
         return None
+    if token.team_id:
+        restrict_to_team(token.user, token.team_id)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "hosting",
     "deployments",
     "domains",
+    "teams",
 ]
 
 MIDDLEWARE = [

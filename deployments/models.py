@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from controlpanel.crypto import EncryptedTextField
+from teams.querysets import TeamScopedQuerySet
 
 
 class Blob(models.Model):
@@ -61,20 +62,24 @@ class ManifestEntry(models.Model):
         return self.path
 
 
-class ProjectQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of projects are scoped: only the owner's."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+class ProjectQuerySet(TeamScopedQuerySet):
+    """Projects are read through ``for_team`` / ``for_member`` (teams.querysets)."""
+
+    team_path = "team"
 
 
 class Project(models.Model):
     """A site's git source and build settings (the Autostack schema's projects)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="projects")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+        help_text="Who connected it; the team owns it.",
     )
     site = models.OneToOneField("hosting.Site", on_delete=models.CASCADE, related_name="project")
     name = models.CharField(max_length=255, help_text="The repository's short name.")
@@ -99,7 +104,7 @@ class Project(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "repository"], name="deployments_project_repo"
+                fields=["team", "repository"], name="deployments_project_team_repo"
             ),
         ]
 
@@ -107,12 +112,10 @@ class Project(models.Model):
         return self.name
 
 
-class DeploymentQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of deployments are scoped: only the site owner's."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(site__owner=user)
+class DeploymentQuerySet(TeamScopedQuerySet):
+    """Deployments belong to their site's team."""
+
+    team_path = "site__team"
 
 
 class Deployment(models.Model):

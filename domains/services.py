@@ -36,6 +36,8 @@ from domains.zones import (  # noqa: F401  (writes re-exported: this module is t
 )
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
+from teams.selectors import team_owners
+from teams.services import acting_team
 
 log = logging.getLogger(__name__)
 
@@ -118,43 +120,47 @@ def domain_search(*, query: str) -> tuple[list[SearchResult], list[SearchResult]
 
 
 # --- adding and registering -------------------------------------------------------------------
-def _site_of(owner, site) -> Site | None:
+def _site_of(team, site) -> Site | None:
+    """``site`` (an instance or an id) when it belongs to ``team``: a domain serves its own
+    team's sites only."""
     if site is None:
         return None
     if isinstance(site, Site):
-        if site.owner_id != owner.pk:
+        if site.team_id != team.pk:
             raise ValidationError({"site": "No such site."})
         return site
-    found = Site.objects.for_user(owner).filter(pk=site).first()
+    found = Site.objects.for_team(team).filter(pk=site).first()
     if found is None:
         raise ValidationError({"site": "No such site."})
     return found
 
 
-def _new_domain(*, owner, name: str, site=None) -> Domain:
+def _new_domain(*, owner, name: str, site=None, team=None) -> Domain:
+    team = team or acting_team(owner)
     try:
         name = normalise_domain(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from exc
-    if Domain.objects.filter(owner=owner).count() >= MAX_DOMAINS_PER_USER:
-        raise ValidationError(f"An account holds at most {MAX_DOMAINS_PER_USER} domains.")
-    if Domain.objects.filter(owner=owner, name=name).exists():
+    if Domain.objects.filter(team=team).count() >= MAX_DOMAINS_PER_USER:
+        raise ValidationError(f"A team holds at most {MAX_DOMAINS_PER_USER} domains.")
+    if Domain.objects.filter(team=team, name=name).exists():
         raise ValidationError({"name": "You have already added this domain."})
     if (
         Domain.objects.filter(name=name)
-        .exclude(owner=owner)
+        .exclude(team=team)
         .filter(verification_status=Domain.Verification.VERIFIED)
         .exists()
     ):
         raise ValidationError({"name": "This domain is verified by another account."})
     if name == settings.SITES_DOMAIN or name.endswith("." + settings.SITES_DOMAIN):
         raise ValidationError({"name": f"Names under {settings.SITES_DOMAIN} belong to Berth."})
-    return Domain(owner=owner, name=name, site=_site_of(owner, site))
+    return Domain(team=team, owner=owner, name=name, site=_site_of(team, site))
 
 
-def domain_add(*, owner, name: str, site=None) -> Domain:
-    """Add a domain registered elsewhere; it gets a verification token to prove ownership."""
-    domain = _new_domain(owner=owner, name=name, site=site)
+def domain_add(*, owner, name: str, site=None, team=None) -> Domain:
+    """Add a domain registered elsewhere to ``team`` (default: the one ``owner`` acts in);
+    it gets a verification token."""
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
     domain.full_clean()
     try:
         with transaction.atomic():
@@ -164,7 +170,7 @@ def domain_add(*, owner, name: str, site=None) -> Domain:
     return domain
 
 
-def domain_register(*, owner, name: str, years: int = 1, site=None) -> Domain:
+def domain_register(*, owner, name: str, years: int = 1, site=None, team=None) -> Domain:
     """Register ``name`` through its registrar, host its zone, and add it to the account."""
     try:
         years = int(years)
@@ -172,7 +178,7 @@ def domain_register(*, owner, name: str, years: int = 1, site=None) -> Domain:
         raise ValidationError({"years": "Enter a number of years."}) from None
     if not 1 <= years <= 10:
         raise ValidationError({"years": "Register for 1 to 10 years."})
-    domain = _new_domain(owner=owner, name=name, site=site)
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
     adapter = registrars.adapter_for(domain.name)
     if adapter is None:
         raise ValidationError({"name": "Berth does not sell names in this TLD."})
@@ -264,7 +270,7 @@ def domain_update(
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         if site is not ...:
-            new_site = _site_of(domain.owner, site)
+            new_site = _site_of(domain.team, site)
             if (new_site.pk if new_site else None) != domain.site_id:
                 domain.site = new_site
                 domain.is_primary = False
@@ -413,7 +419,7 @@ def registrations_maintain() -> dict:
         domain.save(update_fields=["registration", "updated_at"])
         expired += 1
     windows = sorted(settings.DOMAIN_REMINDER_DAYS, reverse=True)
-    for domain in registered.filter(expires_at__gt=now).select_related("owner"):
+    for domain in registered.filter(expires_at__gt=now).select_related("team"):
         days = domain.days_to_expiry
         window = min((w for w in windows if days < w), default=None)
         if window is None or (domain.reminded_days is not None and domain.reminded_days <= window):
@@ -426,22 +432,26 @@ def registrations_maintain() -> dict:
 
 
 def _send_expiry_reminder(domain: Domain, days: int) -> bool:
-    prefs = getattr(domain.owner, "preferences", None)
-    if prefs is not None and not prefs.email_notifications:
-        return False
-    context = {
-        "domain": domain,
-        "days": days,
-        "user": domain.owner,
-        "url": f"{settings.PANEL_URL}/domains/{domain.pk}/",
-    }
-    send_mail(
-        subject=f"{domain.display_name} expires in {days} day{'s' if days != 1 else ''}",
-        message=render_to_string("domains/email/expiry_reminder.txt", context),
-        from_email=None,
-        recipient_list=[domain.owner.email],
-    )
-    return True
+    """Email the team's owners (those who want email) that a registration runs out."""
+    sent = False
+    for owner in team_owners(domain.team):
+        prefs = getattr(owner, "preferences", None)
+        if prefs is not None and not prefs.email_notifications:
+            continue
+        context = {
+            "domain": domain,
+            "days": days,
+            "user": owner,
+            "url": f"{settings.PANEL_URL}/domains/{domain.pk}/",
+        }
+        send_mail(
+            subject=f"{domain.display_name} expires in {days} day{'s' if days != 1 else ''}",
+            message=render_to_string("domains/email/expiry_reminder.txt", context),
+            from_email=None,
+            recipient_list=[owner.email],
+        )
+        sent = True
+    return sent
 
 
 # --- certificates -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hosting.files.quota import (  # noqa: F401  (storage accounting, re-exporte
 )
 from hosting.hostnames import hostnames_changed
 from hosting.models import RESERVED_SLUGS, Site, validate_site_slug
+from teams.services import acting_team
 
 
 def slug_suggest(name: str) -> str:
@@ -62,13 +63,17 @@ def site_address_check(*, slug: str, name: str = "") -> AddressCheck:
     return AddressCheck(slug, True, suggestion, "Available.")
 
 
-def site_create(*, owner, name: str, slug: str = "", kind: str = Site.Kind.STATIC) -> Site:
-    """Create a site owned by ``owner``; its address is ``slug`` or one made from the name."""
+def site_create(
+    *, owner, name: str, slug: str = "", kind: str = Site.Kind.STATIC, team=None
+) -> Site:
+    """Create a site of ``team`` (default: the one ``owner`` acts in), made by ``owner``;
+    its address is ``slug`` or one made from the name."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the site a name."]})
     slug = (slug or "").strip().lower() or slug_suggest(name)
     site = Site(
+        team=team or acting_team(owner),
         owner=owner,
         name=name,
         slug=slug,

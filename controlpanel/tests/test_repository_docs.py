@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {".git", ".venv", "var", "node_modules", "vendor", "__pycache__", "staticfiles"}
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".html", ".css", ".js", ".toml", ".cfg", ".sh", ".yml"}
-# A product document or tracker entry named by number ("seed 3", "issue 12").
+# A product document or tracker entry named by its number instead of by what it says.
 NUMBERED = re.compile(r"\b(" + "se" + "ed|is" + "sue) ?[0-9]{1,3}\b", re.IGNORECASE)
 OUTSIDE = re.compile(r"\b" + "DES" + r"IGN\.md\b|sha" + "red folder")
 
