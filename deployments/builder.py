@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from deployments import builds, connections, git, projects, services
-from deployments.logs import LogWriter
+from deployments.logs import QUIET_FLUSH_INTERVAL, LogWriter
 from deployments.models import Deployment, LogLine
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class Runner:
             partial[name] = b""
         exited_at = None
         while sel.get_map():
-            for key, _ in sel.select(timeout=0.05):
+            for key, _ in sel.select(timeout=QUIET_FLUSH_INTERVAL):
                 name = key.data
                 try:
                     chunk = os.read(key.fd, 65536)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from controlpanel.enqueue import enqueue_on_commit
@@ -80,6 +81,7 @@ def deployment_build_queue(
             redeploy_of=redeploy_of,
             task_id=str(uuid.uuid4()),
             created_at=now,
+            heartbeat_at=now,
         )
         DeploymentStage.objects.create(
             deployment=deployment,
@@ -109,25 +111,30 @@ def deployment_redeploy(*, deployment: Deployment, author=None) -> Deployment:
 
 def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     """Cancel a queued or building deployment; the builder notices within a second and kills
-    its process group. A queued build's task is revoked (and would skip itself anyway)."""
+    its process group. A queued build's task is revoked (and would skip itself anyway).
+
+    A building deployment is cancelled without ``finished_at``: its builder still writes the
+    last log line, then ``build_finish`` stamps it, and only then do live viewers get
+    ``deployment_complete`` (so none stops before the last line)."""
     from deployments.logs import log_append
 
-    was = deployment.status
     now = timezone.now()
-    updated = Deployment.objects.filter(
-        pk=deployment.pk, status__in=[Deployment.Status.QUEUED, Deployment.Status.BUILDING]
-    ).update(status=Deployment.Status.CANCELLED, finished_at=now, error="Cancelled.")
-    if not updated:
-        deployment.refresh_from_db()
-        if deployment.status == Deployment.Status.DEPLOYING:
-            raise ValidationError("The build is already being published; it can't be cancelled.")
-        raise ValidationError(f"The deployment is already {deployment.get_status_display()}.")
-    if was == Deployment.Status.QUEUED:
+    cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
+    if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
+        finished_at=now, **cancelled
+    ):
         _revoke(deployment.task_id)
         who = f" by {user.get_full_name()}" if user else ""
         log_append(deployment.pk, f"Deployment cancelled{who} before it started.", "warning")
         _stages_finish(deployment.pk, Deployment.Status.CANCELLED, "Cancelled.")
         _finished(deployment.pk)
+    elif not Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.BUILDING).update(
+        **cancelled
+    ):
+        deployment.refresh_from_db()
+        if deployment.status == Deployment.Status.DEPLOYING:
+            raise ValidationError("The build is already being published; it can't be cancelled.")
+        raise ValidationError(f"The deployment is already {deployment.get_status_display()}.")
     events.status_changed(deployment.pk, Deployment.Status.CANCELLED)
     deployment.refresh_from_db()
     return deployment
@@ -171,6 +178,10 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
             status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
         ).count()
         if running >= settings.BUILD_CONCURRENCY_PER_USER:
+            # The task is alive and waiting: the reaper leaves this queued row alone.
+            Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
+                heartbeat_at=now
+            )
             return "wait"
         claimed = Deployment.objects.filter(
             pk=deployment_id, status=Deployment.Status.QUEUED
@@ -243,6 +254,10 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
             ).update(status=status, error=error[:2000], finished_at=now)
         Deployment.objects.filter(pk=deployment_id).update(
             build_duration=build_duration, heartbeat_at=now, build_pgid=None
+        )
+        # A build cancelled while running is finished only now that its builder has stopped.
+        Deployment.objects.filter(pk=deployment_id, finished_at__isnull=True).update(
+            finished_at=now
         )
         deployment = Deployment.objects.select_related("site", "project", "author").get(
             pk=deployment_id
@@ -325,41 +340,96 @@ def deployment_notify(*, deployment_id) -> None:
         log.warning("Could not email %s about %s", owner.email, deployment_id, exc_info=True)
 
 
+REAPED = (
+    "The build worker stopped responding (it was killed or crashed) and the build was "
+    "abandoned. Redeploy to try again."
+)
+LOG_INCOMPLETE = "The log may be incomplete: the worker stopped before storing its last lines."
+
+
 def builds_reap(*, stale_after: int | None = None) -> list:
     """Fail builds whose worker stopped writing heartbeats (killed, crashed, lost host).
 
-    The reason is logged and shown; processes the dead build left on this host are killed.
-    Returns the ids of the deployments reaped.
+    The reason is stored in the log before the final status is announced, so a live viewer
+    sees it before ``deployment_complete``; processes the dead build left on this host are
+    killed. A build cancelled while its worker died is finished the same way. Returns the ids
+    of the deployments reaped.
     """
-    from deployments.logs import log_append
-
     stale_after = stale_after or settings.BUILD_HEARTBEAT_TIMEOUT
     cutoff = timezone.now() - timedelta(seconds=stale_after)
-    stale = Deployment.objects.filter(
-        status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
-        heartbeat_at__lt=cutoff,
-    ).values_list("pk", "build_pgid", "build_dir", "worker")
-    reaped = []
-    reason = (
-        "The build worker stopped responding (it was killed or crashed) and the build was "
-        "abandoned. Redeploy to try again."
+    running = [Deployment.Status.BUILDING, Deployment.Status.DEPLOYING]
+    abandoned = Q(status__in=running) | Q(status=Deployment.Status.CANCELLED, finished_at=None)
+    stale = Deployment.objects.filter(abandoned, heartbeat_at__lt=cutoff).values_list(
+        "pk", "build_pgid", "build_dir", "worker"
     )
+    reaped = []
     for pk, pgid, build_dir, worker in list(stale):
         with transaction.atomic():
+            now = timezone.now()
             failed = Deployment.objects.filter(
-                pk=pk,
-                status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
-                heartbeat_at__lt=cutoff,
-            ).update(status=Deployment.Status.FAILED, error=reason, finished_at=timezone.now())
-            if not failed:
+                pk=pk, status__in=running, heartbeat_at__lt=cutoff
+            ).update(status=Deployment.Status.FAILED, error=REAPED, finished_at=now)
+            ended = failed or Deployment.objects.filter(
+                pk=pk, status=Deployment.Status.CANCELLED, finished_at=None, heartbeat_at__lt=cutoff
+            ).update(finished_at=now)
+            if not ended:
                 continue
-            _stages_finish(pk, Deployment.Status.FAILED, reason)
-            events.status_changed(pk, Deployment.Status.FAILED)
+            _log_last_words(pk, REAPED if failed else "")
+            status = Deployment.Status.FAILED if failed else Deployment.Status.CANCELLED
+            _stages_finish(pk, status, REAPED if failed else "Cancelled.")
+            events.status_changed(pk, status)
             _finished(pk)
-        log_append(pk, reason, "error")
         _leftovers_kill(pgid, build_dir, worker)
         reaped.append(pk)
     return reaped
+
+
+def _log_last_words(deployment_id, reason: str) -> None:
+    """The reaper's lines, numbered after whatever a builder stored last (a builder that was
+    only slow may still be writing: then the lines are numbered again after its own)."""
+    from deployments.logs import LogWriter
+
+    for _attempt in range(3):
+        writer = LogWriter(deployment_id)
+        writer.write(LOG_INCOMPLETE, level="warning")
+        if reason:
+            writer.write(reason, level="error")
+        try:
+            with transaction.atomic():
+                writer.flush()
+            return
+        except IntegrityError:
+            continue
+
+
+def builds_requeue(*, stale_after: int | None = None) -> list:
+    """Send again the task of every queued deployment no worker holds.
+
+    The row is the job record: a deployment waiting for its team's build limit stamps
+    ``heartbeat_at`` each time its task looks, so a queued row silent for the heartbeat
+    timeout has lost its task (its worker died holding it, or the broker lost it). It gets a
+    new task id, in one conditional UPDATE so two reapers never both send it; a late copy
+    of the old task is harmless, as the claim lets only one build run. Returns the ids.
+    """
+    stale_after = stale_after or settings.BUILD_HEARTBEAT_TIMEOUT
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    lost = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at=None, created_at__lt=cutoff)
+    requeued = []
+    for pk, task_id in list(
+        Deployment.objects.filter(lost, status=Deployment.Status.QUEUED).values_list(
+            "pk", "task_id"
+        )
+    ):
+        new_id = str(uuid.uuid4())
+        with transaction.atomic():
+            if not Deployment.objects.filter(
+                pk=pk, status=Deployment.Status.QUEUED, task_id=task_id
+            ).update(task_id=new_id, heartbeat_at=timezone.now()):
+                continue
+            enqueue_on_commit("deployments.tasks.build_deployment", str(pk), task_id=new_id)
+        log.info("Re-queued deployment %s (its task %s was lost)", pk, task_id)
+        requeued.append(pk)
+    return requeued
 
 
 def _leftovers_kill(pgid, build_dir: str, worker: str) -> None:

@@ -157,12 +157,12 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
         deployment = await _deployment(self.user, self.deployment_id)
         if deployment is None:
             return
-        if deployment.is_final:
+        if deployment.is_settled:
             await self._send_lines()  # every line is stored before the final status
         if deployment.status != self.sent_status:
             self.sent_status = deployment.status
             await self.send_json(events.status_event(deployment.status))
-        if deployment.is_final and not self.completed:
+        if deployment.is_settled and not self.completed:
             self.completed = True
             await self.send_json(
                 events.complete_event(

@@ -2,8 +2,9 @@
 
 A build may print tens of thousands of lines. ``LogWriter`` numbers them, keeps them in memory
 and writes them with one ``bulk_create`` per batch (every ``FLUSH_INTERVAL`` or ``BATCH_SIZE``
-lines), then announces the stored batch to the deployment's group. Persist first, then
-broadcast: a client that missed the broadcast reads the same lines back.
+lines, and every ``QUIET_FLUSH_INTERVAL`` while only a few lines wait, so a worker that dies
+takes few with it), then announces the stored batch to the deployment's group. Persist first,
+then broadcast: a client that missed the broadcast reads the same lines back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from deployments import events
 from deployments.models import LogLine
 
 FLUSH_INTERVAL = 0.1  # seconds a line may wait before it is stored and sent
+# A quiet build (a few lines pending) is stored sooner, so a worker that dies loses less.
+QUIET_FLUSH_INTERVAL = 0.02
+QUIET_BATCH = 100
 BATCH_SIZE = 2000
 MAX_LINE_CHARS = 4000
 MASK = "••••••"
@@ -111,8 +115,13 @@ class LogWriter:
         self.written += 1
 
     def maybe_flush(self) -> None:
-        if len(self.pending) >= BATCH_SIZE or (
-            self.pending and time.monotonic() - self.last_flush >= FLUSH_INTERVAL
+        if not self.pending:
+            return
+        waited = time.monotonic() - self.last_flush
+        if (
+            len(self.pending) >= BATCH_SIZE
+            or waited >= FLUSH_INTERVAL
+            or (len(self.pending) <= QUIET_BATCH and waited >= QUIET_FLUSH_INTERVAL)
         ):
             self.flush()
 

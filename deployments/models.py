@@ -205,6 +205,14 @@ class Deployment(models.Model):
         return self.status in self.FINAL_STATUSES
 
     @property
+    def is_settled(self) -> bool:
+        """Final, and nothing more will be written to its log: a build cancelled while it ran
+        is settled once its builder has stopped and stamped ``finished_at``."""
+        return self.is_final and not (
+            self.status == self.Status.CANCELLED and self.finished_at is None
+        )
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.build_duration is not None:
             return float(self.build_duration)

@@ -2,7 +2,8 @@
 
 ``build_deployment`` acknowledges late and is re-delivered if its worker dies; the claim
 (``filter(pk, status=queued).update(...) == 1``) makes a duplicate delivery a no-op. A build
-whose worker died mid-way is failed by ``reap_stale_builds`` (every BUILD_REAPER_INTERVAL).
+whose worker died mid-way is failed by ``reap_stale_builds`` (every BUILD_REAPER_INTERVAL),
+which also sends again the task of a queued deployment that no worker holds.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def build_deployment(self, deployment_id: str) -> str:
 
 @shared_task(ignore_result=True)
 def reap_stale_builds() -> int:
-    """Fail builds whose worker stopped sending heartbeats."""
-    return len(builds.builds_reap())
+    """Fail builds whose worker stopped sending heartbeats; send again the task of queued
+    deployments that no worker holds."""
+    return len(builds.builds_reap()) + len(builds.builds_requeue())
 
 
 app.conf.beat_schedule["deployments-reap-stale-builds"] = {

@@ -58,8 +58,25 @@ def test_reaper_fails_builds_without_heartbeats(alice):
     assert builds.builds_reap() == [stale.pk]
     stale.refresh_from_db()
     assert stale.status == "failed" and "stopped responding" in stale.error
-    assert LogLine.objects.get(deployment=stale).level == "error"
+    lines = list(LogLine.objects.filter(deployment=stale).values_list("level", "message"))
+    assert lines == [("warning", builds.LOG_INCOMPLETE), ("error", builds.REAPED)]
     assert Deployment.objects.get(pk=fresh.pk).status == "building"
+
+
+def test_reaper_sends_again_a_queued_deployment_whose_task_was_lost(alice, tmp_path):
+    """A queued row silent for the heartbeat timeout gets a new task, once; a row whose task
+    is waiting for the build limit (it stamps the row) is left alone."""
+    repo = make_repo(tmp_path / "q", STATIC_SITE)
+    lost = builds.deployment_create(user=alice, repository=str(repo))
+    waiting = builds.deployment_create(user=alice, repository=str(repo))
+    old = timezone.now() - timedelta(minutes=5)
+    Deployment.objects.filter(pk__in=[lost.pk, waiting.pk]).update(heartbeat_at=old)
+    Deployment.objects.filter(pk=waiting.pk).update(heartbeat_at=timezone.now())
+    assert builds.builds_requeue() == [lost.pk]
+    requeued = Deployment.objects.get(pk=lost.pk)
+    assert requeued.status == "queued" and requeued.task_id != lost.task_id
+    assert builds.builds_requeue() == []  # idempotent: the new task is in flight
+    assert Deployment.objects.get(pk=waiting.pk).task_id == waiting.task_id
 
 
 @pytest.mark.parametrize("ending", ["failed", "cancelled"])

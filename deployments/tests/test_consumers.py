@@ -194,3 +194,50 @@ def test_lines_no_broadcast_reaches_are_read_from_the_database(alice, building):
         await comm.disconnect()
 
     asyncio.run(scenario())
+
+
+def messages_before_complete(events) -> list[str]:
+    assert events[-1]["type"] == "deployment_complete"
+    return [e["message"] for e in events if e["type"] == "log"]
+
+
+def test_the_reapers_reason_arrives_before_deployment_complete(alice, building):
+    """A viewer that stops on deployment_complete has read why the build failed."""
+    write_lines(building.pk, ["compiling"])
+    Deployment.objects.filter(pk=building.pk).update(
+        heartbeat_at=timezone.now() - timezone.timedelta(minutes=5)
+    )
+
+    async def scenario():
+        comm = communicator(building, alice)
+        await comm.connect()
+        await collect(comm, until="status_update")
+        reaped = await database_sync_to_async(builds.builds_reap)(stale_after=60)
+        assert reaped == [building.pk]
+        messages = messages_before_complete(await collect(comm))
+        assert messages[-2:] == [builds.LOG_INCOMPLETE, builds.REAPED]
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_build_cancelled_while_running_completes_after_its_last_line(alice, building):
+    """The cancel answers at once; the stream ends only after the builder's own last line."""
+
+    async def scenario():
+        comm = communicator(building, alice)
+        await comm.connect()
+        await collect(comm, until="status_update")
+        await database_sync_to_async(builds.deployment_cancel)(deployment=building, user=alice)
+        status = await comm.receive_json_from(timeout=5)
+        assert status == {"type": "status_update", "status": "cancelled", "stage": "Cancelled"}
+        assert await comm.receive_nothing(timeout=1)  # the builder has not stopped yet
+        await database_sync_to_async(write_lines)(building.pk, ["Build stopped."])
+        await database_sync_to_async(builds.build_finish)(
+            deployment_id=building.pk, status="cancelled", build_duration=3
+        )
+        messages = messages_before_complete(await collect(comm))
+        assert messages == ["Build stopped."]
+        await comm.disconnect()
+
+    asyncio.run(scenario())
