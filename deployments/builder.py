@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, git, projects, services
+from deployments import builds, connections, frameworks, git, projects, remotes, services
 from deployments.logs import LogWriter
 from deployments.models import Deployment, LogLine
 
@@ -90,6 +90,7 @@ class Runner:
         self.deadline = deadline
         self.next_cancel_check = 0.0
         self.next_heartbeat = 0.0
+        self.last_error = ""  # git's "fatal: ..." line, the reason a clone failed
 
     def tick(self, pgid: int | None = None) -> None:
         now = time.monotonic()
@@ -119,6 +120,7 @@ class Runner:
     def run(self, argv: list[str], *, cwd: Path, env: dict, label: str) -> None:
         """Run one command to completion, logging its output; raise BuildFailed on failure."""
         self.tick()
+        self.last_error = ""
         proc = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -148,7 +150,8 @@ class Runner:
             }.get(sig, f"it was stopped by {sig.name}")
             raise BuildFailed(f"{label} failed: {why}.")
         if proc.returncode != 0:
-            raise BuildFailed(f"{label} failed with exit code {proc.returncode}.")
+            reason = f": {self.last_error}" if self.last_error else ""
+            raise BuildFailed(f"{label} failed with exit code {proc.returncode}{reason}.")
 
     def _pump(self, proc: subprocess.Popen, pgid: int) -> None:
         sel = selectors.DefaultSelector()
@@ -189,6 +192,8 @@ class Runner:
         text = raw.decode("utf-8", errors="replace")
         if "\r" in text:  # progress bars redraw a line: keep what was shown last
             text = text.rstrip("\r").rsplit("\r", 1)[-1]
+        if stream == "stderr" and text.startswith(("fatal: ", "error: ")):
+            self.last_error = remotes.git_reason(text)
         self.writer.write(text, stream=stream)
 
 
@@ -338,7 +343,16 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
     writer.write(f"Commit {commit_hash[:7]} by {author}: {message}", level=info)
 
     env = build_env(project_env, home)
-    install = project.install_command.strip() or git.detect_install_command(checkout)
+    detected = frameworks.detect_directory(checkout)
+    install = project.install_command.strip() or detected.install_command
+    build_command = project.build_command.strip() or detected.build_command
+    output_dir = project.output_dir.strip() or detected.output_dir
+    if detected.framework and not (
+        project.install_command.strip() and project.build_command.strip() and project.output_dir
+    ):
+        writer.write(f"Detected {detected.framework}.", level=info)
+    if detected.note:
+        writer.write(detected.note, level=LogLine.Level.WARNING)
     if install:
         writer.write(f"Installing dependencies: {install}", level=info)
         if ".venv/bin" in install:
@@ -346,14 +360,12 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
         runner.run(["/bin/sh", "-c", install], cwd=checkout, env=env, label="Installing")
     else:
         writer.write("No install step (no lockfile or requirements.txt found).", level=info)
-    if project.build_command.strip():
-        writer.write(f"Building: {project.build_command}", level=info)
-        runner.run(
-            ["/bin/sh", "-c", project.build_command], cwd=checkout, env=env, label="The build"
-        )
+    if build_command:
+        writer.write(f"Building: {build_command}", level=info)
+        runner.run(["/bin/sh", "-c", build_command], cwd=checkout, env=env, label="The build")
     else:
         writer.write("No build command; publishing the output directory as it is.", level=info)
-    out = output_directory(checkout, project.output_dir)
+    out = output_directory(checkout, output_dir)
     runner.tick()
 
     if not builds.build_status_move(
@@ -362,7 +374,7 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
         to_status=Deployment.Status.DEPLOYING,
     ):
         raise BuildCancelled()
-    writer.write(f"Deploying {project.output_dir or '.'}…", level=info)
+    writer.write(f"Deploying {output_dir}…", level=info)
     writer.flush()
     return out
 
