@@ -45,6 +45,16 @@ def project_list(*, user):
     return Project.objects.for_user(user).select_related("site")
 
 
+def project_get(*, user, pk) -> Project:
+    """Raises Project.DoesNotExist for another user's id as for an unknown one."""
+    return project_list(user=user).get(pk=pk)
+
+
+def project_last_deployment(*, project: Project) -> Deployment | None:
+    """The project's newest deployment that got as far as a commit."""
+    return project.deployments.exclude(commit_hash="").order_by("-created_at").first()
+
+
 def github_connection(*, user) -> GitHubConnection | None:
     return GitHubConnection.objects.filter(user=user).first()
 

@@ -16,11 +16,11 @@ from rest_framework.views import APIView
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
-from deployments import builds, connections, selectors
+from deployments import builds, connections, projects, selectors
 from deployments.api import serializers as s
 from deployments.filters import FilterError
 from deployments.github import GitHubClient, GitHubError
-from deployments.models import Deployment
+from deployments.models import Deployment, Project
 
 
 def validation(exc: ValidationError) -> ValidationFailed:
@@ -171,6 +171,100 @@ class DashboardStatsView(APIView):
                 "githubConnected": selectors.github_connection(user=request.user) is not None,
             }
         )
+
+
+# --- Repositories and projects -----------------------------------------------------------
+
+
+def _source(request) -> projects.RepositorySource:
+    try:
+        return projects.repository_resolve(
+            user=request.user, repository=request.query_params.get("repository", "")
+        )
+    except ValidationError as exc:
+        raise validation(exc) from None
+
+
+class RepositoryBranchesView(APIView):
+    """``GET ?repository=<git URL or GitHub name>``: its branches (``git ls-remote``), the
+    default branch (what HEAD points at) first."""
+
+    @extend_schema(responses={200: dict}, tags=["deployments"])
+    def get(self, request):
+        source = _source(request)
+        try:
+            found = projects.repository_branches(user=request.user, source=source)
+        except ValidationError as exc:
+            raise validation(exc) from None
+        return Response(
+            {
+                "repository": source.repository,
+                "name": source.name,
+                "defaultBranch": found.default_branch,
+                "branches": [
+                    {"name": name, "commit": found.heads[name]} for name in found.branches
+                ],
+            }
+        )
+
+
+class RepositoryDetectView(APIView):
+    """``GET ?repository=...&branch=...``: the framework of the branch (the default branch when
+    none is given) and the install command, build command and output directory it implies."""
+
+    @extend_schema(responses={200: dict}, tags=["deployments"])
+    def get(self, request):
+        source = _source(request)
+        try:
+            branch = projects.branch_verify(
+                user=request.user, source=source, branch=request.query_params.get("branch", "")
+            )
+            found = projects.repository_detect(user=request.user, source=source, branch=branch)
+        except ValidationError as exc:
+            raise validation(exc) from None
+        return Response(
+            {
+                "repository": source.repository,
+                "branch": branch,
+                "framework": found.framework,
+                "installCommand": found.install_command,
+                "buildCommand": found.build_command,
+                "outputDir": found.output_dir,
+                "note": found.note,
+            }
+        )
+
+
+def get_project(request, pk) -> Project:
+    try:
+        return selectors.project_get(user=request.user, pk=pk)
+    except (Project.DoesNotExist, ValidationError, ValueError):
+        raise ApiError(404, "PROJECT_NOT_FOUND", f"Project with ID '{pk}' not found") from None
+
+
+class ProjectDeployLatestView(APIView):
+    """``POST``: build the head of the project's configured branch (“Deploy latest”)."""
+
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        project = get_project(request, pk)
+        new = builds.deployment_deploy_latest(project=project, author=request.user)
+        return Response(
+            s.deployment_detail(get_deployment(request, new.pk)), status=status.HTTP_201_CREATED
+        )
+
+
+class SiteDeployLatestView(ProjectDeployLatestView):
+    """``POST /api/sites/<id>/deploy-latest``: the same for the site a repository builds."""
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        project = selectors.project_list(user=request.user).filter(site_id=pk).first()
+        if project is None:
+            raise ApiError(404, "PROJECT_NOT_FOUND", "This site is not built from a repository.")
+        return super().post(request, project.pk)
 
 
 # --- GitHub ------------------------------------------------------------------------------

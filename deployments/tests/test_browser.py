@@ -41,10 +41,17 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         # Step 1: a local git URL.
         browser.find_element(By.NAME, "repository").send_keys(repo.as_uri())
         browser.find_element(By.CSS_SELECTOR, "[data-step='1'] [data-next]").click()
-        # Step 2: build settings.
+        # Step 2: build settings, once the repository's branches and framework are read.
         build = browser.find_element(By.NAME, "build_command")
-        assert build.is_displayed()
+        wait.until(lambda b: build.is_displayed())
+        wait.until(lambda b: b.find_element(By.NAME, "branch").get_attribute("value") == "main")
+        wait.until(
+            lambda b: "Detected" in b.find_element(By.CSS_SELECTOR, "[data-detect-note]").text
+        )
         build.send_keys("./build.sh")
+        output = browser.find_element(By.NAME, "output_dir")
+        output.clear()
+        output.send_keys("dist")
         browser.find_element(By.NAME, "env_vars").send_keys("GREETING=bonjour-42")
         browser.find_element(By.CSS_SELECTOR, "[data-step='2'] [data-next]").click()
         # Step 3: the summary, then deploy.
