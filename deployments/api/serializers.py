@@ -75,9 +75,13 @@ def stages(deployment: Deployment) -> list[dict]:
         return result
     for name in [*CANONICAL, final]:
         row = rows.get(name)
+        status = row.status if row else "pending"
+        if status == DeploymentStage.Status.IN_PROGRESS and deployment.is_final:
+            # A cancel lands before the builder closes its stage: never show it still running.
+            status = "completed" if deployment.status == Deployment.Status.SUCCESS else "failed"
         entry = {
             "name": STAGE_LABELS[name],
-            "status": row.status if row else "pending",
+            "status": status,
             "timestamp": iso(row.completed_at or row.started_at) if row else None,
         }
         if row and row.error_message:
