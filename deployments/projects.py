@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from deployments import frameworks, git, remotes
 from deployments.models import GitHubConnection, Project
+from teams.services import acting_team
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_ENV = {"PATH", "HOME", "LANG"}
@@ -53,7 +54,7 @@ def env_vars_parse(text: str) -> dict[str, str]:
             value = value[1:-1]
         result[key] = value
     if errors:
-        raise ValidationError({"envVars": errors})
+        raise ValidationError({"env_vars": errors})
     return result
 
 
@@ -96,7 +97,7 @@ def repository_resolve(*, user, repository: str) -> RepositorySource:
     )
 
 
-def output_dir_clean(value: str | None, *, field: str = "outputDir") -> str:
+def output_dir_clean(value: str | None, *, field: str = "output_dir") -> str:
     """A relative folder inside the repository; empty means “detect it at build time”."""
     value = (value or "").strip()
     if not value:
@@ -143,7 +144,9 @@ def branch_verify(*, user, source: RepositorySource, branch: str = "") -> str:
     if branch:
         git.validate_branch(branch)
     else:
-        existing = Project.objects.filter(owner=user, repository=source.repository).first()
+        existing = Project.objects.filter(
+            team=acting_team(user), repository=source.repository
+        ).first()
         branch = existing.branch if existing else ""
     found = repository_branches(user=user, source=source)
     if not branch:
@@ -185,18 +188,23 @@ def project_save(
     output_dir: str | None = None,
     env_vars: str | None = None,
     auto_deploy: bool | None = None,
+    team=None,
 ) -> Project:
-    """The user's project for a repository: created with its site on first use, else updated.
+    """The team's project for a repository: created with its site on first use, else updated.
+
+    ``team`` defaults to the one ``user`` acts in.
 
     Settings left as None keep their stored value.
     """
     from hosting.services import site_create
 
-    project = Project.objects.filter(owner=user, repository=source.repository).first()
+    team = team or acting_team(user)
+    project = Project.objects.filter(team=team, repository=source.repository).first()
     created = project is None
     if created:
-        site = site_create(owner=user, name=source.name)
+        site = site_create(owner=user, name=source.name, team=team)
         project = Project(
+            team=team,
             owner=user,
             site=site,
             name=source.name,
@@ -219,7 +227,7 @@ def project_save(
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
     if auto_deploy is not None:
         project.auto_deploy = auto_deploy
-    project.full_clean(exclude=["site", "owner"])
+    project.full_clean(exclude=["site", "owner", "team"])
     project.save()
     return project
 
@@ -247,10 +255,10 @@ def project_update(
     project.branch = branch
     project.install_command = install_command.strip()
     project.build_command = build_command.strip()
-    project.output_dir = output_dir_clean(output_dir, field="output_dir")
+    project.output_dir = output_dir_clean(output_dir)
     project.auto_deploy = auto_deploy
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
-    project.full_clean(exclude=["site", "owner"])
+    project.full_clean(exclude=["site", "owner", "team"])
     project.save()
     return project

@@ -9,6 +9,13 @@ from django.utils import timezone
 
 from deployments.filters import deployment_filter
 from deployments.models import Deployment, GitHubConnection, LogLine, Project
+from deployments.projects import (  # noqa: F401  (re-exported reads of a repository)
+    RepositorySource,
+    branch_verify,
+    repository_branches,
+    repository_detect,
+    repository_resolve,
+)
 from hosting.models import Site
 
 
@@ -71,7 +78,7 @@ def _seconds(value) -> float | None:
 
 
 def dashboard_stats(*, user, now=None) -> dict:
-    """Seed 003's dashboard numbers, computed from records in two queries whatever the data."""
+    """The Autostack dashboard's numbers, computed from records in two queries whatever the data."""
     now = now or timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week_ago = now - timedelta(days=7)
@@ -119,7 +126,7 @@ def dashboard_stats(*, user, now=None) -> dict:
 
 
 def short_duration(seconds: float | None) -> str:
-    """Seed 003's compact durations: "42s", "2.4m", "1.5h"."""
+    """The Autostack client's compact durations: "42s", "2.4m", "1.5h"."""
     if seconds is None:
         return "—"
     if seconds < 60:

@@ -1,4 +1,4 @@
-"""Seed 003's JSON shapes for deployments, logs, stats and GitHub."""
+"""The Autostack client's JSON shapes for deployments, logs, stats and GitHub."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def author_name(deployment: Deployment) -> str:
 
 
 def deployment_summary(deployment: Deployment) -> dict:
-    """A row of the deployments list (seed 003), plus a few fields the pages use."""
+    """A row of the Autostack deployments list, plus a few fields the pages use."""
     return {
         "id": str(deployment.pk),
         "repo": deployment.repo_name,
@@ -150,17 +150,29 @@ def deployment_detail(deployment: Deployment, *, tail: int = 200) -> dict:
 
 
 class DeploymentCreateSerializer(serializers.Serializer):
-    """Seed 003's request body (camelCase), plus the optional install command and auto-deploy."""
+    """The Autostack client's request body (camelCase), plus the optional install command and
+    auto-deploy."""
 
     repository = serializers.CharField(max_length=1000)
     branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     buildCommand = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, allow_null=True, default=None
+        source="build_command",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
     outputDir = serializers.CharField(
-        max_length=255, required=False, allow_blank=True, allow_null=True, default=None
+        source="output_dir",
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
     envVars = serializers.CharField(
+        source="env_vars",
         max_length=65536,
         required=False,
         allow_blank=True,
@@ -169,6 +181,42 @@ class DeploymentCreateSerializer(serializers.Serializer):
         trim_whitespace=False,
     )
     installCommand = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, allow_null=True, default=None
+        source="install_command",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
-    autoDeploy = serializers.BooleanField(required=False, allow_null=True, default=None)
+    autoDeploy = serializers.BooleanField(
+        source="auto_deploy", required=False, allow_null=True, default=None
+    )
+
+
+class RepositoryQuerySerializer(serializers.Serializer):
+    """The query of the wizard's repository look-ups."""
+
+    repository = serializers.CharField(max_length=1000)
+    branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class BranchSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    commit = serializers.CharField()
+
+
+class RepositoryBranchesSerializer(serializers.Serializer):
+    repository = serializers.CharField()
+    name = serializers.CharField()
+    defaultBranch = serializers.CharField()
+    branches = BranchSerializer(many=True)
+
+
+class RepositoryDetectSerializer(serializers.Serializer):
+    repository = serializers.CharField()
+    branch = serializers.CharField()
+    framework = serializers.CharField(help_text="Empty when nothing was recognised.")
+    installCommand = serializers.CharField(allow_blank=True)
+    buildCommand = serializers.CharField(allow_blank=True)
+    outputDir = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)

@@ -29,6 +29,7 @@ def git_site(owner, *, name="vite-app", tree=None, hours_ago=2):
     """A site with a project and a live git deployment of ``tree``, finished ``hours_ago``."""
     site = make_site(owner, name=name)
     project = Project.objects.create(
+        team=site.team,
         owner=owner,
         site=site,
         name=name,

@@ -1,6 +1,7 @@
-// The deploy wizard (seed 003): one step at a time; the repository's branches with its default
-// preselected; install and build commands detected from its files; a summary before deploying.
-// Without JavaScript the three steps are one plain form (and the server detects at build time).
+// The deploy wizard (the Autostack flow): one step at a time; the repository's branches with
+// its default preselected; install and build commands detected from its files; a summary before
+// deploying. Without JavaScript the three steps are one plain form (the server detects at build
+// time).
 (function () {
   "use strict";
   const form = document.querySelector("[data-wizard]");
