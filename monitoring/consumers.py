@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from monitoring import selectors
-from monitoring.events import STATUS_GROUP
+from monitoring.events import STATUS_GROUP, service_update_event
 
 POLL = 1.0
 METRICS_EVERY = 30.0
@@ -70,7 +70,7 @@ class StatusStreamConsumer(AsyncJsonWebsocketConsumer):
             for service in await _services():
                 if self.sent.get(service["slug"]) != service:
                     self.sent[service["slug"]] = service
-                    await self.send_json(service)
+                    await self.send_json(service_update_event(service))
             if metrics:
                 current = await _metrics()
                 if current != self.sent_metrics:

@@ -11,10 +11,10 @@ from controlpanel.events import group_send_on_commit
 STATUS_GROUP = "status"
 
 
-def service_update_payload(service, uptime: float | None) -> dict:
+def service_status(service, uptime: float | None) -> dict:
+    """A service as ``GET /api/status/services`` lists it."""
     return {
-        "type": "service_update",
-        "service": service.name,
+        "name": service.name,
         "slug": service.slug,
         "status": service.status,
         "uptime": uptime,
@@ -22,6 +22,11 @@ def service_update_payload(service, uptime: float | None) -> dict:
         "message": service.message,
         "lastCheckedAt": service.last_checked_at.isoformat() if service.last_checked_at else None,
     }
+
+
+def service_update_event(row: dict) -> dict:
+    """The stream's event for a row of ``service_status``."""
+    return {"type": "service_update", "service": row["name"], **row}
 
 
 def publish_status_changed() -> None:

@@ -54,11 +54,15 @@ class HeartbeatThread(threading.Thread):
 
     def run(self) -> None:
         psutil.cpu_percent(interval=None)  # starts the CPU measurement
+        failing = ""
         while True:
             try:
                 beat(self.role)
-            except Exception:  # the database may be away for a moment; try again next time
-                log.warning("Heartbeat failed", exc_info=True)
+                failing = ""
+            except Exception as exc:  # the database may be away for a moment; try again later
+                if str(exc) != failing:  # said once per distinct reason, not every interval
+                    failing = str(exc)
+                    log.warning("Heartbeat not recorded: %s", exc)
             finally:
                 close_old_connections()
             if self.stopped.wait(self.interval):

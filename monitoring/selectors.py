@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from controlpanel.supervision import SupervisorError, default_supervisor
 from deployments.models import Deployment
-from monitoring.events import service_update_payload
+from monitoring.events import service_status
 from monitoring.models import DailyRollup, Host, HostSample, Incident, Service, Status
 
 HISTORY_DAYS = 90
@@ -44,10 +44,10 @@ def uptimes(*, days: int = HISTORY_DAYS) -> dict[int, float | None]:
 
 
 def status_services() -> list[dict]:
-    """Every enabled service as the status page and ``service_update`` events show it."""
+    """Every enabled service as the status page and its API show it."""
     uptime = uptimes()
     return [
-        service_update_payload(service, uptime.get(service.pk))
+        service_status(service, uptime.get(service.pk))
         for service in Service.objects.filter(enabled=True)
     ]
 
