@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 PIPE_GRACE = 2.0  # seconds to drain pipes held open by leftover children after the exit
+SANDBOX_ATTEMPTS = 3  # bubblewrap's setup rarely fails under load (loopback: RTM_NEWADDR)
 NO_SANDBOX = "builds are disabled: no sandbox; see docs/builds.md"
 TOOL_VERSIONS = (
     'printf "Tools: node %s, npm %s, %s\\n" "$(node --version 2>/dev/null || echo none)" '
@@ -96,6 +97,7 @@ class Runner:
         self.next_cancel_check = 0.0
         self.next_heartbeat = 0.0
         self.commands = 0
+        self.first_line = ""  # of the running command, to tell bubblewrap's own errors
 
     def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
@@ -141,8 +143,29 @@ class Runner:
         """Run one command to completion, logging its output; raise BuildFailed on failure.
 
         With a workspace the command runs in a fresh sandbox over it; without, as a process
-        group of the worker's user (git, and builds where the operator opted out)."""
+        group of the worker's user (git, and builds where the operator opted out). A sandbox
+        whose setup failed before the command started (bubblewrap's own error, exit code 1)
+        is tried again."""
+        for attempt in range(1, SANDBOX_ATTEMPTS + 1):
+            returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            setup_failed = (
+                process is not None
+                and returncode == 1
+                and self.first_line.startswith("bwrap: ")
+                and not process.out_of_memory
+            )
+            if not setup_failed or attempt == SANDBOX_ATTEMPTS:
+                break
+            self.writer.write(
+                "The build sandbox did not start; trying again.", level=LogLine.Level.WARNING
+            )
+        self._explain(returncode, label, process)
+
+    def _run_once(
+        self, argv: list[str], *, cwd: Path, env: dict, workspace: Workspace | None
+    ) -> tuple[int, SandboxedProcess | None]:
         self.tick()
+        self.first_line = ""
         process = None
         if workspace is not None:
             name = f"build-{self.deployment.pk}-{self.commands}"
@@ -176,7 +199,7 @@ class Runner:
                     os.killpg(pgid, signal.SIGKILL)
             proc.wait()
             self.writer.flush()
-        self._explain(proc.returncode, label, process)
+        return proc.returncode, process
 
     @staticmethod
     def _explain(returncode: int, label: str, process: SandboxedProcess | None) -> None:
@@ -238,6 +261,8 @@ class Runner:
         text = raw.decode("utf-8", errors="replace")
         if "\r" in text:  # progress bars redraw a line: keep what was shown last
             text = text.rstrip("\r").rsplit("\r", 1)[-1]
+        if not self.first_line:
+            self.first_line = text or " "
         self.writer.write(text, stream=stream)
 
 

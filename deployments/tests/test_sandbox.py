@@ -8,6 +8,7 @@ leave processes behind, fork or allocate without end.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import tempfile
@@ -260,6 +261,19 @@ def test_the_operator_may_opt_out_of_the_sandbox(alice, tmp_path, settings):
     deployment = build(alice, tmp_path, publish("echo unconfined"))
     assert deployment.status == "success"
     assert "without a sandbox" in log_of(deployment)
+
+
+def test_check_deploy_warns_about_the_opt_out(settings):
+    from django.core.management import call_command
+
+    settings.BUILD_SANDBOX = "none"
+    out = io.StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=out)
+    assert "deployments.W001" in out.getvalue() and "BUILD_SANDBOX=none" in out.getvalue()
+    settings.BUILD_SANDBOX = "bubblewrap"
+    out = io.StringIO()
+    call_command("check", "--deploy", stdout=out, stderr=out)
+    assert "deployments.W001" not in out.getvalue()
 
 
 def test_leftover_check_helpers_see_live_processes():
