@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git curl ca-certificates \
       nginx-light libnginx-mod-http-brotli-static \
-      bubblewrap slirp4netns nodejs npm python3-venv \
+      bubblewrap slirp4netns nodejs npm \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 berth
 WORKDIR /app
