@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.api.exceptions import error_body
-from hosting import forms
+from hosting import forms, selectors, views_deployed
 from hosting.files import operations as ops
 from hosting.files.errors import FileError, FileNotFound, NotEditable, PathConflict
 from hosting.files.paths import breadcrumbs, clean_path, is_image, is_text, name_of, parent_of
@@ -58,6 +58,9 @@ def _safe_folder(raw: str) -> str:
 @login_required
 def site_files(request, pk):
     site = site_or_404(request, pk)
+    project = selectors.site_project(site=site)
+    if project is not None:  # built from git: the live deployment's files, read-only
+        return views_deployed.live_files(request, site, project)
     folder = request.GET.get("path", "")
     try:
         folder = clean_path(folder, allow_root=True)
@@ -82,8 +85,9 @@ def site_files(request, pk):
         "crumbs": breadcrumbs(folder),
         "page": page,
         "rows": rows,
-        "folder_form": forms.FolderCreateForm(initial={"folder": folder}),
-        "new_file_form": forms.NewFileForm(initial={"folder": folder}),
+        # Distinct ids: both popovers sit on the page and each label must find its own field.
+        "folder_form": forms.FolderCreateForm(initial={"folder": folder}, auto_id="folder_%s"),
+        "new_file_form": forms.NewFileForm(initial={"folder": folder}, auto_id="new_file_%s"),
         "limits": {
             "file": settings.SITE_UPLOAD_MAX_FILE_SIZE,
             "request": settings.SITE_UPLOAD_MAX_REQUEST_SIZE,
