@@ -187,6 +187,12 @@ class Deployment(models.Model):
     build_pgid = models.IntegerField(null=True, blank=True)
     build_dir = models.CharField(max_length=1000, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    damaged_path = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="A file of this release that could not be read when it was served (its "
+        "stored contents are missing or unreadable): the release must be deployed again.",
+    )
 
     objects = DeploymentQuerySet.as_manager()
 

@@ -215,6 +215,15 @@ def deployment_activate(*, deployment: Deployment) -> None:
         )
 
 
+def deployment_mark_damaged(*, deployment_id, path: str) -> bool:
+    """Record that a file of a release could not be read when served (its blob is missing or
+    unreadable); the site's page then asks for a redeploy. True the first time only."""
+    marked = Deployment.objects.filter(pk=deployment_id, damaged_path="").update(
+        damaged_path=path[:1000]
+    )
+    return bool(marked)
+
+
 def deployment_rollback(*, deployment: Deployment, author=None) -> Deployment:
     """Restore an earlier deployment's files at once; recorded as a new ``rollback`` deployment."""
     if deployment.status != Deployment.Status.SUCCESS or deployment.manifest_id is None:

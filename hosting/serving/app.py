@@ -9,6 +9,8 @@ and the blob files on disk (or in object storage).
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -34,6 +36,8 @@ from hosting.serving.resolve import (
     resolve,
 )
 from hosting.serving.store import ServingCache
+
+log = logging.getLogger(__name__)
 
 ACME_PREFIX = "/.well-known/acme-challenge/"
 CHUNK = 256 * 1024
@@ -66,6 +70,20 @@ class BlobReader:
 
     def _read_small(self, digest: str, variant: str) -> bytes:
         return self.store.read(digest, variant)
+
+    async def readable(self, digest: str, variant: str, size: int) -> bool:
+        """Whether the blob is there whole, checked before any header is sent: a missing or
+        short blob must answer 500 at once, never a response that stops half way."""
+        if digest + variant in self.memory:
+            return True
+        if self._is_local():
+            try:
+                stat = os.stat(self.store.local_path(digest, variant))
+            except OSError:
+                return False
+            readable = os.access(self.store.local_path(digest, variant), os.R_OK)
+            return readable and stat.st_size == size
+        return await sync_to_async(self.store.exists, thread_sensitive=False)(digest, variant)
 
     async def send(self, send, digest: str, variant: str, size: int, start: int, end: int):
         key = digest + variant
@@ -143,6 +161,7 @@ class SiteServer:
         self.flush_interval = settings.SERVING_BANDWIDTH_FLUSH
         self.flushed = time.monotonic()
         self.flushing = False
+        self.damaged: set[tuple] = set()
 
     # --- bandwidth --------------------------------------------------------------------------
     def _count(self, site_id, sent: int, now: float) -> None:
@@ -241,6 +260,7 @@ class SiteServer:
         if release is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
+        scope["berth.site"] = hostname  # named in the log if a stored file is damaged
         sent = await self._site(scope, hdrs, send, release, path, method, head)
         self._count(state.site_id, sent, now)
 
@@ -341,12 +361,40 @@ class SiteServer:
             headers.append((b"vary", b"Accept-Encoding"))
         if not own_cache:
             headers.append((b"cache-control", h.cache_control(status, outcome.path).encode()))
+        if not await self.blobs.readable(digest, variant, size):
+            await self._damaged(scope, release, outcome.path, digest + variant)
+            return await self._page(send, 500, h.own_page(500), h.CACHE_NO_STORE, head)
         await send({"type": "http.response.start", "status": status, "headers": headers + tail})
         if head:
             await send({"type": "http.response.body", "body": b""})
             return 0
-        await self.blobs.send(send, digest, variant, size, start, end)
+        try:
+            await self.blobs.send(send, digest, variant, size, start, end)
+        except OSError:  # vanished after the check: end the response rather than hang it
+            await self._damaged(scope, release, outcome.path, digest + variant)
+            await send({"type": "http.response.body", "body": b""})
         return end - start
+
+    async def _damaged(self, scope, release: Release, path: str, blob: str) -> None:
+        """Log a missing or unreadable blob once per release and file, and mark the release
+        damaged so its site's page asks for a redeploy."""
+        key = (release.deployment_id, path)
+        if key in self.damaged:
+            return
+        self.damaged.add(key)
+        from deployments.services import deployment_mark_damaged
+
+        await sync_to_async(deployment_mark_damaged, thread_sensitive=False)(
+            deployment_id=release.deployment_id, path=path
+        )
+        log.error(
+            "Damaged release %s of site %s: the stored contents of /%s (blob %s) are missing "
+            "or unreadable; answering 500 until it is deployed again.",
+            release.deployment_id,
+            scope.get("berth.site", "?"),
+            path,
+            blob,
+        )
 
     @staticmethod
     def _not_modified(hdrs, tag: str, mtime: int) -> int | None:

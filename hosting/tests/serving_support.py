@@ -126,8 +126,11 @@ class Nginx:
                 self.proc.wait()
 
 
-def start_asgi_server(kind: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
-    """daphne (the embedded default) or uvicorn serving controlpanel.asgi on loopback."""
+def start_asgi_server(
+    kind: str, port: int, env: dict, cwd: Path, log: Path | None = None
+) -> subprocess.Popen:
+    """daphne (the embedded default) or uvicorn serving controlpanel.asgi on loopback; its
+    output goes to ``log`` when given."""
     if kind == "daphne":
         args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     else:
@@ -137,11 +140,11 @@ def start_asgi_server(kind: str, port: int, env: dict, cwd: Path) -> subprocess.
         [*args, "controlpanel.asgi:application"],
         cwd=cwd,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("wb") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,
     )
-    wait_port(port, proc)
+    wait_port(port, proc, log)
     return proc
 
 
