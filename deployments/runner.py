@@ -541,10 +541,15 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
                 deployment=deployment,
             )
             files = published.publish_stats.files
+            where = (
+                f"Live at {deployment.site.url}"
+                if published.went_live
+                else "Not made live: a newer release (a rollback or a later deploy) is live; "
+                "promote this one from the site's deployments to serve it"
+            )
             writer.write(
                 f"Published {files} file{'' if files == 1 else 's'} "
-                f"({stored.blobs_written} new to the blob store). "
-                f"Live at {deployment.site.url}",
+                f"({stored.blobs_written} new to the blob store). {where}",
                 level=LogLine.Level.INFO,
             )
             writer.flush()

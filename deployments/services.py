@@ -172,8 +172,13 @@ def deployment_publish(
 
     Pass ``deployment`` to complete one created earlier (a queued build); otherwise a new one is
     recorded. An empty file list is refused.
+
+    A build that completes goes live only if nothing newer went live while it ran: a rollback,
+    or a deploy queued after it, pins the site until the user deploys again or promotes this
+    one (``deployment.went_live`` says which happened).
     """
     started = timezone.now()
+    completing = deployment is not None
     manifest, stats = manifest_create(files)
     with transaction.atomic():
         if deployment is None:
@@ -186,8 +191,11 @@ def deployment_publish(
         deployment.finished_at = timezone.now()
         deployment.save(update_fields=["manifest", "status", "started_at", "finished_at"])
         deployment.publish_stats = stats
+        deployment.went_live = False
         if activate:
-            deployment_activate(deployment=deployment)
+            deployment.went_live = deployment_activate(
+                deployment=deployment, unless_newer_is_live=completing
+            )
     log.info(
         "Published %s: %d files, %d new blobs (%d bytes written)",
         deployment,
@@ -198,12 +206,24 @@ def deployment_publish(
     return deployment
 
 
-def deployment_activate(*, deployment: Deployment) -> None:
-    """Make a successful deployment the live one: a single UPDATE of the site's pointer."""
+def deployment_activate(*, deployment: Deployment, unless_newer_is_live: bool = False) -> bool:
+    """Make a successful deployment the live one: a single UPDATE of the site's pointer.
+
+    With ``unless_newer_is_live`` (a build completing) nothing changes when the live release was
+    created after this deployment: builds finish out of order, and a rollback made while a build
+    ran must not be undone by it. Returns whether the deployment is now live."""
     if deployment.status != Deployment.Status.SUCCESS or deployment.manifest_id is None:
         raise ValidationError("Only a successful deployment can go live.")
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=deployment.site_id)
+        if unless_newer_is_live and site.live_deployment_id is not None:
+            live_created = (
+                Deployment.objects.filter(pk=site.live_deployment_id)
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            if live_created is not None and live_created > deployment.created_at:
+                return False
         fields = {"live_deployment": deployment, "updated_at": timezone.now()}
         if site.status in (Site.Status.PROVISIONING, Site.Status.ERROR):
             fields["status"] = Site.Status.ONLINE
@@ -213,6 +233,7 @@ def deployment_activate(*, deployment: Deployment) -> None:
                 sender=Site, site_id=site.pk, deployment_id=deployment.pk
             )
         )
+    return True
 
 
 def deployment_mark_damaged(*, deployment_id, path: str) -> bool:

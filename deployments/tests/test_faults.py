@@ -160,3 +160,60 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
         worker.stop()
     # The figure for docs/reliability.md: lines printed but not stored when the worker died.
     print(f"lines lost per killed build: {lost_lines}; tasks sent again: {len(requeued)}")
+
+
+def test_a_rollback_pins_the_site_against_builds_finishing_around_it(alice):
+    """The documented rule, five times with builds completing concurrently: a build never
+    replaces a live release newer than itself (a rollback, or a deploy queued after it) unless
+    the user promotes it; a deploy made after the rollback goes live."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from deployments.services import deployment_publish, deployment_rollback
+    from deployments.tests.factories import files, make_site
+    from hosting.models import Site
+
+    def build(site, queued_at):
+        return Deployment.objects.create(
+            site=site, source="git", status="deploying", created_at=queued_at, started_at=queued_at
+        )
+
+    def complete(deployment, body, results):
+        try:
+            results[deployment.pk] = deployment_publish(
+                site=deployment.site,
+                files=files({"index.html": body}),
+                source="git",
+                deployment=deployment,
+            ).went_live
+        finally:
+            connection.close()
+
+    for trial in range(5):
+        site = make_site(alice, name=f"Pinned {trial}")
+        first = deployment_publish(site=site, files=files({"index.html": b"v1"}), source="upload")
+        now = timezone.now()
+        older, newer = build(site, now), build(site, now + timedelta(milliseconds=1))
+        rollback = deployment_rollback(deployment=first, author=alice)
+        results = {}
+        threads = [
+            threading.Thread(target=complete, args=(d, f"build {d.pk}".encode(), results))
+            for d in ((older, newer) if trial % 2 else (newer, older))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == {older.pk: False, newer.pk: False}
+        assert Site.objects.get(pk=site.pk).live_deployment_id == rollback.pk
+        assert Deployment.objects.get(pk=older.pk).status == "success"
+
+        # Builds finishing out of order: the later deploy stays live.
+        later, earlier = build(site, timezone.now() + timedelta(seconds=1)), build(site, now)
+        complete(later, b"later", results)
+        complete(earlier, b"earlier", results)
+        assert (results[later.pk], results[earlier.pk]) == (True, False)
+        assert Site.objects.get(pk=site.pk).live_deployment_id == later.pk
