@@ -7,6 +7,8 @@ fails with a reason that names the fault, no line of its log is lost, nothing st
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deployments.models import Deployment, LogLine
@@ -119,10 +121,10 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
     worker_process.stop()
     settings.BUILD_CONCURRENCY_PER_USER = 1
     limited = {"BUILD_CONCURRENCY_PER_USER": "1"}
-    printed = tmp_path / "printed"
+    # The build counts what it printed in its checkout (its sandbox sees nothing else).
     script = (
-        '#!/bin/sh\ni=1\nwhile true; do echo "line $i"; '
-        f"echo $i > {printed}; i=$((i+1)); sleep 0.01; done\n"
+        '#!/bin/sh\ni=1\nwhile true; do echo "line $i"; echo $i > printed; '
+        "i=$((i+1)); sleep 0.01; done\n"
     )
     doomed_repo = make_repo(tmp_path / "doomed", {"build.sh": script})
     queued_repo = make_repo(tmp_path / "waiting", STATIC_SITE)
@@ -135,7 +137,8 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
             waiting = deploy(alice, queued_repo)
             wait_for(lambda pk=waiting: waited(pk), timeout=30)  # its task is on the worker
             worker.kill()
-            killed_after = int(printed.read_text() or 0)
+            printed = Path(settings.BUILD_ROOT) / doomed / "src" / "printed"
+            killed_after = int(printed.read_text().strip() or 0)
             worker = WorkerProcess(tmp_path, settings, limited)
 
             # The reaper, as beat runs it. A queued task re-checks the build limit every 3 s and
