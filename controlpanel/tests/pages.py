@@ -35,13 +35,19 @@ class Sample:
     record: object
     token: object
     session: object
-    reset_key: str
+
+    @property
+    def reset_key(self) -> str:
+        """A password-reset link's key, valid until the user next signs in."""
+        from allauth.account.forms import default_token_generator
+        from allauth.account.utils import user_pk_to_url_str
+
+        self.user.refresh_from_db()
+        return f"{user_pk_to_url_str(self.user)}-{default_token_generator.make_token(self.user)}"
 
 
 def sample_account(user) -> Sample:
     """Sites, files, deployments, a project, domains, DNS records and tokens for ``user``."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
     from django.conf import settings
 
     from accounts.models import BrowserSession
@@ -109,7 +115,6 @@ def sample_account(user) -> Sample:
     session = BrowserSession.objects.create(
         user=user, session_key="x" * 32, user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
     )
-    reset_key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
     return Sample(
         user=user,
         site=site,
@@ -122,7 +127,6 @@ def sample_account(user) -> Sample:
         record=record,
         token=token,
         session=session,
-        reset_key=reset_key,
     )
 
 
