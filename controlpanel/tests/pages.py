@@ -2,10 +2,10 @@
 
 ``sample_account`` gives a user what a few weeks of use would: sites with files and deployments
 (live, failed, rolled back), a git project, a registered domain with a hosted zone, an external
-domain waiting for DNS, API tokens and a security log. ``html_pages`` walks the URL patterns and
-answers every page that a signed-in GET renders as HTML; a pattern with parameters and no sample
-here fails the walk, so a new page cannot be left out.
-"""
+domain waiting for DNS, API tokens, a security log, and an incident on the status page.
+``html_pages`` walks the URL patterns and answers every page that a signed-in GET renders as
+HTML; a pattern with parameters and no sample here fails the walk, so a new page cannot be left
+out."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ class Sample:
     record: object
     token: object
     session: object
+    incident: object
+    subscriber: object
 
     @property
     def reset_key(self) -> str:
@@ -59,6 +61,7 @@ def sample_account(user) -> Sample:
     from domains.services import domain_add, domain_register
     from hosting.files.operations import folder_create, text_save
     from hosting.services import site_create, site_deploy
+    from monitoring.services import incident_create, services_sync, subscriber_add
 
     settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
     site = site_create(owner=user, name="A rather long site name for phones")
@@ -115,6 +118,13 @@ def sample_account(user) -> Sample:
     session = BrowserSession.objects.create(
         user=user, session_key="x" * 32, user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
     )
+    services_sync()
+    incident = incident_create(
+        title="Builds wait longer than usual while a worker restarts after a very long night",
+        message="We are looking into it.",
+        author=user,
+    )
+    subscriber = subscriber_add(email="watcher@example.org")
     return Sample(
         user=user,
         site=site,
@@ -127,6 +137,8 @@ def sample_account(user) -> Sample:
         record=record,
         token=token,
         session=session,
+        incident=incident,
+        subscriber=subscriber,
     )
 
 
@@ -196,6 +208,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
+        "monitoring:badge": ["/status/badge/panel.svg"],
+        "monitoring:subscribe-confirm": [f"/status/subscribe/{data.subscriber.token}"],
+        "monitoring:unsubscribe": [f"/status/unsubscribe/{data.subscriber.token}"],
+        "monitoring:incident-update": [f"/operations/incidents/{data.incident.pk}"],
+        "monitoring:restart": ["/operations/processes/web/restart"],
         "account_reset_password_from_key": [
             f"/accounts/password/reset/key/{data.reset_key}/",
         ],
