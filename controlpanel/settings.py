@@ -499,6 +499,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TokenTypeEnum": "accounts.models.AccessToken.Kind",
         "DeploymentStatusEnum": "deployments.models.Deployment.Status",
+        "SiteStatusEnum": "hosting.models.Site.Status",
+        "CertificateStatusEnum": "domains.models.Certificate.Status",
+        "VerificationStatusEnum": "domains.models.Domain.Verification",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
