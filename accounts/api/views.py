@@ -209,7 +209,13 @@ class PreferencesView(APIView):
 
 class AccountView(APIView):
     @extend_schema(
-        request=serializers.DeleteAccountSerializer, responses={204: None}, tags=["user"]
+        request=serializers.DeleteAccountSerializer,
+        responses={
+            204: None,
+            422: error("VALIDATION_ERROR: the password is missing or not correct."),
+        },
+        description='Send the account\'s password as a JSON body: `{"password": "…"}`.',
+        tags=["user"],
     )
     def delete(self, request):
         data = validated(serializers.DeleteAccountSerializer, request)
