@@ -193,6 +193,10 @@ elif CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Supervised processes -------------------------------------------------------------------
+# supervisord's configuration, owner-only socket and logs (see controlpanel/supervision.py).
+SUPERVISOR_DIR = Path(env.str("SUPERVISOR_DIR", default=str(VAR_DIR / "supervisor")))
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -454,10 +458,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run real Celery workers and servers in other processes: they need the test
     # database on disk (WAL), not in this process's memory.
     DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test.sqlite3")})
-# Channels' per-channel capacity (messages); the layer drops beyond it (default 100).
-CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=0)
-if CHANNEL_LAYER_CAPACITY:
-    CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
+# Messages one channel holds before the layer drops more (consumers recover from the database).
+CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=100)
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
