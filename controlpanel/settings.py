@@ -472,7 +472,16 @@ BUILD_PATH = env.str("BUILD_PATH", default="/usr/local/bin:/usr/bin:/bin")
 BUILD_LOG_MAX_LINES = env.int("BUILD_LOG_MAX_LINES", default=200_000)
 # Whether projects may build from file:// URLs and local paths on this server (tests, single
 # user installs). Turn off on shared servers: any user could clone any readable repository.
-BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool("BUILD_ALLOW_LOCAL_REPOSITORIES", default=True)
+# Off by default whenever the panel is served over https (a public server).
+BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool(
+    "BUILD_ALLOW_LOCAL_REPOSITORIES", default=not PANEL_URL.startswith("https://")
+)
+# Folders local repositories must lie in (colon-separated) when they are allowed.
+BUILD_LOCAL_REPOSITORY_ROOTS = [
+    Path(root)
+    for root in env.str("BUILD_LOCAL_REPOSITORY_ROOTS", default="/").split(":")
+    if root.strip()
+]
 # Builds one user may run at once; more wait queued.
 BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
 # A running build writes a heartbeat this often; the reaper fails builds silent for longer.

@@ -49,9 +49,13 @@ def stages(deployment: Deployment) -> list[dict]:
         return result
     for name in [*CANONICAL, final]:
         row = rows.get(name)
+        status = row.status if row else "pending"
+        if status == DeploymentStage.Status.IN_PROGRESS and deployment.is_final:
+            # A cancel lands before the builder closes its stage: never show it still running.
+            status = "completed" if deployment.status == Deployment.Status.SUCCESS else "failed"
         entry = {
             "name": STAGE_LABELS[name],
-            "status": row.status if row else "pending",
+            "status": status,
             "timestamp": iso(row.completed_at or row.started_at) if row else None,
         }
         if row and row.error_message:
@@ -323,3 +327,46 @@ class WebhookResultSerializer(serializers.Serializer):
     deployments = serializers.ListField(
         child=serializers.UUIDField(), required=False, help_text="The deployments queued."
     )
+
+
+# --- the deploy wizard's repository look-ups -------------------------------------------------
+
+
+class RepositoryQuerySerializer(serializers.Serializer):
+    """The query of the wizard's repository look-ups."""
+
+    repository = serializers.CharField(max_length=1000)
+    branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class GitBranchSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    commit = serializers.CharField()
+
+
+class RepositoryBranchesSerializer(serializers.Serializer):
+    """Serializes ``{"source": RepositorySource, "found": the branches git ls-remote lists}``."""
+
+    repository = serializers.CharField(source="source.repository")
+    name = serializers.CharField(source="source.name")
+    defaultBranch = serializers.CharField(source="found.default_branch")
+    branches = serializers.SerializerMethodField()
+
+    @extend_schema_field(GitBranchSerializer(many=True))
+    def get_branches(self, answer) -> list[dict]:
+        found = answer["found"]
+        return [{"name": name, "commit": found.heads[name]} for name in found.branches]
+
+
+class RepositoryDetectSerializer(serializers.Serializer):
+    """Serializes ``{"source", "branch", "found": the detected framework and commands}``."""
+
+    repository = serializers.CharField(source="source.repository")
+    branch = serializers.CharField()
+    framework = serializers.CharField(
+        source="found.framework", allow_blank=True, help_text="Empty when nothing was recognised."
+    )
+    installCommand = serializers.CharField(source="found.install_command", allow_blank=True)
+    buildCommand = serializers.CharField(source="found.build_command", allow_blank=True)
+    outputDir = serializers.CharField(source="found.output_dir")
+    note = serializers.CharField(source="found.note", allow_blank=True)

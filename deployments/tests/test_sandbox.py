@@ -287,3 +287,74 @@ def test_leftover_check_helpers_see_live_processes():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_cloning_runs_no_repository_hooks_and_no_ext_transport(alice, tmp_path, exposed):
+    """A post-checkout hook or an ext:: submodule would run code outside the sandbox."""
+    planted = exposed / "open-hook"
+    repo = make_repo(tmp_path / "hooked", {"build.sh": publish("")})
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    hook = f"#!/bin/sh\ntouch {planted}\n"
+    (hooks / "post-checkout").write_text(hook)
+    (hooks / "post-checkout").chmod(0o755)
+    template = tmp_path / "template" / "hooks"
+    template.mkdir(parents=True)
+    (template / "post-checkout").write_text(hook)
+    (template / "post-checkout").chmod(0o755)
+    env = {**runner.git_env(tmp_path, ""), "GIT_TEMPLATE_DIR": str(template.parent)}
+    import subprocess
+
+    clone = subprocess.run(
+        ["git", "clone", "-q", "--", repo.as_uri(), str(tmp_path / "copy")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert clone.returncode == 0, clone.stderr
+    assert not planted.exists()
+    ext = subprocess.run(
+        ["git", "clone", "-q", "--", f"ext::sh -c touch% {planted}", str(tmp_path / "x")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert ext.returncode != 0 and "transport 'ext' not allowed" in ext.stderr
+    assert not planted.exists()
+
+
+def test_local_repositories_are_off_under_https_and_bound_to_their_roots(settings, tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from deployments import git
+
+    repo = make_repo(tmp_path / "local", {"index.html": "hi"})
+    settings.BUILD_LOCAL_REPOSITORY_ROOTS = [tmp_path]
+    assert git.clone_url_for(str(repo)) == repo.as_uri()
+    settings.BUILD_LOCAL_REPOSITORY_ROOTS = [tmp_path / "elsewhere"]
+    with pytest.raises(ValidationError, match="BUILD_LOCAL_REPOSITORY_ROOTS"):
+        git.clone_url_for(str(repo))
+    with pytest.raises(ValidationError, match="BUILD_LOCAL_REPOSITORY_ROOTS"):
+        git.clone_url_for(f"file://{tmp_path}/elsewhere/../local")
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.BUILD_ALLOW_LOCAL_REPOSITORIES)"
+    for panel_url, expected in (
+        ("https://panel.example.com", "False"),
+        ("http://localhost:8000", "True"),
+    ):
+        env = {k: v for k, v in os.environ.items() if k != "BUILD_ALLOW_LOCAL_REPOSITORIES"}
+        env.update(
+            PANEL_URL=panel_url,
+            BERTH_READ_DOTENV="0",
+            DJANGO_SETTINGS_MODULE="controlpanel.settings",
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=django_settings.BASE_DIR,
+        )
+        assert out.stdout.strip() == expected, out.stderr

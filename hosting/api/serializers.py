@@ -95,14 +95,20 @@ class SiteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Site.Kind.choices)
     liveDeploymentId = serializers.UUIDField(source="live_deployment_id", allow_null=True)
     lastDeployedAt = serializers.DateTimeField(source="last_deployed_at", allow_null=True)
+    liveDeployedAt = serializers.DateTimeField(source="live_deployed_at", allow_null=True)
+    builtFromGit = serializers.SerializerMethodField()
     updatedAt = serializers.DateTimeField(source="updated_at")
+
+    def get_builtFromGit(self, site) -> bool:
+        return bool(getattr(site, "built_from_git", False))
 
     def get_plan(self, site) -> str:
         return self.context.get("plan", "free")
 
     @extend_schema_field(UsageSerializer)
     def get_storage(self, site) -> dict:
-        return {"used": site.storage_used, "total": site.storage_limit}
+        used = int(getattr(site, "storage_in_use", site.storage_used) or 0)
+        return {"used": used, "total": site.storage_limit}
 
     @extend_schema_field(UsageSerializer)
     def get_bandwidth(self, site) -> dict:
