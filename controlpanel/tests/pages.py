@@ -216,6 +216,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:zone": [f"/domains/{domain}/dns/"],
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
+        "monitoring:badge": ["/status/badge/database.svg"],
+        "monitoring:subscribe-confirm": ["/status/subscribe/not-a-token"],
+        "monitoring:unsubscribe": ["/status/unsubscribe/not-a-token"],
+        "monitoring:incident-update": ["/operations/incidents/1"],
+        "monitoring:restart": ["/operations/processes/web/restart"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
         "account_reset_password_from_key": [
             f"/accounts/password/reset/key/{data.reset_key}/",
