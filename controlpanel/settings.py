@@ -251,6 +251,8 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_FORMS = {"reset_password_from_key": "accounts.password_forms.PasswordResetKeyForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
@@ -537,6 +539,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TokenTypeEnum": "accounts.models.AccessToken.Kind",
+        "DeploymentStatusEnum": "deployments.models.Deployment.Status",
+        "SiteStatusEnum": "hosting.models.Site.Status",
+        "CertificateStatusEnum": "domains.models.Certificate.Status",
+        "VerificationStatusEnum": "domains.models.Domain.Verification",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "controlpanel.api.schema.add_error_responses",
+    ],
 }
 
 # --- Misc -----------------------------------------------------------------------------------
