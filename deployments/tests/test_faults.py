@@ -81,6 +81,7 @@ def private_redis(tmp_path):
 REDIS_TRIALS = 5
 
 
+@pytest.mark.timeout(900)
 def test_worker_rides_out_redis_restarts_mid_build(alice, private_redis, settings, tmp_path):
     """Redis (broker, channel layer, cache) killed and restarted while a build runs, five
     times: every build completes with every line, and the same worker takes the next deploy.
@@ -110,6 +111,7 @@ FINAL = Deployment.FINAL_STATUSES
 STALE = 8  # seconds: the reaper's heartbeat timeout in these tests
 
 
+@pytest.mark.timeout(900)
 def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
     alice, worker_process, settings, tmp_path
 ):
