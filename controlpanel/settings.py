@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "teams.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "controlpanel.urls"
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "controlpanel.context_processors.panel",
+                "teams.context.team_navigation",
             ],
         },
     },

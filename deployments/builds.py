@@ -43,8 +43,10 @@ def deployment_create(
     env_vars: str | None = None,
     install_command: str | None = None,
     auto_deploy: bool | None = None,
+    team=None,
 ) -> Deployment:
-    """Seed 003's ``POST /api/deployments``: save the project, queue a build of the branch."""
+    """Save the team's project (``team`` defaults to the one ``user`` acts in) and queue a
+    build of the branch (the Autostack client's ``POST /api/deployments``)."""
     source = repository_resolve(user=user, repository=repository)
     with transaction.atomic():
         project = project_save(
@@ -56,6 +58,7 @@ def deployment_create(
             output_dir=output_dir,
             env_vars=env_vars,
             auto_deploy=auto_deploy,
+            team=team,
         )
         return deployment_build_queue(project=project, author=user)
 

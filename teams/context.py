@@ -14,6 +14,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from teams.audit import base_request
 from teams.models import Team
 from teams.permissions import role_of
 from teams.services import acting_team
@@ -33,6 +34,7 @@ def _requested_team_id(request):
 
 def current_team(request) -> Team | None:
     """The team ``request`` acts in (None when nobody is signed in). Cached on the request."""
+    request = base_request(request)
     if hasattr(request, "_berth_team"):
         return request._berth_team
     user = getattr(request, "user", None)
@@ -52,3 +54,14 @@ def current_team(request) -> Team | None:
             team = acting_team(user)
     request._berth_team = team
     return team
+
+
+def team_navigation(request) -> dict:
+    """Template context: the team this page acts in and the others the user may switch to."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    request = base_request(request)
+    team = getattr(request, "_berth_team", None) or acting_team(user)
+    teams = list(Team.objects.for_member(user).order_by("-personal", "name"))
+    return {"current_team": team, "my_teams": teams}

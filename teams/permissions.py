@@ -29,6 +29,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from teams.audit import remember_target
 from teams.models import Membership, Role, Team
 from teams.querysets import team_id_of
 
@@ -132,3 +133,15 @@ def authorize(user, action: str, obj) -> str:
 def roles_allowed(action: str) -> list[str]:
     """The roles that may do ``action``, most powerful first (docs, the matrix test)."""
     return [role for role in Role.values if action in ROLE_ACTIONS[role]]
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def authorize_request(request, obj, write_action: str) -> str:
+    """``authorize`` for a view: a read (GET, HEAD, OPTIONS) needs ``view``, anything else
+    ``write_action``. Returns the role."""
+    action = VIEW if request.method in READ_METHODS else write_action
+    role = authorize(request.user, action, obj)
+    remember_target(request, obj)
+    return role

@@ -21,6 +21,8 @@ from deployments.api import serializers as s
 from deployments.filters import FilterError
 from deployments.github import GitHubClient, GitHubError
 from deployments.models import Deployment
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 
 def validation(exc: ValidationError) -> ValidationFailed:
@@ -34,12 +36,15 @@ def conflict(exc: ValidationError, code: str) -> ApiError:
 
 
 def get_deployment(request, pk) -> Deployment:
+    """A deployment of the caller's teams their role allows this request on."""
     try:
-        return selectors.deployment_get(user=request.user, pk=pk)
+        deployment = selectors.deployment_get(user=request.user, pk=pk)
     except (Deployment.DoesNotExist, ValidationError, ValueError):
         raise ApiError(
             404, "DEPLOYMENT_NOT_FOUND", f"Deployment with ID '{pk}' not found"
         ) from None
+    authorize_request(request, deployment, SITE_MANAGE)
+    return deployment
 
 
 class DeploymentListView(GenericAPIView):
@@ -54,6 +59,7 @@ class DeploymentListView(GenericAPIView):
         try:
             queryset = selectors.deployment_list(
                 user=request.user,
+                team=current_team(request),
                 search=request.query_params.get("search", ""),
                 status=request.query_params.get("status", ""),
             )
@@ -66,11 +72,14 @@ class DeploymentListView(GenericAPIView):
         request=s.DeploymentCreateSerializer, responses={201: dict}, tags=["deployments"]
     )
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, SITE_MANAGE, team)
         body = s.DeploymentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
             deployment = builds.deployment_create(
+                team=team,
                 user=request.user,
                 repository=data["repository"],
                 branch=data.get("branch") or "",
@@ -89,7 +98,7 @@ class DeploymentListView(GenericAPIView):
 class DeploymentRecentView(APIView):
     @extend_schema(responses={200: dict}, tags=["deployments"])
     def get(self, request):
-        recent = selectors.deployment_recent(user=request.user, limit=5)
+        recent = selectors.deployment_recent(user=request.user, limit=5, team=current_team(request))
         return Response({"recentDeployments": [s.recent_summary(d) for d in recent]})
 
 
@@ -163,10 +172,11 @@ class DeploymentRedeployView(APIView):
 class DashboardStatsView(APIView):
     @extend_schema(responses={200: dict}, tags=["dashboard"])
     def get(self, request):
-        recent = selectors.deployment_recent(user=request.user, limit=5)
+        team = current_team(request)
+        recent = selectors.deployment_recent(user=request.user, limit=5, team=team)
         return Response(
             {
-                "stats": selectors.dashboard_stats(user=request.user),
+                "stats": selectors.dashboard_stats(user=request.user, team=team),
                 "recentDeployments": [s.recent_summary(d) for d in recent],
                 "githubConnected": selectors.github_connection(user=request.user) is not None,
             }

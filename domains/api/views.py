@@ -18,6 +18,8 @@ from domains import certificates, selectors, services, zones
 from domains.api import serializers as s
 from domains.models import DnsRecord, Domain
 from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import DNS_MANAGE, DOMAIN_MANAGE, authorize, authorize_request
 
 FIELD_NAMES = {
     "site": "siteId",
@@ -39,11 +41,14 @@ def _validation(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(first, details)
 
 
-def _domain(request, pk) -> Domain:
+def _domain(request, pk, write_action: str = DOMAIN_MANAGE) -> Domain:
+    """A domain of the caller's teams their role allows this request on (reads: any member)."""
     try:
-        return selectors.domain_get(user=request.user, pk=pk)
+        domain = selectors.domain_get(user=request.user, pk=pk)
     except Domain.DoesNotExist:
         raise ApiError(404, "DOMAIN_NOT_FOUND", "No such domain.") from None
+    authorize_request(request, domain, write_action)
+    return domain
 
 
 def _valid(serializer_class, data, **kwargs):
@@ -67,6 +72,7 @@ class DomainListView(APIView):
     def get(self, request):
         domains = selectors.domain_list(
             user=request.user,
+            team=current_team(request),
             query=request.query_params.get("q", ""),
             kind=request.query_params.get("filter", ""),
         )
@@ -77,10 +83,13 @@ class DomainListView(APIView):
 
     @extend_schema(request=s.DomainCreateSerializer, responses={201: dict}, tags=["domains"])
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, DOMAIN_MANAGE, team)
         data = _valid(s.DomainCreateSerializer, request.data)
         try:
             if data["register"]:
                 domain = services.domain_register(
+                    team=team,
                     owner=request.user,
                     name=data["name"],
                     years=data["years"],
@@ -88,7 +97,7 @@ class DomainListView(APIView):
                 )
             else:
                 domain = services.domain_add(
-                    owner=request.user, name=data["name"], site=data.get("siteId")
+                    team=team, owner=request.user, name=data["name"], site=data.get("siteId")
                 )
         except ValidationError as exc:
             raise _validation(exc) from exc
@@ -207,13 +216,13 @@ class DomainDnsView(APIView):
 class RecordListView(APIView):
     @extend_schema(operation_id="domains_records_list", responses={200: dict}, tags=["dns"])
     def get(self, request, pk):
-        domain = _domain(request, pk)
+        domain = _domain(request, pk, DNS_MANAGE)
         records = selectors.record_list(domain=domain)
         return Response({"records": [s.record_json(r) for r in records]})
 
     @extend_schema(request=s.RecordSerializer, responses={201: dict}, tags=["dns"])
     def post(self, request, pk):
-        domain = _domain(request, pk)
+        domain = _domain(request, pk, DNS_MANAGE)
         data = _valid(s.RecordSerializer, request.data)
         try:
             record = zones.record_create(
@@ -231,7 +240,7 @@ class RecordListView(APIView):
 
 class RecordDetailView(APIView):
     def _record(self, request, pk, record_id) -> DnsRecord:
-        domain = _domain(request, pk)
+        domain = _domain(request, pk, DNS_MANAGE)
         try:
             return selectors.record_get(domain=domain, pk=record_id)
         except DnsRecord.DoesNotExist:
@@ -268,9 +277,11 @@ class SiteSslView(APIView):
 
     def _site(self, request, pk) -> Site:
         try:
-            return selectors.site_get(user=request.user, pk=pk)
+            site = selectors.site_get(user=request.user, pk=pk)
         except Site.DoesNotExist:
             raise ApiError(404, "SITE_NOT_FOUND", "No such site.") from None
+        authorize_request(request, site, DOMAIN_MANAGE)
+        return site
 
     @extend_schema(responses={200: dict}, tags=["ssl"])
     def get(self, request, pk):
@@ -282,7 +293,7 @@ class SiteSslView(APIView):
     def post(self, request, pk):
         site = self._site(request, pk)
         data = _valid(s.CertificateRequestSerializer, request.data)
-        domains = Domain.objects.for_user(request.user).filter(site=site).select_related("site")
+        domains = Domain.objects.for_team(site.team_id).filter(site=site).select_related("site")
         if data.get("domainId"):
             domains = domains.filter(pk=data["domainId"])
         elif data.get("domain"):

@@ -29,6 +29,8 @@ from hosting.files.paths import clean_path
 from hosting.files.requests import truthy, uploads_from
 from hosting.files.uploads import files_upload
 from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 PATH_PARAM = OpenApiParameter(
     "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
@@ -47,10 +49,13 @@ def _validation(exc: ValidationError) -> ValidationFailed:
 
 class SiteMixin:
     def site(self, request, pk) -> Site:
+        """A site of the caller's teams their role allows this request on (teams.permissions)."""
         try:
-            return selectors.site_get(user=request.user, pk=pk)
+            site = selectors.site_get(user=request.user, pk=pk)
         except Site.DoesNotExist as exc:
             raise ApiError(404, "SITE_NOT_FOUND", "No site with that id.") from exc
+        authorize_request(request, site, SITE_MANAGE)
+        return site
 
     def site_json(self, request, site: Site) -> dict:
         return s.SiteSerializer(site, context={"plan": user_plan_slug(user=request.user)}).data
@@ -65,8 +70,9 @@ class SiteListView(SiteMixin, APIView):
     def get(self, request):
         paginator = PagePagination()
         search = request.query_params.get("search", "").strip()[:100]
+        team = current_team(request)
         page = paginator.paginate_queryset(
-            selectors.site_list(user=request.user, search=search), request, view=self
+            selectors.site_list(user=request.user, search=search, team=team), request, view=self
         )
         context = {"plan": user_plan_slug(user=request.user)}
         return paginator.get_paginated_response(
@@ -80,10 +86,13 @@ class SiteListView(SiteMixin, APIView):
         tags=["sites"],
     )
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, SITE_MANAGE, team)
         data = s.SiteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             site = services.site_create(
+                team=team,
                 owner=request.user,
                 name=data.validated_data["name"],
                 slug=data.validated_data["slug"],
@@ -338,6 +347,7 @@ class RollbackView(APIView):
             target = selectors.deployment_get(user=request.user, pk=pk)
         except Deployment.DoesNotExist as exc:
             raise ApiError(404, "DEPLOYMENT_NOT_FOUND", "No deployment with that id.") from exc
+        authorize(request.user, SITE_MANAGE, target)
         try:
             restored = deployment_rollback(deployment=target, author=request.user)
         except ValidationError as exc:
