@@ -92,7 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Preferences(models.Model):
-    """A user's notification and appearance choices (seed 003, user_preferences)."""
+    """A user's notification and appearance choices (the Autostack schema's user_preferences)."""
 
     class Theme(models.TextChoices):
         LIGHT = "light", "Light"

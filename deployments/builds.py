@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.projects import project_save, repository_resolve
@@ -67,8 +68,6 @@ def deployment_build_queue(
     *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
 ) -> Deployment:
     """Record a queued git deployment and enqueue its build once the transaction commits."""
-    from deployments import tasks
-
     now = timezone.now()
     with transaction.atomic():
         deployment = Deployment.objects.create(
@@ -91,9 +90,8 @@ def deployment_build_queue(
             status=DeploymentStage.Status.IN_PROGRESS,
             started_at=now,
         )
-        pk, task_id = str(deployment.pk), deployment.task_id
-        transaction.on_commit(
-            lambda: tasks.build_deployment.apply_async(args=[pk], task_id=task_id)
+        enqueue_on_commit(
+            "deployments.tasks.build_deployment", str(deployment.pk), task_id=deployment.task_id
         )
     return deployment
 

@@ -1,4 +1,4 @@
-"""Deployments: immutable, content-addressed releases of a site (DESIGN.md).
+"""Deployments: immutable, content-addressed releases of a site (docs/architecture.md).
 
 A deployment points at a manifest (path -> blob digest, size, content type); manifests and
 blobs are shared between deployments, so publishing unchanged files writes nothing and a
@@ -69,7 +69,7 @@ class ProjectQuerySet(TeamScopedQuerySet):
 
 
 class Project(models.Model):
-    """A site's git source and build settings (seed 003, projects)."""
+    """A site's git source and build settings (the Autostack schema's projects)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="projects")
@@ -224,7 +224,7 @@ class Deployment(models.Model):
 
 
 class DeploymentStage(models.Model):
-    """One step of a build with its timestamps (seed 003, deployment_stages)."""
+    """One step of a build with its timestamps (the Autostack schema's deployment_stages)."""
 
     # A stage is named after the status it stands for.
     Name = Deployment.Status
@@ -253,7 +253,8 @@ class DeploymentStage(models.Model):
 
 
 class LogLine(models.Model):
-    """One line of build output, numbered from 1 per deployment (seed 003, deployment_logs)."""
+    """One line of build output, numbered from 1 per deployment (the Autostack schema's
+    deployment_logs)."""
 
     class Level(models.TextChoices):
         INFO = "info", "Info"
@@ -278,7 +279,7 @@ class LogLine(models.Model):
 
 
 class GitHubConnection(models.Model):
-    """A user's GitHub OAuth token, encrypted at rest (seed 003, github_connections).
+    """A user's GitHub OAuth token, encrypted at rest (the Autostack schema's github_connections).
 
     allauth keeps the social account; its SocialToken row is emptied once the token is copied
     here, so no plaintext token stays in the database (see docs/builds.md).

@@ -53,7 +53,7 @@ def env_vars_parse(text: str) -> dict[str, str]:
             value = value[1:-1]
         result[key] = value
     if errors:
-        raise ValidationError({"envVars": errors})
+        raise ValidationError({"env_vars": errors})
     return result
 
 
@@ -143,7 +143,7 @@ def project_save(
         project.output_dir = output_dir.strip().strip("/") or "."
         if project.output_dir.startswith("-") or ".." in Path(project.output_dir).parts:
             raise ValidationError(
-                {"outputDir": ["The output directory must be inside the repository."]}
+                {"output_dir": ["The output directory must be inside the repository."]}
             )
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""

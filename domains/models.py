@@ -80,7 +80,7 @@ class Domain(models.Model):
     )
     redirect = models.CharField(max_length=16, choices=Redirect.choices, default=Redirect.NONE)
 
-    # Verification (seed 000: a token issued when the domain is added).
+    # Verification (Alt Production Hosting's: a token issued when the domain is added).
     verification_token = models.CharField(max_length=64, default=new_verification_token)
     verification_status = models.CharField(
         max_length=10, choices=Verification.choices, default=Verification.PENDING

@@ -19,10 +19,21 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from domains import registrars, zones
+from domains import certificates, registrars, zones
+from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
+    certificate_issue,
+    certificate_request,
+    certificates_maintain,
+)
 from domains.dns import verify as dns_verify
-from domains.models import Domain
+from domains.models import Certificate, Domain
 from domains.names import normalise_domain, normalise_label
+from domains.zones import (  # noqa: F401  (writes re-exported: this module is the door)
+    record_create,
+    record_delete,
+    record_update,
+    zone_publish,
+)
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from teams.selectors import team_owners
@@ -298,8 +309,6 @@ def domain_update(
     if domain.site_id and domain.site_id != old_site_id and not domain.is_verified:
         domain_verify(domain=domain)
     if redirect is not None and domain.is_verified and domain.site_id:
-        from domains import certificates
-
         certificates.certificate_request_auto(domain=domain)
     return domain
 
@@ -311,8 +320,6 @@ def domain_delete(*, domain: Domain) -> None:
             "A registered domain stays until its registration ends: turn auto-renew off, or "
             "detach it from its site to stop serving it."
         )
-    from domains import certificates
-
     site_id = domain.site_id
     certificates.certificate_files_remove(domain=domain)
     zones.zone_remove(domain=domain)
@@ -375,8 +382,6 @@ def domain_verify(*, domain: Domain) -> Domain:
             announce_routes(domain.site_id)
             _ensure_primary(domain.site_id)
             domain.is_primary = Domain.objects.filter(pk=domain.pk, is_primary=True).exists()
-        from domains import certificates
-
         certificates.certificate_request_auto(domain=domain)
     return domain
 
@@ -447,3 +452,46 @@ def _send_expiry_reminder(domain: Domain, days: int) -> bool:
         )
         sent = True
     return sent
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+def site_certificate_request(
+    *,
+    user,
+    site: Site,
+    domain_id=None,
+    domain_name: str = "",
+    names: list[str] | None = None,
+    challenge: str | None = None,
+) -> Certificate:
+    """Request a certificate for one of ``site``'s custom domains: the one given by id or by
+    name, else its primary (then the first by name). Raises ``Domain.DoesNotExist`` when the
+    site has no such domain, ValidationError when the domain cannot have one yet."""
+    domains = Domain.objects.for_team(site.team_id).filter(site=site).select_related("site")
+    if domain_id:
+        domains = domains.filter(pk=domain_id)
+    elif domain_name:
+        try:
+            domains = domains.filter(name=normalise_domain(domain_name))
+        except ValidationError:
+            domains = domains.none()
+    else:
+        domains = domains.order_by("-is_primary", "name")
+    domain = domains.first()
+    if domain is None:
+        raise Domain.DoesNotExist("Attach a custom domain to this site before requesting SSL.")
+    return certificates.certificate_request(domain=domain, names=names, challenge=challenge)
+
+
+def certificates_retry(*, queryset) -> int:
+    """Give failed certificates a fresh set of attempts and queue every pending one now.
+
+    Returns how many failed certificates were restarted (the operators' "Retry now")."""
+    restarted = queryset.filter(status=Certificate.Status.FAILED).update(
+        status=Certificate.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    for cert in queryset.filter(status=Certificate.Status.PENDING):
+        certificates.certificate_enqueue(cert)
+    return restarted
