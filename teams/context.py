@@ -51,9 +51,27 @@ def current_team(request) -> Team | None:
                 raise Http404("No such team.")
             team = Team.objects.get(pk=wanted)
         else:
-            team = acting_team(user)
+            team = _default_team(request, user)
     request._berth_team = team
     return team
+
+
+def member_teams(request, user) -> list[Team]:
+    """The user's teams, personal first, fetched once per request."""
+    request = base_request(request)
+    if not hasattr(request, "_berth_teams"):
+        request._berth_teams = list(Team.objects.for_member(user).order_by("-personal", "name"))
+    return request._berth_teams
+
+
+def _default_team(request, user) -> Team:
+    """The user's current team while they belong to it, else their personal team (one query
+    for both, shared with the team switcher)."""
+    teams = member_teams(request, user)
+    for team in teams:
+        if team.pk == user.current_team_id:
+            return team
+    return next((team for team in teams if team.personal), None) or acting_team(user)
 
 
 def team_navigation(request) -> dict:
@@ -62,6 +80,5 @@ def team_navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     request = base_request(request)
-    team = getattr(request, "_berth_team", None) or acting_team(user)
-    teams = list(Team.objects.for_member(user).order_by("-personal", "name"))
-    return {"current_team": team, "my_teams": teams}
+    team = getattr(request, "_berth_team", None) or _default_team(request, user)
+    return {"current_team": team, "my_teams": member_teams(request, user)}
