@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib import messages
+from django.urls import reverse
 
 from accounts.models import Preferences, SecurityEvent
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request):
+        """After signing in with a recovery code, go straight to setting two-factor up again."""
+        if request.session.pop("berth_two_factor_setup_again", False):
+            messages.warning(
+                request,
+                "You signed in with a recovery code. Set up your authenticator again and make "
+                "new recovery codes.",
+            )
+            return reverse("mfa_index")
+        return super().get_login_redirect_url(request)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.name = (form.cleaned_data.get("name") or user.name or "").strip()

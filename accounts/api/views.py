@@ -14,9 +14,13 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.models import AccessToken, BrowserSession
+from accounts.reauth import check_again, recently_checked
+from accounts.two_factor import CHALLENGE_SECONDS, SecondFactorRequired
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.throttling import AuthRateThrottle
 from controlpanel.api.views import validated
+from teams import selectors as team_selectors
+from teams.models import Team
 
 
 def _token_payload(issued: services.IssuedToken, request) -> dict:
@@ -69,13 +73,27 @@ class LoginView(AuthView):
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issued = services.api_login(
-            email=data.validated_data["email"],
-            password=data.validated_data["password"],
-            request=request,
-        )
-        if issued is None:
-            raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
+        fields = data.validated_data
+        if fields.get("challenge"):
+            issued = services.api_login_code(
+                challenge=fields["challenge"], code=fields["code"], request=request
+            )
+            if issued is None:
+                raise ApiError(401, "INVALID_CODE", "The code is wrong or the sign-in expired.")
+        else:
+            try:
+                issued = services.api_login(
+                    email=fields["email"], password=fields["password"], request=request
+                )
+            except SecondFactorRequired as required:
+                raise ApiError(
+                    401,
+                    "TWO_FACTOR_REQUIRED",
+                    "Enter the code from your authenticator app (or a recovery code).",
+                    {"challenge": required.challenge, "expiresIn": CHALLENGE_SECONDS},
+                ) from None
+            if issued is None:
+                raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
         payload = _token_payload(issued, request)
         if self.oauth2_spelling:
             payload.update(
@@ -249,10 +267,25 @@ class TokenListView(APIView):
     @extend_schema(request=s.TokenCreateSerializer, responses={201: dict}, tags=["user"])
     def post(self, request):
         data = validated(s.TokenCreateSerializer, request)
+        if not recently_checked(request) and not check_again(
+            user=request.user, password=data.get("password", ""), code=data.get("code", "")
+        ):
+            raise ApiError(
+                401,
+                "REAUTHENTICATION_REQUIRED",
+                "Confirm it is you: send your password (or a two-factor code) with the request.",
+            )
+        team = None
+        if data.get("team"):
+            try:
+                team = team_selectors.team_get(user=request.user, pk=data["team"])
+            except Team.DoesNotExist:
+                raise ApiError(404, "TEAM_NOT_FOUND", "No such team.") from None
         issued = services.personal_token_create(
             user=request.user,
             name=data["name"],
             expires_in_days=data.get("expires_in_days"),
+            team=team,
             request=request,
         )
         body = s.TokenSerializer(issued.token, context={"request": request}).data

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from conftest import PASSWORD
 from teams.tests.matrix import PERSONAL, PUBLIC, Case, Exempt
 
 OWNER, ADMIN, DEVELOPER, VIEWER = "owner", "admin", "developer", "viewer"
@@ -57,6 +58,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "settings/tokens/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_token"})],
     "settings/sessions/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_session"})],
+    "settings/email/": [
+        Case("GET", PERSONAL),
+        Case("POST", PERSONAL, data={"email": "new@example.com"}, ok=(302,)),
+    ],
+    "settings/email/confirm/<str:key>/": [Case("GET", PERSONAL, kwargs={"key": "not-a-key"})],
     "settings/account/delete/": [Case("POST", PERSONAL, data={"password": "wrong"}, ok=(422,))],
     "github/connect/": [Case("GET", PERSONAL)],
     "github/disconnect/": [Case("POST", PERSONAL)],
@@ -223,7 +229,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/user/account": [Case("DELETE", PERSONAL, data={"password": "wrong"}, ok=(422,))],
     "api/user/tokens": [
         Case("GET", PERSONAL),
-        Case("POST", PERSONAL, data={"name": "CI"}),
+        Case("POST", PERSONAL, data={"name": "CI", "password": PASSWORD}),
     ],
     "api/user/tokens/<uuid:pk>": [Case("DELETE", PERSONAL, kwargs={"pk": "own_token"})],
     "api/user/sessions": [Case("GET", PERSONAL)],
