@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "deployments",
     "domains",
     "teams",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,19 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # A task whose worker died is delivered again after this long (see "late acks").
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Monitoring and the status page ---------------------------------------------------------
+MONITORING_CHECK_INTERVAL = env.int("MONITORING_CHECK_INTERVAL", default=30)
+MONITORING_HEARTBEAT_INTERVAL = env.int("MONITORING_HEARTBEAT_INTERVAL", default=30)
+MONITORING_DEGRADED_MS = env.int("MONITORING_DEGRADED_MS", default=2000)
+MONITORING_QUEUE_WAIT_DEGRADED = env.int("MONITORING_QUEUE_WAIT_DEGRADED", default=300)
+MONITORING_FAILURES_TO_OPEN = env.int("MONITORING_FAILURES_TO_OPEN", default=3)
+MONITORING_RAW_DAYS = env.int("MONITORING_RAW_DAYS", default=2)
+MONITORING_HOURLY_DAYS = env.int("MONITORING_HOURLY_DAYS", default=30)
+MONITORING_DAILY_DAYS = env.int("MONITORING_DAILY_DAYS", default=365)
+# A live site the checks fetch to prove that sites are served; unset: no "CDN" service.
+MONITORING_CANARY_URL = env.str("MONITORING_CANARY_URL", default="")
+MONITORING_CANARY_ADDRESS = env.str("MONITORING_CANARY_ADDRESS", default="")
 
 # --- Supervised processes -------------------------------------------------------------------
 # supervisord's configuration, owner-only socket and logs (see controlpanel/supervision.py).
