@@ -41,11 +41,8 @@ urlpatterns = [
     path("", include("hosting.urls")),
     path("", include("deployments.urls")),
     path("", include("domains.urls")),
-<<<<<<< HEAD
     path("", include("teams.urls")),
-=======
     path("", include("monitoring.urls")),
->>>>>>> main
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]
