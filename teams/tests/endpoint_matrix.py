@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import PASSWORD
-from teams.tests.matrix import PERSONAL, PUBLIC, Case, Exempt
+from teams.tests.matrix import OPERATOR, PERSONAL, PUBLIC, Case, Exempt
 
 OWNER, ADMIN, DEVELOPER, VIEWER = "owner", "admin", "developer", "viewer"
 SITE = {"pk": "site"}
@@ -206,6 +206,24 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "invitations/<str:key>/": [
         Case("GET", PERSONAL, kwargs={"key": lambda world: world["invitation"].key})
     ],
+    # --- the status page (public) and operations (operators) -----------------------------------
+    "status": [Case("GET", PUBLIC)],
+    "status/badge/<slug:slug>.svg": Exempt("a public status badge per service"),
+    "status/subscribe": Exempt("public: anyone may subscribe an address to status emails"),
+    "status/subscribe/<str:token>": Exempt("public: confirms a subscription by emailed token"),
+    "status/unsubscribe/<str:token>": Exempt("public: ends a subscription by emailed token"),
+    "api/status/services": [Case("GET", PUBLIC)],
+    "api/status/metrics": [Case("GET", PUBLIC)],
+    "api/status/history": [Case("GET", PUBLIC)],
+    "api/status/incidents": [Case("GET", PUBLIC)],
+    "operations/": [Case("GET", OPERATOR)],
+    "operations/incidents": [Case("POST", OPERATOR, data={"title": "Slow builds"})],
+    "operations/incidents/<int:pk>": [Case("POST", OPERATOR, kwargs={"pk": 1})],
+    "operations/processes/<slug:name>/restart": [Case("POST", OPERATOR, kwargs={"name": "web"})],
+    "api/server/stats": [Case("GET", OPERATOR)],
+    "api/containers": [Case("GET", OPERATOR)],
+    "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
+    "api/admin/monitoring": [Case("GET", OPERATOR)],
     # --- the API: accounts ---------------------------------------------------------------------
     "api/auth/signup": Exempt("creates an account; no one is signed in"),
     "api/auth/register": Exempt("creates an account; no one is signed in"),

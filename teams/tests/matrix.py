@@ -19,6 +19,7 @@ from teams.models import Invitation, Membership, Role
 # Who may call an endpoint, besides the four roles of teams.models.Role.
 PERSONAL = "personal"  # acts for the signed-in person only (profile, own tokens); anyone signed in
 PUBLIC = "public"  # no sign-in needed
+OPERATOR = "operator"  # staff only: every customer, whatever their role, is refused
 
 ROLE_ORDER = [Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.VIEWER]
 # Alice owns the team, Bob develops, Carol views, Dave is outside it.
@@ -88,6 +89,8 @@ def implemented_methods(pattern) -> set[str]:
 def allowed_roles(allowed: str) -> set[str]:
     if allowed in (PERSONAL, PUBLIC):
         return set(Role.values)
+    if allowed == OPERATOR:
+        return set()
     return set(ROLE_ORDER[: ROLE_ORDER.index(allowed) + 1])
 
 
@@ -228,7 +231,7 @@ def request(route: str, case: Case, world: World, user_name: str | None):
         client.force_login(user)
     url = fill_route(route, resolve_kwargs(case, world, user_name or "alice"))
     query = case.query
-    if not case.kwargs and case.allowed not in (PERSONAL, PUBLIC):
+    if not case.kwargs and case.allowed not in (PERSONAL, PUBLIC, OPERATOR):
         # No object in the URL: the call acts in the team named by the ``team`` parameter.
         query = "&".join(q for q in (query, f"team={world['team'].pk}") if q)
     if query:

@@ -16,6 +16,7 @@ from teams.permissions import ROLE_ACTIONS
 from teams.tests.endpoint_matrix import ENDPOINTS
 from teams.tests.matrix import (
     MEMBERS,
+    OPERATOR,
     PERSONAL,
     PUBLIC,
     ROLE_ORDER,
@@ -120,6 +121,15 @@ def _check_case(route, case, world) -> list[str]:
         response = call(None)
         if not _succeeded(response, case):
             problems.append(f"anonymous: {_describe(response)}")
+        return problems
+    if case.allowed == OPERATOR:
+        for name in [*MEMBERS, "dave"]:
+            response = call(name)
+            refused = response.status_code == 403 or (
+                response.status_code == 302 and "/admin/login/" in response["Location"]
+            )
+            if not refused:
+                problems.append(f"{name} is no operator: {_describe(response)}")
         return problems
     allowed = allowed_roles(case.allowed)
     if case.allowed != PERSONAL:
