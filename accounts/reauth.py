@@ -8,8 +8,12 @@ count from that sign-in; otherwise they send ``password`` (or ``code``) with the
 
 from __future__ import annotations
 
+import time
+from functools import wraps
+
 from allauth.account import app_settings as allauth_account
-from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core.exceptions import ReauthenticationRequired
 from django.utils import timezone
 
 from accounts.models import AccessToken
@@ -24,7 +28,22 @@ def recently_checked(request) -> bool:
     if isinstance(token, AccessToken):
         age = (timezone.now() - token.created_at).total_seconds()
         return token.kind == AccessToken.Kind.LOGIN and age < REAUTHENTICATION_SECONDS
-    return did_recently_reauthenticate(getattr(request, "_request", request))
+    request = getattr(request, "_request", request)
+    records = get_authentication_records(request, request.user)
+    return bool(records) and time.time() - records[-1]["at"] < REAUTHENTICATION_SECONDS
+
+
+def recent_check_required(view):
+    """A page whose changes need a recent sign-in or check: otherwise allauth's page asks for
+    the password (or a second factor) again, then the change goes through."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") and not recently_checked(request):
+            raise ReauthenticationRequired()
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def check_again(*, user, password: str = "", code: str = "") -> bool:

@@ -3,7 +3,6 @@ delete)."""
 
 from __future__ import annotations
 
-from allauth.account.decorators import reauthentication_required
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import forms, selectors, services
 from accounts.models import AccessToken, BrowserSession
+from accounts.reauth import recent_check_required
 from controlpanel.forms import errors_to_form
 
 TABS = [
@@ -99,7 +99,7 @@ def _appearance(request):
     return _preferences_tab(request, "appearance", forms.AppearanceForm, "Theme saved.")
 
 
-@reauthentication_required(allow_get=True)
+@recent_check_required
 def _tokens(request):
     """API tokens; making one asks for the password again when the last check is old."""
     form = forms.TokenCreateForm()
@@ -204,7 +204,7 @@ def account_delete(request):
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@recent_check_required
 def email_change(request):
     """Ask for a new sign-in address; a confirmation link goes to it."""
     form = forms.EmailChangeForm(request.POST or None)

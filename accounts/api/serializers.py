@@ -241,7 +241,6 @@ class BrowserSessionSerializer(serializers.ModelSerializer):
             "ipAddress",
             "userAgent",
             "current",
-            "team",
         ]
         read_only_fields = fields
 
