@@ -1,4 +1,4 @@
-"""Git sources: which URLs a project may use, names from URLs, install command detection.
+"""Git sources: which URLs a project may use, branch names, names from URLs.
 
 Nothing here runs a shell: git gets argument lists, a URL never starts with ``-`` and is
 always placed after ``--``.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -54,6 +54,12 @@ def clone_url_for(value: str) -> str:
             )
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise error
+        local = Path(unquote(parts.path)).resolve()
+        roots = [Path(root).resolve() for root in settings.BUILD_LOCAL_REPOSITORY_ROOTS]
+        if not any(local == root or root in local.parents for root in roots):
+            raise ValidationError(
+                {"repository": ["Local repositories must be inside BUILD_LOCAL_REPOSITORY_ROOTS."]}
+            )
         return value
     raise ValidationError(
         {"repository": ["Only https:// repository URLs (and local file:// paths) are supported."]}
@@ -69,22 +75,22 @@ def name_from_url(url: str) -> str:
     return name or "site"
 
 
-INSTALL_RULES = [
-    ("pnpm-lock.yaml", "pnpm install --frozen-lockfile"),
-    ("yarn.lock", "yarn install --frozen-lockfile"),
-    ("package-lock.json", "npm ci"),
-    ("requirements.txt", "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt"),
-]
-
-
-def detect_install_command(checkout: Path) -> str:
-    """The install step a repository's lockfile implies; empty when there is none."""
-    for filename, command in INSTALL_RULES:
-        if (checkout / filename).is_file():
-            return command
-    return ""
-
-
 def allowed_protocols() -> str:
-    """For GIT_ALLOW_PROTOCOL: also binds submodules and redirects."""
+    """For GIT_ALLOW_PROTOCOL: also binds submodules and redirects (never ext:: or ssh)."""
     return "https:file" if settings.BUILD_ALLOW_LOCAL_REPOSITORIES else "https"
+
+
+def protective_config() -> list[tuple[str, str]]:
+    """Git configuration every clone runs with: no hooks or fsmonitor (a repository's own
+    code never runs outside the sandbox), only the allowed transports, including for
+    submodules (builds do not fetch submodules; a command that does is still bound)."""
+    config = [
+        ("core.hooksPath", "/dev/null"),
+        ("core.fsmonitor", "false"),
+        ("protocol.allow", "never"),
+        ("protocol.https.allow", "always"),
+        ("submodule.recurse", "false"),
+    ]
+    if settings.BUILD_ALLOW_LOCAL_REPOSITORIES:
+        config.append(("protocol.file.allow", "always"))
+    return config
