@@ -237,10 +237,13 @@ class RepositoryDetectView(APIView):
 
 
 def get_project(request, pk) -> Project:
+    """A project of the caller's teams their role allows this request on."""
     try:
-        return selectors.project_get(user=request.user, pk=pk)
+        project = selectors.project_get(user=request.user, pk=pk)
     except (Project.DoesNotExist, ValidationError, ValueError):
         raise ApiError(404, "PROJECT_NOT_FOUND", f"Project with ID '{pk}' not found") from None
+    authorize_request(request, project, SITE_MANAGE)
+    return project
 
 
 class ProjectDeployLatestView(APIView):

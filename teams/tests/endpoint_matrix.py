@@ -104,6 +104,12 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/files/delete/": [
         Case("POST", DEVELOPER, kwargs=SITE, data={"path": "about.html"})
     ],
+    "sites/<uuid:pk>/files/live/": [
+        Case("GET", VIEWER, kwargs={"pk": "app_site"}, query="path=index.html")
+    ],
+    "sites/<uuid:pk>/files/live/download/": [
+        Case("GET", VIEWER, kwargs={"pk": "app_site"}, query="path=index.html")
+    ],
     "sites/<uuid:pk>/files/download/": [Case("GET", VIEWER, kwargs=SITE, query="path=index.html")],
     "sites/<uuid:pk>/files/preview/": [Case("GET", VIEWER, kwargs=SITE, query="path=logo.png")],
     "sites/<uuid:pk>/files/edit/": [
@@ -126,6 +132,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})
     ],
     "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "projects/<uuid:pk>/": [
         Case("GET", VIEWER, kwargs={"pk": "project"}),
         Case(
@@ -298,6 +305,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
             "POST",
             DEVELOPER,
             data={"repository": "https://git.example/acme/other.git", "branch": "main"},
+            ok=(422,),  # git.example does not resolve: the call reached the repository check
         ),
     ],
     "api/deployments/recent": [Case("GET", VIEWER)],
@@ -313,6 +321,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})
     ],
     "api/dashboard/stats": [Case("GET", VIEWER)],
+    "api/repositories/branches": [
+        Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
+    ],
+    "api/repositories/detect": [
+        Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
+    ],
+    "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
     "api/github/connection": [Case("GET", PERSONAL)],
     "api/github/connection-status": [Case("GET", PERSONAL)],
     "api/github/connect": [Case("POST", PERSONAL, ok=NEEDS_GITHUB)],

@@ -127,6 +127,7 @@ def build_world() -> World:
     from accounts.models import BrowserSession
     from accounts.services import personal_token_create
     from deployments.models import Deployment, Project
+    from deployments.services import deployment_publish
     from domains import services as domain_services
     from domains import zones
     from hosting.files.operations import text_save
@@ -159,6 +160,12 @@ def build_world() -> World:
         repository="https://git.example/acme/app.git",
         clone_url="https://git.example/acme/app.git",
     )
+    deployment_publish(
+        site=app,
+        files=[("index.html", lambda: io.BytesIO(b"<h1>App</h1>"))],
+        source=Deployment.Source.GIT,
+        author=alice,
+    )
     queued = Deployment.objects.create(
         site=app,
         project=project,
@@ -178,6 +185,7 @@ def build_world() -> World:
     )
     world = World(
         invitation=invitation,
+        app_site=app,
         carol=users["carol"],
         external_domain=external,
         users=users,
