@@ -10,7 +10,8 @@ from accounts.models import Preferences
 
 
 class SignupExtraForm(forms.Form):
-    """allauth's sign-up form gains the display name (seed 003: full name, email, password)."""
+    """allauth's sign-up form gains the display name (the Autostack sign-up asks for full name,
+    email and password)."""
 
     name = forms.CharField(
         label="Full name",

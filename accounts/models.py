@@ -51,6 +51,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("operator", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    current_team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The team pages and the seeds' API endpoints act in.",
+    )
 
     objects = UserManager()
 
@@ -84,7 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Preferences(models.Model):
-    """A user's notification and appearance choices (seed 003, user_preferences)."""
+    """A user's notification and appearance choices (the Autostack schema's user_preferences)."""
 
     class Theme(models.TextChoices):
         LIGHT = "light", "Light"
@@ -130,6 +138,14 @@ class AccessToken(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        help_text="A team token acts only in this team; empty: the user's current team.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise it.")

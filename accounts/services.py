@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from controlpanel.crypto import token_digest
 from controlpanel.http import client_ip, user_agent
+from teams.permissions import restrict_to_team
 
 ACCESS_PREFIX = "brt_"
 REFRESH_PREFIX = "brr_"
@@ -155,6 +156,21 @@ def token_issue(*, user: User, request=None) -> IssuedToken:
     return IssuedToken(token=token, access=access, refresh=refresh)
 
 
+def api_login(*, email: str, password: str, request) -> IssuedToken | None:
+    """Sign an API client in: a new access/refresh pair and a line in the security log, or
+    None when the email and password do not match an active account."""
+    user = authenticate(
+        getattr(request, "_request", request), username=email.strip(), password=password
+    )
+    if user is None:
+        return None
+    issued = token_issue(user=user, request=request)
+    security_event_record(
+        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user, details={"via": "api"}
+    )
+    return issued
+
+
 def token_refresh(*, refresh: str, request=None) -> IssuedToken | None:
     """Swap a live refresh token for new access and refresh tokens (the old ones stop working)."""
     now = timezone.now()
@@ -192,7 +208,7 @@ def personal_token_create(
     if len(name) > 100:
         raise ValidationError({"name": ["Keep the name under 100 characters."]})
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        raise ValidationError({"expiresInDays": ["Choose between 1 and 3650 days."]})
+        raise ValidationError({"expires_in_days": ["Choose between 1 and 3650 days."]})
     raw = _new(PERSONAL_PREFIX)
     expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     token = AccessToken.objects.create(
@@ -225,6 +241,8 @@ def token_authenticate(raw: str) -> AccessToken | None:
     )
     if token is None or not token.access_valid():
         return None
+    if token.team_id:
+        restrict_to_team(token.user, token.team_id)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,4 +1,5 @@
-"""The settings pages (seed 003 tabs, plus API tokens, sessions, security log, delete)."""
+"""The settings pages (the Autostack client's tabs, plus API tokens, sessions, security log,
+delete)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import forms, selectors, services
 from accounts.models import AccessToken, BrowserSession
+from controlpanel.forms import errors_to_form
 
 TABS = [
     ("profile", "Profile"),
@@ -59,8 +61,7 @@ def _profile(request):
                     remove_avatar=form.cleaned_data.get("remove_avatar", False),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, "Profile saved.")
                 return redirect("settings-tab", tab="profile")
@@ -111,7 +112,7 @@ def _tokens(request):
                     request=request,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc.messages)
+                errors_to_form(form, exc)
             else:
                 form = forms.TokenCreateForm()
     tokens = selectors.active_tokens(user=request.user, kind=AccessToken.Kind.PERSONAL)
@@ -191,7 +192,7 @@ def account_delete(request):
                 user=request.user, password=form.cleaned_data["password"], request=request
             )
         except ValidationError as exc:
-            form.add_error("password", exc.message_dict.get("password"))
+            errors_to_form(form, exc)
         else:
             logout(request)
             messages.success(request, "Your account and everything in it has been deleted.")

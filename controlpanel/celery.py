@@ -1,4 +1,8 @@
-"""The Celery app: tasks autodiscovered from every app's tasks.py, JSON only, late acks."""
+"""The Celery app: tasks autodiscovered from every app's tasks.py, JSON only, late acks.
+
+A worker keeps reconnecting to a broker that went away (``broker_connection_retry`` and
+``broker_connection_max_retries=None``) instead of exiting; see controlpanel/broker.py.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,13 @@ app.conf.update(
     task_track_started=True,
     result_expires=86400,
     broker_connection_retry_on_startup=True,
+    broker_connection_retry=True,
+    broker_connection_max_retries=None,
     task_soft_time_limit=3600,
     task_time_limit=3660,
     beat_schedule={},
 )
+if str(app.conf.broker_url).startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a fix that lets workers ride out a broker restart.
+    app.conf.broker_transport = "controlpanel.broker:Transport"
 app.autodiscover_tasks()

@@ -1,6 +1,6 @@
 """Publishing to WebSocket groups, after the surrounding transaction commits.
 
-The channel layer may drop messages (DESIGN.md, "Serving the panel"): anything a client must
+The channel layer may drop messages (docs/architecture.md, "State"): anything a client must
 not miss is stored first and read back by the consumer; what goes through here is a nudge.
 """
 

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "hosting",
     "deployments",
     "domains",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -371,7 +372,7 @@ EDGE_ROOT = Path(env.str("EDGE_ROOT", default=str(VAR_DIR / "edge")))
 # Limits until billing plans set them per user.
 SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
 SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
-# --- Sites: file manager (issue 3, files helper) --- limits in docs/sites-and-files.md.
+# --- Sites: file manager --- limits in docs/sites-and-files.md.
 SITE_UPLOAD_MAX_FILE_SIZE = env.int("SITE_UPLOAD_MAX_FILE_MB", default=100) * 1024 * 1024
 SITE_UPLOAD_MAX_REQUEST_SIZE = env.int("SITE_UPLOAD_MAX_REQUEST_MB", default=512) * 1024 * 1024
 SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
@@ -385,7 +386,7 @@ MIDDLEWARE.insert(
     "hosting.middleware.UploadSizeLimitMiddleware",
 )
 
-# --- Serving sites (issue 3: serving; see docs/serving.md) --------------------------------
+# --- Serving sites (see docs/serving.md) ----------------------------------------------------
 # Embedded site server: how often a process reads the change feed (ms), how long a cached
 # route or site state may be trusted without a signal (s), and its memory.
 SERVING_CHECK_INTERVAL = env.int("SERVING_CHECK_INTERVAL_MS", default=250)
@@ -425,7 +426,7 @@ BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
-# Largest output directory a build may publish, in MB (seed 003's MAX_BUILD_SIZE).
+# Largest output directory a build may publish, in MB (the Autostack backend's MAX_BUILD_SIZE).
 MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
 BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
 # Resource limits of every build process (setrlimit): CPU seconds, address space, file size,
@@ -453,10 +454,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run real Celery workers and servers in other processes: they need the test
     # database on disk (WAL), not in this process's memory.
     DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test.sqlite3")})
-# Channels' per-channel capacity (messages); the layer drops beyond it (default 100).
-CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=0)
-if CHANNEL_LAYER_CAPACITY:
-    CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
+# Messages one channel holds before the layer drops more (consumers recover from the database).
+CHANNEL_LAYER_CAPACITY = env.int("CHANNEL_LAYER_CAPACITY", default=100)
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {})["capacity"] = CHANNEL_LAYER_CAPACITY
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

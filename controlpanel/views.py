@@ -18,16 +18,16 @@ def landing(request):
 
 @login_required
 def dashboard(request):
-    """Seed 003's dashboard: deployment statistics, the five latest, GitHub, quick actions."""
+    """The Autostack dashboard: deployment statistics, the five latest, GitHub, quick actions."""
     from accounts import selectors as account_selectors
-    from deployments import connections
     from deployments import selectors as deployment_selectors
+    from deployments import services as deployment_services
 
     context = {
         "stats": deployment_selectors.dashboard_stats(user=request.user),
         "recent_deployments": deployment_selectors.deployment_recent(user=request.user),
         "github_connection": deployment_selectors.github_connection(user=request.user),
-        "github_configured": connections.github_configured(),
+        "github_configured": deployment_services.github_configured(),
         "recent_security_events": account_selectors.security_events(user=request.user)[:5],
     }
     return render(request, "dashboard.html", context)

@@ -1,4 +1,5 @@
-"""WSGI entry point: the panel's HTTP under gunicorn in production (DESIGN.md, "Serving")."""
+"""WSGI entry point: the panel's HTTP under gunicorn in production (docs/architecture.md,
+"Processes")."""
 
 import os
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from deployments import builds
+from deployments import services
 from deployments.models import (
     Blob,
     Deployment,
@@ -79,7 +79,7 @@ class DeploymentAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         for deployment in queryset:
             try:
-                builds.deployment_cancel(deployment=deployment, user=request.user)
+                services.deployment_cancel(deployment=deployment, user=request.user)
             except ValidationError as exc:
                 self.message_user(
                     request, f"{deployment}: {' '.join(exc.messages)}", messages.WARNING
@@ -89,7 +89,7 @@ class DeploymentAdmin(admin.ModelAdmin):
     def redeploy(self, request, queryset):
         for deployment in queryset:
             try:
-                builds.deployment_redeploy(deployment=deployment, author=request.user)
+                services.deployment_redeploy(deployment=deployment, author=request.user)
             except ValidationError as exc:
                 self.message_user(
                     request, f"{deployment}: {' '.join(exc.messages)}", messages.WARNING

@@ -18,16 +18,18 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.projects import project_save, repository_resolve
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
+from teams.models import Team
+from teams.selectors import team_owners
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def deployment_create(
     install_command: str | None = None,
     auto_deploy: bool | None = None,
 ) -> Deployment:
-    """Seed 003's ``POST /api/deployments``: save the project, queue a build of the branch."""
+    """The Autostack ``POST /api/deployments``: save the project, queue a build of the branch."""
     source = repository_resolve(user=user, repository=repository)
     with transaction.atomic():
         project = project_save(
@@ -63,8 +65,6 @@ def deployment_build_queue(
     *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
 ) -> Deployment:
     """Record a queued git deployment and enqueue its build once the transaction commits."""
-    from deployments import tasks
-
     now = timezone.now()
     with transaction.atomic():
         deployment = Deployment.objects.create(
@@ -87,9 +87,8 @@ def deployment_build_queue(
             status=DeploymentStage.Status.IN_PROGRESS,
             started_at=now,
         )
-        pk, task_id = str(deployment.pk), deployment.task_id
-        transaction.on_commit(
-            lambda: tasks.build_deployment.apply_async(args=[pk], task_id=task_id)
+        enqueue_on_commit(
+            "deployments.tasks.build_deployment", str(deployment.pk), task_id=deployment.task_id
         )
     return deployment
 
@@ -157,18 +156,18 @@ def deployment_delete(*, deployment: Deployment) -> None:
 
 
 def build_claim(*, deployment_id, worker: str = "") -> str:
-    """Take a queued build for this worker: "claimed", "wait" (the owner's concurrent build
+    """Take a queued build for this worker: "claimed", "wait" (the team's concurrent build
     limit is reached) or "skip" (gone, cancelled, or claimed by a duplicate delivery)."""
     deployment = Deployment.objects.filter(pk=deployment_id).select_related("site").first()
     if deployment is None or deployment.status != Deployment.Status.QUEUED:
         return "skip"
-    owner_id = deployment.site.owner_id
+    team_id = deployment.site.team_id
     now = timezone.now()
     with transaction.atomic():
-        # Serialise claims of one owner so two workers cannot both pass the limit.
-        get_user_model().objects.select_for_update().filter(pk=owner_id).first()
+        # Serialise claims of one team so two workers cannot both pass the limit.
+        Team.objects.select_for_update().filter(pk=team_id).first()
         running = Deployment.objects.filter(
-            site__owner_id=owner_id,
+            site__team_id=team_id,
             status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
         ).count()
         if running >= settings.BUILD_CONCURRENCY_PER_USER:
@@ -282,14 +281,19 @@ def _site_error_if_nothing_live(deployment_id) -> None:
 
 
 def deployment_notify(*, deployment_id) -> None:
-    """A toast on the owner's open pages and an email, as their preferences say."""
+    """A toast on the open pages of whoever started it (else the team's owner) and an email,
+    as their preferences say."""
     from django.core.mail import send_mail
 
     from accounts.services import preferences_get
     from controlpanel.events import notify_user
 
-    deployment = Deployment.objects.select_related("site__owner", "project").get(pk=deployment_id)
-    owner = deployment.site.owner
+    deployment = Deployment.objects.select_related("author", "site__team", "project").get(
+        pk=deployment_id
+    )
+    owner = deployment.author or team_owners(deployment.site.team).first()
+    if owner is None:
+        return
     name = deployment.repo_name
     status = deployment.status
     if status == Deployment.Status.SUCCESS:

@@ -17,7 +17,7 @@ from deployments.models import GitHubConnection, Project
 
 
 def github_repos(*, connection: GitHubConnection, refresh: bool = False) -> list[dict]:
-    """The user's repositories from GitHub, cached five minutes (seed 003)."""
+    """The user's repositories from GitHub for the deploy wizard, cached five minutes."""
     from deployments.github import GitHubClient
 
     key = f"github:repos:{connection.user_id}"

@@ -1,6 +1,7 @@
 """``WS /api/deployments/<id>/logs/stream``: a deployment's log backlog, then live events.
 
-Events are seed 003's: ``log`` (with ``seq``), ``status_update``, ``deployment_complete``.
+Events are the Autostack client's: ``log`` (with ``seq``), ``status_update``,
+``deployment_complete``.
 The channel layer is only a nudge (it may drop messages, or not reach across processes when
 it is the in-memory layer): the consumer keeps the last sequence number it sent, and reads
 the database whenever a batch arrives past a gap, a status changes, or the stream has been
@@ -89,7 +90,7 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "subscribe":
-            # Resume from the last line the client has (seed 003's subscribe message).
+            # Resume from the last line the client has (the Autostack client's subscribe message).
             after = content.get("after", content.get("lastSeq", content.get("seq")))
             async with self.lock:
                 if after is not None:

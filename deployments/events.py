@@ -25,7 +25,7 @@ def deployment_group(deployment_id) -> str:
 
 
 def log_event(line: dict) -> dict:
-    """Seed 003's ``log`` event, plus the line's sequence number."""
+    """The Autostack client's ``log`` event, plus the line's sequence number."""
     return {
         "type": "log",
         "seq": line["seq"],

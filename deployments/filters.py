@@ -6,7 +6,8 @@ from django.db.models import Q
 
 from deployments.models import Deployment
 
-# Seed 003's status filter: all, success, failed, building ("in progress"); exact values too.
+# The Autostack client's status filter: all, success, failed, building ("in progress"); exact
+# values too.
 STATUS_GROUPS = {
     "all": None,
     "": None,

@@ -8,7 +8,8 @@ from deployments.filters import STATUS_CHOICES
 
 
 class DeployForm(forms.Form):
-    """Seed 003's three steps in one form: repository; branch and build; deploy."""
+    """The Autostack deploy wizard's three steps in one form: repository; branch and build;
+    deploy."""
 
     repository = forms.CharField(
         label="Repository",

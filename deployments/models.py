@@ -1,4 +1,4 @@
-"""Deployments: immutable, content-addressed releases of a site (DESIGN.md).
+"""Deployments: immutable, content-addressed releases of a site (docs/architecture.md).
 
 A deployment points at a manifest (path -> blob digest, size, content type); manifests and
 blobs are shared between deployments, so publishing unchanged files writes nothing and a
@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from controlpanel.crypto import EncryptedTextField
+from teams.querysets import TeamScopedQuerySet
 
 
 class Blob(models.Model):
@@ -61,20 +62,24 @@ class ManifestEntry(models.Model):
         return self.path
 
 
-class ProjectQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of projects are scoped: only the owner's."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+class ProjectQuerySet(TeamScopedQuerySet):
+    """Projects are read through ``for_team`` / ``for_member`` (teams.querysets)."""
+
+    team_path = "team"
 
 
 class Project(models.Model):
-    """A site's git source and build settings (seed 003, projects)."""
+    """A site's git source and build settings (the Autostack schema's projects)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="projects")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
+        help_text="Who connected it; the team owns it.",
     )
     site = models.OneToOneField("hosting.Site", on_delete=models.CASCADE, related_name="project")
     name = models.CharField(max_length=255, help_text="The repository's short name.")
@@ -99,7 +104,7 @@ class Project(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "repository"], name="deployments_project_repo"
+                fields=["team", "repository"], name="deployments_project_team_repo"
             ),
         ]
 
@@ -107,12 +112,10 @@ class Project(models.Model):
         return self.name
 
 
-class DeploymentQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of deployments are scoped: only the site owner's."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(site__owner=user)
+class DeploymentQuerySet(TeamScopedQuerySet):
+    """Deployments belong to their site's team."""
+
+    team_path = "site__team"
 
 
 class Deployment(models.Model):
@@ -221,7 +224,7 @@ class Deployment(models.Model):
 
 
 class DeploymentStage(models.Model):
-    """One step of a build with its timestamps (seed 003, deployment_stages)."""
+    """One step of a build with its timestamps (the Autostack schema's deployment_stages)."""
 
     # A stage is named after the status it stands for.
     Name = Deployment.Status
@@ -250,7 +253,8 @@ class DeploymentStage(models.Model):
 
 
 class LogLine(models.Model):
-    """One line of build output, numbered from 1 per deployment (seed 003, deployment_logs)."""
+    """One line of build output, numbered from 1 per deployment (the Autostack schema's
+    deployment_logs)."""
 
     class Level(models.TextChoices):
         INFO = "info", "Info"
@@ -275,7 +279,7 @@ class LogLine(models.Model):
 
 
 class GitHubConnection(models.Model):
-    """A user's GitHub OAuth token, encrypted at rest (seed 003, github_connections).
+    """A user's GitHub OAuth token, encrypted at rest (the Autostack schema's github_connections).
 
     allauth keeps the social account; its SocialToken row is emptied once the token is copied
     here, so no plaintext token stays in the database (see docs/builds.md).

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 
 from deployments import git
 from deployments.models import GitHubConnection, Project
+from teams.services import acting_team
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_ENV = {"PATH", "HOME", "LANG"}
@@ -52,7 +53,7 @@ def env_vars_parse(text: str) -> dict[str, str]:
             value = value[1:-1]
         result[key] = value
     if errors:
-        raise ValidationError({"envVars": errors})
+        raise ValidationError({"env_vars": errors})
     return result
 
 
@@ -105,18 +106,23 @@ def project_save(
     output_dir: str | None = None,
     env_vars: str | None = None,
     auto_deploy: bool | None = None,
+    team=None,
 ) -> Project:
-    """The user's project for a repository: created with its site on first use, else updated.
+    """The team's project for a repository: created with its site on first use, else updated.
+
+    ``team`` defaults to the one ``user`` acts in.
 
     Settings left as None keep their stored value.
     """
     from hosting.services import site_create
 
-    project = Project.objects.filter(owner=user, repository=source.repository).first()
+    team = team or acting_team(user)
+    project = Project.objects.filter(team=team, repository=source.repository).first()
     created = project is None
     if created:
-        site = site_create(owner=user, name=source.name)
+        site = site_create(owner=user, name=source.name, team=team)
         project = Project(
+            team=team,
             owner=user,
             site=site,
             name=source.name,
@@ -137,13 +143,13 @@ def project_save(
         project.output_dir = output_dir.strip().strip("/") or "."
         if project.output_dir.startswith("-") or ".." in Path(project.output_dir).parts:
             raise ValidationError(
-                {"outputDir": ["The output directory must be inside the repository."]}
+                {"output_dir": ["The output directory must be inside the repository."]}
             )
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
     if auto_deploy is not None:
         project.auto_deploy = auto_deploy
-    project.full_clean(exclude=["site", "owner"])
+    project.full_clean(exclude=["site", "owner", "team"])
     project.save()
     return project
 
@@ -171,6 +177,6 @@ def project_update(
     project.auto_deploy = auto_deploy
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
-    project.full_clean(exclude=["site", "owner"])
+    project.full_clean(exclude=["site", "owner", "team"])
     project.save()
     return project

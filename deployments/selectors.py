@@ -61,7 +61,7 @@ def _seconds(value) -> float | None:
 
 
 def dashboard_stats(*, user, now=None) -> dict:
-    """Seed 003's dashboard numbers, computed from records in two queries whatever the data."""
+    """The Autostack dashboard's numbers, computed from records in two queries whatever the data."""
     now = now or timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week_ago = now - timedelta(days=7)
@@ -109,7 +109,7 @@ def dashboard_stats(*, user, now=None) -> dict:
 
 
 def short_duration(seconds: float | None) -> str:
-    """Seed 003's compact durations: "42s", "2.4m", "1.5h"."""
+    """The Autostack client's compact durations: "42s", "2.4m", "1.5h"."""
     if seconds is None:
         return "—"
     if seconds < 60:

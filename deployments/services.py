@@ -4,6 +4,11 @@ Uploads from the file manager, git builds and editor pages all call ``deployment
 with a list of files; it writes only blobs not yet stored, records a manifest and, when asked,
 switches the site's live pointer in one UPDATE (concurrent requests see the old release or
 the new one, never a mix).
+
+It is also the door to the app's other writes, kept in their own modules by concept and
+re-exported here: ``builds`` (git deployments as job records), ``projects`` (a site's git
+source and build settings) and ``connections`` (GitHub). Views, the API and the admin import
+``deployments.services`` only.
 """
 
 from __future__ import annotations
@@ -22,8 +27,26 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from deployments.blobs import BlobStore, content_type_for, hash_stream
+from deployments.builds import (  # noqa: F401  (re-exported)
+    build_claim,
+    builds_reap,
+    deployment_build_queue,
+    deployment_cancel,
+    deployment_create,
+    deployment_delete,
+    deployment_redeploy,
+)
+from deployments.connections import (  # noqa: F401  (re-exported)
+    github_authorize_url,
+    github_configured,
+    github_disconnect,
+    github_repo_find,
+    github_repos,
+    webhook_push_receive,
+)
 from deployments.models import Blob, Deployment, Manifest, ManifestEntry
 from deployments.paths import manifest_path
+from deployments.projects import project_env, project_save, project_update  # noqa: F401
 from deployments.signals import live_deployment_changed
 from hosting.models import Site
 

@@ -1,5 +1,5 @@
 """HTML pages: the deploy wizard, the deployments list, a deployment with its live log, a
-project's settings, and connecting GitHub. Writes go through builds / projects / connections."""
+project's settings, and connecting GitHub. Writes go through deployments.services."""
 
 from __future__ import annotations
 
@@ -13,22 +13,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from deployments import builds, connections, projects, selectors
+from controlpanel.forms import errors_to_form
+from deployments import selectors, services
 from deployments.api.serializers import deployment_detail, project_data
 from deployments.filters import FilterError
 from deployments.forms import DeployForm, DeploymentFilterForm, ProjectForm
 from deployments.github import GitHubError, repo_summary
 from deployments.models import Deployment, Project
-
-
-def _errors_to_form(form, exc: ValidationError, mapping: dict | None = None) -> None:
-    mapping = mapping or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            name = mapping.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _deployment(request, pk) -> Deployment:
@@ -40,13 +31,13 @@ def _deployment(request, pk) -> Deployment:
 
 @login_required
 def deploy(request):
-    """Seed 003's three-step wizard. JavaScript shows one step at a time; without it the
+    """The Autostack three-step deploy wizard. JavaScript shows one step at a time; without it the
     steps are one form."""
     connection = selectors.github_connection(user=request.user)
     repos, repos_error = [], ""
     if connection is not None:
         try:
-            repos = [repo_summary(r) for r in connections.github_repos(connection=connection)]
+            repos = [repo_summary(r) for r in services.github_repos(connection=connection)]
         except GitHubError as exc:
             repos_error = str(exc)
     form = DeployForm(initial={"repository": request.GET.get("repository", "")})
@@ -55,7 +46,7 @@ def deploy(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                deployment = builds.deployment_create(
+                deployment = services.deployment_create(
                     user=request.user,
                     repository=data["repository"],
                     branch=data["branch"],
@@ -66,24 +57,15 @@ def deploy(request):
                     auto_deploy=data["auto_deploy"],
                 )
             except ValidationError as exc:
-                _errors_to_form(
-                    form,
-                    exc,
-                    {
-                        "buildCommand": "build_command",
-                        "outputDir": "output_dir",
-                        "envVars": "env_vars",
-                        "name": "repository",
-                        "slug": "repository",
-                    },
-                )
+                # The site is named after the repository: its errors belong to that field.
+                errors_to_form(form, exc, {"name": "repository", "slug": "repository"})
             else:
                 messages.success(request, f"Deployment of {deployment.repo_name} started.")
                 return redirect("deployments:detail", pk=deployment.pk)
     context = {
         "form": form,
         "github_connection": connection,
-        "github_configured": connections.github_configured(),
+        "github_configured": services.github_configured(),
         "repos": repos,
         "repos_error": repos_error,
     }
@@ -145,7 +127,7 @@ def deployment_log_text(request, pk):
 def deployment_cancel(request, pk):
     deployment = _deployment(request, pk)
     try:
-        builds.deployment_cancel(deployment=deployment, user=request.user)
+        services.deployment_cancel(deployment=deployment, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -158,7 +140,7 @@ def deployment_cancel(request, pk):
 def deployment_redeploy(request, pk):
     deployment = _deployment(request, pk)
     try:
-        new = builds.deployment_redeploy(deployment=deployment, author=request.user)
+        new = services.deployment_redeploy(deployment=deployment, author=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("deployments:detail", pk=pk)
@@ -171,7 +153,7 @@ def deployment_redeploy(request, pk):
 def deployment_delete(request, pk):
     deployment = _deployment(request, pk)
     try:
-        builds.deployment_delete(deployment=deployment)
+        services.deployment_delete(deployment=deployment)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("deployments:detail", pk=pk)
@@ -200,7 +182,7 @@ def project_settings(request, pk):
             data = form.cleaned_data
             env = "" if data["clear_env_vars"] else (data["env_vars"] or None)
             try:
-                projects.project_update(
+                services.project_update(
                     project=project,
                     branch=data["branch"],
                     install_command=data["install_command"],
@@ -210,7 +192,7 @@ def project_settings(request, pk):
                     env_vars=env,
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc, {"envVars": "env_vars"})
+                errors_to_form(form, exc)
             else:
                 messages.success(request, "Project settings saved. They apply to the next build.")
                 return redirect("deployments:project", pk=project.pk)
@@ -234,17 +216,17 @@ def _next(request, default: str = "/deploy/") -> str:
 @login_required
 def github_connect(request):
     """Start GitHub's OAuth "connect" flow (POST, so another site cannot start it)."""
-    if not connections.github_configured():
+    if not services.github_configured():
         messages.error(request, "GitHub is not configured on this server.")
         return redirect("settings-tab", tab="github")
     if request.method == "POST":
-        return redirect(connections.github_authorize_url(request, next_url=_next(request)))
+        return redirect(services.github_authorize_url(request, next_url=_next(request)))
     return render(request, "deployments/github_connect.html", {"next": _next(request)})
 
 
 @login_required
 @require_POST
 def github_disconnect(request):
-    if connections.github_disconnect(user=request.user, request=request):
+    if services.github_disconnect(user=request.user, request=request):
         messages.success(request, "GitHub disconnected. Its token has been deleted.")
     return redirect(_next(request, default=reverse("settings-tab", args=["github"])))

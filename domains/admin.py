@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from domains import certificates, services, zones
+from domains import services
 from domains.models import (
     AcmeAccount,
     AcmeChallenge,
@@ -62,7 +62,7 @@ class DomainAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish zone to PowerDNS")
     def publish_zone(self, request, queryset):
-        published = sum(zones.zone_publish(domain=d) for d in queryset.filter(dns_hosted=True))
+        published = sum(services.zone_publish(domain=d) for d in queryset.filter(dns_hosted=True))
         messages.success(request, f"Published {published} zone(s).")
 
 
@@ -90,13 +90,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset):
-        from django.utils import timezone
-
-        count = queryset.filter(status=Certificate.Status.FAILED).update(
-            status=Certificate.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
-        )
-        for cert in queryset.filter(status=Certificate.Status.PENDING):
-            certificates._enqueue(cert)
+        count = services.certificates_retry(queryset=queryset)
         messages.success(request, f"Queued {count} failed certificate(s) again.")
 
 

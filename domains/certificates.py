@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from controlpanel.enqueue import enqueue_on_commit
 from domains import zones
 from domains.acme import client as ca
 from domains.dns import verify as dns_verify
@@ -107,7 +108,7 @@ def certificate_request(
         directory_url=settings.ACME_DIRECTORY_URL,
         renewal_of=renewal_of,
     )
-    _enqueue(cert)
+    certificate_enqueue(cert)
     return cert
 
 
@@ -128,14 +129,10 @@ def certificate_request_auto(*, domain: Domain) -> Certificate | None:
         return None
 
 
-def _enqueue(cert: Certificate) -> None:
-    from domains import tasks
-
-    def send():
-        result = tasks.certificate_issue.delay(str(cert.pk))
-        Certificate.objects.filter(pk=cert.pk, task_id="").update(task_id=result.id or "")
-
-    transaction.on_commit(send)
+def certificate_enqueue(cert: Certificate) -> None:
+    """Queue the issuing task of a pending certificate after commit; its row keeps the task id."""
+    task_id = enqueue_on_commit("domains.tasks.certificate_issue", str(cert.pk))
+    Certificate.objects.filter(pk=cert.pk, task_id="").update(task_id=task_id)
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -334,15 +331,13 @@ def certificate_files_remove(*, domain: Domain) -> None:
 def certificates_maintain() -> dict:
     """Periodic: start due retries, renew certificates CERT_RENEW_DAYS before expiry, mark
     expired ones. Returns counts."""
-    from domains import tasks
-
     now = timezone.now()
     retried = renewed = expired = 0
     due = Certificate.objects.filter(status=Certificate.Status.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     for pk in due.values_list("pk", flat=True):
-        tasks.certificate_issue.delay(str(pk))
+        enqueue_on_commit("domains.tasks.certificate_issue", str(pk))
         retried += 1
     # A worker that died mid-order leaves "issuing"; give it back after the order's time.
     Certificate.objects.filter(

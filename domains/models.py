@@ -19,18 +19,17 @@ from django.utils import timezone
 
 from controlpanel.crypto import EncryptedTextField
 from domains.names import display_name, normalise_domain
+from teams.querysets import TeamScopedQuerySet
 
 
 def new_verification_token() -> str:
     return secrets.token_hex(16)
 
 
-class DomainQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of domains are scoped: a user sees only their own."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+class DomainQuerySet(TeamScopedQuerySet):
+    """Domains are read through ``for_team`` / ``for_member`` (teams.querysets)."""
+
+    team_path = "team"
 
     def verified(self):
         return self.filter(verification_status=Domain.Verification.VERIFIED)
@@ -59,8 +58,14 @@ class Domain(models.Model):
         EXPIRED = "expired", "Expired"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="domains")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domains"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="domains",
+        help_text="Who added it; the team owns it.",
     )
     name = models.CharField(max_length=253, help_text="ASCII (IDNA) form, lower case.")
     site = models.ForeignKey(
@@ -75,7 +80,7 @@ class Domain(models.Model):
     )
     redirect = models.CharField(max_length=16, choices=Redirect.choices, default=Redirect.NONE)
 
-    # Verification (seed 000: a token issued when the domain is added).
+    # Verification (Alt Production Hosting's: a token issued when the domain is added).
     verification_token = models.CharField(max_length=64, default=new_verification_token)
     verification_status = models.CharField(
         max_length=10, choices=Verification.choices, default=Verification.PENDING
@@ -115,7 +120,7 @@ class Domain(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="domains_owner_name"),
+            models.UniqueConstraint(fields=["team", "name"], name="domains_team_name"),
             # Only one account can have a name verified (or registered) at a time.
             models.UniqueConstraint(
                 fields=["name"],
@@ -185,6 +190,12 @@ class Domain(models.Model):
         return (self.expires_at - timezone.now()).days
 
 
+class DnsRecordQuerySet(TeamScopedQuerySet):
+    """Records belong to their domain's team."""
+
+    team_path = "domain__team"
+
+
 class DnsRecord(models.Model):
     """One record of a hosted zone. The database is the truth; PowerDNS gets each rrset."""
 
@@ -213,6 +224,8 @@ class DnsRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DnsRecordQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "type", "priority", "content"]
         constraints = [
@@ -236,11 +249,10 @@ class DnsRecord(models.Model):
         return self.domain.name if self.name == "@" else f"{self.name}.{self.domain.name}"
 
 
-class CertificateQuerySet(models.QuerySet):
-    def for_user(self, user):
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(domain__owner=user)
+class CertificateQuerySet(TeamScopedQuerySet):
+    """Certificates belong to their domain's team."""
+
+    team_path = "domain__team"
 
 
 class Certificate(models.Model):

@@ -19,12 +19,25 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from domains import registrars, zones
+from domains import certificates, registrars, zones
+from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
+    certificate_issue,
+    certificate_request,
+    certificates_maintain,
+)
 from domains.dns import verify as dns_verify
-from domains.models import Domain
+from domains.models import Certificate, Domain
 from domains.names import normalise_domain, normalise_label
+from domains.zones import (  # noqa: F401  (writes re-exported: this module is the door)
+    record_create,
+    record_delete,
+    record_update,
+    zone_publish,
+)
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
+from teams.selectors import team_owners
+from teams.services import acting_team
 
 log = logging.getLogger(__name__)
 
@@ -107,43 +120,47 @@ def domain_search(*, query: str) -> tuple[list[SearchResult], list[SearchResult]
 
 
 # --- adding and registering -------------------------------------------------------------------
-def _site_of(owner, site) -> Site | None:
+def _site_of(team, site) -> Site | None:
+    """``site`` (an instance or an id) when it belongs to ``team``: a domain serves its own
+    team's sites only."""
     if site is None:
         return None
     if isinstance(site, Site):
-        if site.owner_id != owner.pk:
+        if site.team_id != team.pk:
             raise ValidationError({"site": "No such site."})
         return site
-    found = Site.objects.for_user(owner).filter(pk=site).first()
+    found = Site.objects.for_team(team).filter(pk=site).first()
     if found is None:
         raise ValidationError({"site": "No such site."})
     return found
 
 
-def _new_domain(*, owner, name: str, site=None) -> Domain:
+def _new_domain(*, owner, name: str, site=None, team=None) -> Domain:
+    team = team or acting_team(owner)
     try:
         name = normalise_domain(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from exc
-    if Domain.objects.filter(owner=owner).count() >= MAX_DOMAINS_PER_USER:
-        raise ValidationError(f"An account holds at most {MAX_DOMAINS_PER_USER} domains.")
-    if Domain.objects.filter(owner=owner, name=name).exists():
+    if Domain.objects.filter(team=team).count() >= MAX_DOMAINS_PER_USER:
+        raise ValidationError(f"A team holds at most {MAX_DOMAINS_PER_USER} domains.")
+    if Domain.objects.filter(team=team, name=name).exists():
         raise ValidationError({"name": "You have already added this domain."})
     if (
         Domain.objects.filter(name=name)
-        .exclude(owner=owner)
+        .exclude(team=team)
         .filter(verification_status=Domain.Verification.VERIFIED)
         .exists()
     ):
         raise ValidationError({"name": "This domain is verified by another account."})
     if name == settings.SITES_DOMAIN or name.endswith("." + settings.SITES_DOMAIN):
         raise ValidationError({"name": f"Names under {settings.SITES_DOMAIN} belong to Berth."})
-    return Domain(owner=owner, name=name, site=_site_of(owner, site))
+    return Domain(team=team, owner=owner, name=name, site=_site_of(team, site))
 
 
-def domain_add(*, owner, name: str, site=None) -> Domain:
-    """Add a domain registered elsewhere; it gets a verification token (seed 000)."""
-    domain = _new_domain(owner=owner, name=name, site=site)
+def domain_add(*, owner, name: str, site=None, team=None) -> Domain:
+    """Add a domain registered elsewhere to ``team`` (default: the one ``owner`` acts in);
+    it gets a verification token."""
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
     domain.full_clean()
     try:
         with transaction.atomic():
@@ -153,7 +170,7 @@ def domain_add(*, owner, name: str, site=None) -> Domain:
     return domain
 
 
-def domain_register(*, owner, name: str, years: int = 1, site=None) -> Domain:
+def domain_register(*, owner, name: str, years: int = 1, site=None, team=None) -> Domain:
     """Register ``name`` through its registrar, host its zone, and add it to the account."""
     try:
         years = int(years)
@@ -161,7 +178,7 @@ def domain_register(*, owner, name: str, years: int = 1, site=None) -> Domain:
         raise ValidationError({"years": "Enter a number of years."}) from None
     if not 1 <= years <= 10:
         raise ValidationError({"years": "Register for 1 to 10 years."})
-    domain = _new_domain(owner=owner, name=name, site=site)
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
     adapter = registrars.adapter_for(domain.name)
     if adapter is None:
         raise ValidationError({"name": "Berth does not sell names in this TLD."})
@@ -253,7 +270,7 @@ def domain_update(
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         if site is not ...:
-            new_site = _site_of(domain.owner, site)
+            new_site = _site_of(domain.team, site)
             if (new_site.pk if new_site else None) != domain.site_id:
                 domain.site = new_site
                 domain.is_primary = False
@@ -292,8 +309,6 @@ def domain_update(
     if domain.site_id and domain.site_id != old_site_id and not domain.is_verified:
         domain_verify(domain=domain)
     if redirect is not None and domain.is_verified and domain.site_id:
-        from domains import certificates
-
         certificates.certificate_request_auto(domain=domain)
     return domain
 
@@ -305,8 +320,6 @@ def domain_delete(*, domain: Domain) -> None:
             "A registered domain stays until its registration ends: turn auto-renew off, or "
             "detach it from its site to stop serving it."
         )
-    from domains import certificates
-
     site_id = domain.site_id
     certificates.certificate_files_remove(domain=domain)
     zones.zone_remove(domain=domain)
@@ -369,8 +382,6 @@ def domain_verify(*, domain: Domain) -> Domain:
             announce_routes(domain.site_id)
             _ensure_primary(domain.site_id)
             domain.is_primary = Domain.objects.filter(pk=domain.pk, is_primary=True).exists()
-        from domains import certificates
-
         certificates.certificate_request_auto(domain=domain)
     return domain
 
@@ -408,7 +419,7 @@ def registrations_maintain() -> dict:
         domain.save(update_fields=["registration", "updated_at"])
         expired += 1
     windows = sorted(settings.DOMAIN_REMINDER_DAYS, reverse=True)
-    for domain in registered.filter(expires_at__gt=now).select_related("owner"):
+    for domain in registered.filter(expires_at__gt=now).select_related("team"):
         days = domain.days_to_expiry
         window = min((w for w in windows if days < w), default=None)
         if window is None or (domain.reminded_days is not None and domain.reminded_days <= window):
@@ -421,19 +432,66 @@ def registrations_maintain() -> dict:
 
 
 def _send_expiry_reminder(domain: Domain, days: int) -> bool:
-    prefs = getattr(domain.owner, "preferences", None)
-    if prefs is not None and not prefs.email_notifications:
-        return False
-    context = {
-        "domain": domain,
-        "days": days,
-        "user": domain.owner,
-        "url": f"{settings.PANEL_URL}/domains/{domain.pk}/",
-    }
-    send_mail(
-        subject=f"{domain.display_name} expires in {days} day{'s' if days != 1 else ''}",
-        message=render_to_string("domains/email/expiry_reminder.txt", context),
-        from_email=None,
-        recipient_list=[domain.owner.email],
+    """Email the team's owners (those who want email) that a registration runs out."""
+    sent = False
+    for owner in team_owners(domain.team):
+        prefs = getattr(owner, "preferences", None)
+        if prefs is not None and not prefs.email_notifications:
+            continue
+        context = {
+            "domain": domain,
+            "days": days,
+            "user": owner,
+            "url": f"{settings.PANEL_URL}/domains/{domain.pk}/",
+        }
+        send_mail(
+            subject=f"{domain.display_name} expires in {days} day{'s' if days != 1 else ''}",
+            message=render_to_string("domains/email/expiry_reminder.txt", context),
+            from_email=None,
+            recipient_list=[owner.email],
+        )
+        sent = True
+    return sent
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+def site_certificate_request(
+    *,
+    user,
+    site: Site,
+    domain_id=None,
+    domain_name: str = "",
+    names: list[str] | None = None,
+    challenge: str | None = None,
+) -> Certificate:
+    """Request a certificate for one of ``site``'s custom domains: the one given by id or by
+    name, else its primary (then the first by name). Raises ``Domain.DoesNotExist`` when the
+    site has no such domain, ValidationError when the domain cannot have one yet."""
+    domains = Domain.objects.for_user(user).filter(site=site).select_related("site")
+    if domain_id:
+        domains = domains.filter(pk=domain_id)
+    elif domain_name:
+        try:
+            domains = domains.filter(name=normalise_domain(domain_name))
+        except ValidationError:
+            domains = domains.none()
+    else:
+        domains = domains.order_by("-is_primary", "name")
+    domain = domains.first()
+    if domain is None:
+        raise Domain.DoesNotExist("Attach a custom domain to this site before requesting SSL.")
+    return certificates.certificate_request(domain=domain, names=names, challenge=challenge)
+
+
+def certificates_retry(*, queryset) -> int:
+    """Give failed certificates a fresh set of attempts and queue every pending one now.
+
+    Returns how many failed certificates were restarted (the operators' "Retry now")."""
+    restarted = queryset.filter(status=Certificate.Status.FAILED).update(
+        status=Certificate.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
-    return True
+    for cert in queryset.filter(status=Certificate.Status.PENDING):
+        certificates.certificate_enqueue(cert)
+    return restarted

@@ -11,22 +11,19 @@ from celery import shared_task
 from django.conf import settings
 
 from controlpanel.celery import app
+from domains import certificates, services
+from domains.models import Domain
 
 
 @shared_task(acks_late=True)
 def certificate_issue(certificate_id: str) -> str | None:
     """Run the ACME order of one pending certificate; a second delivery finds it claimed."""
-    from domains.certificates import certificate_issue as issue
-
-    cert = issue(certificate_id=certificate_id)
+    cert = certificates.certificate_issue(certificate_id=certificate_id)
     return cert.status if cert else None
 
 
 @shared_task
 def domain_verify(domain_id: str) -> str | None:
-    from domains import services
-    from domains.models import Domain
-
     domain = Domain.objects.select_related("site").filter(pk=domain_id).first()
     if domain is None:
         return None
@@ -35,22 +32,16 @@ def domain_verify(domain_id: str) -> str | None:
 
 @shared_task
 def domains_verify_due() -> int:
-    from domains import services
-
     return services.domains_verify_due()
 
 
 @shared_task
 def certificates_maintain() -> dict:
-    from domains.certificates import certificates_maintain as maintain
-
-    return maintain()
+    return certificates.certificates_maintain()
 
 
 @shared_task
 def registrations_maintain() -> dict:
-    from domains import services
-
     return services.registrations_maintain()
 
 

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from domains import certificates, forms, registrars, selectors, services, zones
+from controlpanel.forms import errors_to_form
+from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
 
 
@@ -26,14 +27,6 @@ def _domain(request, pk) -> Domain:
         return selectors.domain_get(user=request.user, pk=pk)
     except Domain.DoesNotExist:
         raise Http404("No such domain.") from None
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _flash_error(request, exc: ValidationError) -> None:
@@ -121,7 +114,7 @@ def domain_add(request):
                 site=form.cleaned_data["site"] or None,
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"{domain.display_name} added. Prove it with one DNS record.")
             return redirect("domains:detail", pk=domain.pk)
@@ -273,9 +266,7 @@ def certificate_request(request, pk):
     form = forms.CertificateForm(request.POST)
     if form.is_valid():
         try:
-            certificates.certificate_request(
-                domain=domain, names=form.cleaned_data["names"] or None
-            )
+            services.certificate_request(domain=domain, names=form.cleaned_data["names"] or None)
         except ValidationError as exc:
             _flash_error(request, exc)
         else:
@@ -290,9 +281,9 @@ def zone(request, pk):
     form = forms.RecordForm(request.POST or None, initial={"ttl": 3600, "name": "@"})
     if request.method == "POST" and form.is_valid():
         try:
-            record = zones.record_create(domain=domain, **form.cleaned_data)
+            record = services.record_create(domain=domain, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Added {record.type} record for {record.fqdn}.")
             return redirect("domains:zone", pk=domain.pk)
@@ -326,9 +317,9 @@ def record_edit(request, pk, record_id):
     form = forms.RecordForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            zones.record_update(record=record, **form.cleaned_data)
+            services.record_update(record=record, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Record saved.")
             return redirect("domains:zone", pk=domain.pk)
@@ -342,7 +333,7 @@ def record_delete(request, pk, record_id):
     domain = _domain(request, pk)
     record = _record(domain, record_id)
     try:
-        zones.record_delete(record=record)
+        services.record_delete(record=record)
     except ValidationError as exc:
         _flash_error(request, exc)
     else:

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from teams.querysets import TeamScopedQuerySet
+
 # One DNS label: lower-case letters, digits and inner hyphens, at most 63 characters.
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = {"www", "api", "admin", "mail", "ftp", "static", "media", "ws", "panel", "berth"}
@@ -24,12 +26,10 @@ def validate_site_slug(value: str) -> None:
         raise ValidationError(f"“{value}” is reserved; choose another address.")
 
 
-class SiteQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The one place reads of sites are scoped: a user sees only their own."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user)
+class SiteQuerySet(TeamScopedQuerySet):
+    """Sites are read through ``for_team`` / ``for_member`` (teams.querysets)."""
+
+    team_path = "team"
 
 
 class Site(models.Model):
@@ -44,8 +44,14 @@ class Site(models.Model):
         ERROR = "error", "Error"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="sites")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sites"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sites",
+        help_text="Who created it; the team owns it.",
     )
     name = models.CharField(max_length=100)
     slug = models.CharField(
@@ -75,7 +81,7 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [models.Index(fields=["team", "-created_at"])]
 
     def __str__(self) -> str:
         return self.name

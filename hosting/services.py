@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
 
-from hosting.files.errors import QuotaExceeded
+from hosting.files.backends import tree_for
+from hosting.files.operations import files_for_publish
+from hosting.files.quota import (  # noqa: F401  (storage accounting, re-exported)
+    files_total,
+    site_storage_adjust,
+    site_storage_check,
+    site_storage_recount,
+    site_storage_reserve,
+)
 from hosting.hostnames import hostnames_changed
-from hosting.models import RESERVED_SLUGS, Site
+from hosting.models import RESERVED_SLUGS, Site, validate_site_slug
+from teams.services import acting_team
 
 
 def slug_suggest(name: str) -> str:
@@ -31,13 +38,42 @@ def slug_suggest(name: str) -> str:
     return candidate
 
 
-def site_create(*, owner, name: str, slug: str = "", kind: str = Site.Kind.STATIC) -> Site:
-    """Create a site owned by ``owner``; its address is ``slug`` or one made from the name."""
+@dataclass(frozen=True)
+class AddressCheck:
+    slug: str
+    available: bool
+    suggestion: str
+    message: str
+
+
+def site_address_check(*, slug: str, name: str = "") -> AddressCheck:
+    """Would ``slug`` be accepted as a new site's address, and what free one is suggested?
+
+    The same rules as ``site_create`` (the model's slug validator), answered without raising."""
+    slug = (slug or "").strip().lower()[:63]
+    suggestion = slug_suggest(name or slug or "site")
+    if not slug:
+        return AddressCheck(slug=suggestion, available=True, suggestion=suggestion, message="")
+    try:
+        validate_site_slug(slug)
+    except ValidationError as exc:
+        return AddressCheck(slug, False, suggestion, exc.messages[0])
+    if Site.objects.filter(slug=slug).exists():
+        return AddressCheck(slug, False, slug_suggest(slug), f"“{slug}” is taken.")
+    return AddressCheck(slug, True, suggestion, "Available.")
+
+
+def site_create(
+    *, owner, name: str, slug: str = "", kind: str = Site.Kind.STATIC, team=None
+) -> Site:
+    """Create a site of ``team`` (default: the one ``owner`` acts in), made by ``owner``;
+    its address is ``slug`` or one made from the name."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the site a name."]})
     slug = (slug or "").strip().lower() or slug_suggest(name)
     site = Site(
+        team=team or acting_team(owner),
         owner=owner,
         name=name,
         slug=slug,
@@ -91,8 +127,6 @@ def site_delete(*, site: Site) -> None:
     Blobs the deployments used stay until garbage collection finds them unreferenced.
     The files go after the transaction commits, so a failed delete keeps them.
     """
-    from hosting.files.backends import tree_for
-
     site_id = site.pk
     tree = tree_for(site_id)
     with transaction.atomic():
@@ -106,7 +140,6 @@ def site_deploy(*, site: Site, author=None):
     """Publish the site's working files as a new immutable deployment and make it live."""
     from deployments.models import Deployment
     from deployments.services import deployment_publish
-    from hosting.files.operations import files_for_publish
 
     files = files_for_publish(site=site)
     if not files:
@@ -114,60 +147,3 @@ def site_deploy(*, site: Site, author=None):
     return deployment_publish(
         site=site, files=files, source=Deployment.Source.UPLOAD, author=author
     )
-
-
-# --- Storage accounting: Site.storage_used is the exact size of the working files -------------
-
-
-def _quota_error(site: Site, delta: int) -> QuotaExceeded:
-    site.refresh_from_db(fields=["storage_used", "storage_limit"])
-    free = max(0, site.storage_limit - site.storage_used)
-    return QuotaExceeded(
-        f"This needs {filesizeformat(delta)} but the site has {filesizeformat(free)} free of "
-        f"{filesizeformat(site.storage_limit)}. Delete files or upload less.",
-        {"needed": delta, "available": free, "limit": site.storage_limit},
-    )
-
-
-def site_storage_check(*, site: Site, delta: int) -> None:
-    """Raise QuotaExceeded when ``delta`` more bytes would not fit (nothing is reserved)."""
-    if delta <= 0:
-        return
-    fits = Site.objects.filter(pk=site.pk, storage_used__lte=F("storage_limit") - delta).exists()
-    if not fits:
-        raise _quota_error(site, delta)
-
-
-def site_storage_reserve(*, site: Site, delta: int) -> None:
-    """Count ``delta`` bytes against the quota in one UPDATE, or raise QuotaExceeded.
-
-    The UPDATE's condition makes two concurrent uploads unable to overrun the quota together.
-    """
-    if delta <= 0:
-        site_storage_adjust(site=site, delta=delta)
-        return
-    updated = Site.objects.filter(pk=site.pk, storage_used__lte=F("storage_limit") - delta).update(
-        storage_used=F("storage_used") + delta
-    )
-    if not updated:
-        raise _quota_error(site, delta)
-    site.storage_used += delta
-
-
-def site_storage_adjust(*, site: Site, delta: int) -> None:
-    """Free (negative) or count bytes without a quota check (deletes, corrections)."""
-    if delta:
-        Site.objects.filter(pk=site.pk).update(
-            storage_used=Greatest(F("storage_used") + delta, Value(0))
-        )
-        site.storage_used = max(0, site.storage_used + delta)
-
-
-def site_storage_recount(*, site: Site) -> int:
-    """Measure the working files in storage and store the exact total."""
-    from hosting.files.operations import files_total
-
-    _, total = files_total(site=site)
-    Site.objects.filter(pk=site.pk).update(storage_used=total)
-    site.storage_used = total
-    return total

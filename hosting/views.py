@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,10 +14,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.api.throttling import DeploymentCreateThrottle
+from controlpanel.forms import errors_to_form
 from deployments.models import Deployment
 from deployments.services import deployment_rollback
 from hosting import forms, selectors, services
-from hosting.models import RESERVED_SLUGS, SLUG_RE, Site
+from hosting.models import Site
 
 TABS = [
     ("overview", "Overview", "hosting:site-detail"),
@@ -40,14 +43,6 @@ def render_tab(request, site: Site, tab: str, context: dict, status: int = 200):
     return render(request, f"hosting/site_{tab}.html", context, status=status)
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def site_list(request):
     search = request.GET.get("q", "").strip()[:100]
@@ -70,7 +65,7 @@ def site_create(request):
                     slug=form.cleaned_data["slug"],
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, f"Site “{site.name}” created. Upload its files next.")
                 return redirect("hosting:site-files", pk=site.pk)
@@ -82,26 +77,10 @@ def site_create(request):
 @require_GET
 def address_check(request):
     """Live validation for the create form: is this address free, and what would be?"""
-    name = request.GET.get("name", "")[:100]
-    slug = request.GET.get("slug", "").strip().lower()[:63]
-    suggestion = services.slug_suggest(name or slug or "site")
-    if not slug:
-        return JsonResponse(
-            {"slug": suggestion, "available": True, "suggestion": suggestion, "message": ""}
-        )
-    if not SLUG_RE.match(slug):
-        message = "Use lower-case letters, digits and hyphens, not starting or ending with one."
-        available = False
-    elif slug in RESERVED_SLUGS:
-        message, available = f"“{slug}” is reserved.", False
-    elif Site.objects.filter(slug=slug).exists():
-        message, available = f"“{slug}” is taken.", False
-        suggestion = services.slug_suggest(slug)
-    else:
-        message, available = "Available.", True
-    return JsonResponse(
-        {"slug": slug, "available": available, "suggestion": suggestion, "message": message}
+    check = services.site_address_check(
+        slug=request.GET.get("slug", ""), name=request.GET.get("name", "")[:100]
     )
+    return JsonResponse(dataclasses.asdict(check))
 
 
 @login_required
@@ -179,7 +158,7 @@ def site_settings(request, pk):
             try:
                 services.site_rename(site=site, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                _form_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, "Site renamed.")
                 return redirect("hosting:site-settings", pk=site.pk)

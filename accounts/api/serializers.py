@@ -1,4 +1,4 @@
-"""JSON shapes of accounts, in the seeds' spelling (camelCase where the seeds use it)."""
+"""JSON shapes of accounts, in the API clients' spelling (camelCase where they use it)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEv
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """Seed 002's User object plus seed 003's profile fields."""
+    """The Cloud Haven client's User object plus the Autostack client's profile fields."""
 
     avatarUrl = serializers.SerializerMethodField()
     plan = serializers.SerializerMethodField()
@@ -197,7 +197,7 @@ class TokenSerializer(serializers.ModelSerializer):
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     expiresInDays = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=3650
+        source="expires_in_days", required=False, allow_null=True, min_value=1, max_value=3650
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, logout
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
@@ -13,15 +13,10 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.models import AccessToken, BrowserSession, SecurityEvent
+from accounts.models import AccessToken, BrowserSession
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.throttling import AuthRateThrottle
-
-
-def _validation(exc: ValidationError) -> ValidationFailed:
-    details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    first = next(iter(details.values()))[0] if details else "Request validation failed."
-    return ValidationFailed(first, details)
+from controlpanel.api.views import validated
 
 
 def _token_payload(issued: services.IssuedToken, request) -> dict:
@@ -54,17 +49,14 @@ class SignupView(AuthView):
         data = s.SignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         name = data.validated_data.get("name") or data.validated_data["email"].split("@")[0]
-        try:
-            with transaction.atomic():
-                user = services.user_create(
-                    email=data.validated_data["email"],
-                    password=data.validated_data["password"],
-                    name=name,
-                    request=request,
-                )
-                issued = services.token_issue(user=user, request=request)
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        with transaction.atomic():
+            user = services.user_create(
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+                name=name,
+                request=request,
+            )
+            issued = services.token_issue(user=user, request=request)
         return Response(_token_payload(issued, request), status=status.HTTP_201_CREATED)
 
 
@@ -77,17 +69,13 @@ class LoginView(AuthView):
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=data.validated_data["email"],
+        issued = services.api_login(
+            email=data.validated_data["email"],
             password=data.validated_data["password"],
+            request=request,
         )
-        if user is None:
+        if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
-        issued = services.token_issue(user=user, request=request)
-        services.security_event_record(
-            kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user, details={"via": "api"}
-        )
         payload = _token_payload(issued, request)
         if self.oauth2_spelling:
             payload.update(
@@ -99,7 +87,8 @@ class LoginView(AuthView):
 
 
 class OAuth2LoginView(LoginView):
-    """Seed 004's ``/api/v1/auth/login``: also ``username`` form fields and snake_case tokens."""
+    """The Copro client's ``/api/v1/auth/login``: also ``username`` form fields and snake_case
+    tokens."""
 
     oauth2_spelling = True
 
@@ -140,14 +129,11 @@ class ResetPasswordView(AuthView):
     def post(self, request):
         data = s.ResetPasswordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.password_reset_confirm(
-                key=data.validated_data["token"],
-                password=data.validated_data["password"],
-                request=request,
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        services.password_reset_confirm(
+            key=data.validated_data["token"],
+            password=data.validated_data["password"],
+            request=request,
+        )
         return Response({"message": "Your password has been changed. Sign in with it now."})
 
 
@@ -198,15 +184,12 @@ class ProfileView(APIView):
                 {"email": ["The email address is read-only."]},
             )
         fields = data.validated_data
-        try:
-            services.profile_update(
-                user=request.user,
-                name=fields.get("name"),
-                avatar=fields.get("avatar") or None,
-                remove_avatar="avatar" in fields and fields["avatar"] is None,
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        services.profile_update(
+            user=request.user,
+            name=fields.get("name"),
+            avatar=fields.get("avatar") or None,
+            remove_avatar="avatar" in fields and fields["avatar"] is None,
+        )
         return Response(s.UserSerializer(request.user, context={"request": request}).data)
 
     patch = put
@@ -235,12 +218,9 @@ class AccountView(APIView):
     def delete(self, request):
         data = s.DeleteAccountSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.account_delete(
-                user=request.user, password=data.validated_data["password"], request=request
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        services.account_delete(
+            user=request.user, password=data.validated_data["password"], request=request
+        )
         if not isinstance(request.auth, AccessToken):
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -268,17 +248,13 @@ class TokenListView(APIView):
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: dict}, tags=["user"])
     def post(self, request):
-        data = s.TokenCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            issued = services.personal_token_create(
-                user=request.user,
-                name=data.validated_data["name"],
-                expires_in_days=data.validated_data.get("expiresInDays"),
-                request=request,
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.TokenCreateSerializer, request)
+        issued = services.personal_token_create(
+            user=request.user,
+            name=data["name"],
+            expires_in_days=data.get("expires_in_days"),
+            request=request,
+        )
         body = s.TokenSerializer(issued.token, context={"request": request}).data
         body["token"] = issued.access  # shown this once only
         return Response(body, status=status.HTTP_201_CREATED)

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in, tokens and password reset over the REST API, in every seed's spelling."""
+"""Sign-up, sign-in, tokens and password reset over the REST API, in every client's spelling."""
 
 from __future__ import annotations
 

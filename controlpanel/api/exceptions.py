@@ -1,4 +1,4 @@
-"""The one error envelope every API answer uses (DESIGN.md, "REST API").
+"""The one error envelope every API answer uses (docs/architecture.md, "API").
 
 ``{"error": {"code": "NOT_FOUND", "message": "...", "statusCode": 404, "details": {}}}``
 """
@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-# Codes named by the seeds, by HTTP status.
+# Codes the API clients know, by HTTP status.
 STATUS_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
@@ -28,6 +28,9 @@ STATUS_CODES = {
     500: "INTERNAL_SERVER_ERROR",
     503: "SERVICE_UNAVAILABLE",
 }
+
+
+NON_FIELD = "non_field_errors"
 
 
 class ApiError(exceptions.APIException):
@@ -83,14 +86,46 @@ def _first_message(details) -> str:
     return details if isinstance(details, str) else ""
 
 
+def api_field_names(serializer) -> dict[str, str]:
+    """``{service field: API field}`` as a serializer declares them (``siteId`` has source
+    ``site``): services raise snake_case field errors, the client reads its own spelling."""
+    if serializer is None:
+        return {}
+    fields = getattr(serializer, "child", serializer).fields
+    return {
+        field.source: name
+        for name, field in fields.items()
+        if field.source and field.source != "*" and field.source != name
+    }
+
+
+def validation_failed(exc: DjangoValidationError, serializer=None) -> ValidationFailed:
+    """A service's ``ValidationError`` as 422 VALIDATION_ERROR, fields in the API's spelling.
+
+    ``serializer`` is the one that read the request (``controlpanel.api.views.validated``); its
+    fields say how each snake_case name is spelt for the client.
+    """
+    if hasattr(exc, "error_dict"):
+        names = api_field_names(serializer)
+        details = {}
+        for field, messages in exc.message_dict.items():
+            key = NON_FIELD if field == "__all__" else names.get(field, field)
+            details.setdefault(key, []).extend(messages)
+    else:
+        details = {NON_FIELD: exc.messages}
+    first = next(iter(details.values()))[0] if details else "Request validation failed."
+    return ValidationFailed(first, details)
+
+
 def envelope_exception_handler(exc, context):
-    """DRF ``EXCEPTION_HANDLER``: every error, in every app, in the seed's envelope."""
+    """DRF ``EXCEPTION_HANDLER``: every error, in every app, in the clients' envelope."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
-        exc = ValidationFailed(details={"non_field_errors": exc.messages})
+        request = context.get("request")
+        exc = validation_failed(exc, getattr(request, "input_serializer", None))
 
     if not isinstance(exc, exceptions.APIException):
         return None  # unexpected: Django's handler500 answers in the envelope

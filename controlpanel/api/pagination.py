@@ -1,4 +1,4 @@
-"""Page-number pagination in the seeds' shape.
+"""Page-number pagination in the API clients' shape.
 
 ``{"<items>": [...], "pagination": {"currentPage": 1, "totalPages": 5, "totalItems": 47,
 "limit": 10}}`` with ``?page=`` and ``?limit=``; a view names its list with ``results_key``.

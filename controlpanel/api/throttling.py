@@ -1,4 +1,5 @@
-"""Rate limits (seed 003): auth 5/min per IP, general 100/min per user, deployments 10/hour.
+"""Rate limits (the Autostack API's): auth 5/min per IP, general 100/min per user, deployments
+10/hour.
 
 Counters live in the cache, so with Redis configured they hold across every web process.
 """

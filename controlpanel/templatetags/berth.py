@@ -22,7 +22,7 @@ def icon(name: str, css: str = "") -> str:
 
 @register.filter
 def duration(seconds) -> str:
-    """Seconds as the seeds write durations: "45s", "2m 15s", "1h 3m"."""
+    """Seconds as the API clients write durations: "45s", "2m 15s", "1h 3m"."""
     if seconds is None or seconds == "":
         return "—"
     seconds = round(float(seconds))

@@ -1,4 +1,4 @@
-"""Every API error, from DRF or from Django itself, answers in the seed's envelope."""
+"""Every API error, from DRF or from Django itself, answers in the clients' envelope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 003's JSON shapes for deployments, logs, stats and GitHub."""
+"""The Autostack client's JSON shapes for deployments, logs, stats and GitHub."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def author_name(deployment: Deployment) -> str:
 
 
 def deployment_summary(deployment: Deployment) -> dict:
-    """A row of the deployments list (seed 003), plus a few fields the pages use."""
+    """A row of the Autostack deployments list, plus a few fields the pages use."""
     return {
         "id": str(deployment.pk),
         "repo": deployment.repo_name,
@@ -146,17 +146,29 @@ def deployment_detail(deployment: Deployment, *, tail: int = 200) -> dict:
 
 
 class DeploymentCreateSerializer(serializers.Serializer):
-    """Seed 003's request body (camelCase), plus the optional install command and auto-deploy."""
+    """The Autostack client's request body (camelCase), plus the optional install command and
+    auto-deploy."""
 
     repository = serializers.CharField(max_length=1000)
     branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     buildCommand = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, allow_null=True, default=None
+        source="build_command",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
     outputDir = serializers.CharField(
-        max_length=255, required=False, allow_blank=True, allow_null=True, default=None
+        source="output_dir",
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
     envVars = serializers.CharField(
+        source="env_vars",
         max_length=65536,
         required=False,
         allow_blank=True,
@@ -165,6 +177,13 @@ class DeploymentCreateSerializer(serializers.Serializer):
         trim_whitespace=False,
     )
     installCommand = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, allow_null=True, default=None
+        source="install_command",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
     )
-    autoDeploy = serializers.BooleanField(required=False, allow_null=True, default=None)
+    autoDeploy = serializers.BooleanField(
+        source="auto_deploy", required=False, allow_null=True, default=None
+    )

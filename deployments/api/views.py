@@ -1,5 +1,5 @@
-"""Seed 003's deployment, dashboard and GitHub endpoints. Views only translate: the writes are
-in deployments.builds / projects / connections, the reads in deployments.selectors."""
+"""The Autostack client's deployment, dashboard and GitHub endpoints. Views only translate: the
+writes are in deployments.services, the reads in deployments.selectors."""
 
 from __future__ import annotations
 
@@ -16,17 +16,12 @@ from rest_framework.views import APIView
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
-from deployments import builds, connections, selectors
+from controlpanel.api.views import validated
+from deployments import selectors, services
 from deployments.api import serializers as s
 from deployments.filters import FilterError
 from deployments.github import GitHubClient, GitHubError
 from deployments.models import Deployment
-
-
-def validation(exc: ValidationError) -> ValidationFailed:
-    details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    first = next(iter(details.values()))[0] if details else "Request validation failed."
-    return ValidationFailed(first, details)
 
 
 def conflict(exc: ValidationError, code: str) -> ApiError:
@@ -66,22 +61,17 @@ class DeploymentListView(GenericAPIView):
         request=s.DeploymentCreateSerializer, responses={201: dict}, tags=["deployments"]
     )
     def post(self, request):
-        body = s.DeploymentCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        try:
-            deployment = builds.deployment_create(
-                user=request.user,
-                repository=data["repository"],
-                branch=data.get("branch") or "",
-                build_command=data.get("buildCommand"),
-                output_dir=data.get("outputDir"),
-                env_vars=data.get("envVars"),
-                install_command=data.get("installCommand"),
-                auto_deploy=data.get("autoDeploy"),
-            )
-        except ValidationError as exc:
-            raise validation(exc) from None
+        data = validated(s.DeploymentCreateSerializer, request)
+        deployment = services.deployment_create(
+            user=request.user,
+            repository=data["repository"],
+            branch=data.get("branch") or "",
+            build_command=data.get("build_command"),
+            output_dir=data.get("output_dir"),
+            env_vars=data.get("env_vars"),
+            install_command=data.get("install_command"),
+            auto_deploy=data.get("auto_deploy"),
+        )
         deployment = selectors.deployment_get(user=request.user, pk=deployment.pk)
         return Response(s.deployment_detail(deployment), status=status.HTTP_201_CREATED)
 
@@ -102,7 +92,7 @@ class DeploymentDetailView(APIView):
     def delete(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
-            builds.deployment_delete(deployment=deployment)
+            services.deployment_delete(deployment=deployment)
         except ValidationError as exc:
             raise conflict(exc, "DEPLOYMENT_IN_USE") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -139,7 +129,7 @@ class DeploymentCancelView(APIView):
     def post(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
-            builds.deployment_cancel(deployment=deployment, user=request.user)
+            services.deployment_cancel(deployment=deployment, user=request.user)
         except ValidationError as exc:
             raise conflict(exc, "DEPLOYMENT_NOT_CANCELLABLE") from None
         return Response(s.deployment_detail(get_deployment(request, pk)))
@@ -152,7 +142,7 @@ class DeploymentRedeployView(APIView):
     def post(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
-            new = builds.deployment_redeploy(deployment=deployment, author=request.user)
+            new = services.deployment_redeploy(deployment=deployment, author=request.user)
         except ValidationError as exc:
             raise conflict(exc, "DEPLOYMENT_NOT_REDEPLOYABLE") from None
         return Response(
@@ -180,7 +170,7 @@ def connection_data(request) -> dict:
     connection = selectors.github_connection(user=request.user)
     return {
         "connected": connection is not None,
-        "configured": connections.github_configured(),
+        "configured": services.github_configured(),
         "username": connection.github_username if connection else None,
         "githubId": connection.github_id if connection else None,
         "connectedAt": s.iso(connection.connected_at) if connection else None,
@@ -213,14 +203,14 @@ class GitHubConnectView(APIView):
 
     @extend_schema(request=None, responses={200: dict}, tags=["github"])
     def post(self, request):
-        if not connections.github_configured():
+        if not services.github_configured():
             raise ApiError(
                 503,
                 "GITHUB_NOT_CONFIGURED",
                 "GitHub sign-in is not configured on this server (GITHUB_CLIENT_ID/SECRET).",
             )
         next_url = str(request.data.get("next") or "/deploy/") if hasattr(request, "data") else ""
-        url = connections.github_authorize_url(
+        url = services.github_authorize_url(
             request._request, next_url=next_url, browser=request.auth is None
         )
         return Response({**connection_data(request), "authorizeUrl": url, "url": url})
@@ -229,7 +219,7 @@ class GitHubConnectView(APIView):
 class GitHubDisconnectView(APIView):
     @extend_schema(request=None, responses={200: dict}, tags=["github"])
     def delete(self, request):
-        was = connections.github_disconnect(user=request.user, request=request._request)
+        was = services.github_disconnect(user=request.user, request=request._request)
         message = "GitHub disconnected." if was else "GitHub was not connected."
         return Response({**connection_data(request), "message": message})
 
@@ -241,7 +231,7 @@ class GitHubReposView(APIView):
     def get(self, request):
         connection = require_connection(request)
         try:
-            repos = connections.github_repos(
+            repos = services.github_repos(
                 connection=connection, refresh=request.query_params.get("refresh") == "1"
             )
         except GitHubError as exc:
@@ -256,7 +246,7 @@ class GitHubBranchesView(APIView):
     def get(self, request, repo):
         connection = require_connection(request)
         try:
-            found = connections.github_repo_find(connection=connection, name=repo)
+            found = services.github_repo_find(connection=connection, name=repo)
             if found is None:
                 raise ApiError(404, "NOT_FOUND", f"“{repo}” is not among your repositories.")
             branches = GitHubClient(connection.access_token).branches(found["full_name"])
@@ -288,7 +278,7 @@ class GitHubWebhookView(APIView):
     @extend_schema(request=None, responses={200: dict, 202: dict, 401: dict}, tags=["github"])
     def post(self, request):
         try:
-            result = connections.webhook_push_receive(
+            result = services.webhook_push_receive(
                 body=request.body,
                 signature=request.headers.get("X-Hub-Signature-256", ""),
                 event=request.headers.get("X-GitHub-Event", ""),

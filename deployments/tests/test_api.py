@@ -1,4 +1,4 @@
-"""Seed 003's deployment endpoints and shapes, scoped to their owner."""
+"""The Autostack client's deployment endpoints and shapes, scoped to their owner."""
 
 from __future__ import annotations
 

@@ -119,7 +119,7 @@ def test_resume_after_a_sequence_number(alice, building):
         await comm.connect()
         events = await collect(comm, until="status_update")
         assert log_seqs(events) == [8, 9, 10]
-        # seed 003's subscribe message resumes too
+        # the Autostack client's subscribe message resumes too
         await comm.send_json_to({"type": "subscribe", "deploymentId": str(building.pk), "after": 5})
         events = await collect(comm, until="status_update")
         assert log_seqs(events) == [6, 7, 8, 9, 10]

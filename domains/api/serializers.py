@@ -1,4 +1,4 @@
-"""JSON shapes of the domains API (camelCase, like the seeds) and the input it accepts."""
+"""JSON shapes of the domains API (camelCase, like the API clients) and the input it accepts."""
 
 from __future__ import annotations
 
@@ -94,17 +94,17 @@ def record_json(record: DnsRecord) -> dict:
 
 class DomainCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300)
-    siteId = serializers.UUIDField(required=False, allow_null=True)
+    siteId = serializers.UUIDField(source="site", required=False, allow_null=True)
     register = serializers.BooleanField(default=False)
     years = serializers.IntegerField(default=1, min_value=1, max_value=10)
 
 
 class DomainUpdateSerializer(serializers.Serializer):
-    siteId = serializers.UUIDField(required=False, allow_null=True)
-    isPrimary = serializers.BooleanField(required=False)
+    siteId = serializers.UUIDField(source="site", required=False, allow_null=True)
+    isPrimary = serializers.BooleanField(source="is_primary", required=False)
     redirect = serializers.ChoiceField(choices=Domain.Redirect.values, required=False)
-    autoRenew = serializers.BooleanField(required=False)
-    transferLock = serializers.BooleanField(required=False)
+    autoRenew = serializers.BooleanField(source="auto_renew", required=False)
+    transferLock = serializers.BooleanField(source="transfer_lock", required=False)
     nameservers = serializers.ListField(
         child=serializers.CharField(max_length=253), required=False, max_length=13
     )

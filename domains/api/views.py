@@ -1,7 +1,7 @@
 """Domains over the REST API: registration, custom domains, zones and records, certificates.
 
-Every view calls ``domains.services`` / ``zones`` / ``certificates`` and reads through
-``domains.selectors``; another user's domain or site answers 404.
+Every view calls ``domains.services`` (which also carries the zone and certificate writes) and
+reads through ``domains.selectors``; another user's domain or site answers 404.
 """
 
 from __future__ import annotations
@@ -14,29 +14,11 @@ from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
-from domains import certificates, selectors, services, zones
+from controlpanel.api.views import validated
+from domains import selectors, services
 from domains.api import serializers as s
 from domains.models import DnsRecord, Domain
 from hosting.models import Site
-
-FIELD_NAMES = {
-    "site": "siteId",
-    "is_primary": "isPrimary",
-    "auto_renew": "autoRenew",
-    "transfer_lock": "transferLock",
-    "type_": "type",
-}
-
-
-def _validation(exc: ValidationError) -> ValidationFailed:
-    if hasattr(exc, "error_dict"):
-        details = {FIELD_NAMES.get(k, k): v for k, v in exc.message_dict.items()}
-        if "__all__" in details:
-            details["non_field_errors"] = details.pop("__all__")
-    else:
-        details = {"non_field_errors": exc.messages}
-    first = next(iter(details.values()))[0] if details else "Request validation failed."
-    return ValidationFailed(first, details)
 
 
 def _domain(request, pk) -> Domain:
@@ -44,12 +26,6 @@ def _domain(request, pk) -> Domain:
         return selectors.domain_get(user=request.user, pk=pk)
     except Domain.DoesNotExist:
         raise ApiError(404, "DOMAIN_NOT_FOUND", "No such domain.") from None
-
-
-def _valid(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class DomainListView(APIView):
@@ -77,21 +53,15 @@ class DomainListView(APIView):
 
     @extend_schema(request=s.DomainCreateSerializer, responses={201: dict}, tags=["domains"])
     def post(self, request):
-        data = _valid(s.DomainCreateSerializer, request.data)
-        try:
-            if data["register"]:
-                domain = services.domain_register(
-                    owner=request.user,
-                    name=data["name"],
-                    years=data["years"],
-                    site=data.get("siteId"),
-                )
-            else:
-                domain = services.domain_add(
-                    owner=request.user, name=data["name"], site=data.get("siteId")
-                )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.DomainCreateSerializer, request)
+        if data["register"]:
+            domain = services.domain_register(
+                owner=request.user, name=data["name"], years=data["years"], site=data.get("site")
+            )
+        else:
+            domain = services.domain_add(
+                owner=request.user, name=data["name"], site=data.get("site")
+            )
         domain.refresh_from_db()
         return Response(s.domain_json(domain), status=status.HTTP_201_CREATED)
 
@@ -139,27 +109,12 @@ class DomainDetailView(APIView):
     @extend_schema(request=s.DomainUpdateSerializer, responses={200: dict}, tags=["domains"])
     def patch(self, request, pk):
         domain = _domain(request, pk)
-        data = _valid(s.DomainUpdateSerializer, request.data)
-        changes = {}
-        if "siteId" in data:
-            changes["site"] = data["siteId"]
-        for api_name, name in (
-            ("isPrimary", "is_primary"),
-            ("redirect", "redirect"),
-            ("autoRenew", "auto_renew"),
-            ("transferLock", "transfer_lock"),
-        ):
-            if api_name in data:
-                changes[name] = data[api_name]
-        try:
-            if changes:
-                domain = services.domain_update(domain=domain, **changes)
-            if "nameservers" in data:
-                domain = services.domain_set_nameservers(
-                    domain=domain, nameservers=data["nameservers"]
-                )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.DomainUpdateSerializer, request)
+        changes = {name: value for name, value in data.items() if name != "nameservers"}
+        if changes:
+            domain = services.domain_update(domain=domain, **changes)
+        if "nameservers" in data:
+            domain = services.domain_set_nameservers(domain=domain, nameservers=data["nameservers"])
         return Response(s.domain_json(selectors.domain_get(user=request.user, pk=pk)))
 
     put = patch
@@ -178,11 +133,8 @@ class DomainRenewView(APIView):
     @extend_schema(request=s.RenewSerializer, responses={200: dict}, tags=["domains"])
     def post(self, request, pk):
         domain = _domain(request, pk)
-        data = _valid(s.RenewSerializer, request.data)
-        try:
-            domain = services.domain_renew(domain=domain, years=data["years"])
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.RenewSerializer, request)
+        domain = services.domain_renew(domain=domain, years=data["years"])
         return Response(s.domain_json(domain))
 
 
@@ -214,18 +166,15 @@ class RecordListView(APIView):
     @extend_schema(request=s.RecordSerializer, responses={201: dict}, tags=["dns"])
     def post(self, request, pk):
         domain = _domain(request, pk)
-        data = _valid(s.RecordSerializer, request.data)
-        try:
-            record = zones.record_create(
-                domain=domain,
-                name=data["name"] or "@",
-                type=data["type"],
-                content=data["content"],
-                ttl=data.get("ttl"),
-                priority=data.get("priority"),
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.RecordSerializer, request)
+        record = services.record_create(
+            domain=domain,
+            name=data["name"] or "@",
+            type=data["type"],
+            content=data["content"],
+            ttl=data.get("ttl"),
+            priority=data.get("priority"),
+        )
         return Response(s.record_json(record), status=status.HTTP_201_CREATED)
 
 
@@ -244,11 +193,8 @@ class RecordDetailView(APIView):
     @extend_schema(request=s.RecordUpdateSerializer, responses={200: dict}, tags=["dns"])
     def patch(self, request, pk, record_id):
         record = self._record(request, pk, record_id)
-        data = _valid(s.RecordUpdateSerializer, request.data)
-        try:
-            record = zones.record_update(record=record, **data)
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.RecordUpdateSerializer, request)
+        record = services.record_update(record=record, **data)
         return Response(s.record_json(record))
 
     put = patch
@@ -256,15 +202,12 @@ class RecordDetailView(APIView):
     @extend_schema(responses={204: None}, tags=["dns"])
     def delete(self, request, pk, record_id):
         record = self._record(request, pk, record_id)
-        try:
-            zones.record_delete(record=record)
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        services.record_delete(record=record)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SiteSslView(APIView):
-    """Seed 002: ``GET /api/sites/<id>/ssl`` (a site's certificates), ``POST`` (request one)."""
+    """Cloud Haven's ``GET /api/sites/<id>/ssl`` (a site's certificates), ``POST`` (request one)."""
 
     def _site(self, request, pk) -> Site:
         try:
@@ -281,25 +224,16 @@ class SiteSslView(APIView):
     @extend_schema(request=s.CertificateRequestSerializer, responses={202: dict}, tags=["ssl"])
     def post(self, request, pk):
         site = self._site(request, pk)
-        data = _valid(s.CertificateRequestSerializer, request.data)
-        domains = Domain.objects.for_user(request.user).filter(site=site).select_related("site")
-        if data.get("domainId"):
-            domains = domains.filter(pk=data["domainId"])
-        elif data.get("domain"):
-            domains = domains.filter(name=data["domain"].strip().lower().rstrip("."))
-        else:
-            domains = domains.order_by("-is_primary", "name")
-        domain = domains.first()
-        if domain is None:
-            raise ApiError(
-                404,
-                "DOMAIN_NOT_FOUND",
-                "Attach a custom domain to this site before requesting SSL.",
-            )
+        data = validated(s.CertificateRequestSerializer, request)
         try:
-            cert = certificates.certificate_request(
-                domain=domain, names=data.get("names"), challenge=data.get("challenge")
+            cert = services.site_certificate_request(
+                user=request.user,
+                site=site,
+                domain_id=data.get("domainId"),
+                domain_name=data.get("domain") or "",
+                names=data.get("names"),
+                challenge=data.get("challenge"),
             )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        except Domain.DoesNotExist as exc:
+            raise ApiError(404, "DOMAIN_NOT_FOUND", str(exc)) from None
         return Response(s.certificate_json(cert), status=status.HTTP_202_ACCEPTED)

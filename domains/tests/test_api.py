@@ -1,4 +1,5 @@
-"""The domains REST API: seed 000 shapes, owner scoping, validation envelope, zone records."""
+"""The domains REST API: the Alt Production Hosting client's shapes, owner scoping, validation
+envelope, zone records."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Custom domains on the real site servers: the embedded server and nginx serve verified domains,
 answer HTTP-01 for pebble, and nginx serves the site over HTTPS with the issued certificate.
 
-The last test is issue 5's "Done when", through the API a user (or the pages) calls.
+The last test is the whole custom-domain journey (add, verify, certificate, served over HTTPS),
+through the API a user (or the pages) calls.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""JSON shapes of sites (seed 002's Site object), files and deployments. Sizes are bytes."""
+"""JSON shapes of sites (the Cloud Haven client's Site object), files and deployments. Sizes are
+bytes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def _iso(value):
 
 
 class SiteSerializer(serializers.BaseSerializer):
-    """Seed 002's Site: id, domain, plan, status, createdAt, storage, bandwidth (bytes) + extras.
+    """The Cloud Haven client's Site: id, domain, plan, status, createdAt, storage, bandwidth
+    (bytes), and extras.
 
     ``plan`` comes from the serializer context (one look-up per request, not per site).
     """

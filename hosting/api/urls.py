@@ -1,7 +1,7 @@
 """REST endpoints of the hosting app (mounted under /api/).
 
-Seed 000 spells sites "hosting spaces"; seed 002 (Cloud Haven) uses /sites with
-``POST /sites/create``. Both reach the same views.
+The Alt Production Hosting client spells sites "hosting spaces"; the Cloud Haven client uses
+/sites with ``POST /sites/create``. Both reach the same views.
 """
 
 from django.urls import path
@@ -9,7 +9,7 @@ from django.urls import path
 from hosting.api import views
 
 urlpatterns = [
-    # Seed 000: hosting spaces and their files.
+    # Alt Production Hosting: hosting spaces and their files.
     path(
         "hosting/spaces",
         views.SpaceListView.as_view(),
@@ -38,7 +38,7 @@ urlpatterns = [
         views.RollbackView.as_view(),
         name="api-deployment-rollback",
     ),
-    # Seed 002 (Cloud Haven): sites.
+    # Cloud Haven: sites.
     path("sites", views.SiteListView.as_view(), name="api-sites"),
     path("sites/create", views.SiteCreateView.as_view(), name="api-site-create"),
     path("sites/<uuid:pk>", views.SiteDetailView.as_view(), name="api-site"),

@@ -1,4 +1,5 @@
-"""Sites, files and deployments over the REST API (seed 000's hosting spaces, seed 002's sites).
+"""Sites, files and deployments over the REST API (Alt Production Hosting's spaces, Cloud Haven's
+sites).
 
 Every view is scoped to ``request.user``: another user's site answers 404 SITE_NOT_FOUND.
 Sizes are bytes. The HTML pages call the same services.
@@ -16,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_plan_slug
-from controlpanel.api.exceptions import ApiError, ValidationFailed
+from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
+from controlpanel.api.views import validated
 from deployments.models import Deployment
 from deployments.services import deployment_rollback
 from hosting import selectors, services
@@ -37,12 +39,6 @@ PATH_PARAM = OpenApiParameter(
 
 def _file_error(exc: FileError) -> ApiError:
     return ApiError(exc.status, exc.code, exc.message, exc.details)
-
-
-def _validation(exc: ValidationError) -> ValidationFailed:
-    details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    first = next(iter(details.values()))[0] if details else "Request validation failed."
-    return ValidationFailed(first, details)
 
 
 class SiteMixin:
@@ -80,17 +76,13 @@ class SiteListView(SiteMixin, APIView):
         tags=["sites"],
     )
     def post(self, request):
-        data = s.SiteCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            site = services.site_create(
-                owner=request.user,
-                name=data.validated_data["name"],
-                slug=data.validated_data["slug"],
-                kind=data.validated_data.get("kind") or Site.Kind.STATIC,
-            )
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.SiteCreateSerializer, request)
+        site = services.site_create(
+            owner=request.user,
+            name=data["name"],
+            slug=data["slug"],
+            kind=data.get("kind") or Site.Kind.STATIC,
+        )
         site = selectors.site_get(user=request.user, pk=site.pk)
         return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
 
@@ -100,14 +92,14 @@ class SiteListView(SiteMixin, APIView):
     post=extend_schema(operation_id="hosting_spaces_create"),
 )
 class SpaceListView(SiteListView):
-    """Seed 000's spelling of the list: ``{"spaces": [...], "pagination": {...}}``."""
+    """The Alt Production Hosting client's spelling: ``{"spaces": [...], "pagination": {...}}``."""
 
     results_key = "spaces"
 
 
 @extend_schema_view(post=extend_schema(operation_id="sites_create"))
 class SiteCreateView(SiteListView):
-    """``POST /api/sites/create`` (seed 002's spelling)."""
+    """``POST /api/sites/create`` (the Cloud Haven client's spelling)."""
 
     http_method_names = ["post", "options"]
 
@@ -122,16 +114,11 @@ class SiteDetailView(SiteMixin, APIView):
     @extend_schema(request=s.SiteUpdateSerializer, responses={200: dict}, tags=["sites"])
     def patch(self, request, pk):
         site = self.site(request, pk)
-        data = s.SiteUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            if "name" in data.validated_data:
-                services.site_rename(site=site, name=data.validated_data["name"])
-            if "status" in data.validated_data:
-                offline = data.validated_data["status"] == Site.Status.OFFLINE
-                services.site_set_offline(site=site, offline=offline)
-        except ValidationError as exc:
-            raise _validation(exc) from exc
+        data = validated(s.SiteUpdateSerializer, request)
+        if "name" in data:
+            services.site_rename(site=site, name=data["name"])
+        if "status" in data:
+            services.site_set_offline(site=site, offline=data["status"] == Site.Status.OFFLINE)
         return Response(self.site_json(request, self.site(request, pk)))
 
     @extend_schema(responses={204: None}, tags=["sites"])

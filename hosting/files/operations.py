@@ -15,7 +15,7 @@ from typing import IO
 from django.conf import settings
 
 from deployments.blobs import content_type_for
-from hosting import services
+from hosting.files import quota
 from hosting.files.backends import Entry, tree_for
 from hosting.files.errors import FileNotFound, NotEditable, PathConflict, PathInvalid
 from hosting.files.paths import clean_path, clean_segment, is_text, join, name_of, parent_of
@@ -103,11 +103,11 @@ def text_save(*, site: Site, path: str, content: str) -> Entry:
         raise NotEditable("The text is larger than the editor saves; upload the file instead.")
     _check_parents(tree, path)
     delta = len(data) - old_size
-    services.site_storage_reserve(site=site, delta=delta)
+    quota.site_storage_reserve(site=site, delta=delta)
     try:
         tree.save(path, io.BytesIO(data))
     except Exception:
-        services.site_storage_recount(site=site)
+        quota.site_storage_recount(site=site)
         raise
     return Entry(path, False, len(data))
 
@@ -172,12 +172,12 @@ def path_delete(*, site: Site, path: str) -> DeleteResult:
     if kind == "file":
         size = tree.size(path)
         tree.delete_file(path)
-        services.site_storage_adjust(site=site, delta=-size)
+        quota.site_storage_adjust(site=site, delta=-size)
         return DeleteResult(path, 1, size)
     files = list(tree.walk(path))
     freed = sum(e.size for e in files)
     tree.delete_dir(path)
-    services.site_storage_adjust(site=site, delta=-freed)
+    quota.site_storage_adjust(site=site, delta=-freed)
     return DeleteResult(path, len(files), freed, was_folder=True)
 
 
@@ -185,15 +185,6 @@ def files_for_publish(*, site: Site) -> list[tuple[str, callable]]:
     """The working tree as deployment_publish's (path, opener) list."""
     tree = tree_for(site.pk)
     return [(e.path, (lambda p=e.path: tree.open(p))) for e in tree.walk("")]
-
-
-def files_total(*, site: Site) -> tuple[int, int]:
-    """(file count, bytes) of the working tree, read from storage."""
-    count = total = 0
-    for entry in tree_for(site.pk).walk(""):
-        count += 1
-        total += entry.size
-    return count, total
 
 
 class _Pipe(io.RawIOBase):

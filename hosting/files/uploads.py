@@ -21,7 +21,7 @@ from typing import IO
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from hosting import services
+from hosting.files import quota
 from hosting.files.backends import tree_for
 from hosting.files.errors import ArchiveInvalid, PathConflict, PathInvalid, TooLarge
 from hosting.files.paths import clean_path, join, parent_of
@@ -170,7 +170,7 @@ def files_upload(
     tree = tree_for(site.pk)
     replaced = _check_collisions(tree, planned, folders)
     declared = sum(p.size for p in planned) - sum(replaced.values())
-    services.site_storage_check(site=site, delta=declared)
+    quota.site_storage_check(site=site, delta=declared)
 
     with tempfile.TemporaryDirectory(
         prefix="berth-unzip-", dir=settings.FILE_UPLOAD_TEMP_DIR
@@ -186,7 +186,7 @@ def files_upload(
                     by_target[target].size = _unpack(archive, info, dest)
                     by_target[target].staged = dest
         delta = sum(p.size for p in planned) - sum(replaced.values())
-        services.site_storage_reserve(site=site, delta=delta)
+        quota.site_storage_reserve(site=site, delta=delta)
         result = UploadResult(replaced=len(replaced))
         try:
             for path in sorted(set(folders)):
@@ -205,7 +205,7 @@ def files_upload(
                 result.bytes += item.size
         except Exception:
             # Storage failed part-way: count what is really there so the quota stays exact.
-            services.site_storage_recount(site=site)
+            quota.site_storage_recount(site=site)
             raise
     return result
 

@@ -1,4 +1,5 @@
-"""Files and deployments over the API (seed 000), on local storage and on S3 (moto server)."""
+"""Files and deployments over the API (Alt Production Hosting's paths), on local storage and on
+S3 (moto server)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Sites over the API: seed 002's Site object at /api/sites, seed 000's /api/hosting/spaces."""
+"""Sites over the API: the Cloud Haven Site object at /api/sites, Alt Production Hosting's
+/api/hosting/spaces."""
 
 from __future__ import annotations
 

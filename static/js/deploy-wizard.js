@@ -1,4 +1,4 @@
-// The deploy wizard (seed 003): one step at a time, GitHub repositories and branches, a summary
+// The deploy wizard (the Autostack flow): one step at a time, GitHub repositories and branches, a summary
 // before deploying. Without JavaScript the three steps are one plain form.
 (function () {
   "use strict";

@@ -1,4 +1,4 @@
-// Deployment page: the live build log over WebSocket (seed 003's events), stage updates.
+// Deployment page: the live build log over WebSocket (the Autostack client's events), stage updates.
 // Auto-scroll follows new lines until the reader scrolls up; a reconnect resumes after the last
 // line shown (?after=<seq>), so nothing is shown twice.
 (function () {

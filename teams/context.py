@@ -1,0 +1,54 @@
+"""Which team a request acts in.
+
+- Browser: the user's current team (chosen with the team switcher, kept on the user).
+- API with a team token: that token's team, always.
+- API with a personal token or a session: the ``team`` query parameter when given (an id of a
+  team the caller belongs to), else the caller's current team.
+The seeds' endpoints therefore keep their shapes and act in the caller's current team.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from teams.models import Team
+from teams.permissions import role_of
+from teams.services import acting_team
+
+TEAM_PARAMETER = "team"
+
+
+def _requested_team_id(request):
+    raw = request.GET.get(TEAM_PARAMETER, "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise ValidationError({TEAM_PARAMETER: ["Give the id of one of your teams."]}) from exc
+
+
+def current_team(request) -> Team | None:
+    """The team ``request`` acts in (None when nobody is signed in). Cached on the request."""
+    if hasattr(request, "_berth_team"):
+        return request._berth_team
+    user = getattr(request, "user", None)
+    team = None
+    if user is not None and user.is_authenticated:
+        token = getattr(request, "auth", None)
+        requested = _requested_team_id(request) if hasattr(request, "GET") else None
+        token_team_id = getattr(token, "team_id", None)
+        if token_team_id and requested and requested != token_team_id:
+            raise Http404("This token acts in another team.")
+        wanted = token_team_id or requested
+        if wanted:
+            if role_of(user, wanted) is None:
+                raise Http404("No such team.")
+            team = Team.objects.get(pk=wanted)
+        else:
+            team = acting_team(user)
+    request._berth_team = team
+    return team

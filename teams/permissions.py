@@ -1,0 +1,134 @@
+"""The one module that decides what a member of a team may do.
+
+Every HTML view, API view, WebSocket consumer, Celery entry point acting for a user and admin
+action asks ``can(user, action, obj)`` or ``authorize(user, action, obj)``. ``obj`` is a Team
+or anything a team owns (its team is found through the model's ``team_path``).
+
+| action            | owner | admin | developer | viewer |
+|-------------------|:-----:|:-----:|:---------:|:------:|
+| view              |   ✓   |   ✓   |     ✓     |   ✓    |
+| site.manage       |   ✓   |   ✓   |     ✓     |        |
+| dns.manage        |   ✓   |   ✓   |     ✓     |        |
+| domain.manage     |   ✓   |   ✓   |           |        |
+| team.settings     |   ✓   |   ✓   |           |        |
+| member.manage     |   ✓   |   ✓   |           |        |
+| audit.view        |   ✓   |   ✓   |           |        |
+| token.manage      |   ✓   |   ✓   |           |        |
+| billing.manage    |   ✓   |       |           |        |
+| team.transfer     |   ✓   |       |           |        |
+| team.delete       |   ✓   |       |           |        |
+
+(docs/teams.md explains each action; keep the two tables in step.)
+
+Someone outside the team is not told the object exists: ``authorize`` raises Http404 for them
+and PermissionDenied (403 FORBIDDEN) for a member whose role does not allow the action.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from teams.models import Membership, Role, Team
+from teams.querysets import team_id_of
+
+VIEW = "view"
+SITE_MANAGE = "site.manage"  # sites, files, deploys, rollbacks, projects, editor, site backups
+DNS_MANAGE = "dns.manage"  # DNS records of the team's hosted zones
+DOMAIN_MANAGE = "domain.manage"  # add, register, renew, verify, attach, delete; certificates
+TEAM_SETTINGS = "team.settings"  # rename the team, require two-factor sign-in
+MEMBER_MANAGE = "member.manage"  # invite, remove, change roles (owners excepted)
+AUDIT_VIEW = "audit.view"
+TOKEN_MANAGE = "token.manage"  # noqa: S105 (API tokens acting for the team)
+BILLING_MANAGE = "billing.manage"
+TEAM_TRANSFER = "team.transfer"
+TEAM_DELETE = "team.delete"
+
+_DEVELOPER = {VIEW, SITE_MANAGE, DNS_MANAGE}
+_ADMIN = _DEVELOPER | {DOMAIN_MANAGE, TEAM_SETTINGS, MEMBER_MANAGE, AUDIT_VIEW, TOKEN_MANAGE}
+_OWNER = _ADMIN | {BILLING_MANAGE, TEAM_TRANSFER, TEAM_DELETE}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(_OWNER),
+    Role.ADMIN: frozenset(_ADMIN),
+    Role.DEVELOPER: frozenset(_DEVELOPER),
+    Role.VIEWER: frozenset({VIEW}),
+}
+ACTIONS = frozenset(_OWNER)
+
+ACTION_WORDS = {
+    VIEW: "see this",
+    SITE_MANAGE: "change sites, files or deployments",
+    DNS_MANAGE: "change DNS records",
+    DOMAIN_MANAGE: "manage domains and certificates",
+    TEAM_SETTINGS: "change the team's settings",
+    MEMBER_MANAGE: "manage members",
+    AUDIT_VIEW: "read the audit log",
+    TOKEN_MANAGE: "manage the team's API tokens",
+    BILLING_MANAGE: "manage billing",
+    TEAM_TRANSFER: "transfer the team",
+    TEAM_DELETE: "delete the team",
+}
+
+
+def role_of(user, team) -> str | None:
+    """``user``'s role in ``team`` (a Team or its id), or None for a non-member.
+
+    Cached on the user object for the request, so a page asking many times queries once."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    team_id = team.pk if isinstance(team, Team) else team
+    if team_id is None:
+        return None
+    only = user.__dict__.get("_only_team_id")
+    if only is not None and str(only) != str(team_id):
+        return None  # a team token acts in its own team only
+    cache = user.__dict__.setdefault("_team_roles", {})
+    if team_id not in cache:
+        cache[team_id] = (
+            Membership.objects.filter(user=user, team_id=team_id)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return cache[team_id]
+
+
+def restrict_to_team(user, team_id) -> None:
+    """For a request made with a team token: every other team answers as if not a member."""
+    user.__dict__["_only_team_id"] = team_id
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles after a membership change."""
+    user.__dict__.pop("_team_roles", None)
+
+
+def role_allows(role: str | None, action: str) -> bool:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action {action!r}")
+    return role is not None and action in ROLE_ACTIONS[role]
+
+
+def can(user, action: str, obj) -> bool:
+    """May ``user`` do ``action`` on ``obj`` (a Team or anything a team owns)?"""
+    return role_allows(role_of(user, team_id_of(obj)), action)
+
+
+def authorize(user, action: str, obj) -> str:
+    """Return ``user``'s role if they may do ``action`` on ``obj``; else raise.
+
+    Http404 when ``user`` is not a member (the object's existence stays private),
+    PermissionDenied (403) when their role does not allow it."""
+    role = role_of(user, team_id_of(obj))
+    if role is None:
+        raise Http404("Not found.")
+    if not role_allows(role, action):
+        raise PermissionDenied(
+            f"Your role ({Role(role).label.lower()}) does not allow you to {ACTION_WORDS[action]}."
+        )
+    return role
+
+
+def roles_allowed(action: str) -> list[str]:
+    """The roles that may do ``action``, most powerful first (docs, the matrix test)."""
+    return [role for role in Role.values if action in ROLE_ACTIONS[role]]
