@@ -6,9 +6,14 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 
 from accounts.models import Preferences, SecurityEvent
+from controlpanel.http import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        # allauth's rate limits count by the same address as the rest of Berth.
+        return client_ip(request) or "unknown"
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.name = (form.cleaned_data.get("name") or user.name or "").strip()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -69,6 +69,23 @@ def user_create(*, email: str, password: str, name: str, request=None) -> User:
         _link_allauth_email(user)
         security_event_record(kind=SecurityEvent.Kind.SIGN_UP, request=request, user=user)
     return user
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins from this address or for this account; try again later."""
+
+
+def user_authenticate(*, email: str, password: str, request) -> User | None:
+    """Check an email and password with the sign-in page's limits: failures are counted per
+    address and per account (``ACCOUNT_RATE_LIMITS["login_failed"]``), so rotating addresses
+    does not lift the account's limit. None for a wrong password; SignInThrottled past a limit.
+    """
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).authenticate(request, email=email, password=password)
+    except ValidationError as exc:  # allauth's "too many login attempts"
+        raise SignInThrottled(exc.messages[0]) from exc
 
 
 def _link_allauth_email(user: User) -> None:
@@ -158,9 +175,10 @@ def token_issue(*, user: User, request=None) -> IssuedToken:
 
 def api_login(*, email: str, password: str, request) -> IssuedToken | None:
     """Sign an API client in: a new access/refresh pair and a line in the security log, or
-    None when the email and password do not match an active account."""
-    user = authenticate(
-        getattr(request, "_request", request), username=email.strip(), password=password
+    None when the email and password do not match an active account. The sign-in page's
+    limits apply (SignInThrottled): failures per address and per account."""
+    user = user_authenticate(
+        email=email.strip(), password=password, request=getattr(request, "_request", request)
     )
     if user is None:
         return None

@@ -69,11 +69,14 @@ class LoginView(AuthView):
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issued = services.api_login(
-            email=data.validated_data["email"],
-            password=data.validated_data["password"],
-            request=request,
-        )
+        try:
+            issued = services.api_login(
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+                request=request,
+            )
+        except services.SignInThrottled as exc:
+            raise ApiError(429, "RATE_LIMIT_EXCEEDED", str(exc)) from exc
         if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
         payload = _token_payload(issued, request)

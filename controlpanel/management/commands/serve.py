@@ -65,12 +65,14 @@ class Command(BaseCommand):
                     start_new_session=True,
                 )
             )
+        # Neither server rewrites the client address from X-Forwarded-For: the app reads it,
+        # trusting only NUM_PROXIES hops (controlpanel/http.py). daphne would take the first,
+        # client-written entry; uvicorn trusts any loopback caller's header.
         if server == "uvicorn":
-            web = ["uvicorn", "--host", host, "--port", str(port), "--proxy-headers"]
+            web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
             web += ["--ws", "websockets", "controlpanel.asgi:application"]
         else:
-            web = ["daphne", "-b", host, "-p", str(port), "--proxy-headers"]
-            web += ["controlpanel.asgi:application"]
+            web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
         procs.append(subprocess.Popen([python, "-m", *web], start_new_session=True))
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         self.stdout.write(
