@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "controlpanel.middleware.RefuseNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BrowserSessionMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -474,7 +475,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "controlpanel.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "controlpanel.api.pagination.PagePagination",
     "PAGE_SIZE": 10,
