@@ -159,7 +159,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
+            "CONFIG": {
+                # channels-redis waits for messages with a 5 s blocking pop; redis-py 8's
+                # default 5 s socket timeout cut that wait and closed idle WebSockets (1011).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_keepalive": True}],
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
+            },
         }
     }
 else:
