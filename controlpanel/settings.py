@@ -199,6 +199,10 @@ elif CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Supervised processes -------------------------------------------------------------------
+# supervisord's configuration, owner-only socket and logs (see controlpanel/supervision.py).
+SUPERVISOR_DIR = Path(env.str("SUPERVISOR_DIR", default=str(VAR_DIR / "supervisor")))
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -10,10 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
 from conftest import free_port
+from controlpanel.supervision import Supervisor, SupervisorError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,3 +133,80 @@ def test_serve_on_a_fresh_var_folder_collects_static_and_asks_for_migrate(tmp_pa
         proc.wait(timeout=30)
     assert "unapplied migration" in output and "python manage.py migrate" in output, output
     assert (tmp_path / "var" / "static" / "staticfiles.json").exists()
+
+
+def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
+    """A worker that dies comes back (new pid, the panel keeps answering, leftovers of the old
+    one are stopped, the restart is logged); SIGTERM then stops every process without errors."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(BERTH_VAR_DIR=str(tmp_path / "var"), BERTH_READ_DOTENV="0")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    supervisor = Supervisor(tmp_path / "var" / "supervisor")
+
+    def worker_running(other_than=None):
+        def check():
+            if proc.poll() is not None:
+                raise AssertionError(f"serve exited: {log_path.read_text()[-3000:]}")
+            try:
+                info = supervisor.process("worker")
+            except SupervisorError:
+                return None
+            return info if info.running and info.pid != other_than else None
+
+        return check
+
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/health", proc).status_code == 200
+        first = wait_until(worker_running(), "the worker runs", timeout=180)
+        wait_until(lambda: "ready." in log_path.read_text(), "the worker is ready", timeout=120)
+        old_family = psutil.Process(first.pid).children(recursive=True)
+        assert old_family, "the worker's pool and beat"
+
+        os.kill(first.pid, signal.SIGKILL)
+        second = wait_until(worker_running(other_than=first.pid), "a new worker", timeout=120)
+        assert second.pid != first.pid
+        assert proc.poll() is None
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
+        output = log_path.read_text()
+        assert "exited: worker (terminated by SIGKILL; not expected)" in output
+        assert f"spawned: 'worker' with pid {second.pid}" in output
+        for leftover in old_family:  # the old pool and beat do not run beside the new ones
+            wait_until(lambda p=leftover: not p.is_running(), "the old worker's children stop")
+
+        everything = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        assert len(everything) >= 4  # serve, supervisord, web, worker (and its children)
+        stop_mark = len(log_path.read_text())
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    for process in everything:
+        wait_until(lambda p=process: not p.is_running(), f"{process.pid} stops", timeout=10)
+    after = log_path.read_text()[stop_mark:]
+    assert "Traceback" not in after and "ERROR" not in after and "CRIT" not in after, after
+
+
+def wait_until(predicate, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout} s")

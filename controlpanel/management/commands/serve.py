@@ -1,5 +1,9 @@
 """Serve Berth in one command: daphne (panel, API, WebSockets, sites) + Celery worker and beat.
 
+Both run as supervisord programs (controlpanel/supervision.py): a crashed worker or web server
+is restarted, with a growing delay when it keeps dying, and every exit and restart is logged.
+Only Ctrl+C or SIGTERM stops everything (each program gets SIGTERM, then SIGKILL after 4 s).
+
 ``--server uvicorn`` (or ``BERTH_ASGI_SERVER=uvicorn``) runs the same ASGI app under uvicorn.
 
 Used by ``scripts/run.sh`` for the embedded default. In production the same pieces run as
@@ -10,18 +14,26 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from controlpanel.supervision import Program, Supervisor, SupervisorError, kill_process_group
+
+WEB = "web"
+WORKER = "worker"
+POLL_SECONDS = 0.5
+MIN_RETRY = 5  # seconds before a program that gave up is started again; doubles up to
+MAX_RETRY = 120
 
 
 class Command(BaseCommand):
-    help = "Start the web server with a Celery worker and beat, and stop them together."
+    help = "Start the web server with a Celery worker and beat, supervised; stop them together."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -37,43 +49,31 @@ class Command(BaseCommand):
         )
 
     def handle(self, host, port, no_worker, concurrency, server, **options):
+        # Handlers first: a Ctrl+C or SIGTERM from here on stops everything started below.
+        stopping = threading.Event()
+
+        def stop(signum=None, frame=None):
+            stopping.set()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
         self.check_migrations()  # says so, as runserver does, when `migrate` has not been run
         manifest = getattr(staticfiles_storage, "manifest_name", None)
         if manifest and not staticfiles_storage.exists(manifest):
             self.stdout.write("Collecting static files (first start) ...")
             call_command("collectstatic", interactive=False, verbosity=0)
-        python = sys.executable
-        procs: list[subprocess.Popen] = []
+        programs = [self.web_program(host, port, server)]
         if not no_worker:
-            schedule = settings.VAR_DIR / "celery" / "beat-schedule"
-            schedule.parent.mkdir(parents=True, exist_ok=True)
-            procs.append(
-                subprocess.Popen(
-                    [
-                        python,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "controlpanel",
-                        "worker",
-                        "--beat",
-                        "--loglevel=INFO",
-                        f"--concurrency={concurrency}",
-                        "-s",
-                        str(schedule),
-                    ],
-                    start_new_session=True,
-                )
-            )
-        # Neither server rewrites the client address from X-Forwarded-For: the app reads it,
-        # trusting only NUM_PROXIES hops (controlpanel/http.py). daphne would take the first,
-        # client-written entry; uvicorn trusts any loopback caller's header.
-        if server == "uvicorn":
-            web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
-            web += ["--ws", "websockets", "controlpanel.asgi:application"]
-        else:
-            web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
-        procs.append(subprocess.Popen([python, "-m", *web], start_new_session=True))
+            programs.append(self.worker_program(concurrency))
+        supervisor = Supervisor(settings.SUPERVISOR_DIR)
+        supervisor.write_config(programs, replace=[WEB, WORKER])
+        if stopping.is_set():
+            return
+        try:
+            supervisor.start()
+        except SupervisorError as exc:
+            raise CommandError(str(exc)) from exc
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         self.stdout.write(
             self.style.SUCCESS(f"\nBerth is running at http://{shown}:{port}/")
@@ -83,33 +83,115 @@ class Command(BaseCommand):
             + f"\n  API docs: http://{shown}:{port}/api/docs/"
             + f"\n  Server: {server}"
             + ("" if no_worker else "\n  Worker and beat: started")
+            + f"\n  Supervised by supervisord (log: {supervisor.log_path})"
             + "\nPress Ctrl+C to stop.\n"
         )
         self.stdout.flush()
+        try:
+            self.supervise(supervisor, stopping)
+        finally:
+            supervisor.shutdown()
 
-        stopping = False
+    def web_program(self, host: str, port: int, server: str) -> Program:
+        # Neither server rewrites the client address from X-Forwarded-For: the app reads it,
+        # trusting only NUM_PROXIES hops (controlpanel/http.py). daphne would take the first,
+        # client-written entry; uvicorn trusts any loopback caller's header.
+        if server == "uvicorn":
+            web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
+            web += ["--ws", "websockets", "controlpanel.asgi:application"]
+        else:
+            web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
+        return Program(
+            name=WEB,
+            command=[sys.executable, "-m", *web],
+            directory=settings.BASE_DIR,
+            log_to_stdout=True,
+        )
 
-        def stop(signum=None, frame=None):
-            nonlocal stopping
-            stopping = True
+    def worker_program(self, concurrency: int) -> Program:
+        schedule = settings.VAR_DIR / "celery" / "beat-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
+        return Program(
+            name=WORKER,
+            command=[
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "controlpanel",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "-s",
+                str(schedule),
+            ],
+            directory=settings.BASE_DIR,
+            start_seconds=5,
+            stop_as_group=False,
+            log_to_stdout=True,
+        )
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        code = 0
-        while not stopping:
-            for proc in procs:
-                if proc.poll() is not None:
-                    self.stderr.write(f"{proc.args[2:4]} exited with {proc.returncode}; stopping.")
-                    code = proc.returncode or 1
-                    stopping = True
-            time.sleep(0.3)
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in procs:
+    def supervise(self, supervisor: Supervisor, stopping: threading.Event) -> None:
+        """Until Ctrl+C or SIGTERM: supervisord restarts crashed programs itself (its exits and
+        spawns are logged on this terminal); a program that gave up (FATAL after failing to
+        start again and again) is started again here, waiting longer each time; a supervisord
+        that died is started again too."""
+        retry_at: dict[str, float] = {}
+        delays: dict[str, float] = {}
+        last_pid: dict[str, int] = {}
+        while not stopping.wait(POLL_SECONDS):
+            if supervisor.daemon is not None and supervisor.daemon.poll() is not None:
+                self.stderr.write(
+                    f"supervisord exited with {supervisor.daemon.returncode}; starting it again."
+                )
+                for pid in last_pid.values():  # its programs outlived it: start from scratch
+                    kill_process_group(pid)
+                last_pid.clear()
+                stopping.wait(1)
+                try:
+                    supervisor.start()
+                except SupervisorError as exc:
+                    self.stderr.write(str(exc))
+                continue
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        sys.exit(code)
+                processes = supervisor.processes()
+            except SupervisorError:
+                continue
+            now = time.monotonic()
+            for info in processes:
+                previous = last_pid.get(info.name)
+                if previous and previous != info.pid:
+                    # A crashed process can leave children behind (a Celery worker's beat and
+                    # pool): they would run twice beside the restarted one.
+                    left = kill_process_group(previous)
+                    if left:
+                        self.stderr.write(
+                            f"{info.name}: stopped {left} process(es) that pid {previous} "
+                            "left behind."
+                        )
+                if info.pid:
+                    last_pid[info.name] = info.pid
+                else:
+                    last_pid.pop(info.name, None)
+                if info.state == "running":
+                    if info.started_at and time.time() - info.started_at.timestamp() > 60:
+                        delays.pop(info.name, None)  # healthy again: the next failure starts over
+                    continue
+                if info.state != "fatal" or info.name in retry_at:
+                    continue
+                delay = min(delays.get(info.name, MIN_RETRY / 2) * 2, MAX_RETRY)
+                delays[info.name] = delay
+                retry_at[info.name] = now + delay
+                self.stderr.write(
+                    f"{info.name} keeps failing to start ({info.description}); "
+                    f"starting it again in {delay:.0f} s."
+                )
+            for name, when in list(retry_at.items()):
+                if now >= when:
+                    del retry_at[name]
+                    self.stdout.write(f"Starting {name} again.")
+                    try:
+                        supervisor.start_program(name, wait=False)
+                    except SupervisorError as exc:  # reported; the next FATAL schedules a retry
+                        self.stderr.write(f"Could not start {name}: {exc}")

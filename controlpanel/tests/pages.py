@@ -1,0 +1,243 @@
+"""Every HTML page of the panel, with data behind it, for the tests that walk them all in Chromium.
+
+``sample_account`` gives a user what a few weeks of use would: sites with files and deployments
+(live, failed, rolled back), a git project, a registered domain with a hosted zone, an external
+domain waiting for DNS, API tokens and a security log. ``html_pages`` walks the URL patterns and
+answers every page that a signed-in GET renders as HTML; a pattern with parameters and no sample
+here fails the walk, so a new page cannot be left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+# Not the panel's own HTML pages: the API, the Django admin, avatars, and the OAuth hand-offs
+# that redirect to GitHub and Google.
+NOT_PAGES = ("api/", "admin/", "^media/", "health", "accounts/github/", "accounts/google/")
+LONG = "a-rather-long-name-that-a-phone-has-to-wrap"
+
+
+@dataclass
+class Sample:
+    user: object
+    site: object
+    empty_site: object
+    deployment: object
+    failed: object
+    project: object
+    registered: object
+    external: object
+    record: object
+    token: object
+    session: object
+    reset_key: str
+
+
+def sample_account(user) -> Sample:
+    """Sites, files, deployments, a project, domains, DNS records and tokens for ``user``."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+
+    from accounts.models import BrowserSession
+    from accounts.services import personal_token_create, security_event_record
+    from deployments.logs import log_append
+    from deployments.models import Deployment
+    from deployments.projects import RepositorySource, project_save
+    from domains import zones
+    from domains.services import domain_add, domain_register
+    from hosting.files.operations import folder_create, text_save
+    from hosting.services import site_create, site_deploy
+
+    settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
+    site = site_create(owner=user, name="A rather long site name for phones")
+    text_save(site=site, path="index.html", content="<h1>Hello</h1>\n")
+    text_save(site=site, path=f"{LONG}.html", content="<p>long</p>\n")
+    folder_create(site=site, folder="", name="assets")
+    text_save(site=site, path="assets/site.css", content="body{margin:0}\n")
+    first = site_deploy(site=site, author=user)
+    text_save(site=site, path="index.html", content="<h1>Hello again</h1>\n")
+    live = site_deploy(site=site, author=user)
+    now = timezone.now()
+    failed = Deployment.objects.create(
+        site=site,
+        author=user,
+        source=Deployment.Source.GIT,
+        status=Deployment.Status.FAILED,
+        branch="feature/a-branch-name-long-enough-to-wrap-on-phones",
+        commit_hash="a7f8c9d" + "0" * 33,
+        commit_message="Make the landing page say hello to everyone who visits it on a phone",
+        commit_author="Ada Lovelace",
+        error="Build command exited with status 1: npm ERR! missing script: build",
+        started_at=now - timedelta(minutes=3),
+        finished_at=now - timedelta(minutes=2),
+    )
+    log_append(failed.pk, "$ npm run build")
+    log_append(failed.pk, "npm ERR! missing script: build " + "x" * 120, "error")
+    assert first.pk != live.pk
+
+    project = project_save(
+        user=user,
+        source=RepositorySource(
+            name="marketing-site",
+            repository=f"https://git.example.org/acme/{LONG}.git",
+            clone_url=f"https://git.example.org/acme/{LONG}.git",
+        ),
+        branch="main",
+        build_command="npm ci && npm run build -- --mode production",
+        output_dir="dist",
+        env_vars=f"API_URL=https://api.example.org/{LONG}\nTOKEN=secret",
+    )
+    empty_site = site_create(owner=user, name="Empty")
+
+    registered = domain_register(owner=user, name=f"{LONG}.test")
+    record = zones.record_create(
+        domain=registered,
+        name="_dmarc",
+        type="TXT",
+        content="v=DMARC1; p=quarantine; rua=mailto:postmaster@" + registered.name,
+    )
+    external = domain_add(owner=user, name=f"shop.{LONG}.example.org", site=site)
+
+    token = personal_token_create(user=user, name="Deploy script on the build server").token
+    security_event_record(kind="login", user=user, details={"method": "password"})
+    session = BrowserSession.objects.create(
+        user=user, session_key="x" * 32, user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
+    )
+    reset_key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    return Sample(
+        user=user,
+        site=site,
+        empty_site=empty_site,
+        deployment=first,
+        failed=failed,
+        project=project,
+        registered=registered,
+        external=external,
+        record=record,
+        token=token,
+        session=session,
+        reset_key=reset_key,
+    )
+
+
+def samples(data: Sample) -> dict[str, list[str]]:
+    """Example addresses of each URL pattern with parameters or a query, by pattern name."""
+    site, domain = data.site.pk, data.registered.pk
+    return {
+        "settings-tab": [
+            f"/settings/{tab}/"
+            for tab in (
+                "profile",
+                "github",
+                "notifications",
+                "appearance",
+                "tokens",
+                "sessions",
+                "security",
+                "account",
+            )
+        ],
+        "token-revoke": [f"/settings/tokens/{data.token.pk}/revoke/"],
+        "session-revoke": [f"/settings/sessions/{data.session.pk}/revoke/"],
+        "hosting:site-detail": [f"/sites/{site}/", f"/sites/{data.empty_site.pk}/"],
+        "hosting:site-deployments": [
+            f"/sites/{site}/deployments/",
+            f"/sites/{data.empty_site.pk}/deployments/",
+        ],
+        "hosting:site-deploy": [f"/sites/{site}/deploy/"],
+        "hosting:site-rollback": [f"/sites/{site}/deployments/{data.deployment.pk}/rollback/"],
+        "hosting:site-settings": [f"/sites/{site}/settings/"],
+        "hosting:site-status": [f"/sites/{site}/status/"],
+        "hosting:site-delete": [f"/sites/{site}/delete/"],
+        "hosting:site-files": [
+            f"/sites/{site}/files/",
+            f"/sites/{site}/files/?path=assets",
+            f"/sites/{data.empty_site.pk}/files/",
+        ],
+        "hosting:files-upload": [f"/sites/{site}/files/upload/"],
+        "hosting:folder-create": [f"/sites/{site}/files/folder/"],
+        "hosting:file-create": [f"/sites/{site}/files/new/"],
+        "hosting:path-rename": [f"/sites/{site}/files/rename/"],
+        "hosting:path-move": [f"/sites/{site}/files/move/"],
+        "hosting:path-delete": [f"/sites/{site}/files/delete/"],
+        "hosting:file-download": [f"/sites/{site}/files/download/?path=index.html"],
+        "hosting:file-preview": [f"/sites/{site}/files/preview/?path=index.html"],
+        "hosting:file-edit": [f"/sites/{site}/files/edit/?path=index.html"],
+        "deployments:detail": [
+            f"/deployments/{data.deployment.pk}/",
+            f"/deployments/{data.failed.pk}/",
+        ],
+        "deployments:log-text": [f"/deployments/{data.failed.pk}/log.txt"],
+        "deployments:cancel": [f"/deployments/{data.failed.pk}/cancel/"],
+        "deployments:redeploy": [f"/deployments/{data.failed.pk}/redeploy/"],
+        "deployments:delete": [f"/deployments/{data.failed.pk}/delete/"],
+        "deployments:project": [f"/projects/{data.project.pk}/"],
+        "domains:search": ["/domains/search/", "/domains/search/?q=brand"],
+        "domains:detail": [f"/domains/{domain}/", f"/domains/{data.external.pk}/"],
+        "domains:verify": [f"/domains/{domain}/verify/"],
+        "domains:attach": [f"/domains/{domain}/attach/"],
+        "domains:registration": [f"/domains/{domain}/registration/"],
+        "domains:renew": [f"/domains/{domain}/renew/"],
+        "domains:nameservers": [f"/domains/{domain}/nameservers/"],
+        "domains:dns-enable": [f"/domains/{domain}/dns/enable/"],
+        "domains:delete": [f"/domains/{domain}/delete/"],
+        "domains:certificate-request": [f"/domains/{domain}/certificates/"],
+        "domains:zone": [f"/domains/{domain}/dns/"],
+        "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
+        "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
+        "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
+        "account_reset_password_from_key": [
+            f"/accounts/password/reset/key/{data.reset_key}/",
+        ],
+    }
+
+
+def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, route, ns)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}{entry.name}" if entry.name else ""
+            yield route, name, bool(entry.pattern.regex.groupindex)
+
+
+def candidate_urls(data: Sample) -> list[str]:
+    """An address for every panel URL pattern (several where a page has several states)."""
+    known = samples(data)
+    urls, missing = [], []
+    for route, name, has_params in _patterns(get_resolver()):
+        if route.startswith(NOT_PAGES):
+            continue
+        if name in known:
+            urls += known[name]
+        elif has_params or "^" in route:
+            missing.append(route)
+        else:
+            urls.append("/" + route)
+    assert not missing, f"add example addresses of these URL patterns to samples(): {missing}"
+    return list(dict.fromkeys(urls))
+
+
+def html_pages(client: Client, data: Sample) -> list[str]:
+    """The addresses that answer a GET from ``client`` with an HTML page (after redirects),
+    one address per page reached."""
+    pages, reached = [], set()
+    for url in candidate_urls(data):
+        response = client.get(url, follow=True)
+        # Redirected (to the sign-in page, say): the page reached is its path without the query.
+        final = response.request["PATH_INFO"] if response.redirect_chain else url
+        if response.status_code != 200 or final in reached:
+            continue
+        attachment = response.get("Content-Disposition", "").startswith("attachment")
+        if response["Content-Type"].startswith("text/html") and not attachment:
+            reached.add(final)
+            pages.append(url)
+    return pages
