@@ -3,25 +3,24 @@
 # with hashes, so a fresh machine installs exactly what CI tested. Run it after changing
 # requirements.txt or requirements-dev.txt and commit the lock files with that change.
 # Pins already in the lock files are kept; `scripts/lock.sh --upgrade-package NAME` moves one.
+# uv's resolver does this in seconds (pip-tools' pip-compile took minutes here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools="${BERTH_PIP_TOOLS:-var/pip-tools}"
-if [ ! -x "$tools/bin/pip-compile" ]; then
+tools="${BERTH_LOCK_TOOLS:-var/lock-tools}"
+if [ ! -x "$tools/bin/uv" ]; then
   python3.11 -m venv "$tools"
-  "$tools/bin/pip" install -q --disable-pip-version-check pip-tools==7.6.2
+  "$tools/bin/pip" install -q --disable-pip-version-check uv==0.13.8
 fi
-export CUSTOM_COMPILE_COMMAND="scripts/lock.sh"
-common=(--quiet --generate-hashes --allow-unsafe --strip-extras
-  --no-emit-find-links --no-emit-index-url --no-emit-trusted-host "$@")
-"$tools/bin/pip-compile" "${common[@]}" -o requirements.lock requirements.txt
+compile=("$tools/bin/uv" pip compile --quiet --python-version 3.11 --generate-hashes
+  --custom-compile-command scripts/lock.sh "$@")
+"${compile[@]}" -o requirements.lock requirements.txt
 # The development lock is held to the runtime lock, so both install the same versions.
-"$tools/bin/pip-compile" "${common[@]}" -c requirements.lock -o requirements-dev.lock \
-  requirements-dev.txt
+"${compile[@]}" -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 for lock in requirements.lock requirements-dev.lock; do
   {
-    echo "# Every transitive dependency of ${lock%.lock}.txt, pinned with hashes (scripts/_venv.sh installs it)."
-    echo "# Regenerate after changing requirements.txt or requirements-dev.txt: scripts/lock.sh"
-    cat "$lock"
+    echo "# Every transitive dependency of ${lock%.lock}.txt, pinned with hashes."
+    echo "# scripts/_venv.sh installs it. After changing requirements*.txt: scripts/lock.sh"
+    grep -v '^# \(Every transitive\|scripts/_venv.sh installs\)' "$lock"
   } > "$lock.tmp"
   mv "$lock.tmp" "$lock"
 done
