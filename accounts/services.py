@@ -293,12 +293,16 @@ def api_logout(*, token: AccessToken, request=None) -> None:
 # --- Browser sessions ---------------------------------------------------------------------------
 
 
+# The session remembers its row: Django gives a session a new key when the password changes.
+BROWSER_SESSION = "_berth_browser_session"
+
+
 def browser_session_start(*, user: User, request) -> None:
     key = request.session.session_key
     if not key:
         request.session.save()
         key = request.session.session_key
-    BrowserSession.objects.update_or_create(
+    row, _ = BrowserSession.objects.update_or_create(
         session_key=key,
         defaults={
             "user": user,
@@ -307,6 +311,7 @@ def browser_session_start(*, user: User, request) -> None:
             "last_seen_at": timezone.now(),
         },
     )
+    request.session[BROWSER_SESSION] = str(row.pk)
 
 
 def browser_session_end(*, session_key: str | None) -> None:
@@ -329,15 +334,45 @@ def browser_session_revoke(*, session: BrowserSession, request=None) -> None:
     )
 
 
-def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> None:
-    """End every API token and browser session of a user (after a password reset)."""
+def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> int:
+    """End every API token (sign-ins and personal tokens) and browser session of a user, but
+    the browser session ``keep_session_key``. Returns how many browsers were signed out."""
     from importlib import import_module
 
     engine = import_module(settings.SESSION_ENGINE)
     AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ended = 0
     for session in BrowserSession.objects.filter(user=user).exclude(session_key=keep_session_key):
         engine.SessionStore(session_key=session.session_key).delete()
         session.delete()
+        ended += 1
+    return ended
+
+
+def sessions_end_others(*, user: User, request) -> None:
+    """After a password change: every API token and every other browser is signed out; this
+    browser stays signed in (its row follows the new key Django gave its session)."""
+    key = request.session.session_key
+    row = request.session.get(BROWSER_SESSION)
+    if row:
+        BrowserSession.objects.filter(pk=row, user=user).exclude(session_key=key).update(
+            session_key=key
+        )
+    sessions_revoke_all(user=user, keep_session_key=key)
+    if key and not BrowserSession.objects.filter(session_key=key).exists():
+        browser_session_start(user=user, request=request)
+
+
+def sign_out_everywhere(*, user: User, request) -> int:
+    """Sign the user out of every browser, this one included, and end every API token."""
+    ended = sessions_revoke_all(user=user)
+    security_event_record(
+        kind=SecurityEvent.Kind.SIGN_OUT,
+        request=request,
+        user=user,
+        details={"everywhere": True, "browsers": ended},
+    )
+    return ended
 
 
 def stale_browser_sessions_prune() -> int:
