@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -21,8 +22,9 @@ from controlpanel.api.views import validated
 
 def _token_payload(issued: services.IssuedToken, request) -> dict:
     token = issued.token
+    # What is left of the access token's life: the whole lifetime for a fresh or refreshed one.
     seconds = (
-        int((token.expires_at - token.created_at).total_seconds()) if token.expires_at else None
+        round((token.expires_at - timezone.now()).total_seconds()) if token.expires_at else None
     )
     return {
         "user": s.UserSerializer(token.user, context={"request": request}).data,
