@@ -204,8 +204,8 @@ class GitHubConnectView(APIView):
     @extend_schema(request=None, responses={200: dict}, tags=["github"])
     def post(self, request):
         if not services.github_configured():
-            raise ApiError(
-                503,
+            raise ApiError(  # the server's setup, not a failure: 409, no error in the log
+                409,
                 "GITHUB_NOT_CONFIGURED",
                 "GitHub sign-in is not configured on this server (GITHUB_CLIENT_ID/SECRET).",
             )
