@@ -18,5 +18,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "Installing $LOCK ..."
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK"
   echo "$digest" > "$stamp"
+  if [ "$LOCK" = requirements-dev.lock ]; then
+    # The development lock holds the runtime lock's pins (a test checks it): both are installed.
+    sha256sum requirements.lock | cut -d' ' -f1 > "$VENV/.berth-requirements.lock.sha256"
+  fi
 fi
 export PATH="$(cd "$VENV" && pwd)/bin:$PATH"
