@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git curl ca-certificates \
       nginx-light libnginx-mod-http-brotli-static \
+      bubblewrap slirp4netns nodejs npm \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 berth
 WORKDIR /app
@@ -14,6 +15,7 @@ RUN pip install --require-hashes -r requirements.lock
 COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
  && mkdir -p /app/var /srv/berth/edge && chown -R berth:berth /app/var /srv/berth/edge
+# Berth runs unprivileged; builds run in bubblewrap sandboxes as this user (docs/builds.md).
 USER berth
 EXPOSE 8000 8001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

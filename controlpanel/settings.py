@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "deployments",
     "domains",
     "teams",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,19 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # A task whose worker died is delivered again after this long (see "late acks").
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Monitoring and the status page ---------------------------------------------------------
+MONITORING_CHECK_INTERVAL = env.int("MONITORING_CHECK_INTERVAL", default=30)
+MONITORING_HEARTBEAT_INTERVAL = env.int("MONITORING_HEARTBEAT_INTERVAL", default=30)
+MONITORING_DEGRADED_MS = env.int("MONITORING_DEGRADED_MS", default=2000)
+MONITORING_QUEUE_WAIT_DEGRADED = env.int("MONITORING_QUEUE_WAIT_DEGRADED", default=300)
+MONITORING_FAILURES_TO_OPEN = env.int("MONITORING_FAILURES_TO_OPEN", default=3)
+MONITORING_RAW_DAYS = env.int("MONITORING_RAW_DAYS", default=2)
+MONITORING_HOURLY_DAYS = env.int("MONITORING_HOURLY_DAYS", default=30)
+MONITORING_DAILY_DAYS = env.int("MONITORING_DAILY_DAYS", default=365)
+# A live site the checks fetch to prove that sites are served; unset: no "CDN" service.
+MONITORING_CANARY_URL = env.str("MONITORING_CANARY_URL", default="")
+MONITORING_CANARY_ADDRESS = env.str("MONITORING_CANARY_ADDRESS", default="")
 
 # --- Supervised processes -------------------------------------------------------------------
 # supervisord's configuration, owner-only socket and logs (see controlpanel/supervision.py).
@@ -444,8 +458,23 @@ BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
 # Largest output directory a build may publish, in MB (the Autostack backend's MAX_BUILD_SIZE).
 MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
 BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
-# Resource limits of every build process (setrlimit): CPU seconds, address space, file size,
-# processes (not enforced for root), and the PATH builds see.
+# Install and build commands run in a bubblewrap sandbox (docs/builds.md); "none" is the
+# operator's explicit opt-out (builds then run as the worker's user, unconfined).
+BUILD_SANDBOX = env.str("BUILD_SANDBOX", default="bubblewrap")
+# "slirp4netns": builds reach the internet but not the host's loopback; "none": no network.
+BUILD_NETWORK = env.str("BUILD_NETWORK", default="slirp4netns")
+# The unprivileged uid/gid sandboxes run as when the panel runs as root.
+BUILD_UID = env.int("BUILD_UID", default=65534)
+BUILD_GID = env.int("BUILD_GID", default=65534)
+# "auto": a cgroup per build command where the machine allows one (root, or a delegated
+# cgroup v2 path given here); "off": the memory watchdog only.
+BUILD_CGROUP = env.str("BUILD_CGROUP", default="auto")
+# Per-project dependency caches (npm, pip, node_modules by lockfile digest).
+BUILD_CACHE_ROOT = Path(env.str("BUILD_CACHE_ROOT", default=str(VAR_DIR / "build-cache")))
+BUILD_CACHE_MAX_MB = env.int("BUILD_CACHE_MAX_MB", default=2048)
+# Limits of every build: CPU seconds and file size per process (setrlimit), memory of the
+# whole sandbox (a cgroup, else a watchdog on its processes' PSS; never an address-space
+# limit, which breaks JIT and WebAssembly), processes, and the PATH builds see.
 BUILD_CPU_SECONDS = env.int("BUILD_CPU_SECONDS", default=BUILD_TIMEOUT)
 BUILD_MEMORY_MB = env.int("BUILD_MEMORY_MB", default=4096)
 BUILD_MAX_FILE_SIZE = env.int("BUILD_MAX_FILE_SIZE_MB", default=500) * 1024 * 1024
@@ -454,7 +483,16 @@ BUILD_PATH = env.str("BUILD_PATH", default="/usr/local/bin:/usr/bin:/bin")
 BUILD_LOG_MAX_LINES = env.int("BUILD_LOG_MAX_LINES", default=200_000)
 # Whether projects may build from file:// URLs and local paths on this server (tests, single
 # user installs). Turn off on shared servers: any user could clone any readable repository.
-BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool("BUILD_ALLOW_LOCAL_REPOSITORIES", default=True)
+# Off by default whenever the panel is served over https (a public server).
+BUILD_ALLOW_LOCAL_REPOSITORIES = env.bool(
+    "BUILD_ALLOW_LOCAL_REPOSITORIES", default=not PANEL_URL.startswith("https://")
+)
+# Folders local repositories must lie in (colon-separated) when they are allowed.
+BUILD_LOCAL_REPOSITORY_ROOTS = [
+    Path(root)
+    for root in env.str("BUILD_LOCAL_REPOSITORY_ROOTS", default="/").split(":")
+    if root.strip()
+]
 # Builds one user may run at once; more wait queued.
 BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
 # A running build writes a heartbeat this often; the reaper fails builds silent for longer.

@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("hosting.api.urls")),
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
+    path("", include("monitoring.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -40,6 +41,7 @@ urlpatterns = [
     path("", include("hosting.urls")),
     path("", include("deployments.urls")),
     path("", include("domains.urls")),
+    path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

@@ -7,4 +7,4 @@ class DeploymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from deployments import receivers  # noqa: F401
+        from deployments import checks, receivers  # noqa: F401

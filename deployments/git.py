@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -54,6 +54,12 @@ def clone_url_for(value: str) -> str:
             )
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise error
+        local = Path(unquote(parts.path)).resolve()
+        roots = [Path(root).resolve() for root in settings.BUILD_LOCAL_REPOSITORY_ROOTS]
+        if not any(local == root or root in local.parents for root in roots):
+            raise ValidationError(
+                {"repository": ["Local repositories must be inside BUILD_LOCAL_REPOSITORY_ROOTS."]}
+            )
         return value
     raise ValidationError(
         {"repository": ["Only https:// repository URLs (and local file:// paths) are supported."]}
@@ -86,5 +92,21 @@ def detect_install_command(checkout: Path) -> str:
 
 
 def allowed_protocols() -> str:
-    """For GIT_ALLOW_PROTOCOL: also binds submodules and redirects."""
+    """For GIT_ALLOW_PROTOCOL: also binds submodules and redirects (never ext:: or ssh)."""
     return "https:file" if settings.BUILD_ALLOW_LOCAL_REPOSITORIES else "https"
+
+
+def protective_config() -> list[tuple[str, str]]:
+    """Git configuration every clone runs with: no hooks or fsmonitor (a repository's own
+    code never runs outside the sandbox), only the allowed transports, including for
+    submodules (builds do not fetch submodules; a command that does is still bound)."""
+    config = [
+        ("core.hooksPath", "/dev/null"),
+        ("core.fsmonitor", "false"),
+        ("protocol.allow", "never"),
+        ("protocol.https.allow", "always"),
+        ("submodule.recurse", "false"),
+    ]
+    if settings.BUILD_ALLOW_LOCAL_REPOSITORIES:
+        config.append(("protocol.file.allow", "always"))
+    return config

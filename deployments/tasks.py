@@ -14,7 +14,7 @@ from celery import shared_task
 from django.conf import settings
 
 from controlpanel.celery import app
-from deployments import builder, builds
+from deployments import builds, runner
 
 QUEUE_WAIT = 3  # seconds between looks while the owner's concurrent build limit is reached
 
@@ -37,7 +37,7 @@ def build_deployment(self, deployment_id: str) -> str:
         raise self.retry(countdown=QUEUE_WAIT)
     if outcome != "claimed":
         return outcome
-    return builder.run_build(deployment_id).status
+    return runner.run_build(deployment_id).status
 
 
 @shared_task(ignore_result=True)

@@ -82,8 +82,9 @@ def site_files(request, pk):
         "crumbs": breadcrumbs(folder),
         "page": page,
         "rows": rows,
-        "folder_form": forms.FolderCreateForm(initial={"folder": folder}),
-        "new_file_form": forms.NewFileForm(initial={"folder": folder}),
+        # Distinct ids: both popovers sit on the page and each label must find its own field.
+        "folder_form": forms.FolderCreateForm(initial={"folder": folder}, auto_id="folder_%s"),
+        "new_file_form": forms.NewFileForm(initial={"folder": folder}, auto_id="new_file_%s"),
         "limits": {
             "file": settings.SITE_UPLOAD_MAX_FILE_SIZE,
             "request": settings.SITE_UPLOAD_MAX_REQUEST_SIZE,

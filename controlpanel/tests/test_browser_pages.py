@@ -38,6 +38,12 @@ for (const bar of document.querySelectorAll(".tabs")) {
     }
   }
 }
+for (const field of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+  const named = field.labels.length || field.ariaLabel || field.getAttribute("aria-labelledby");
+  if (!named && !field.closest("[hidden]")) {
+    problems.push(`a field has no label: ${field.outerHTML.slice(0, 80)}`);
+  }
+}
 for (const element of document.querySelectorAll("[hidden]")) {
   if (getComputedStyle(element).display !== "none") {
     problems.push(`a hidden element is shown: ${element.outerHTML.slice(0, 80)}`);
@@ -48,7 +54,8 @@ return problems;
 
 
 def _slug(url: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")[:80] or "landing"
+    url = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "id", url.lower())
+    return re.sub(r"[^a-z0-9]+", "-", url).strip("-")[:60] or "landing"
 
 
 def _walk(live_server, client: Client, pages: list[str], shots: str) -> dict[str, list[str]]:
@@ -62,13 +69,15 @@ def _walk(live_server, client: Client, pages: list[str], shots: str) -> dict[str
             browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
         for width, height in WIDTHS:
             browser.set_window_size(width, height)
-            for url in pages:
+            for number, url in enumerate(pages):
                 browser.get(live_server.url + url)
                 problems = browser.execute_script(LAYOUT_PROBLEMS)
                 if problems:
                     found[f"{url} at {width}px"] = problems
                 if shots:
-                    browser.save_screenshot(str(Path(shots) / f"{width}-{_slug(url)}.png"))
+                    browser.save_screenshot(
+                        str(Path(shots) / f"{width}-{number:02d}-{_slug(url)}.png")
+                    )
         csp = [e for e in console_errors(browser) if "Content Security Policy" in e]
         if csp:
             found["console"] = csp
@@ -126,3 +135,60 @@ def test_confirm_dialog_asks_for_typing_only_when_the_action_needs_it(live_serve
         assert not ok.is_enabled()
         typed.send_keys("docs")
         assert ok.is_enabled()
+
+
+def _box(browser, element) -> dict:
+    return browser.execute_script("return arguments[0].getBoundingClientRect().toJSON();", element)
+
+
+def test_empty_states_and_setting_cards_keep_their_proportions(live_server, alice):
+    from selenium.webdriver.common.by import By
+
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="Docs", slug="docs")
+    with chromium() as browser:
+        _signed_in(browser, live_server, alice)
+        browser.get(f"{live_server.url}/sites/{site.pk}/deployments/")
+        button = browser.find_element(By.CSS_SELECTOR, ".empty .btn")
+        assert button.text == "Go to files"
+        icon = button.find_element(By.CSS_SELECTOR, ".icon")
+        assert _box(browser, icon)["height"] <= _box(browser, button)["height"] / 1.5
+
+        browser.get(f"{live_server.url}/sites/{site.pk}/settings/")
+        for title in ("Availability", "Delete this site"):
+            card = browser.find_element(By.XPATH, f"//section[.//h2[text()='{title}']]")
+            text = card.find_element(By.CSS_SELECTOR, ".card-body p")
+            heading = card.find_element(By.TAG_NAME, "h2")
+            # The text lines up with the card's heading, inside the card's padding.
+            assert _box(browser, text)["left"] == _box(browser, heading)["left"]
+            assert _box(browser, text)["left"] - _box(browser, card)["left"] >= 16
+
+
+def test_rename_popover_stays_above_toasts(live_server, alice):
+    from selenium.webdriver.common.by import By
+
+    from hosting.files.operations import text_save
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="Docs", slug="docs")
+    for number in range(3):
+        text_save(site=site, path=f"page-{number}.html", content="<p>hi</p>")
+    with chromium(1280, 600) as browser:
+        _signed_in(browser, live_server, alice)
+        browser.get(f"{live_server.url}/sites/{site.pk}/files/")
+        browser.execute_script("Berth.toast('Uploaded 3 files.', 'error');")
+        last = browser.find_elements(By.CSS_SELECTOR, "summary[aria-label^='Rename or move']")[-1]
+        last.click()
+        body = browser.find_elements(By.CSS_SELECTOR, "details[open] .popover-body")[0]
+        browser.execute_script("arguments[0].scrollIntoView({block: 'end'});", body)
+        toast = _box(browser, browser.find_element(By.CSS_SELECTOR, ".toast"))
+        for field in body.find_elements(By.CSS_SELECTOR, "input[type=text], button"):
+            box = _box(browser, field)
+            x, y = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
+            hit = browser.execute_script(
+                "return document.elementFromPoint(arguments[0], arguments[1]);", x, y
+            )
+            assert hit == field or field in hit.find_elements(By.XPATH, "ancestor::*")
+        # The popover and the toast did share screen space: the check above was not vacuous.
+        assert _box(browser, body)["bottom"] > toast["top"]

@@ -8,9 +8,11 @@ SQLite test database on disk, see settings).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,9 +28,15 @@ DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
 
 @pytest.fixture(autouse=True)
 def _build_settings(settings, tmp_path):
-    settings.BUILD_ROOT = tmp_path / "builds"
+    # Not under tmp_path: pytest keeps that private (0700), out of reach of the sandbox's uid.
+    root = Path(tempfile.mkdtemp(prefix="berth-build-"))
+    root.chmod(0o711)
+    settings.BUILD_ROOT = root / "builds"
+    settings.BUILD_CACHE_ROOT = root / "cache"
     settings.BUILD_HEARTBEAT_INTERVAL = 0.5
     settings.BUILD_TIMEOUT = 60
+    yield
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def database_url() -> str:
@@ -53,6 +61,7 @@ class WorkerProcess:
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "SITES_PORT": str(settings.SITES_PORT),
             "BUILD_ROOT": str(settings.BUILD_ROOT),
+            "BUILD_CACHE_ROOT": str(settings.BUILD_CACHE_ROOT),
             "BUILD_TIMEOUT": str(settings.BUILD_TIMEOUT),
             "BUILD_HEARTBEAT_INTERVAL": str(settings.BUILD_HEARTBEAT_INTERVAL),
             "PYTHONUNBUFFERED": "1",

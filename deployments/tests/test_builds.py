@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.services import preferences_update
 from deployments import builds, git, logs
-from deployments.builder import BuildFailed, output_directory
 from deployments.models import Deployment, LogLine
 from deployments.projects import env_vars_parse
+from deployments.runner import BuildFailed, output_directory
 from deployments.tests.factories import STATIC_SITE, make_repo
 from deployments.tests.test_views import git_deployment
 

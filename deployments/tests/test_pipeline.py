@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 
@@ -53,6 +54,28 @@ def alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def sleep_marker() -> str:
+    """A sleep command no other process runs, to find it from outside the build's sandbox."""
+    return f"sleep 300.{random.randrange(10**6):06d}"
+
+
+def processes_running(command: str) -> list[int]:
+    """Host pids of live processes whose command line is ``command``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        line = b" ".join(a for a in argv if a).decode(errors="replace")
+        if line == command and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def test_git_deploy_builds_publishes_and_goes_live(api, alice, worker, tmp_path):
@@ -119,31 +142,33 @@ def test_output_directory_outside_the_checkout_fails(api, worker, tmp_path):
 
 
 def test_timeout_kills_the_whole_process_group(api, worker, tmp_path, settings):
-    pids = tmp_path / "pids"
-    script = f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho started\nwait\n"
+    marker = sleep_marker()
+    script = f"#!/bin/sh\n{marker} &\necho started\nwait\n"
     repo = make_repo(tmp_path / "slow", {"build.sh": script})
     settings.BUILD_TIMEOUT = 8
     worker.stop()  # the worker reads its settings from the environment: start one with 8s
     worker = WorkerProcess(tmp_path, settings)
     try:
-        deployment = final(deploy(api, repo)["id"])
+        pk = deploy(api, repo)["id"]
+        wait_for(lambda: "started" in logs(pk))
+        child = wait_for(lambda: processes_running(marker))[0]
+        deployment = final(pk)
     finally:
         worker.stop()
     assert deployment.status == "failed"
     assert "longer than 8 seconds" in deployment.error
-    child = int(pids.read_text())
     wait_for(lambda: not alive(child), timeout=10)
 
 
 def test_cancel_mid_build_kills_it_within_seconds(api, worker, tmp_path):
-    pids = tmp_path / "pids"
-    script = f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho started\nwait\n"
+    marker = sleep_marker()
+    script = f"#!/bin/sh\n{marker} &\necho started\nwait\n"
     repo = make_repo(tmp_path / "long", {"build.sh": script})
     pk = deploy(api, repo)["id"]
     wait_for(lambda: "started" in logs(pk))
     response = api.post(f"/api/deployments/{pk}/cancel")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
-    child = int(pids.read_text())
+    child = wait_for(lambda: processes_running(marker))[0]
     wait_for(lambda: not alive(child), timeout=10)
     deployment = final(pk)
     assert deployment.status == "cancelled"
@@ -216,13 +241,13 @@ def test_redeploy_builds_the_same_commit(api, worker, tmp_path):
 
 
 def test_killed_worker_leaves_no_build_stuck(api, worker_process, tmp_path, settings):
-    pids = tmp_path / "pids"
-    script = f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho started\nwait\n"
+    marker = sleep_marker()
+    script = f"#!/bin/sh\n{marker} &\necho started\nwait\n"
     repo = make_repo(tmp_path / "doomed", {"build.sh": script})
     pk = deploy(api, repo)["id"]
     wait_for(lambda: "started" in logs(pk))
+    child = wait_for(lambda: processes_running(marker))[0]
     worker_process.kill()
-    child = int(pids.read_text())
     assert Deployment.objects.get(pk=pk).status == "building"
     time.sleep(2)
     assert builds.builds_reap(stale_after=1) == [Deployment.objects.get(pk=pk).pk]

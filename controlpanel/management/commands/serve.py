@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from controlpanel.staticfiles import collect_if_changed
 from controlpanel.supervision import Program, Supervisor, SupervisorError, kill_process_group
+from monitoring.heartbeats import HeartbeatThread
 
 WEB = "web"
 WORKER = "worker"
@@ -87,9 +88,12 @@ class Command(BaseCommand):
             + "\nPress Ctrl+C to stop.\n"
         )
         self.stdout.flush()
+        heartbeat = HeartbeatThread("web")  # this host's samples for the operators' pages
+        heartbeat.start()
         try:
             self.supervise(supervisor, stopping)
         finally:
+            heartbeat.stop()
             supervisor.shutdown()
 
     def web_program(self, host: str, port: int, server: str, environment: dict) -> Program:

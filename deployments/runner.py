@@ -1,11 +1,11 @@
 """The build runner: clone, install, build and publish one claimed deployment.
 
-Every command runs as its own process group (a new session) in a fresh working directory
-under BUILD_ROOT, with a clean environment (the project's variables plus PATH, HOME and LANG,
-never the worker's) and resource limits set in the child before it executes (CPU seconds,
-address space, file size, processes). While a command runs the builder reads its output,
-stores log lines in batches, writes a heartbeat, and polls the row: a cancelled status or the
-wall timeout kills the whole group (SIGTERM, then SIGKILL).
+Git clones outside the sandbox, with git's own protections (deployments/git.py). The install
+and build commands run inside the build sandbox (deployments/sandbox.py) with a clean
+environment (the project's variables plus PATH, HOME, LANG and the cache locations, never the
+worker's). While a command runs the runner reads its output, stores log lines in batches,
+writes a heartbeat, watches memory, and polls the row: a cancelled status or the wall timeout
+kills the sandbox, and with it every process the command started.
 """
 
 from __future__ import annotations
@@ -29,15 +29,23 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, git, projects, services
+from deployments import builds, connections, git, projects, sandbox, services
 from deployments.logs import LogWriter
 from deployments.models import Deployment, LogLine
+from deployments.sandbox import SandboxedProcess, SandboxError, Workspace
 
 log = logging.getLogger(__name__)
 
 CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 PIPE_GRACE = 2.0  # seconds to drain pipes held open by leftover children after the exit
+SANDBOX_ATTEMPTS = 3  # bubblewrap's setup rarely fails under load (loopback: RTM_NEWADDR)
+NO_SANDBOX = "builds are disabled: no sandbox; see docs/builds.md"
+TOOL_VERSIONS = (
+    'printf "Tools: node %s, npm %s, %s\\n" "$(node --version 2>/dev/null || echo none)" '
+    '"$(npm --version 2>/dev/null || echo none)" '
+    '"$(python3 --version 2>/dev/null || echo "Python none")"'
+)
 
 
 class BuildFailed(Exception):
@@ -48,12 +56,10 @@ class BuildCancelled(Exception):
     pass
 
 
-def _limits() -> None:  # runs in the child, between fork and exec
-    mem = settings.BUILD_MEMORY_MB * 1024 * 1024
+def _limits() -> None:  # runs in the child, between fork and exec (git, unsandboxed builds)
     cpu = settings.BUILD_CPU_SECONDS
     for limit, value in (
         (resource.RLIMIT_CPU, (cpu, cpu + 5)),
-        (resource.RLIMIT_AS, (mem, mem)),
         (resource.RLIMIT_FSIZE, (settings.BUILD_MAX_FILE_SIZE, settings.BUILD_MAX_FILE_SIZE)),
         (resource.RLIMIT_NPROC, (settings.BUILD_MAX_PROCESSES, settings.BUILD_MAX_PROCESSES)),
         (resource.RLIMIT_CORE, (0, 0)),
@@ -90,16 +96,19 @@ class Runner:
         self.deadline = deadline
         self.next_cancel_check = 0.0
         self.next_heartbeat = 0.0
+        self.commands = 0
+        self.first_line = ""  # of the running command, to tell bubblewrap's own errors
 
-    def tick(self, pgid: int | None = None) -> None:
+    def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
         if now >= self.deadline:
-            if pgid:
-                kill_group(pgid)
+            self._stop(pgid, process)
             raise BuildFailed(
                 f"The build took longer than {settings.BUILD_TIMEOUT} seconds (BUILD_TIMEOUT) "
                 "and was stopped."
             )
+        if process is not None and process.watch_memory():
+            return  # killed; the exit is explained by run()
         if now >= self.next_cancel_check:
             self.next_cancel_check = now + CANCEL_POLL
             status = (
@@ -108,49 +117,112 @@ class Runner:
                 .first()
             )
             if status != Deployment.Status.BUILDING:
-                if pgid:
-                    kill_group(pgid)
+                self._stop(pgid, process)
                 raise BuildCancelled()
         if now >= self.next_heartbeat:
             self.next_heartbeat = now + settings.BUILD_HEARTBEAT_INTERVAL
             Deployment.objects.filter(pk=self.deployment.pk).update(heartbeat_at=timezone.now())
         self.writer.maybe_flush()
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict, label: str) -> None:
-        """Run one command to completion, logging its output; raise BuildFailed on failure."""
+    @staticmethod
+    def _stop(pgid: int | None, process: SandboxedProcess | None) -> None:
+        if process is not None:
+            process.kill()
+        elif pgid:
+            kill_group(pgid)
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        env: dict,
+        label: str,
+        workspace: Workspace | None = None,
+    ) -> None:
+        """Run one command to completion, logging its output; raise BuildFailed on failure.
+
+        With a workspace the command runs in a fresh sandbox over it; without, as a process
+        group of the worker's user (git, and builds where the operator opted out). A sandbox
+        whose setup failed before the command started (bubblewrap's own error, exit code 1)
+        is tried again."""
+        for attempt in range(1, SANDBOX_ATTEMPTS + 1):
+            returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            setup_failed = (
+                process is not None
+                and returncode == 1
+                and self.first_line.startswith("bwrap: ")
+                and not process.out_of_memory
+            )
+            if not setup_failed or attempt == SANDBOX_ATTEMPTS:
+                break
+            self.writer.write(
+                "The build sandbox did not start; trying again.", level=LogLine.Level.WARNING
+            )
+        self._explain(returncode, label, process)
+
+    def _run_once(
+        self, argv: list[str], *, cwd: Path, env: dict, workspace: Workspace | None
+    ) -> tuple[int, SandboxedProcess | None]:
         self.tick()
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=_limits,
-        )
+        self.first_line = ""
+        process = None
+        if workspace is not None:
+            name = f"build-{self.deployment.pk}-{self.commands}"
+            process = SandboxedProcess(argv, workspace=workspace, env=env, cwd=cwd, name=name)
+            try:
+                proc = process.start()
+            except SandboxError as exc:
+                raise BuildFailed(str(exc)) from exc
+        else:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_limits,
+            )
+        self.commands += 1
         pgid = proc.pid
         Deployment.objects.filter(pk=self.deployment.pk).update(build_pgid=pgid)
         try:
-            self._pump(proc, pgid)
+            self._pump(proc, pgid, process)
         finally:
-            # Whatever the command left running in its group goes too.
-            with suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
+            # Whatever the command left running goes too.
+            if process is not None:
+                process.close()
+            else:
+                with suppress(ProcessLookupError):
+                    os.killpg(pgid, signal.SIGKILL)
             proc.wait()
             self.writer.flush()
-        if proc.returncode < 0:
-            sig = signal.Signals(-proc.returncode)
+        return proc.returncode, process
+
+    @staticmethod
+    def _explain(returncode: int, label: str, process: SandboxedProcess | None) -> None:
+        if process is not None and process.out_of_memory:
+            raise BuildFailed(
+                f"{label} failed: out of memory (limit {settings.BUILD_MEMORY_MB} MB, "
+                "BUILD_MEMORY_MB)."
+            )
+        if returncode == 0:
+            return
+        # bubblewrap reports a command killed by a signal as 128 + the signal.
+        signum = -returncode if returncode < 0 else returncode - 128 if process else 0
+        if signum in signal.valid_signals():
+            sig = signal.Signals(signum)
             why = {
                 signal.SIGXCPU: "it used more CPU time than allowed (BUILD_CPU_SECONDS)",
                 signal.SIGXFSZ: "it wrote a file larger than allowed (BUILD_MAX_FILE_SIZE_MB)",
-                signal.SIGKILL: "it was killed (out of memory?)",
+                signal.SIGKILL: "it was killed",
             }.get(sig, f"it was stopped by {sig.name}")
             raise BuildFailed(f"{label} failed: {why}.")
-        if proc.returncode != 0:
-            raise BuildFailed(f"{label} failed with exit code {proc.returncode}.")
+        raise BuildFailed(f"{label} failed with exit code {returncode}.")
 
-    def _pump(self, proc: subprocess.Popen, pgid: int) -> None:
+    def _pump(self, proc: subprocess.Popen, pgid: int, process: SandboxedProcess | None) -> None:
         sel = selectors.DefaultSelector()
         partial = {}
         for stream, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
@@ -175,7 +247,7 @@ class Runner:
                 *lines, partial[name] = data.split(b"\n")
                 for line in lines:
                     self._line(line, name)
-            self.tick(pgid)
+            self.tick(pgid, process)
             if exited_at is None and proc.poll() is not None:
                 exited_at = time.monotonic()
             if exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
@@ -189,12 +261,28 @@ class Runner:
         text = raw.decode("utf-8", errors="replace")
         if "\r" in text:  # progress bars redraw a line: keep what was shown last
             text = text.rstrip("\r").rsplit("\r", 1)[-1]
+        if not self.first_line:
+            self.first_line = text or " "
         self.writer.write(text, stream=stream)
 
 
-def build_env(project_env: dict, home: Path) -> dict:
+def build_env(project_env: dict, home: Path, *, sandboxed: bool = True) -> dict:
+    """The environment of install and build commands: the project's variables plus ours."""
     env = {str(k): str(v) for k, v in project_env.items()}
     env.update(PATH=settings.BUILD_PATH, HOME=str(home), LANG="C.UTF-8")
+    if sandboxed:
+        cache = sandbox.INSIDE_CACHE
+        env.update(
+            USER="build",
+            TMPDIR=sandbox.INSIDE_TMP[0],
+            npm_config_cache=str(cache / "npm"),
+            npm_config_update_notifier="false",
+            npm_config_fund="false",
+            npm_config_audit="false",
+            PIP_CACHE_DIR=str(cache / "pip"),
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            XDG_CACHE_HOME=str(cache / "xdg"),
+        )
     return env
 
 
@@ -206,15 +294,17 @@ def git_env(home: Path, token: str = "") -> dict:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_ALLOW_PROTOCOL": git.allowed_protocols(),
         "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
     }
+    config = git.protective_config()
     if token:
         # The token goes in a config header through the environment: never in argv or the URL.
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.https://github.com/.extraheader",
-            GIT_CONFIG_VALUE_0=f"AUTHORIZATION: basic {basic}",
-        )
+        config.append(("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}"))
+    env["GIT_CONFIG_COUNT"] = str(len(config))
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
     return env
 
 
@@ -254,8 +344,8 @@ def run_build(deployment_id) -> Deployment:
     project = deployment.project
     workdir = Path(settings.BUILD_ROOT) / str(deployment.pk)
     shutil.rmtree(workdir, ignore_errors=True)
-    checkout, home = workdir / "src", workdir / "home"
-    home.mkdir(parents=True)
+    (workdir / "home").mkdir(parents=True)
+    workdir.chmod(0o711)
     Deployment.objects.filter(pk=deployment.pk).update(
         build_dir=str(workdir), worker=f"{socket.gethostname()}:{os.getpid()}"
     )
@@ -265,7 +355,8 @@ def run_build(deployment_id) -> Deployment:
     started = time.monotonic()
     outcome, error = Deployment.Status.FAILED, ""
     try:
-        out = _steps(deployment, project, runner, writer, checkout, home, project_env)
+        workspace = _workspace(workdir, project, writer)
+        out = _steps(deployment, project, runner, writer, workspace, project_env)
         deployment.refresh_from_db()
         return _publish(deployment, out, writer, round(time.monotonic() - started))
     except BuildCancelled:
@@ -289,8 +380,27 @@ def run_build(deployment_id) -> Deployment:
     )
 
 
-def _steps(deployment, project, runner, writer, checkout, home, project_env) -> Path:
+def _workspace(workdir: Path, project, writer: LogWriter) -> Workspace | None:
+    """The sandbox's folders, None when the operator opted out; refuses without a sandbox."""
+    if not sandbox.required():
+        writer.write(
+            "Warning: builds run without a sandbox on this server (BUILD_SANDBOX=none).",
+            level=LogLine.Level.WARNING,
+        )
+        return None
+    problem = sandbox.problem()
+    if problem:
+        writer.write(f"The build sandbox is unavailable: {problem}.", level=LogLine.Level.ERROR)
+        raise BuildFailed(NO_SANDBOX[0].upper() + NO_SANDBOX[1:] + ".")
+    try:
+        return Workspace.create(workdir, cache=Path(settings.BUILD_CACHE_ROOT) / str(project.pk))
+    except SandboxError as exc:
+        raise BuildFailed(str(exc)) from exc
+
+
+def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     info = LogLine.Level.INFO
+    checkout, home = workspace_paths(runner, workspace)
     token = connections.github_token_for(project)
     clone_env = git_env(home, token)
     writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level=info)
@@ -337,20 +447,24 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
     )
     writer.write(f"Commit {commit_hash[:7]} by {author}: {message}", level=info)
 
-    env = build_env(project_env, home)
+    if workspace is not None:
+        workspace.hand_over(checkout)
+    sandboxed = workspace is not None
+    env = build_env(project_env, sandbox.INSIDE_HOME if sandboxed else home, sandboxed=sandboxed)
+    inside = sandbox.INSIDE_CHECKOUT if sandboxed else checkout
+    step = {"cwd": checkout, "env": env, "workspace": workspace}
+    runner.run(["/bin/sh", "-c", TOOL_VERSIONS], label="Reading tool versions", **step)
     install = project.install_command.strip() or git.detect_install_command(checkout)
     if install:
         writer.write(f"Installing dependencies: {install}", level=info)
         if ".venv/bin" in install:
-            env["PATH"] = f"{checkout / '.venv' / 'bin'}:{env['PATH']}"
-        runner.run(["/bin/sh", "-c", install], cwd=checkout, env=env, label="Installing")
+            env["PATH"] = f"{inside / '.venv' / 'bin'}:{env['PATH']}"
+        runner.run(["/bin/sh", "-c", install], label="Installing", **step)
     else:
         writer.write("No install step (no lockfile or requirements.txt found).", level=info)
     if project.build_command.strip():
         writer.write(f"Building: {project.build_command}", level=info)
-        runner.run(
-            ["/bin/sh", "-c", project.build_command], cwd=checkout, env=env, label="The build"
-        )
+        runner.run(["/bin/sh", "-c", project.build_command], label="The build", **step)
     else:
         writer.write("No build command; publishing the output directory as it is.", level=info)
     out = output_directory(checkout, project.output_dir)
@@ -365,6 +479,14 @@ def _steps(deployment, project, runner, writer, checkout, home, project_env) -> 
     writer.write(f"Deploying {project.output_dir or '.'}…", level=info)
     writer.flush()
     return out
+
+
+def workspace_paths(runner, workspace: Workspace | None) -> tuple[Path, Path]:
+    """The checkout and HOME folders on the host (a sandbox's, or plain ones without)."""
+    if workspace is not None:
+        return workspace.checkout, workspace.home
+    workdir = Path(settings.BUILD_ROOT) / str(runner.deployment.pk)
+    return workdir / "src", workdir / "home"
 
 
 @contextmanager
