@@ -75,9 +75,13 @@ def stages(deployment: Deployment) -> list[dict]:
         return result
     for name in [*CANONICAL, final]:
         row = rows.get(name)
+        status = row.status if row else "pending"
+        if status == DeploymentStage.Status.IN_PROGRESS and deployment.is_final:
+            # A cancel lands before the builder closes its stage: never show it still running.
+            status = "completed" if deployment.status == Deployment.Status.SUCCESS else "failed"
         entry = {
             "name": STAGE_LABELS[name],
-            "status": row.status if row else "pending",
+            "status": status,
             "timestamp": iso(row.completed_at or row.started_at) if row else None,
         }
         if row and row.error_message:
@@ -187,3 +191,32 @@ class DeploymentCreateSerializer(serializers.Serializer):
     autoDeploy = serializers.BooleanField(
         source="auto_deploy", required=False, allow_null=True, default=None
     )
+
+
+class RepositoryQuerySerializer(serializers.Serializer):
+    """The query of the wizard's repository look-ups."""
+
+    repository = serializers.CharField(max_length=1000)
+    branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class BranchSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    commit = serializers.CharField()
+
+
+class RepositoryBranchesSerializer(serializers.Serializer):
+    repository = serializers.CharField()
+    name = serializers.CharField()
+    defaultBranch = serializers.CharField()
+    branches = BranchSerializer(many=True)
+
+
+class RepositoryDetectSerializer(serializers.Serializer):
+    repository = serializers.CharField()
+    branch = serializers.CharField()
+    framework = serializers.CharField(help_text="Empty when nothing was recognised.")
+    installCommand = serializers.CharField(allow_blank=True)
+    buildCommand = serializers.CharField(allow_blank=True)
+    outputDir = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)

@@ -21,7 +21,7 @@ from deployments import selectors, services
 from deployments.api import serializers as s
 from deployments.filters import FilterError
 from deployments.github import GitHubClient, GitHubError
-from deployments.models import Deployment
+from deployments.models import Deployment, Project
 
 
 def conflict(exc: ValidationError, code: str) -> ApiError:
@@ -161,6 +161,101 @@ class DashboardStatsView(APIView):
                 "githubConnected": selectors.github_connection(user=request.user) is not None,
             }
         )
+
+
+# --- Repositories and projects -----------------------------------------------------------
+
+
+def _source(request):
+    """The repository named by ``?repository=`` (a git URL or a GitHub repository's name)."""
+    query = s.RepositoryQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    source = selectors.repository_resolve(
+        user=request.user, repository=query.validated_data["repository"]
+    )
+    return source, query.validated_data.get("branch", "")
+
+
+class RepositoryBranchesView(APIView):
+    """``GET ?repository=<git URL or GitHub name>``: its branches (``git ls-remote``), the
+    default branch (what HEAD points at) first."""
+
+    @extend_schema(
+        parameters=[s.RepositoryQuerySerializer],
+        responses={200: s.RepositoryBranchesSerializer},
+        tags=["deployments"],
+    )
+    def get(self, request):
+        source, _ = _source(request)
+        found = selectors.repository_branches(user=request.user, source=source)
+        return Response(
+            {
+                "repository": source.repository,
+                "name": source.name,
+                "defaultBranch": found.default_branch,
+                "branches": [
+                    {"name": name, "commit": found.heads[name]} for name in found.branches
+                ],
+            }
+        )
+
+
+class RepositoryDetectView(APIView):
+    """``GET ?repository=...&branch=...``: the framework of the branch (the default branch when
+    none is given) and the install command, build command and output directory it implies."""
+
+    @extend_schema(
+        parameters=[s.RepositoryQuerySerializer],
+        responses={200: s.RepositoryDetectSerializer},
+        tags=["deployments"],
+    )
+    def get(self, request):
+        source, branch = _source(request)
+        branch = selectors.branch_verify(user=request.user, source=source, branch=branch)
+        found = selectors.repository_detect(user=request.user, source=source, branch=branch)
+        return Response(
+            {
+                "repository": source.repository,
+                "branch": branch,
+                "framework": found.framework,
+                "installCommand": found.install_command,
+                "buildCommand": found.build_command,
+                "outputDir": found.output_dir,
+                "note": found.note,
+            }
+        )
+
+
+def get_project(request, pk) -> Project:
+    try:
+        return selectors.project_get(user=request.user, pk=pk)
+    except (Project.DoesNotExist, ValidationError, ValueError):
+        raise ApiError(404, "PROJECT_NOT_FOUND", f"Project with ID '{pk}' not found") from None
+
+
+class ProjectDeployLatestView(APIView):
+    """``POST``: build the head of the project's configured branch (“Deploy latest”)."""
+
+    throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        project = get_project(request, pk)
+        new = services.deployment_deploy_latest(project=project, author=request.user)
+        return Response(
+            s.deployment_detail(get_deployment(request, new.pk)), status=status.HTTP_201_CREATED
+        )
+
+
+class SiteDeployLatestView(ProjectDeployLatestView):
+    """``POST /api/sites/<id>/deploy-latest``: the same for the site a repository builds."""
+
+    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    def post(self, request, pk):
+        project = selectors.project_list(user=request.user).filter(site_id=pk).first()
+        if project is None:
+            raise ApiError(404, "PROJECT_NOT_FOUND", "This site is not built from a repository.")
+        return super().post(request, project.pk)
 
 
 # --- GitHub ------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ class SiteSerializer(serializers.BaseSerializer):
             "plan": self.context.get("plan", "free"),
             "status": site.status,
             "createdAt": _iso(site.created_at),
-            "storage": {"used": site.storage_used, "total": site.storage_limit},
+            "storage": {
+                "used": int(getattr(site, "storage_in_use", site.storage_used) or 0),
+                "total": site.storage_limit,
+            },
             "bandwidth": {
                 "used": int(getattr(site, "bandwidth_used", 0) or 0),
                 "total": site.bandwidth_limit,
@@ -39,6 +42,8 @@ class SiteSerializer(serializers.BaseSerializer):
             "kind": site.kind,
             "liveDeploymentId": str(site.live_deployment_id) if site.live_deployment_id else None,
             "lastDeployedAt": _iso(getattr(site, "last_deployed_at", None)),
+            "liveDeployedAt": _iso(getattr(site, "live_deployed_at", None)),
+            "builtFromGit": bool(getattr(site, "built_from_git", False)),
             "updatedAt": _iso(site.updated_at),
         }
 
