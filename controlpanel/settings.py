@@ -257,6 +257,8 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_FORMS = {"reset_password_from_key": "accounts.password_forms.PasswordResetKeyForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
 # Sign-in failures per address and per account (the API login counts here too); sign-ups per
 # address, like the API's auth limit.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/m/ip,5/5m/key", "signup": "5/m/ip"}
