@@ -17,8 +17,17 @@ class SimpleRateThrottle(DrfSimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+from controlpanel.http import client_ip
 
-class GeneralRateThrottle(SimpleRateThrottle):
+
+class AddressThrottle(SimpleRateThrottle):
+    """Counts callers by the address ``client_ip`` finds (trusting only ``NUM_PROXIES`` hops)."""
+
+    def get_ident(self, request):
+        return client_ip(request) or "unknown"
+
+
+class GeneralRateThrottle(AddressThrottle):
     """100 requests a minute per signed-in user (per IP for anonymous callers)."""
 
     scope = "general"
@@ -31,7 +40,7 @@ class GeneralRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AuthRateThrottle(SimpleRateThrottle):
+class AuthRateThrottle(AddressThrottle):
     """5 requests a minute per IP address on sign-in, sign-up and password endpoints."""
 
     scope = "auth"
