@@ -9,6 +9,8 @@ from __future__ import annotations
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle as DrfSimpleRateThrottle
 
+from controlpanel.http import client_ip
+
 
 class SimpleRateThrottle(DrfSimpleRateThrottle):
     """Reads its rate from the settings on each request (DRF's copy is taken at import), so a
@@ -16,8 +18,6 @@ class SimpleRateThrottle(DrfSimpleRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-from controlpanel.http import client_ip
 
 
 class AddressThrottle(SimpleRateThrottle):
