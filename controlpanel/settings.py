@@ -537,6 +537,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TokenTypeEnum": "accounts.models.AccessToken.Kind",
+        "DeploymentStatusEnum": "deployments.models.Deployment.Status",
+        "SiteStatusEnum": "hosting.models.Site.Status",
+        "CertificateStatusEnum": "domains.models.Certificate.Status",
+        "VerificationStatusEnum": "domains.models.Domain.Verification",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "controlpanel.api.schema.add_error_responses",
+    ],
 }
 
 # --- Misc -----------------------------------------------------------------------------------

@@ -25,7 +25,12 @@ from django.utils import timezone
 from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.models import Deployment, DeploymentStage, Project
-from deployments.projects import project_save, repository_resolve
+from deployments.projects import (
+    branch_verify,
+    project_save,
+    project_settings_check,
+    repository_resolve,
+)
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from teams.models import Team
@@ -45,8 +50,15 @@ def deployment_create(
     install_command: str | None = None,
     auto_deploy: bool | None = None,
 ) -> Deployment:
-    """The Autostack ``POST /api/deployments``: save the project, queue a build of the branch."""
+    """The Autostack ``POST /api/deployments``: save the project, queue a build of the branch.
+
+    The settings are checked first, then the branch against the repository's branches (an
+    unknown one is refused, naming those there are; none given means the default branch), and
+    only then are the project, its site and the deployment created.
+    """
     source = repository_resolve(user=user, repository=repository)
+    project_settings_check(branch=branch, output_dir=output_dir, env_vars=env_vars)
+    branch = branch_verify(user=user, source=source, branch=branch)
     with transaction.atomic():
         project = project_save(
             user=user,
@@ -94,17 +106,28 @@ def deployment_build_queue(
 
 
 def deployment_redeploy(*, deployment: Deployment, author=None) -> Deployment:
-    """A new deployment building the same commit (the branch head if it never got that far)."""
+    """A new deployment building the same commit with the project's current settings.
+
+    A deployment that never got as far as a commit (its clone failed) has none to repeat:
+    its redeploy builds the head of the project's configured branch, like ``deploy latest``.
+    """
     if deployment.source != Deployment.Source.GIT or deployment.project_id is None:
         raise ValidationError(
             "Only git deployments can be redeployed; restore this one with a rollback instead."
         )
+    if not deployment.commit_hash:
+        return deployment_deploy_latest(project=deployment.project, author=author)
     return deployment_build_queue(
         project=deployment.project,
         author=author,
         branch=deployment.branch,
-        redeploy_of=deployment if deployment.commit_hash else None,
+        redeploy_of=deployment,
     )
+
+
+def deployment_deploy_latest(*, project: Project, author=None) -> Deployment:
+    """A new deployment building the head of the project's configured branch."""
+    return deployment_build_queue(project=project, author=author, branch=project.branch)
 
 
 def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:

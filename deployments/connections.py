@@ -38,9 +38,16 @@ def github_repo_find(*, connection: GitHubConnection, name: str) -> dict | None:
 
 def github_token_for(project: Project | None) -> str:
     """The owner's GitHub token when the project clones from github.com; else empty."""
-    if project is None or not project.clone_url.startswith("https://github.com/"):
+    if project is None:
         return ""
-    connection = GitHubConnection.objects.filter(user_id=project.owner_id).first()
+    return github_token_for_user(user_id=project.owner_id, clone_url=project.clone_url)
+
+
+def github_token_for_user(*, user_id, clone_url: str) -> str:
+    """The user's GitHub token for a github.com clone URL; empty for any other host."""
+    if not clone_url.startswith("https://github.com/"):
+        return ""
+    connection = GitHubConnection.objects.filter(user_id=user_id).first()
     return connection.access_token if connection else ""
 
 

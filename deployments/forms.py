@@ -23,29 +23,36 @@ class DeployForm(forms.Form):
         label="Branch",
         max_length=255,
         required=False,
-        initial="main",
-        widget=forms.TextInput(attrs={"list": "branch-options", "autocomplete": "off"}),
+        help_text="Leave empty for the repository's default branch.",
+        widget=forms.TextInput(
+            attrs={
+                "list": "branch-options",
+                "autocomplete": "off",
+                "placeholder": "The default branch",
+            }
+        ),
     )
     install_command = forms.CharField(
         label="Install command",
         max_length=2000,
         required=False,
-        help_text="Leave empty to detect it: npm ci, pnpm or yarn install, pip, or nothing.",
-        widget=forms.TextInput(attrs={"placeholder": "Detected from the lockfile"}),
+        help_text="Leave empty to detect it from the lockfile (npm ci, pnpm, yarn, pip).",
+        widget=forms.TextInput(attrs={"placeholder": "Detected from the repository"}),
     )
     build_command = forms.CharField(
         label="Build command",
         max_length=2000,
         required=False,
-        help_text="Runs in the repository's root. Leave empty to publish files as they are.",
-        widget=forms.TextInput(attrs={"placeholder": "npm run build"}),
+        help_text="Runs in the repository's root. Leave empty to detect it from the framework.",
+        widget=forms.TextInput(attrs={"placeholder": "Detected from the framework"}),
     )
     output_dir = forms.CharField(
         label="Output directory",
         max_length=255,
         required=False,
-        initial="dist",
-        help_text="The folder the build writes the site to, relative to the repository.",
+        help_text="The folder the build writes the site to, relative to the repository "
+        "(“.” for the repository itself). Leave empty to detect it.",
+        widget=forms.TextInput(attrs={"placeholder": "Detected from the framework"}),
     )
     env_vars = forms.CharField(
         label="Environment variables",
@@ -62,11 +69,16 @@ class DeployForm(forms.Form):
     )
 
 
+DETECTED = "Empty: detected from the repository at every build."
+
+
 class ProjectForm(forms.Form):
-    branch = forms.CharField(max_length=255)
-    install_command = forms.CharField(max_length=2000, required=False)
-    build_command = forms.CharField(max_length=2000, required=False)
-    output_dir = forms.CharField(max_length=255, required=False)
+    branch = forms.CharField(
+        max_length=255, widget=forms.TextInput(attrs={"list": "branch-options"})
+    )
+    install_command = forms.CharField(max_length=2000, required=False, help_text=DETECTED)
+    build_command = forms.CharField(max_length=2000, required=False, help_text=DETECTED)
+    output_dir = forms.CharField(max_length=255, required=False, help_text=DETECTED)
     env_vars = forms.CharField(
         label="Replace environment variables",
         required=False,

@@ -1,4 +1,4 @@
-"""Git sources: which URLs a project may use, names from URLs, install command detection.
+"""Git sources: which URLs a project may use, branch names, names from URLs.
 
 Nothing here runs a shell: git gets argument lists, a URL never starts with ``-`` and is
 always placed after ``--``.
@@ -73,22 +73,6 @@ def name_from_url(url: str) -> str:
     if name.endswith(".git"):
         name = name[:-4]
     return name or "site"
-
-
-INSTALL_RULES = [
-    ("pnpm-lock.yaml", "pnpm install --frozen-lockfile"),
-    ("yarn.lock", "yarn install --frozen-lockfile"),
-    ("package-lock.json", "npm ci"),
-    ("requirements.txt", "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt"),
-]
-
-
-def detect_install_command(checkout: Path) -> str:
-    """The install step a repository's lockfile implies; empty when there is none."""
-    for filename, command in INSTALL_RULES:
-        if (checkout / filename).is_file():
-            return command
-    return ""
 
 
 def allowed_protocols() -> str:

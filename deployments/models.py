@@ -89,9 +89,10 @@ class Project(models.Model):
     clone_url = models.CharField(max_length=1000, help_text="What git clones.")
     github_repo_id = models.CharField(max_length=255, blank=True)
     branch = models.CharField(max_length=255, default="main")
-    install_command = models.TextField(blank=True, help_text="Empty: detected from lockfiles.")
-    build_command = models.TextField(blank=True)
-    output_dir = models.CharField(max_length=255, default="dist")
+    # Empty build settings are detected from the repository's files at every build.
+    install_command = models.TextField(blank=True, help_text="Empty: detected.")
+    build_command = models.TextField(blank=True, help_text="Empty: detected.")
+    output_dir = models.CharField(max_length=255, blank=True, help_text="Empty: detected.")
     env_vars = EncryptedTextField(blank=True, help_text="JSON object, encrypted at rest.")
     auto_deploy = models.BooleanField(default=True, help_text="Deploy on every push to branch.")
     webhook_secret = EncryptedTextField(blank=True, help_text="Signs GitHub push webhooks.")

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from deployments import git
+from deployments import frameworks, git, remotes
 from deployments.models import GitHubConnection, Project
 from teams.services import acting_team
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_ENV = {"PATH", "HOME", "LANG"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,87 @@ def repository_resolve(*, user, repository: str) -> RepositorySource:
     )
 
 
+def output_dir_clean(value: str | None, *, field: str = "output_dir") -> str:
+    """A relative folder inside the repository; empty means “detect it at build time”."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    value = value.strip("/") or "."
+    if value.startswith("-") or ".." in Path(value).parts or _CONTROL.search(value):
+        raise ValidationError({field: ["The output directory must be inside the repository."]})
+    return value
+
+
+def project_settings_check(
+    *, branch: str = "", output_dir: str | None = None, env_vars: str | None = None
+) -> None:
+    """The checks that need no repository, run before the ones that do."""
+    if (branch or "").strip():
+        git.validate_branch(branch)
+    if output_dir is not None:
+        output_dir_clean(output_dir)
+    if env_vars:
+        env_vars_parse(env_vars)
+
+
+def source_token(*, user, source: RepositorySource) -> str:
+    from deployments.connections import github_token_for_user
+
+    return github_token_for_user(user_id=user.pk, clone_url=source.clone_url)
+
+
+def repository_branches(*, user, source: RepositorySource) -> remotes.RemoteBranches:
+    """The repository's branches (``git ls-remote``); a ValidationError says why it cannot be
+    read (unreachable, private, no branches)."""
+    try:
+        return remotes.branches_list(source.clone_url, token=source_token(user=user, source=source))
+    except remotes.RemoteError as exc:
+        raise ValidationError(
+            {"repository": [f"Could not read the repository {source.repository}: {exc}."]}
+        ) from None
+
+
+def branch_verify(*, user, source: RepositorySource, branch: str = "") -> str:
+    """The branch to build: the one asked for (it must exist), else the project's, else the
+    repository's default branch. An unknown branch is refused, naming the branches there are."""
+    branch = (branch or "").strip()
+    if branch:
+        git.validate_branch(branch)
+    else:
+        existing = Project.objects.filter(
+            team=acting_team(user), repository=source.repository
+        ).first()
+        branch = existing.branch if existing else ""
+    found = repository_branches(user=user, source=source)
+    if not branch:
+        return found.default_branch
+    if branch not in found:
+        shown = ", ".join(found.branches[:20]) + (" …" if len(found.branches) > 20 else "")
+        raise ValidationError(
+            {
+                "branch": [
+                    f"There is no branch “{branch}” in {source.repository}. Its branches: {shown}."
+                ]
+            }
+        )
+    return branch
+
+
+def repository_detect(*, user, source: RepositorySource, branch: str) -> frameworks.Detection:
+    """Framework detection on a branch's files, fetched shallowly into a temporary folder."""
+    try:
+        return remotes.branch_inspect(
+            source.clone_url,
+            branch,
+            token=source_token(user=user, source=source),
+            inspect=frameworks.detect,
+        )
+    except remotes.RemoteError as exc:
+        raise ValidationError(
+            {"repository": [f"Could not fetch {branch} of {source.repository}: {exc}."]}
+        ) from None
+
+
 def project_save(
     *,
     user,
@@ -129,7 +211,7 @@ def project_save(
             repository=source.repository,
             webhook_secret=secrets.token_hex(20),
             build_command="",
-            output_dir="dist",
+            output_dir="",
         )
     project.clone_url = source.clone_url
     project.github_repo_id = source.github_repo_id or project.github_repo_id
@@ -140,11 +222,7 @@ def project_save(
     if build_command is not None:
         project.build_command = build_command.strip()
     if output_dir is not None:
-        project.output_dir = output_dir.strip().strip("/") or "."
-        if project.output_dir.startswith("-") or ".." in Path(project.output_dir).parts:
-            raise ValidationError(
-                {"output_dir": ["The output directory must be inside the repository."]}
-            )
+        project.output_dir = output_dir_clean(output_dir)
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
     if auto_deploy is not None:
@@ -164,16 +242,20 @@ def project_update(
     auto_deploy: bool,
     env_vars: str | None = None,
 ) -> Project:
-    """Change a project's build settings; ``env_vars`` None keeps the stored variables."""
-    project.branch = git.validate_branch(branch)
+    """Change a project's build settings; ``env_vars`` None keeps the stored variables.
+
+    A new branch must exist in the repository (asked with ``git ls-remote``).
+    """
+    branch = git.validate_branch(branch)
+    if branch != project.branch:
+        source = RepositorySource(
+            name=project.name, repository=project.repository, clone_url=project.clone_url
+        )
+        branch_verify(user=project.owner, source=source, branch=branch)
+    project.branch = branch
     project.install_command = install_command.strip()
     project.build_command = build_command.strip()
-    output_dir = output_dir.strip().strip("/") or "."
-    if output_dir.startswith("-") or ".." in Path(output_dir).parts:
-        raise ValidationError(
-            {"output_dir": ["The output directory must be inside the repository."]}
-        )
-    project.output_dir = output_dir
+    project.output_dir = output_dir_clean(output_dir)
     project.auto_deploy = auto_deploy
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""

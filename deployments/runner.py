@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, git, projects, sandbox, services
+from deployments import builds, connections, frameworks, git, projects, remotes, sandbox, services
 from deployments.logs import LogWriter
 from deployments.models import Deployment, LogLine
 from deployments.sandbox import SandboxedProcess, SandboxError, Workspace
@@ -98,6 +98,7 @@ class Runner:
         self.next_heartbeat = 0.0
         self.commands = 0
         self.first_line = ""  # of the running command, to tell bubblewrap's own errors
+        self.last_error = ""  # git's "fatal: ..." line, the reason a clone failed
 
     def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
@@ -166,6 +167,7 @@ class Runner:
     ) -> tuple[int, SandboxedProcess | None]:
         self.tick()
         self.first_line = ""
+        self.last_error = ""
         process = None
         if workspace is not None:
             name = f"build-{self.deployment.pk}-{self.commands}"
@@ -201,8 +203,7 @@ class Runner:
             self.writer.flush()
         return proc.returncode, process
 
-    @staticmethod
-    def _explain(returncode: int, label: str, process: SandboxedProcess | None) -> None:
+    def _explain(self, returncode: int, label: str, process: SandboxedProcess | None) -> None:
         if process is not None and process.out_of_memory:
             raise BuildFailed(
                 f"{label} failed: out of memory (limit {settings.BUILD_MEMORY_MB} MB, "
@@ -220,7 +221,8 @@ class Runner:
                 signal.SIGKILL: "it was killed",
             }.get(sig, f"it was stopped by {sig.name}")
             raise BuildFailed(f"{label} failed: {why}.")
-        raise BuildFailed(f"{label} failed with exit code {returncode}.")
+        reason = f": {self.last_error}" if self.last_error else ""
+        raise BuildFailed(f"{label} failed with exit code {returncode}{reason}.")
 
     def _pump(self, proc: subprocess.Popen, pgid: int, process: SandboxedProcess | None) -> None:
         sel = selectors.DefaultSelector()
@@ -263,6 +265,8 @@ class Runner:
             text = text.rstrip("\r").rsplit("\r", 1)[-1]
         if not self.first_line:
             self.first_line = text or " "
+        if stream == "stderr" and text.startswith(("fatal: ", "error: ")):
+            self.last_error = remotes.git_reason(text)
         self.writer.write(text, stream=stream)
 
 
@@ -447,6 +451,16 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     )
     writer.write(f"Commit {commit_hash[:7]} by {author}: {message}", level=info)
 
+    detected = frameworks.detect_directory(checkout)
+    install = project.install_command.strip() or detected.install_command
+    build_command = project.build_command.strip() or detected.build_command
+    output_dir = project.output_dir.strip() or detected.output_dir
+    if detected.framework and not (
+        project.install_command.strip() and project.build_command.strip() and project.output_dir
+    ):
+        writer.write(f"Detected {detected.framework}.", level=info)
+    if detected.note:
+        writer.write(detected.note, level=LogLine.Level.WARNING)
     if workspace is not None:
         workspace.hand_over(checkout)
     sandboxed = workspace is not None
@@ -454,7 +468,6 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     inside = sandbox.INSIDE_CHECKOUT if sandboxed else checkout
     step = {"cwd": checkout, "env": env, "workspace": workspace}
     runner.run(["/bin/sh", "-c", TOOL_VERSIONS], label="Reading tool versions", **step)
-    install = project.install_command.strip() or git.detect_install_command(checkout)
     if install:
         writer.write(f"Installing dependencies: {install}", level=info)
         if ".venv/bin" in install:
@@ -462,12 +475,12 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
         runner.run(["/bin/sh", "-c", install], label="Installing", **step)
     else:
         writer.write("No install step (no lockfile or requirements.txt found).", level=info)
-    if project.build_command.strip():
-        writer.write(f"Building: {project.build_command}", level=info)
-        runner.run(["/bin/sh", "-c", project.build_command], label="The build", **step)
+    if build_command:
+        writer.write(f"Building: {build_command}", level=info)
+        runner.run(["/bin/sh", "-c", build_command], label="The build", **step)
     else:
         writer.write("No build command; publishing the output directory as it is.", level=info)
-    out = output_directory(checkout, project.output_dir)
+    out = output_directory(checkout, output_dir)
     runner.tick()
 
     if not builds.build_status_move(
@@ -476,7 +489,7 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
         to_status=Deployment.Status.DEPLOYING,
     ):
         raise BuildCancelled()
-    writer.write(f"Deploying {project.output_dir or '.'}…", level=info)
+    writer.write(f"Deploying {output_dir}…", level=info)
     writer.flush()
     return out
 

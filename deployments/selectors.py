@@ -9,6 +9,13 @@ from django.utils import timezone
 
 from deployments.filters import deployment_filter
 from deployments.models import Deployment, GitHubConnection, LogLine, Project
+from deployments.projects import (  # noqa: F401  (re-exported reads of a repository)
+    RepositorySource,
+    branch_verify,
+    repository_branches,
+    repository_detect,
+    repository_resolve,
+)
 from hosting.models import Site
 
 
@@ -43,6 +50,16 @@ def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:
 
 def project_list(*, user):
     return Project.objects.for_user(user).select_related("site")
+
+
+def project_get(*, user, pk) -> Project:
+    """Raises Project.DoesNotExist for another user's id as for an unknown one."""
+    return project_list(user=user).get(pk=pk)
+
+
+def project_last_deployment(*, project: Project) -> Deployment | None:
+    """The project's newest deployment that got as far as a commit."""
+    return project.deployments.exclude(commit_hash="").order_by("-created_at").first()
 
 
 def github_connection(*, user) -> GitHubConnection | None:

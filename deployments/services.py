@@ -34,6 +34,7 @@ from deployments.builds import (  # noqa: F401  (re-exported)
     deployment_cancel,
     deployment_create,
     deployment_delete,
+    deployment_deploy_latest,
     deployment_redeploy,
 )
 from deployments.connections import (  # noqa: F401  (re-exported)

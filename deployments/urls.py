@@ -14,6 +14,7 @@ urlpatterns = [
     path("deployments/<uuid:pk>/redeploy/", views.deployment_redeploy, name="redeploy"),
     path("deployments/<uuid:pk>/delete/", views.deployment_delete, name="delete"),
     path("projects/<uuid:pk>/", views.project_settings, name="project"),
+    path("projects/<uuid:pk>/deploy/", views.project_deploy_latest, name="project-deploy"),
     path("github/connect/", views.github_connect, name="github-connect"),
     path("github/disconnect/", views.github_disconnect, name="github-disconnect"),
 ]

@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from controlpanel.api.throttling import DeploymentCreateThrottle
 from controlpanel.forms import errors_to_form
 from deployments import selectors, services
-from deployments.api.serializers import deployment_detail, project_data
+from deployments.api.serializers import DeploymentDetailSerializer, ProjectSerializer
 from deployments.filters import FilterError
 from deployments.forms import DeployForm, DeploymentFilterForm, ProjectForm
 from deployments.github import GitHubError, repo_summary
@@ -95,7 +96,7 @@ def deployment_list(request):
 @login_required
 def deployment_detail_page(request, pk):
     deployment = _deployment(request, pk)
-    data = deployment_detail(deployment, tail=200)
+    data = DeploymentDetailSerializer(deployment).data
     lines = selectors.log_tail(deployment=deployment, count=200)
     context = {
         "deployment": deployment,
@@ -161,12 +162,37 @@ def deployment_delete(request, pk):
     return redirect("deployments:list")
 
 
-@login_required
-def project_settings(request, pk):
+def _project(request, pk) -> Project:
     try:
-        project = selectors.project_list(user=request.user).get(pk=pk)
+        return selectors.project_get(user=request.user, pk=pk)
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
+
+
+@login_required
+@require_POST
+def project_deploy_latest(request, pk):
+    """“Deploy latest”: build the head of the project's branch (project page and site page)."""
+    project = _project(request, pk)
+    if not DeploymentCreateThrottle().allow_request(request, None):
+        messages.error(request, "Too many deployments in the last hour; try again later.")
+        return redirect(_next(request, default=reverse("deployments:project", args=[pk])))
+    deployment = services.deployment_deploy_latest(project=project, author=request.user)
+    messages.success(request, f"Deploying the latest commit of {project.branch}.")
+    return redirect("deployments:detail", pk=deployment.pk)
+
+
+def settings_saved_message(project: Project) -> str:
+    return (
+        "Build settings saved. They apply to the next deploy: “Deploy latest” builds the head "
+        f"of {project.branch} with them, and “Redeploy” rebuilds a deployment's commit with "
+        "them. The live deployment keeps serving what it was built with."
+    )
+
+
+@login_required
+def project_settings(request, pk):
+    project = _project(request, pk)
     form = ProjectForm(
         initial={
             "branch": project.branch,
@@ -194,14 +220,15 @@ def project_settings(request, pk):
             except ValidationError as exc:
                 errors_to_form(form, exc)
             else:
-                messages.success(request, "Project settings saved. They apply to the next build.")
+                messages.success(request, settings_saved_message(project))
                 return redirect("deployments:project", pk=project.pk)
     context = {
         "project": project,
-        "data": project_data(project),
+        "data": ProjectSerializer(project).data,
         "form": form,
         "webhook_url": request.build_absolute_uri(reverse("api-github-webhook")),
         "recent": selectors.deployment_list(user=request.user).filter(project=project)[:5],
+        "last": selectors.project_last_deployment(project=project),
     }
     return render(request, "deployments/project.html", context, status=422 if form.errors else 200)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from deployments.models import Deployment
+from deployments.models import Deployment, Project
 from hosting.models import Site, SiteBandwidth
 
 
@@ -17,11 +17,28 @@ def month_start(today: datetime.date | None = None) -> datetime.date:
 
 
 def _with_usage(sites: QuerySet) -> QuerySet:
-    """Annotate this month's bandwidth and the latest deployment (one query for a page)."""
+    """Annotate this month's bandwidth, the live and the latest deployment, and the storage in
+    use (one query for a page).
+
+    A site built from git has no working files: its storage is its live deployment's size.
+    """
     start = month_start()
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at")
     month = SiteBandwidth.objects.filter(site=OuterRef("pk"), day__gte=start)
+    built_from_git = Exists(Project.objects.filter(site=OuterRef("pk")))
     return sites.annotate(
+        built_from_git=built_from_git,
+        storage_in_use=Case(
+            When(
+                built_from_git,
+                then=Coalesce(F("live_deployment__manifest__total_size"), Value(0)),
+            ),
+            default=F("storage_used"),
+        ),
+        live_deployed_at=Coalesce(
+            F("live_deployment__finished_at"), F("live_deployment__created_at")
+        ),
+        latest_deployment_id=Subquery(latest.values("pk")[:1]),
         bandwidth_used=Coalesce(
             Subquery(month.values("site").annotate(total=Sum("bytes_sent")).values("total")[:1]),
             Value(0),
@@ -44,7 +61,17 @@ def site_list(*, user, search: str = "") -> QuerySet:
 
 def site_get(*, user, pk) -> Site:
     """The user's site, with usage; raises Site.DoesNotExist for anyone else's."""
-    return _with_usage(Site.objects.for_user(user).select_related("live_deployment")).get(pk=pk)
+    sites = Site.objects.for_user(user).select_related("live_deployment", "project")
+    return _with_usage(sites).get(pk=pk)
+
+
+def site_project(*, site: Site) -> Project | None:
+    """The repository a site is built from, or None for a site of uploaded files (no query
+    for a site from ``site_get``, which joins it)."""
+    try:
+        return site.project
+    except Project.DoesNotExist:
+        return None
 
 
 def site_deployments(*, user, site: Site) -> QuerySet:

@@ -138,11 +138,17 @@ def site_delete(*, site: Site) -> None:
 
 def site_deploy(*, site: Site, author=None):
     """Publish the site's working files as a new immutable deployment and make it live."""
-    from deployments.models import Deployment
+    from deployments.models import Deployment, Project
     from deployments.services import deployment_publish
 
     files = files_for_publish(site=site)
     if not files:
+        project = Project.objects.filter(site=site).first()
+        if project is not None:
+            raise ValidationError(
+                f"This site is built from {project.repository}; use “Deploy latest” to build "
+                f"the head of {project.branch}."
+            )
         raise ValidationError("There are no files to deploy yet; upload some first.")
     return deployment_publish(
         site=site, files=files, source=Deployment.Source.UPLOAD, author=author

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hosting import views, views_files
+from hosting import views, views_deployed, views_files
 
 app_name = "hosting"
 urlpatterns = [
@@ -31,4 +31,11 @@ urlpatterns = [
     path("sites/<uuid:pk>/files/download/", views_files.file_download, name="file-download"),
     path("sites/<uuid:pk>/files/preview/", views_files.file_preview, name="file-preview"),
     path("sites/<uuid:pk>/files/edit/", views_files.file_edit, name="file-edit"),
+    # A site built from git: its live deployment's files, read-only.
+    path("sites/<uuid:pk>/files/live/", views_deployed.live_file, name="live-file"),
+    path(
+        "sites/<uuid:pk>/files/live/download/",
+        views_deployed.live_download,
+        name="live-download",
+    ),
 ]

@@ -36,11 +36,12 @@ def site_or_404(request, pk) -> Site:
         raise Http404("No such site.") from exc
 
 
-def render_tab(request, site: Site, tab: str, context: dict, status: int = 200):
+def render_tab(request, site: Site, tab: str, context: dict, status: int = 200, template: str = ""):
     tabs = [(slug, label, reverse(name, args=[site.pk])) for slug, label, name in TABS]
     # The editor and preview pages belong to the Files tab.
-    context.update(site=site, tab="files" if tab == "file_edit" else tab, tabs=tabs)
-    return render(request, f"hosting/site_{tab}.html", context, status=status)
+    context.setdefault("project", selectors.site_project(site=site))
+    context.update(site=site, tab="files" if tab.startswith("file") else tab, tabs=tabs)
+    return render(request, template or f"hosting/site_{tab}.html", context, status=status)
 
 
 @login_required

@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from controlpanel.api.exceptions import error_body
-from hosting import forms
+from hosting import forms, selectors, views_deployed
 from hosting.files import operations as ops
 from hosting.files.errors import FileError, FileNotFound, NotEditable, PathConflict
 from hosting.files.paths import breadcrumbs, clean_path, is_image, is_text, name_of, parent_of
@@ -58,6 +58,9 @@ def _safe_folder(raw: str) -> str:
 @login_required
 def site_files(request, pk):
     site = site_or_404(request, pk)
+    project = selectors.site_project(site=site)
+    if project is not None:  # built from git: the live deployment's files, read-only
+        return views_deployed.live_files(request, site, project)
     folder = request.GET.get("path", "")
     try:
         folder = clean_path(folder, allow_root=True)

@@ -87,6 +87,21 @@ STATUS_TONES = {
 }
 
 
+ATTEMPT_LABELS = {
+    "failed": "Newer attempt failed",
+    "cancelled": "Newer attempt cancelled",
+    "queued": "New deploy queued",
+    "building": "New deploy building",
+    "deploying": "New deploy publishing",
+}
+
+
+@register.filter
+def attempt_label(status) -> str:
+    """How a site card flags a deployment newer than the live one; empty for none worth it."""
+    return ATTEMPT_LABELS.get(str(status or ""), "")
+
+
 @register.filter
 def status_tone(status) -> str:
     """The badge colour class for a status word."""

@@ -49,6 +49,8 @@ def sample_account(user) -> Sample:
     from deployments.logs import log_append
     from deployments.models import Deployment
     from deployments.projects import RepositorySource, project_save
+    from deployments.services import deployment_publish
+    from deployments.tests.factories import files as directory_files_of
     from domains import zones
     from domains.services import domain_add, domain_register
     from hosting.files.operations import folder_create, text_save
@@ -92,6 +94,15 @@ def sample_account(user) -> Sample:
         build_command="npm ci && npm run build -- --mode production",
         output_dir="dist",
         env_vars=f"API_URL=https://api.example.org/{LONG}\nTOKEN=secret",
+    )
+    built = deployment_publish(
+        site=project.site,
+        files=directory_files_of({"index.html": b"<h1>Built</h1>", f"assets/{LONG}.js": b"1"}),
+        source=Deployment.Source.GIT,
+        author=user,
+    )
+    Deployment.objects.filter(pk=built.pk).update(
+        project=project, branch="main", commit_hash="b" * 40, commit_message="Build it"
     )
     empty_site = site_create(owner=user, name="Empty")
 
@@ -145,7 +156,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         ],
         "token-revoke": [f"/settings/tokens/{data.token.pk}/revoke/"],
         "session-revoke": [f"/settings/sessions/{data.session.pk}/revoke/"],
-        "hosting:site-detail": [f"/sites/{site}/", f"/sites/{data.empty_site.pk}/"],
+        "hosting:site-detail": [
+            f"/sites/{site}/",
+            f"/sites/{data.empty_site.pk}/",
+            f"/sites/{data.project.site_id}/",
+        ],
         "hosting:site-deployments": [
             f"/sites/{site}/deployments/",
             f"/sites/{data.empty_site.pk}/deployments/",
@@ -159,6 +174,8 @@ def samples(data: Sample) -> dict[str, list[str]]:
             f"/sites/{site}/files/",
             f"/sites/{site}/files/?path=assets",
             f"/sites/{data.empty_site.pk}/files/",
+            f"/sites/{data.project.site_id}/files/",
+            f"/sites/{data.project.site_id}/files/?path=assets",
         ],
         "hosting:files-upload": [f"/sites/{site}/files/upload/"],
         "hosting:folder-create": [f"/sites/{site}/files/folder/"],
@@ -178,6 +195,14 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "deployments:redeploy": [f"/deployments/{data.failed.pk}/redeploy/"],
         "deployments:delete": [f"/deployments/{data.failed.pk}/delete/"],
         "deployments:project": [f"/projects/{data.project.pk}/"],
+        "deployments:project-deploy": [f"/projects/{data.project.pk}/deploy/"],
+        "hosting:live-file": [
+            f"/sites/{data.project.site_id}/files/live/?path=index.html",
+            f"/sites/{data.project.site_id}/files/live/?path=assets/{LONG}.js",
+        ],
+        "hosting:live-download": [
+            f"/sites/{data.project.site_id}/files/live/download/?path=index.html"
+        ],
         "domains:search": ["/domains/search/", "/domains/search/?q=brand"],
         "domains:detail": [f"/domains/{domain}/", f"/domains/{data.external.pk}/"],
         "domains:verify": [f"/domains/{domain}/verify/"],
@@ -191,6 +216,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:zone": [f"/domains/{domain}/dns/"],
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
+        "monitoring:badge": ["/status/badge/database.svg"],
+        "monitoring:subscribe-confirm": ["/status/subscribe/not-a-token"],
+        "monitoring:unsubscribe": ["/status/unsubscribe/not-a-token"],
+        "monitoring:incident-update": ["/operations/incidents/1"],
+        "monitoring:restart": ["/operations/processes/web/restart"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
         "account_reset_password_from_key": [
             f"/accounts/password/reset/key/{data.reset_key}/",

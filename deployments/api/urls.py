@@ -26,6 +26,22 @@ urlpatterns = [
         views.DeploymentRedeployView.as_view(),
         name="api-deployment-redeploy",
     ),
+    path(
+        "repositories/branches",
+        views.RepositoryBranchesView.as_view(),
+        name="api-repository-branches",
+    ),
+    path("repositories/detect", views.RepositoryDetectView.as_view(), name="api-repository-detect"),
+    path(
+        "projects/<uuid:pk>/deploy",
+        views.ProjectDeployLatestView.as_view(),
+        name="api-project-deploy",
+    ),
+    path(
+        "sites/<uuid:pk>/deploy-latest",
+        views.SiteDeployLatestView.as_view(),
+        name="api-site-deploy-latest",
+    ),
     path("dashboard/stats", views.DashboardStatsView.as_view(), name="api-dashboard-stats"),
     path("github/connection", views.GitHubConnectionView.as_view(), name="api-github-connection"),
     path(

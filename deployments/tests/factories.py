@@ -60,3 +60,40 @@ STATIC_SITE = {
     "build.sh": "#!/bin/sh\nset -e\nmkdir -p dist\necho building\ncp index.html dist/\n",
     "index.html": "<!doctype html><title>Hello</title><h1>Hello from git</h1>\n",
 }
+
+
+def make_branch(
+    root, branch: str, tree: dict[str, str | bytes], *, message="On a branch", orphan=False
+):
+    """A new branch of the repository at ``root`` with one more commit of ``tree`` (``orphan``:
+    of ``tree`` alone); the repository's HEAD (its default branch) stays where it was."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(root)
+    current = subprocess.run(
+        ["git", "-C", str(root), "symbolic-ref", "--short", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if orphan:
+        subprocess.run(["git", "-C", str(root), "checkout", "-q", "--orphan", branch], check=True)
+        subprocess.run(["git", "-C", str(root), "rm", "-rfq", "."], check=True)
+    else:
+        subprocess.run(["git", "-C", str(root), "checkout", "-q", "-b", branch], check=True)
+    make_repo(root, tree, message=message)
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", current], check=True)
+    return root
+
+
+VITE_APP = {
+    "package.json": (
+        '{"name": "vite-app", "private": true, "type": "module",\n'
+        ' "scripts": {"dev": "vite", "build": "vite build"},\n'
+        ' "devDependencies": {"vite": "^5.4.0"}}\n'
+    ),
+    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
+    "</script>\n",
+    "main.js": "document.getElementById('app').textContent = 'Hello from Vite';\n",
+}

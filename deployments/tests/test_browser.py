@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 SLOW_BUILD = (
     "#!/bin/sh\nset -e\n"
-    'for i in 1 2 3 4 5 6 7 8; do echo "step $i of 8"; sleep 0.5; done\n'
+    'for i in $(seq 1 20); do echo "step $i of 20"; sleep 0.5; done\n'
     "mkdir -p dist\ncp index.html dist/\n"
 )
 
@@ -41,10 +41,17 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         # Step 1: a local git URL.
         browser.find_element(By.NAME, "repository").send_keys(repo.as_uri())
         browser.find_element(By.CSS_SELECTOR, "[data-step='1'] [data-next]").click()
-        # Step 2: build settings.
+        # Step 2: build settings, once the repository's branches and framework are read.
         build = browser.find_element(By.NAME, "build_command")
-        assert build.is_displayed()
+        wait.until(lambda b: build.is_displayed())
+        wait.until(lambda b: b.find_element(By.NAME, "branch").get_attribute("value") == "main")
+        wait.until(
+            lambda b: "Detected" in b.find_element(By.CSS_SELECTOR, "[data-detect-note]").text
+        )
         build.send_keys("./build.sh")
+        output = browser.find_element(By.NAME, "output_dir")
+        output.clear()
+        output.send_keys("dist")
         browser.find_element(By.NAME, "env_vars").send_keys("GREETING=bonjour-42")
         browser.find_element(By.CSS_SELECTOR, "[data-step='2'] [data-next]").click()
         # Step 3: the summary, then deploy.
@@ -58,16 +65,16 @@ def test_wizard_deploy_with_live_logs(alice, tmp_path, daphne, worker):
         deployment = Deployment.objects.get()
 
         # Lines arrive while the build is still running.
-        wait.until(lambda b: "step 2 of 8" in b.find_element(By.ID, "build-log").text)
+        wait.until(lambda b: "step 2 of 20" in b.find_element(By.ID, "build-log").text)
         assert Deployment.objects.get(pk=deployment.pk).status in ("queued", "building")
-        assert "step 8 of 8" not in browser.find_element(By.ID, "build-log").text
+        assert "step 20 of 20" not in browser.find_element(By.ID, "build-log").text
         # Following the log: the "resume auto-scroll" button shows only after scrolling up.
         assert not browser.find_element(By.CSS_SELECTOR, "[data-log-follow]").is_displayed()
 
         # The page follows the deployment to the end: stages, state, Visit Site.
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-visit-site]"))
         wait.until(lambda b: "Live at" in b.find_element(By.ID, "build-log").text)
-        assert "step 8 of 8" in browser.find_element(By.ID, "build-log").text
+        assert "step 20 of 20" in browser.find_element(By.ID, "build-log").text
         seqs = [
             e.get_attribute("data-seq")
             for e in browser.find_elements(By.CSS_SELECTOR, "#build-log .line[data-seq]")

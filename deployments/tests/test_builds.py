@@ -205,6 +205,3 @@ def test_output_directory_checks(tmp_path, settings):
     settings.MAX_BUILD_SIZE = 1024
     with pytest.raises(BuildFailed, match="MAX_BUILD_SIZE"):
         output_directory(checkout, "dist")
-    assert git.detect_install_command(checkout) == ""
-    (checkout / "package-lock.json").write_text("{}")
-    assert git.detect_install_command(checkout) == "npm ci"

@@ -223,8 +223,9 @@ def test_connection_status_connect_and_disconnect(api, web, alice, connected, oa
 
 
 def test_connect_without_configuration(api):
+    # Not a server fault: the operator has not set GitHub up (409, not 503).
     response = api.post("/api/github/connect")
-    assert response.status_code == 503
+    assert response.status_code == 409
     assert response.json()["error"]["code"] == "GITHUB_NOT_CONFIGURED"
 
 

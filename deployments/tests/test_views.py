@@ -10,7 +10,7 @@ from django.utils import timezone
 from deployments import builds
 from deployments.models import Deployment, GitHubConnection, Project
 from deployments.services import deployment_publish
-from deployments.tests.factories import STATIC_SITE, files, make_repo, make_site
+from deployments.tests.factories import STATIC_SITE, files, make_branch, make_repo, make_site
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_uploads_show_in_the_list_and_detail_without_git_fields(web, alice):
 
 
 def test_project_settings_keep_secret_values_hidden(web, alice, tmp_path):
-    repo = make_repo(tmp_path / "proj", STATIC_SITE)
+    repo = make_branch(make_repo(tmp_path / "proj", STATIC_SITE), "release", {"x.txt": "x"})
     deployment = builds.deployment_create(
         user=alice, repository=str(repo), env_vars="API_KEY=very-secret-1"
     )

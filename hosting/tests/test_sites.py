@@ -51,7 +51,7 @@ def test_list_shows_status_url_usage_and_last_deploy(web, alice, settings):
 
     deployment_publish(site=site, files=files({"index.html": b"x"}), source="upload")
     html = web.get("/sites/").text
-    assert "Online" in html and "Last deploy" in html
+    assert "Online · deployed" in html
 
 
 def test_list_shows_zero_usage_honestly(web, alice):

@@ -1,5 +1,7 @@
-// The deploy wizard (the Autostack flow): one step at a time, GitHub repositories and branches, a summary
-// before deploying. Without JavaScript the three steps are one plain form.
+// The deploy wizard (the Autostack flow): one step at a time; the repository's branches with
+// its default preselected; install and build commands detected from its files; a summary before
+// deploying. Without JavaScript the three steps are one plain form (the server detects at build
+// time).
 (function () {
   "use strict";
   const form = document.querySelector("[data-wizard]");
@@ -44,28 +46,106 @@
     list.appendChild(item);
   }
 
-  function loadBranches(fullName, defaultBranch) {
-    if (!branchList) return;
-    branchList.innerHTML = "";
-    if (defaultBranch) branchInput.value = defaultBranch;
-    fetch("/api/github/repos/" + fullName + "/branches", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : { branches: [] }; })
-      .then(function (data) {
-        (data.branches || []).forEach(function (branch) {
-          const option = document.createElement("option");
-          option.value = branch.name;
-          branchList.appendChild(option);
-        });
-      })
-      .catch(function () {});
+  // The repository's branches (git ls-remote on the server) and what its files say about
+  // building it. Fields the user typed in are never overwritten.
+  const detectNote = form.querySelector("[data-detect-note]");
+  const detectFields = { installCommand: "install_command", buildCommand: "build_command", outputDir: "output_dir" };
+  let inspected = ""; // the repository whose branches are loaded
+  let detectedFor = ""; // repository and branch last detected
+  let pending = null;
+
+  Object.values(detectFields).forEach(function (name) {
+    const input = form.querySelector("[name=" + name + "]");
+    if (input) input.addEventListener("input", function () { input.dataset.userEdited = "1"; });
+  });
+  branchInput.addEventListener("input", function () { branchInput.dataset.userEdited = "1"; });
+  branchInput.addEventListener("change", function () { detect(); });
+  repoInput.addEventListener("change", function () { inspected = ""; detectedFor = ""; });
+
+  function api(path, params) {
+    return fetch(path + "?" + new URLSearchParams(params), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          const error = body.error || {};
+          throw new Error(error.message || "The server answered " + response.status + ".");
+        }
+        return body;
+      });
+    });
+  }
+
+  function note(text, state) {
+    if (!detectNote) return;
+    detectNote.hidden = !text;
+    detectNote.textContent = text || "";
+    detectNote.dataset.state = state || "";
+  }
+
+  function loadBranches() {
+    const repository = repoInput.value.trim();
+    if (repository === inspected) return Promise.resolve();
+    note("Reading the repository's branches…", "busy");
+    return api("/api/repositories/branches", { repository: repository }).then(function (data) {
+      inspected = repository;
+      detectedFor = "";
+      branchList.innerHTML = "";
+      const names = data.branches.map(function (b) { return b.name; });
+      names.forEach(function (name) {
+        const option = document.createElement("option");
+        option.value = name;
+        if (name === data.defaultBranch) option.label = name + " (default)";
+        branchList.appendChild(option);
+      });
+      if (!branchInput.dataset.userEdited || names.indexOf(branchInput.value.trim()) === -1) {
+        branchInput.value = data.defaultBranch;
+        delete branchInput.dataset.userEdited;
+      }
+      branchInput.dataset.branches = names.join("\n");
+      fieldError(branchInput, "");
+      note("", "");
+    });
+  }
+
+  function detect() {
+    const repository = repoInput.value.trim();
+    const branch = branchInput.value.trim();
+    const key = repository + "\n" + branch;
+    if (!repository || !branch || key === detectedFor) return;
+    const known = (branchInput.dataset.branches || "").split("\n").filter(Boolean);
+    if (known.length && known.indexOf(branch) === -1) {
+      fieldError(branchInput, "There is no branch “" + branch + "”. Its branches: " + known.join(", ") + ".");
+      return;
+    }
+    fieldError(branchInput, "");
+    detectedFor = key;
+    note("Looking at " + branch + " to detect the framework…", "busy");
+    const request = api("/api/repositories/detect", { repository: repository, branch: branch }).then(function (data) {
+      if (pending !== request) return;
+      Object.keys(detectFields).forEach(function (field) {
+        const input = form.querySelector("[name=" + detectFields[field] + "]");
+        if (input && !input.dataset.userEdited) input.value = data[field] || "";
+      });
+      let text = data.framework ? "Detected " + data.framework + "." : "No framework detected: the files are published as they are.";
+      if (data.note) text += " " + data.note;
+      note(text, "done");
+      summarise();
+    }).catch(function (error) {
+      if (pending !== request) return;
+      detectedFor = "";
+      note("Could not detect the framework (" + error.message + "). Fill in the commands, or leave them empty to detect them at build time.", "error");
+    });
+    pending = request;
   }
 
   if (repoSelect) {
     repoSelect.addEventListener("change", function () {
       if (!repoSelect.value) return;
       repoInput.value = repoSelect.value;
+      inspected = "";
       fieldError(repoInput, "");
-      loadBranches(repoSelect.value, repoSelect.selectedOptions[0].dataset.defaultBranch);
     });
   }
 
@@ -78,17 +158,32 @@
         const names = value.split("\n").map(function (l) { return l.split("=")[0].trim(); }).filter(Boolean);
         value = names.length ? names.join(", ") : "";
       }
-      if (cell.dataset.summaryFor === "install_command" && !value) value = "Detected from the lockfile";
-      if (cell.dataset.summaryFor === "build_command" && !value) value = "None (publish as is)";
+      if (!value && ["install_command", "build_command", "output_dir"].indexOf(cell.dataset.summaryFor) !== -1) {
+        value = "Detected at build time";
+      }
+      if (cell.dataset.summaryFor === "branch" && !value) value = "The default branch";
       cell.textContent = value || "—";
     });
   }
 
   form.addEventListener("click", function (event) {
     if (event.target.closest("[data-next]")) {
-      if (current === 0 && !repoInput.value.trim()) {
-        fieldError(repoInput, "Choose a repository or enter a git URL.");
-        repoInput.focus();
+      if (current === 0) {
+        if (!repoInput.value.trim()) {
+          fieldError(repoInput, "Choose a repository or enter a git URL.");
+          repoInput.focus();
+          return;
+        }
+        const button = event.target.closest("[data-next]");
+        button.disabled = true;
+        loadBranches().then(function () {
+          show(1);
+          detect();
+        }, function (error) {
+          note("", "");
+          fieldError(repoInput, error.message);
+          repoInput.focus();
+        }).finally(function () { button.disabled = false; });
         return;
       }
       if (current === 1) summarise();
