@@ -111,8 +111,9 @@ def test_vite_templates_build_with_defaults_and_run(
     template, vite_projects, alice, tmp_path, daphne
 ):
     repo = repo_from(vite_projects[template], tmp_path / f"{template}-app")
-    deployment = build(alice, repo, build_command="npm run build", output_dir="dist")
+    deployment = build(alice, repo)  # no commands: detected from the repository
     log = LogLine.objects.filter(deployment=deployment)
+    assert log.filter(message="Detected Vite.").exists()
     assert log.filter(message="Installing dependencies: npm ci").exists()
     # The starter's counter button: clicking it runs the app's JavaScript.
     with chromium() as browser:
@@ -141,7 +142,7 @@ def test_plain_static_site_builds_with_defaults_and_runs(alice, tmp_path, daphne
             "app.js": "document.getElementById('out').textContent = 'script ran';\n",
         },
     )
-    deployment = build(alice, repo, output_dir=".")
+    deployment = build(alice, repo)
     errors = load(
         site_url(deployment, daphne.port),
         "return document.getElementById('out').textContent === 'script ran'",
@@ -159,9 +160,7 @@ def test_mkdocs_from_requirements_builds_with_defaults_and_runs(alice, tmp_path,
             "docs/index.md": "# Welcome to the corpus\n\nBuilt by MkDocs.\n",
         },
     )
-    deployment = build(
-        alice, repo, build_command=".venv/bin/mkdocs build --strict", output_dir="site"
-    )
+    deployment = build(alice, repo)
     assert LogLine.objects.filter(
         deployment=deployment, message__startswith="Installing dependencies: python3 -m venv"
     ).exists()
