@@ -10,6 +10,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
 from accounts.models import Preferences, SecurityEvent
+from controlpanel.http import client_ip
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class PanelSite:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        # allauth's rate limits count by the same address as the rest of Berth.
+        return client_ip(request) or "unknown"
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         site = PanelSite(name="Berth", domain=urlsplit(settings.PANEL_URL).netloc)
         context = {**context, "current_site": site, "panel_url": settings.PANEL_URL}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -259,10 +260,12 @@ class TokenPairSerializer(serializers.Serializer):
         return "Bearer"
 
     def get_expiresIn(self, issued) -> int | None:
+        # What is left of the access token's life: the whole lifetime for a fresh or refreshed
+        # one (created_at is when the sign-in began, and a hair after expires_at was computed).
         token = issued.token
         if not token.expires_at:
             return None
-        return int((token.expires_at - token.created_at).total_seconds())
+        return round((token.expires_at - timezone.now()).total_seconds())
 
 
 class OAuth2TokenPairSerializer(TokenPairSerializer):

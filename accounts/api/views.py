@@ -20,6 +20,9 @@ from controlpanel.api.throttling import AuthRateThrottle
 from controlpanel.api.views import validated
 
 BAD_CREDENTIALS = error("UNAUTHORIZED: the email and password do not match an account.")
+THROTTLED = error(
+    "RATE_LIMIT_EXCEEDED: too many attempts from this address, or failed sign-ins for this account."
+)
 
 
 class AuthView(APIView):
@@ -55,12 +58,17 @@ class LoginView(AuthView):
 
     @extend_schema(
         request=serializers.LoginSerializer,
-        responses={200: serializers.TokenPairSerializer, 401: BAD_CREDENTIALS},
+        responses={200: serializers.TokenPairSerializer, 401: BAD_CREDENTIALS, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request):
         data = validated(serializers.LoginSerializer, request)
-        issued = services.api_login(email=data["email"], password=data["password"], request=request)
+        try:
+            issued = services.api_login(
+                email=data["email"], password=data["password"], request=request
+            )
+        except services.SignInThrottled as exc:
+            raise ApiError(429, "RATE_LIMIT_EXCEEDED", str(exc)) from exc
         if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
         return Response(self.answer(issued, context={"request": request}).data)
@@ -74,7 +82,11 @@ class OAuth2LoginView(LoginView):
 
     @extend_schema(
         request=serializers.LoginSerializer,
-        responses={200: serializers.OAuth2TokenPairSerializer, 401: BAD_CREDENTIALS},
+        responses={
+            200: serializers.OAuth2TokenPairSerializer,
+            401: BAD_CREDENTIALS,
+            429: THROTTLED,
+        },
         tags=["auth"],
         operation_id="v1_auth_login",
     )

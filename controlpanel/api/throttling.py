@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from controlpanel.http import client_ip
 
-class GeneralRateThrottle(SimpleRateThrottle):
+
+class AddressThrottle(SimpleRateThrottle):
+    """Counts callers by the address ``client_ip`` finds (trusting only ``NUM_PROXIES`` hops)."""
+
+    def get_ident(self, request):
+        return client_ip(request) or "unknown"
+
+
+class GeneralRateThrottle(AddressThrottle):
     """100 requests a minute per signed-in user (per IP for anonymous callers)."""
 
     scope = "general"
@@ -22,7 +31,7 @@ class GeneralRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AuthRateThrottle(SimpleRateThrottle):
+class AuthRateThrottle(AddressThrottle):
     """5 requests a minute per IP address on sign-in, sign-up and password endpoints."""
 
     scope = "auth"

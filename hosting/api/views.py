@@ -28,9 +28,9 @@ from deployments.services import deployment_rollback
 from hosting import selectors, services
 from hosting.api import serializers
 from hosting.files import operations as ops
-from hosting.files.errors import FileError, PathInvalid, TooLarge
+from hosting.files.errors import FileError, PathInvalid
 from hosting.files.paths import clean_path
-from hosting.files.requests import truthy, uploads_from
+from hosting.files.requests import too_many_files, truthy, uploads_from
 from hosting.files.uploads import files_upload
 from hosting.models import Site
 
@@ -228,7 +228,7 @@ class FilesView(SiteMixin, APIView):
                 files = request.FILES.getlist("file")
                 form = request.data
             except TooManyFilesSent as exc:
-                raise TooLarge("Too many files in one upload; send fewer, or a zip.") from exc
+                raise too_many_files() from exc
             folder = (
                 path
                 if path is not None
