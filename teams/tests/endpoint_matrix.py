@@ -57,6 +57,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", PERSONAL, kwargs={"tab": "profile"}, data={"name": "New Name"}),
     ],
     "settings/tokens/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_token"})],
+    "settings/sessions/end-all/": [Case("POST", PERSONAL)],
     "settings/sessions/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_session"})],
     "settings/email/": [
         Case("GET", PERSONAL),
