@@ -105,6 +105,8 @@ class SiteBandwidth(models.Model):
     requests = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = "site bandwidth (a day)"
+        verbose_name_plural = "site bandwidth by day"
         ordering = ["-day"]
         constraints = [
             models.UniqueConstraint(fields=["site", "day"], name="hosting_bandwidth_site_day"),
