@@ -26,3 +26,13 @@ def test_the_dashboard_with_deployments_shows_the_rate_and_no_first_deploy_call(
 def test_the_deployments_page_promises_only_what_exists(web):
     page = web.get("/deployments/").content.decode()
     assert "editor" not in page.lower()
+
+
+def test_a_site_never_deployed_says_so_instead_of_provisioning(web, alice):
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="Fresh", slug="fresh")
+    for url in ("/sites/", f"/sites/{site.pk}/", f"/sites/{site.pk}/settings/"):
+        page = web.get(url).content.decode()
+        assert "No deployment yet" in page, url
+        assert "Provisioning" not in page, url
