@@ -18,9 +18,10 @@ import requests
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import connections
+from django.db.models import Avg, F
 from django.utils import timezone
 
-from controlpanel.supervision import default_supervisor
+from controlpanel.supervision import SupervisorError, default_supervisor
 from deployments.models import Deployment
 from monitoring.models import Host, Service, Status
 
@@ -78,19 +79,27 @@ def _tcp(target: dict) -> None:
         pass
 
 
-def _builds(target: dict) -> None:
+def _builds(target: dict) -> str:
     """Workers alive (a heartbeat within three intervals), queue short, deploys claimed soon."""
     now = timezone.now()
     stale = now - timedelta(seconds=3 * settings.MONITORING_HEARTBEAT_INTERVAL)
-    if not Host.objects.filter(roles__contains=["worker"], last_seen_at__gte=stale).exists():
+    workers = Host.objects.filter(last_seen_at__gte=stale).values_list("roles", flat=True)
+    if not any("worker" in roles for roles in workers):
         raise RuntimeError("no build worker has sent a heartbeat")
     waiting = Deployment.objects.filter(status=Deployment.Status.QUEUED)
     oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
-    if oldest and now - oldest > timedelta(seconds=settings.MONITORING_QUEUE_WAIT_DEGRADED):
-        raise Degraded(
-            f"{waiting.count()} deployment(s) queued, the oldest for "
-            f"{int((now - oldest).total_seconds())} s"
-        )
+    claimed = Deployment.objects.filter(
+        started_at__gte=now - timedelta(hours=1), started_at__isnull=False
+    ).aggregate(wait=Avg(F("started_at") - F("created_at")))["wait"]
+    summary = f"{waiting.count()} queued"
+    if claimed is not None:
+        summary += f"; queued to claimed {claimed.total_seconds():.1f} s on average (last hour)"
+    limit = timedelta(seconds=settings.MONITORING_QUEUE_WAIT_DEGRADED)
+    if oldest and now - oldest > limit:
+        raise Degraded(f"{summary}; the oldest for {int((now - oldest).total_seconds())} s")
+    if claimed is not None and claimed > limit:
+        raise Degraded(summary)
+    return summary
 
 
 def _dns(target: dict) -> None:
@@ -110,7 +119,7 @@ def _process(target: dict) -> None:
         raise RuntimeError(f"{target['program']} is {info.state}")
 
 
-CHECKS: dict[str, Callable[[dict], None]] = {
+CHECKS: dict[str, Callable[[dict], str | None]] = {
     Service.Kind.PANEL: _panel,
     Service.Kind.DATABASE: _database,
     Service.Kind.REDIS: _redis,
@@ -128,7 +137,7 @@ def run_check(service: Service) -> Outcome:
     """Check ``service`` once."""
     started = time.perf_counter()
     try:
-        CHECKS[service.kind](service.target or {})
+        note = CHECKS[service.kind](service.target or {}) or ""
     except Degraded as exc:
         elapsed = round((time.perf_counter() - started) * 1000)
         return Outcome(Status.DEGRADED, elapsed, str(exc)[:300])
@@ -137,7 +146,16 @@ def run_check(service: Service) -> Outcome:
     elapsed = round((time.perf_counter() - started) * 1000)
     if elapsed > settings.MONITORING_DEGRADED_MS:
         return Outcome(Status.DEGRADED, elapsed, f"slow: {elapsed} ms")
-    return Outcome(Status.OPERATIONAL, elapsed)
+    return Outcome(Status.OPERATIONAL, elapsed, note[:300])
+
+
+def _supervised_pools() -> list[str]:
+    """php-fpm programs supervised on this host (one per WordPress pool)."""
+    try:
+        programs = default_supervisor().processes()
+    except SupervisorError:
+        return []
+    return sorted(p.name for p in programs if p.name.startswith("php-fpm"))
 
 
 def configured_services() -> list[dict]:
@@ -164,6 +182,21 @@ def configured_services() -> list[dict]:
         wanted.append({"slug": "dns", "name": "DNS", "kind": Service.Kind.DNS})
     if settings.S3_BUCKET:
         wanted.append({"slug": "storage", "name": "Object Storage", "kind": Service.Kind.S3})
+    mariadb = urlsplit(getattr(settings, "MARIADB_URL", "") or "")
+    if mariadb.hostname:  # the WordPress database server, when WordPress is configured
+        target = {"host": mariadb.hostname, "port": mariadb.port or 3306}
+        wanted.append(
+            {"slug": "mariadb", "name": "MariaDB", "kind": Service.Kind.TCP, "target": target}
+        )
+    for program in _supervised_pools():
+        wanted.append(
+            {
+                "slug": program[:50],
+                "name": f"PHP ({program})",
+                "kind": Service.Kind.PROCESS,
+                "target": {"program": program},
+            }
+        )
     for position, entry in enumerate(wanted):
         entry.setdefault("target", {})
         entry["position"] = position * 10

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
@@ -13,6 +15,19 @@ from django.views.decorators.http import require_GET, require_POST
 from monitoring import charts, selectors, services
 from monitoring.forms import IncidentForm, IncidentUpdateForm, SubscribeForm
 from monitoring.models import Incident, Service
+
+
+def operator_required(view):
+    """Signed-out visitors go to the sign-in page; signed-in non-operators get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Operators only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @require_GET
@@ -71,7 +86,7 @@ def unsubscribe(request, token: str):
     return render(request, "monitoring/unsubscribe.html", {"token": token})
 
 
-@staff_member_required
+@operator_required
 def operations(request):
     hosts = selectors.host_list()
     for host in hosts:
@@ -85,7 +100,7 @@ def operations(request):
     return render(request, "monitoring/operations.html", context)
 
 
-@staff_member_required
+@operator_required
 @require_POST
 def incident_create(request):
     form = IncidentForm(request.POST)
@@ -108,7 +123,7 @@ def incident_create(request):
     return redirect("monitoring:operations")
 
 
-@staff_member_required
+@operator_required
 @require_POST
 def incident_update(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
@@ -121,7 +136,7 @@ def incident_update(request, pk: int):
     return redirect("monitoring:operations")
 
 
-@staff_member_required
+@operator_required
 @require_POST
 def process_restart(request, name: str):
     if name not in selectors.process_names():

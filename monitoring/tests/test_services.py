@@ -9,7 +9,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from monitoring.checks import Outcome
+from deployments.models import Deployment
+from deployments.tests.factories import make_site
+from monitoring.checks import Outcome, run_check
 from monitoring.models import (
     CheckResult,
     DailyRollup,
@@ -21,6 +23,7 @@ from monitoring.models import (
 from monitoring.selectors import status_history, uptimes
 from monitoring.services import (
     check_record,
+    heartbeat_record,
     incident_create,
     incident_update_add,
     rollups_prune,
@@ -183,3 +186,37 @@ def test_configured_services_follow_the_settings(settings, db):
     settings.REDIS_URL = ""
     services_sync()
     assert not Service.objects.get(slug="redis").enabled
+
+
+SAMPLE = {
+    "cpu": 5.0,
+    "memory": 30.0,
+    "disk": 40.0,
+    "load1": 0.1,
+    "cpu_count": 2,
+    "memory_total": 1 << 30,
+    "disk_total": 10 << 30,
+}
+
+
+def test_the_build_service_needs_a_live_worker_and_a_moving_queue(alice, settings):
+    settings.MONITORING_QUEUE_WAIT_DEGRADED = 300
+    builds = Service(slug="builds", name="Build Service", kind=Service.Kind.BUILDS)
+    outcome = run_check(builds)
+    assert outcome.status == "down" and "heartbeat" in outcome.message
+    heartbeat_record(name="worker-1", role="worker", sample=SAMPLE)
+    now = timezone.now()
+    site = make_site(alice, name="Queue")
+    Deployment.objects.create(
+        site=site,
+        source="git",
+        status="success",
+        created_at=now - timedelta(seconds=10),
+        started_at=now,
+    )
+    outcome = run_check(builds)
+    assert outcome.status == "operational"
+    assert "0 queued; queued to claimed 10.0 s" in outcome.message
+    Deployment.objects.create(site=site, source="git", created_at=now - timedelta(minutes=10))
+    outcome = run_check(builds)
+    assert outcome.status == "degraded" and "1 queued" in outcome.message

@@ -61,9 +61,10 @@ def test_subscription_is_double_opt_in_with_an_unsubscribe_link(services):
 
 def test_operations_page_is_for_operators(services, operator, alice):
     client = Client()
+    assert client.get("/operations/").status_code == 302  # to the sign-in page
     client.force_login(alice)
-    assert client.get("/operations/").status_code == 302
-    assert client.post("/operations/incidents", {"title": "x"}).status_code == 302
+    assert client.get("/operations/").status_code == 403
+    assert client.post("/operations/incidents", {"title": "x"}).status_code == 403
     assert not Incident.objects.exists()
     client.force_login(operator)
     page = client.get("/operations/")
@@ -90,3 +91,19 @@ def test_an_operator_publishes_an_incident_and_its_updates(services, operator):
     assert incident.state == "resolved" and incident.created_by == operator
     html = Client().get("/status").content.decode()
     assert "Slow builds" in html and "Queue is long." in html and "Fixed." in html
+
+
+def test_the_status_page_reads_a_fixed_number_of_queries(
+    services, operator, django_assert_max_num_queries
+):
+    more = [
+        Service.objects.create(slug=f"s{n}", name=f"Service {n}", kind=Service.Kind.TCP)
+        for n in range(18)
+    ]
+    for service in more:
+        check_record(service=service, outcome=Outcome("operational", 10, ""))
+    client = Client()
+    client.get("/status")  # fills the metrics cache
+    with django_assert_max_num_queries(8):
+        page = client.get("/status")
+    assert page.content.decode().count('class="bar bar-') == 20 * 90
