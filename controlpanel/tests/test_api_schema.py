@@ -21,6 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from controlpanel.api.throttling import AuthRateThrottle, GeneralRateThrottle
+
 EXAMPLES = 4
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 HIGH_RATES = {"general": "100000/min", "auth": "100000/min", "deployments": "100000/hour"}
@@ -50,6 +52,8 @@ def raised_rate_limits(settings):
     rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **HIGH_RATES}
     settings.REST_FRAMEWORK = rest
     cache.clear()
+    assert GeneralRateThrottle().get_rate() == HIGH_RATES["general"]
+    assert AuthRateThrottle().get_rate() == HIGH_RATES["auth"]
 
 
 @pytest.fixture

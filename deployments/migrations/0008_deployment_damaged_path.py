@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0006_project_settings_detected'),
+        ('deployments', '0007_admin_names'),
     ]
 
     operations = [
