@@ -53,8 +53,10 @@ def status_services() -> list[dict]:
 
 
 def overall_status(services: list[dict]) -> dict:
-    states = {service["status"] for service in services}
-    if Status.DOWN in states:
+    states = {service["status"] for service in services if service["lastCheckedAt"]}
+    if not states:
+        status, message = Status.OPERATIONAL, "No checks have run yet"
+    elif Status.DOWN in states:
         status, message = Status.DOWN, "Some systems are down"
     elif Status.DEGRADED in states:
         status, message = Status.DEGRADED, "Some systems are degraded"
