@@ -180,10 +180,8 @@ async def _stream_latency(rounds: int) -> list[float]:
     service = await database_sync_to_async(Service.objects.get)(slug="svc-0")
     comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/api/status/stream")
     await comm.connect()
-    while True:  # the snapshot
-        try:
-            await comm.receive_json_from(timeout=0.5)
-        except TimeoutError:
+    while True:  # the snapshot: every service, then the metrics
+        if (await comm.receive_json_from(timeout=30))["type"] == "metrics_update":
             break
     delays = []
     for n in range(rounds):
