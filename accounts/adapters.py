@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 
 from accounts.models import Preferences, SecurityEvent
+from controlpanel.http import client_ip
+
+
+@dataclass(frozen=True)
+class PanelSite:
+    """What allauth's emails call the site: Berth, not the host the request came in on."""
+
+    name: str
+    domain: str
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        # allauth's rate limits count by the same address as the rest of Berth.
+        return client_ip(request) or "unknown"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        site = PanelSite(name="Berth", domain=urlsplit(settings.PANEL_URL).netloc)
+        context = {**context, "current_site": site, "panel_url": settings.PANEL_URL}
+        super().send_mail(template_prefix, email, context)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.name = (form.cleaned_data.get("name") or user.name or "").strip()

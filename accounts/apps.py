@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # Not "Accounts": allauth's email addresses already have a section of that name.
+    verbose_name = "Users and access"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

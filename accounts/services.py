@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -69,6 +69,23 @@ def user_create(*, email: str, password: str, name: str, request=None) -> User:
         _link_allauth_email(user)
         security_event_record(kind=SecurityEvent.Kind.SIGN_UP, request=request, user=user)
     return user
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins from this address or for this account; try again later."""
+
+
+def user_authenticate(*, email: str, password: str, request) -> User | None:
+    """Check an email and password with the sign-in page's limits: failures are counted per
+    address and per account (``ACCOUNT_RATE_LIMITS["login_failed"]``), so rotating addresses
+    does not lift the account's limit. None for a wrong password; SignInThrottled past a limit.
+    """
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).authenticate(request, email=email, password=password)
+    except ValidationError as exc:  # allauth's "too many login attempts"
+        raise SignInThrottled(exc.messages[0]) from exc
 
 
 def _link_allauth_email(user: User) -> None:
@@ -158,9 +175,10 @@ def token_issue(*, user: User, request=None) -> IssuedToken:
 
 def api_login(*, email: str, password: str, request) -> IssuedToken | None:
     """Sign an API client in: a new access/refresh pair and a line in the security log, or
-    None when the email and password do not match an active account."""
-    user = authenticate(
-        getattr(request, "_request", request), username=email.strip(), password=password
+    None when the email and password do not match an active account. The sign-in page's
+    limits apply (SignInThrottled): failures per address and per account."""
+    user = user_authenticate(
+        email=email.strip(), password=password, request=getattr(request, "_request", request)
     )
     if user is None:
         return None
@@ -275,12 +293,16 @@ def api_logout(*, token: AccessToken, request=None) -> None:
 # --- Browser sessions ---------------------------------------------------------------------------
 
 
+# The session remembers its row: Django gives a session a new key when the password changes.
+BROWSER_SESSION = "_berth_browser_session"
+
+
 def browser_session_start(*, user: User, request) -> None:
     key = request.session.session_key
     if not key:
         request.session.save()
         key = request.session.session_key
-    BrowserSession.objects.update_or_create(
+    row, _ = BrowserSession.objects.update_or_create(
         session_key=key,
         defaults={
             "user": user,
@@ -289,6 +311,7 @@ def browser_session_start(*, user: User, request) -> None:
             "last_seen_at": timezone.now(),
         },
     )
+    request.session[BROWSER_SESSION] = str(row.pk)
 
 
 def browser_session_end(*, session_key: str | None) -> None:
@@ -311,15 +334,45 @@ def browser_session_revoke(*, session: BrowserSession, request=None) -> None:
     )
 
 
-def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> None:
-    """End every API token and browser session of a user (after a password reset)."""
+def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> int:
+    """End every API token (sign-ins and personal tokens) and browser session of a user, but
+    the browser session ``keep_session_key``. Returns how many browsers were signed out."""
     from importlib import import_module
 
     engine = import_module(settings.SESSION_ENGINE)
     AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ended = 0
     for session in BrowserSession.objects.filter(user=user).exclude(session_key=keep_session_key):
         engine.SessionStore(session_key=session.session_key).delete()
         session.delete()
+        ended += 1
+    return ended
+
+
+def sessions_end_others(*, user: User, request) -> None:
+    """After a password change: every API token and every other browser is signed out; this
+    browser stays signed in (its row follows the new key Django gave its session)."""
+    key = request.session.session_key
+    row = request.session.get(BROWSER_SESSION)
+    if row:
+        BrowserSession.objects.filter(pk=row, user=user).exclude(session_key=key).update(
+            session_key=key
+        )
+    sessions_revoke_all(user=user, keep_session_key=key)
+    if key and not BrowserSession.objects.filter(session_key=key).exists():
+        browser_session_start(user=user, request=request)
+
+
+def sign_out_everywhere(*, user: User, request) -> int:
+    """Sign the user out of every browser, this one included, and end every API token."""
+    ended = sessions_revoke_all(user=user)
+    security_event_record(
+        kind=SecurityEvent.Kind.SIGN_OUT,
+        request=request,
+        user=user,
+        details={"everywhere": True, "browsers": ended},
+    )
+    return ended
 
 
 def stale_browser_sessions_prune() -> int:

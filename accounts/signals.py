@@ -53,6 +53,11 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 @receiver(password_changed)
 @receiver(password_set)
 def on_password_changed(sender, request, user, **kwargs):
+    # Whoever else holds a session or a token may be who the new password is meant to stop.
+    if request is not None and hasattr(request, "session"):
+        services.sessions_end_others(user=user, request=request)
+    else:
+        services.sessions_revoke_all(user=user)
     services.security_event_record(kind=Kind.PASSWORD_CHANGED, request=request, user=user)
 
 

@@ -184,6 +184,18 @@ def session_revoke(request, pk):
 
 @login_required
 @require_POST
+def sign_out_everywhere(request):
+    ended = services.sign_out_everywhere(user=request.user, request=request)
+    logout(request)
+    others = f" and {ended - 1} other browser(s)" if ended > 1 else ""
+    messages.success(
+        request, f"Signed out of this browser{others}; every API token has stopped working."
+    )
+    return redirect("account_login")
+
+
+@login_required
+@require_POST
 def account_delete(request):
     form = forms.DeleteAccountForm(request.POST)
     if form.is_valid():

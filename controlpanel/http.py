@@ -1,4 +1,10 @@
-"""Who is asking: client address and user agent, behind ``NUM_PROXIES`` trusted proxies."""
+"""Who is asking: client address and user agent, behind ``NUM_PROXIES`` trusted proxies.
+
+The servers never rewrite the client address from headers (``manage.py serve`` and the
+compose file start daphne and uvicorn without proxy-header handling): this is the one place
+that reads ``X-Forwarded-For``, and it believes only the hops the ``NUM_PROXIES`` trusted
+proxies appended. Everything else in that header was written by the client.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,17 @@ from django.conf import settings
 
 
 def client_ip(request) -> str | None:
+    """The address of whoever sent ``request`` (None when it is not an IP address)."""
     meta = getattr(request, "META", {})
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
     candidate = meta.get("REMOTE_ADDR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        candidate = hops[-min(proxies, len(hops))]
+    proxies = settings.NUM_PROXIES
+    if proxies:
+        hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        # Each trusted proxy appended the address it was called from: the client's is the
+        # NUM_PROXIES-th from the right. Fewer hops mean the request did not come through the
+        # proxies, so the header is the caller's own words: keep the socket's address.
+        if len(hops) >= proxies:
+            candidate = hops[-proxies]
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "controlpanel.middleware.RefuseNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BrowserSessionMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -159,7 +160,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
+            "CONFIG": {
+                # channels-redis waits for messages with a 5 s blocking pop; redis-py 8's
+                # default 5 s socket timeout cut that wait and closed idle WebSockets (1011).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_keepalive": True}],
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
+            },
         }
     }
 else:
@@ -251,7 +257,11 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_FORMS = {"reset_password_from_key": "accounts.password_forms.PasswordResetKeyForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
+# Sign-in failures per address and per account (the API login counts here too); sign-ups per
+# address, like the API's auth limit.
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/m/ip,5/5m/key", "signup": "5/m/ip"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = True
@@ -301,7 +311,10 @@ CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 CSRF_FAILURE_VIEW = "controlpanel.views.csrf_failure"
 SECURE_SSL_REDIRECT = HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# Reverse proxies in front of the panel. Only with some are X-Forwarded-For (client addresses,
+# controlpanel/http.py) and X-Forwarded-Proto believed: without, a client writes them itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS and NUM_PROXIES else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -511,7 +524,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "controlpanel.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "controlpanel.api.pagination.PagePagination",
     "PAGE_SIZE": 10,
@@ -521,7 +534,7 @@ REST_FRAMEWORK = {
         "auth": env.str("RATE_LIMIT_AUTH", default="5/min"),
         "deployments": env.str("RATE_LIMIT_DEPLOYMENTS", default="10/hour"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "controlpanel.api.exceptions.envelope_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -537,6 +550,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TokenTypeEnum": "accounts.models.AccessToken.Kind",
+        "DeploymentStatusEnum": "deployments.models.Deployment.Status",
+        "SiteStatusEnum": "hosting.models.Site.Status",
+        "CertificateStatusEnum": "domains.models.Certificate.Status",
+        "VerificationStatusEnum": "domains.models.Domain.Verification",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "controlpanel.api.schema.add_error_responses",
+    ],
 }
 
 # --- Misc -----------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class ManifestEntry(models.Model):
     content_type = models.CharField(max_length=150)
 
     class Meta:
+        verbose_name_plural = "manifest entries"
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(fields=["manifest", "path"], name="deployments_entry_path"),
@@ -295,6 +296,9 @@ class GitHubConnection(models.Model):
     refresh_token = EncryptedTextField(blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "GitHub connection"
 
     def __str__(self) -> str:
         return f"GitHub {self.github_username or self.github_id} of {self.user}"

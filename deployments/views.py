@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from controlpanel.api.throttling import DeploymentCreateThrottle
 from controlpanel.forms import errors_to_form
 from deployments import selectors, services
-from deployments.api.serializers import deployment_detail, project_data
+from deployments.api.serializers import DeploymentDetailSerializer, ProjectSerializer
 from deployments.filters import FilterError
 from deployments.forms import DeployForm, DeploymentFilterForm, ProjectForm
 from deployments.github import GitHubError, repo_summary
@@ -96,7 +96,7 @@ def deployment_list(request):
 @login_required
 def deployment_detail_page(request, pk):
     deployment = _deployment(request, pk)
-    data = deployment_detail(deployment, tail=200)
+    data = DeploymentDetailSerializer(deployment).data
     lines = selectors.log_tail(deployment=deployment, count=200)
     context = {
         "deployment": deployment,
@@ -224,7 +224,7 @@ def project_settings(request, pk):
                 return redirect("deployments:project", pk=project.pk)
     context = {
         "project": project,
-        "data": project_data(project),
+        "data": ProjectSerializer(project).data,
         "form": form,
         "webhook_url": request.build_absolute_uri(reverse("api-github-webhook")),
         "recent": selectors.deployment_list(user=request.user).filter(project=project)[:5],

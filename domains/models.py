@@ -227,6 +227,7 @@ class DnsRecord(models.Model):
     objects = DnsRecordQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "DNS record"
         ordering = ["name", "type", "priority", "content"]
         constraints = [
             # Two constraints instead of nulls_distinct=False, which SQLite cannot enforce.
@@ -328,6 +329,9 @@ class AcmeChallenge(models.Model):
     key_authorization = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = "ACME challenge"
+
     def __str__(self) -> str:
         return f"{self.kind} for {self.hostname}"
 
@@ -340,6 +344,9 @@ class AcmeAccount(models.Model):
     uri = models.URLField(max_length=500, blank=True)
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "ACME account"
 
     def __str__(self) -> str:
         return self.directory_url

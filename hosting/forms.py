@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from hosting.models import SLUG_RE
+from hosting.slugs import slug_problem
 
 
 class SiteCreateForm(forms.Form):
@@ -30,10 +30,9 @@ class SiteCreateForm(forms.Form):
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"].strip().lower()
-        if slug and not SLUG_RE.match(slug):
-            raise forms.ValidationError(
-                "Use 1–63 lower-case letters, digits and hyphens, not starting or ending with one."
-            )
+        problem = slug_problem(slug) if slug else None
+        if problem:
+            raise forms.ValidationError(problem)
         return slug
 
 

@@ -6,11 +6,12 @@ this answers 413 first (JSON envelope for the API and XHR, a page otherwise).
 
 from __future__ import annotations
 
+from django.core.exceptions import TooManyFilesSent
 from django.shortcuts import render
 
 from controlpanel.api.exceptions import error_response
 from hosting.files.errors import TooLarge
-from hosting.files.requests import check_request_size
+from hosting.files.requests import check_request_size, too_many_files
 
 
 class UploadSizeLimitMiddleware:
@@ -25,11 +26,27 @@ class UploadSizeLimitMiddleware:
         ):
             try:
                 check_request_size(request.META)
+                if request.method == "POST" and request.content_type == "multipart/form-data":
+                    self.read_form(request)
             except TooLarge as exc:
-                wants_json = request.path.startswith("/api/") or "json" in request.headers.get(
-                    "Accept", ""
-                )
-                if wants_json:
-                    return error_response(413, exc.code, exc.message, exc.details)
-                return render(request, "hosting/413.html", {"message": exc.message}, status=413)
+                return self.refuse(request, exc)
         return self.get_response(request)
+
+    @staticmethod
+    def read_form(request) -> None:
+        """A page's form is read here, as CSRF checking would read it next, so that too many
+        files is the 413 the API gives rather than a 400 with an error in the log. API views
+        read their own bodies (and answer the same 413)."""
+        if request.path.startswith("/api/"):
+            return
+        try:
+            request.POST  # noqa: B018 - parses the body, files included
+        except TooManyFilesSent as exc:
+            raise too_many_files() from exc
+
+    @staticmethod
+    def refuse(request, exc: TooLarge):
+        wants_json = request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
+        if wants_json:
+            return error_response(413, exc.code, exc.message, exc.details)
+        return render(request, "hosting/413.html", {"message": exc.message}, status=413)

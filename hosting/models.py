@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from django.conf import settings
@@ -10,20 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from hosting.slugs import slug_problem
 from teams.querysets import TeamScopedQuerySet
-
-# One DNS label: lower-case letters, digits and inner hyphens, at most 63 characters.
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-RESERVED_SLUGS = {"www", "api", "admin", "mail", "ftp", "static", "media", "ws", "panel", "berth"}
 
 
 def validate_site_slug(value: str) -> None:
-    if not SLUG_RE.match(value or ""):
-        raise ValidationError(
-            "Use 1–63 lower-case letters, digits and hyphens, not starting or ending with a hyphen."
-        )
-    if value in RESERVED_SLUGS:
-        raise ValidationError(f"“{value}” is reserved; choose another address.")
+    """The address rules of hosting/slugs.py, for the model (and so the API and the form)."""
+    problem = slug_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 class SiteQuerySet(TeamScopedQuerySet):
@@ -111,6 +105,8 @@ class SiteBandwidth(models.Model):
     requests = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = "site bandwidth (a day)"
+        verbose_name_plural = "site bandwidth by day"
         ordering = ["-day"]
         constraints = [
             models.UniqueConstraint(fields=["site", "day"], name="hosting_bandwidth_site_day"),

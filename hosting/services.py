@@ -22,14 +22,15 @@ from hosting.files.quota import (  # noqa: F401  (storage accounting, re-exporte
     site_storage_reserve,
 )
 from hosting.hostnames import hostnames_changed
-from hosting.models import RESERVED_SLUGS, Site, validate_site_slug
+from hosting.models import Site, validate_site_slug
+from hosting.slugs import reserved_slugs
 from teams.services import acting_team
 
 
 def slug_suggest(name: str) -> str:
     """A free DNS-safe address from a name: “My Blog!” -> “my-blog”, then “my-blog-2”, …"""
     base = re.sub(r"-{2,}", "-", slugify(name or "").replace("_", "-")).strip("-")[:50] or "site"
-    if base in RESERVED_SLUGS:
+    if base in reserved_slugs():
         base = f"{base}-site"
     candidate, n = base, 1
     while Site.objects.filter(slug=candidate).exists():

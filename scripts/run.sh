@@ -6,6 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 python manage.py migrate --noinput -v0
-python manage.py collectstatic --noinput -v0
 python manage.py ensure_operator
 exec python manage.py serve --port "${PORT:-8000}"

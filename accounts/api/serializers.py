@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
+from controlpanel.api.schema import IsoDateTimeField, listing, paginated
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -139,9 +142,10 @@ class DeleteAccountSerializer(serializers.Serializer):
 class SecurityEventSerializer(serializers.ModelSerializer):
     event = serializers.CharField(source="kind")
     description = serializers.CharField(source="get_kind_display")
-    ipAddress = serializers.IPAddressField(source="ip_address")
+    ipAddress = serializers.IPAddressField(source="ip_address", allow_null=True)
     userAgent = serializers.CharField(source="user_agent")
     timestamp = serializers.DateTimeField(source="created_at")
+    details = serializers.DictField()
 
     class Meta:
         model = SecurityEvent
@@ -159,11 +163,11 @@ class SecurityEventSerializer(serializers.ModelSerializer):
 
 
 class TokenSerializer(serializers.ModelSerializer):
-    type = serializers.CharField(source="kind")
+    type = serializers.ChoiceField(source="kind", choices=AccessToken.Kind.choices)
     createdAt = serializers.DateTimeField(source="created_at")
     expiresAt = serializers.SerializerMethodField()
-    lastUsedAt = serializers.DateTimeField(source="last_used_at")
-    ipAddress = serializers.IPAddressField(source="ip_address")
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", allow_null=True)
+    ipAddress = serializers.IPAddressField(source="ip_address", allow_null=True)
     userAgent = serializers.CharField(source="user_agent")
     current = serializers.SerializerMethodField()
 
@@ -205,8 +209,8 @@ class BrowserSessionSerializer(serializers.ModelSerializer):
     type = serializers.SerializerMethodField()
     name = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
-    lastUsedAt = serializers.DateTimeField(source="last_seen_at")
-    ipAddress = serializers.IPAddressField(source="ip_address")
+    lastUsedAt = serializers.DateTimeField(source="last_seen_at", allow_null=True)
+    ipAddress = serializers.IPAddressField(source="ip_address", allow_null=True)
     userAgent = serializers.CharField(source="user_agent")
     current = serializers.SerializerMethodField()
 
@@ -224,6 +228,7 @@ class BrowserSessionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "string", "enum": ["browser"]})
     def get_type(self, session) -> str:
         return "browser"
 
@@ -233,3 +238,97 @@ class BrowserSessionSerializer(serializers.ModelSerializer):
     def get_current(self, session) -> bool:
         request = self.context.get("request")
         return bool(request and request.session.session_key == session.session_key)
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+class TokenPairSerializer(serializers.Serializer):
+    """Sign-up, sign-in and refresh: the user and a new access/refresh token pair.
+
+    Serializes ``accounts.services.IssuedToken``."""
+
+    user = UserSerializer(source="token.user")
+    token = serializers.CharField(source="access", help_text="The access token (older spelling).")
+    accessToken = serializers.CharField(source="access")
+    refreshToken = serializers.CharField(source="refresh")
+    tokenType = serializers.SerializerMethodField()
+    expiresIn = serializers.SerializerMethodField()
+    expiresAt = IsoDateTimeField(source="token.expires_at", allow_null=True)
+
+    def get_tokenType(self, issued) -> str:
+        return "Bearer"
+
+    def get_expiresIn(self, issued) -> int | None:
+        # What is left of the access token's life: the whole lifetime for a fresh or refreshed
+        # one (created_at is when the sign-in began, and a hair after expires_at was computed).
+        token = issued.token
+        if not token.expires_at:
+            return None
+        return round((token.expires_at - timezone.now()).total_seconds())
+
+
+class OAuth2TokenPairSerializer(TokenPairSerializer):
+    """The Copro client's ``/api/v1/auth/login`` answer: also the OAuth2 snake_case names."""
+
+    access_token = serializers.CharField(source="access")
+    refresh_token = serializers.CharField(source="refresh")
+    token_type = serializers.SerializerMethodField()
+
+    def get_token_type(self, issued) -> str:
+        return "bearer"
+
+
+class SessionInfoSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        allow_null=True, help_text="The API session's id; null in a browser."
+    )
+    type = serializers.ChoiceField(choices=[*AccessToken.Kind.values, "browser"])
+    createdAt = serializers.DateTimeField(allow_null=True)
+    expiresAt = serializers.DateTimeField(allow_null=True)
+
+
+class CurrentSessionSerializer(serializers.Serializer):
+    """``GET /api/auth/session``: who is signed in, and through what."""
+
+    user = UserSerializer()
+    session = SessionInfoSerializer()
+    authenticated = serializers.BooleanField()
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    """A new personal token, with its secret value: shown this once only."""
+
+    token = serializers.SerializerMethodField()
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, token) -> str:
+        return self.context["access"]
+
+
+TokenListSerializer = listing("TokenListSerializer", "tokens", TokenSerializer)
+
+SignInSerializer = PolymorphicProxySerializer(
+    component_name="SignIn",
+    serializers=[BrowserSessionSerializer, TokenSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
+class SessionListSerializer(serializers.Serializer):
+    """Browser sessions and API sign-ins, each revocable with DELETE /api/user/sessions/<id>."""
+
+    sessions = serializers.SerializerMethodField()
+
+    @extend_schema_field(SignInSerializer)
+    def get_sessions(self, data) -> list:
+        browsers = BrowserSessionSerializer(data["browsers"], many=True, context=self.context)
+        tokens = TokenSerializer(data["tokens"], many=True, context=self.context)
+        return list(browsers.data) + list(tokens.data)
+
+
+SecurityLogPageSerializer = paginated("SecurityLogPageSerializer", "logs", SecurityEventSerializer)

@@ -12,27 +12,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.api import serializers as s
+from accounts.api import serializers
 from accounts.models import AccessToken, BrowserSession
 from controlpanel.api.exceptions import ApiError, ValidationFailed
+from controlpanel.api.schema import MessageSerializer, error
 from controlpanel.api.throttling import AuthRateThrottle
 from controlpanel.api.views import validated
 
-
-def _token_payload(issued: services.IssuedToken, request) -> dict:
-    token = issued.token
-    seconds = (
-        int((token.expires_at - token.created_at).total_seconds()) if token.expires_at else None
-    )
-    return {
-        "user": s.UserSerializer(token.user, context={"request": request}).data,
-        "token": issued.access,
-        "accessToken": issued.access,
-        "refreshToken": issued.refresh,
-        "tokenType": "Bearer",
-        "expiresIn": seconds,
-        "expiresAt": token.expires_at.isoformat() if token.expires_at else None,
-    }
+BAD_CREDENTIALS = error("UNAUTHORIZED: the email and password do not match an account.")
+THROTTLED = error(
+    "RATE_LIMIT_EXCEEDED: too many attempts from this address, or failed sign-ins for this account."
+)
 
 
 class AuthView(APIView):
@@ -44,57 +34,59 @@ class AuthView(APIView):
 
 
 class SignupView(AuthView):
-    @extend_schema(request=s.SignupSerializer, responses={201: dict}, tags=["auth"])
+    @extend_schema(
+        request=serializers.SignupSerializer,
+        responses={201: serializers.TokenPairSerializer},
+        tags=["auth"],
+    )
     def post(self, request):
-        data = s.SignupSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        name = data.validated_data.get("name") or data.validated_data["email"].split("@")[0]
+        data = validated(serializers.SignupSerializer, request)
+        name = data.get("name") or data["email"].split("@")[0]
         with transaction.atomic():
             user = services.user_create(
-                email=data.validated_data["email"],
-                password=data.validated_data["password"],
-                name=name,
-                request=request,
+                email=data["email"], password=data["password"], name=name, request=request
             )
             issued = services.token_issue(user=user, request=request)
-        return Response(_token_payload(issued, request), status=status.HTTP_201_CREATED)
+        body = serializers.TokenPairSerializer(issued, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class LoginView(AuthView):
     """``POST /api/auth/login`` (JSON) and ``/api/v1/auth/login`` (also OAuth2 form fields)."""
 
-    oauth2_spelling = False
+    answer = serializers.TokenPairSerializer
 
-    @extend_schema(request=s.LoginSerializer, responses={200: dict}, tags=["auth"])
+    @extend_schema(
+        request=serializers.LoginSerializer,
+        responses={200: serializers.TokenPairSerializer, 401: BAD_CREDENTIALS, 429: THROTTLED},
+        tags=["auth"],
+    )
     def post(self, request):
-        data = s.LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = services.api_login(
-            email=data.validated_data["email"],
-            password=data.validated_data["password"],
-            request=request,
-        )
+        data = validated(serializers.LoginSerializer, request)
+        try:
+            issued = services.api_login(
+                email=data["email"], password=data["password"], request=request
+            )
+        except services.SignInThrottled as exc:
+            raise ApiError(429, "RATE_LIMIT_EXCEEDED", str(exc)) from exc
         if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
-        payload = _token_payload(issued, request)
-        if self.oauth2_spelling:
-            payload.update(
-                access_token=issued.access,
-                refresh_token=issued.refresh,
-                token_type="bearer",  # noqa: S106
-            )
-        return Response(payload)
+        return Response(self.answer(issued, context={"request": request}).data)
 
 
 class OAuth2LoginView(LoginView):
     """The Copro client's ``/api/v1/auth/login``: also ``username`` form fields and snake_case
     tokens."""
 
-    oauth2_spelling = True
+    answer = serializers.OAuth2TokenPairSerializer
 
     @extend_schema(
-        request=s.LoginSerializer,
-        responses={200: dict},
+        request=serializers.LoginSerializer,
+        responses={
+            200: serializers.OAuth2TokenPairSerializer,
+            401: BAD_CREDENTIALS,
+            429: THROTTLED,
+        },
         tags=["auth"],
         operation_id="v1_auth_login",
     )
@@ -103,42 +95,50 @@ class OAuth2LoginView(LoginView):
 
 
 class RefreshView(AuthView):
-    @extend_schema(request=s.RefreshSerializer, responses={200: dict}, tags=["auth"])
+    @extend_schema(
+        request=serializers.RefreshSerializer,
+        responses={
+            200: serializers.TokenPairSerializer,
+            401: error("UNAUTHORIZED: the refresh token is invalid, expired or revoked."),
+        },
+        tags=["auth"],
+    )
     def post(self, request):
-        data = s.RefreshSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = services.token_refresh(refresh=data.validated_data["refresh"], request=request)
+        data = validated(serializers.RefreshSerializer, request)
+        issued = services.token_refresh(refresh=data["refresh"], request=request)
         if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "The refresh token is invalid, expired or revoked.")
-        return Response(_token_payload(issued, request))
+        return Response(serializers.TokenPairSerializer(issued, context={"request": request}).data)
 
 
 class ForgotPasswordView(AuthView):
-    @extend_schema(request=s.ForgotPasswordSerializer, responses={200: dict}, tags=["auth"])
+    @extend_schema(
+        request=serializers.ForgotPasswordSerializer,
+        responses={200: MessageSerializer},
+        tags=["auth"],
+    )
     def post(self, request):
-        data = s.ForgotPasswordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.password_reset_request(
-            email=data.validated_data["email"], request=request._request
-        )
+        data = validated(serializers.ForgotPasswordSerializer, request)
+        services.password_reset_request(email=data["email"], request=request._request)
         return Response({"message": "If an account uses that address, a reset link is on its way."})
 
 
 class ResetPasswordView(AuthView):
-    @extend_schema(request=s.ResetPasswordSerializer, responses={200: dict}, tags=["auth"])
+    @extend_schema(
+        request=serializers.ResetPasswordSerializer,
+        responses={200: MessageSerializer},
+        tags=["auth"],
+    )
     def post(self, request):
-        data = s.ResetPasswordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.ResetPasswordSerializer, request)
         services.password_reset_confirm(
-            key=data.validated_data["token"],
-            password=data.validated_data["password"],
-            request=request,
+            key=data["token"], password=data["password"], request=request
         )
         return Response({"message": "Your password has been changed. Sign in with it now."})
 
 
 class LogoutView(APIView):
-    @extend_schema(request=None, responses={200: dict}, tags=["auth"])
+    @extend_schema(request=None, responses={200: MessageSerializer}, tags=["auth"])
     def post(self, request):
         if isinstance(request.auth, AccessToken):
             services.api_logout(token=request.auth, request=request)
@@ -148,7 +148,7 @@ class LogoutView(APIView):
 
 
 class SessionView(APIView):
-    @extend_schema(responses={200: dict}, tags=["auth"])
+    @extend_schema(responses={200: serializers.CurrentSessionSerializer}, tags=["auth"])
     def get(self, request):
         if isinstance(request.auth, AccessToken):
             token = request.auth
@@ -165,103 +165,121 @@ class SessionView(APIView):
                 "createdAt": None,
                 "expiresAt": request.session.get_expiry_date(),
             }
-        user = s.UserSerializer(request.user, context={"request": request}).data
-        return Response({"user": user, "session": session, "authenticated": True})
+        answer = {"user": request.user, "session": session, "authenticated": True}
+        return Response(
+            serializers.CurrentSessionSerializer(answer, context={"request": request}).data
+        )
 
 
 class ProfileView(APIView):
-    @extend_schema(responses={200: s.UserSerializer}, tags=["user"])
+    @extend_schema(responses={200: serializers.UserSerializer}, tags=["user"])
     def get(self, request):
-        return Response(s.UserSerializer(request.user, context={"request": request}).data)
+        return Response(serializers.UserSerializer(request.user, context={"request": request}).data)
 
-    @extend_schema(request=s.ProfileSerializer, responses={200: s.UserSerializer}, tags=["user"])
+    @extend_schema(
+        request=serializers.ProfileSerializer,
+        responses={200: serializers.UserSerializer},
+        tags=["user"],
+    )
     def put(self, request):
-        data = s.ProfileSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        fields = validated(serializers.ProfileSerializer, request)
         if "email" in request.data and request.data["email"] != request.user.email:
             raise ValidationFailed(
                 "The email address cannot be changed here.",
                 {"email": ["The email address is read-only."]},
             )
-        fields = data.validated_data
         services.profile_update(
             user=request.user,
             name=fields.get("name"),
             avatar=fields.get("avatar") or None,
             remove_avatar="avatar" in fields and fields["avatar"] is None,
         )
-        return Response(s.UserSerializer(request.user, context={"request": request}).data)
+        return Response(serializers.UserSerializer(request.user, context={"request": request}).data)
 
     patch = put
 
 
 class PreferencesView(APIView):
-    @extend_schema(responses={200: s.PreferencesSerializer}, tags=["user"])
+    @extend_schema(responses={200: serializers.PreferencesSerializer}, tags=["user"])
     def get(self, request):
-        return Response(s.PreferencesSerializer(services.preferences_get(user=request.user)).data)
+        prefs = services.preferences_get(user=request.user)
+        return Response(serializers.PreferencesSerializer(prefs).data)
 
     @extend_schema(
-        request=s.PreferencesSerializer, responses={200: s.PreferencesSerializer}, tags=["user"]
+        request=serializers.PreferencesSerializer,
+        responses={200: serializers.PreferencesSerializer},
+        tags=["user"],
     )
     def put(self, request):
         prefs = services.preferences_get(user=request.user)
-        data = s.PreferencesSerializer(prefs, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        prefs = services.preferences_update(user=request.user, **data.validated_data)
-        return Response(s.PreferencesSerializer(prefs).data)
+        data = validated(serializers.PreferencesSerializer, request, instance=prefs, partial=True)
+        prefs = services.preferences_update(user=request.user, **data)
+        return Response(serializers.PreferencesSerializer(prefs).data)
 
     patch = put
 
 
 class AccountView(APIView):
-    @extend_schema(request=s.DeleteAccountSerializer, responses={204: None}, tags=["user"])
+    @extend_schema(
+        request=serializers.DeleteAccountSerializer,
+        responses={
+            204: None,
+            422: error("VALIDATION_ERROR: the password is missing or not correct."),
+        },
+        description='Send the account\'s password as a JSON body: `{"password": "…"}`.',
+        tags=["user"],
+    )
     def delete(self, request):
-        data = s.DeleteAccountSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.account_delete(
-            user=request.user, password=data.validated_data["password"], request=request
-        )
+        data = validated(serializers.DeleteAccountSerializer, request)
+        services.account_delete(user=request.user, password=data["password"], request=request)
         if not isinstance(request.auth, AccessToken):
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SecurityLogView(generics.ListAPIView):
-    serializer_class = s.SecurityEventSerializer
+    serializer_class = serializers.SecurityEventSerializer
     results_key = "logs"
 
     def get_queryset(self):
         return selectors.security_events(user=self.request.user)
 
-    @extend_schema(tags=["security"])
+    @extend_schema(responses={200: serializers.SecurityLogPageSerializer}, tags=["security"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
 class TokenListView(APIView):
-    @extend_schema(responses={200: s.TokenSerializer(many=True)}, tags=["user"])
+    @extend_schema(responses={200: serializers.TokenListSerializer}, tags=["user"])
     def get(self, request):
         tokens = selectors.active_tokens(user=request.user, kind=AccessToken.Kind.PERSONAL)
         return Response(
-            {"tokens": s.TokenSerializer(tokens, many=True, context={"request": request}).data}
+            serializers.TokenListSerializer({"tokens": tokens}, context={"request": request}).data
         )
 
-    @extend_schema(request=s.TokenCreateSerializer, responses={201: dict}, tags=["user"])
+    @extend_schema(
+        request=serializers.TokenCreateSerializer,
+        responses={201: serializers.TokenCreatedSerializer},
+        tags=["user"],
+    )
     def post(self, request):
-        data = validated(s.TokenCreateSerializer, request)
+        data = validated(serializers.TokenCreateSerializer, request)
         issued = services.personal_token_create(
             user=request.user,
             name=data["name"],
             expires_in_days=data.get("expires_in_days"),
             request=request,
         )
-        body = s.TokenSerializer(issued.token, context={"request": request}).data
-        body["token"] = issued.access  # shown this once only
+        context = {"request": request, "access": issued.access}
+        body = serializers.TokenCreatedSerializer(issued.token, context=context).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenDetailView(APIView):
-    @extend_schema(responses={204: None}, tags=["user"])
+    @extend_schema(
+        responses={204: None, 404: error("TOKEN_NOT_FOUND: no such token of yours.")},
+        tags=["user"],
+    )
     def delete(self, request, pk):
         try:
             token = selectors.token_get(user=request.user, pk=pk)
@@ -274,20 +292,22 @@ class TokenDetailView(APIView):
 class SessionListView(APIView):
     """Active sign-ins: browsers and API sessions/tokens, each revocable."""
 
-    @extend_schema(responses={200: dict}, tags=["user"])
+    @extend_schema(responses={200: serializers.SessionListSerializer}, tags=["user"])
     def get(self, request):
-        ctx = {"request": request}
-        browsers = s.BrowserSessionSerializer(
-            selectors.browser_sessions(user=request.user), many=True, context=ctx
-        ).data
-        tokens = s.TokenSerializer(
-            selectors.active_tokens(user=request.user), many=True, context=ctx
-        ).data
-        return Response({"sessions": list(browsers) + list(tokens)})
+        signed_in = {
+            "browsers": selectors.browser_sessions(user=request.user),
+            "tokens": selectors.active_tokens(user=request.user),
+        }
+        return Response(
+            serializers.SessionListSerializer(signed_in, context={"request": request}).data
+        )
 
 
 class SessionDetailView(APIView):
-    @extend_schema(responses={204: None}, tags=["user"])
+    @extend_schema(
+        responses={204: None, 404: error("SESSION_NOT_FOUND: no such session of yours.")},
+        tags=["user"],
+    )
     def delete(self, request, pk):
         try:
             session = selectors.browser_session_get(user=request.user, pk=pk)

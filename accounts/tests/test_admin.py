@@ -47,3 +47,17 @@ def test_users_cannot_open_the_admin(client, alice):
     client.force_login(alice)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_sections_and_models_have_readable_names(client, operator):
+    client.force_login(operator)
+    page = client.get(reverse("admin:index")).content.decode()
+    for name in ("Manifest entries", "GitHub connections", "DNS records", "ACME accounts"):
+        assert name in page
+    for wrong in ("entrys", "Git hub", "Dns record", "Acme account"):
+        assert wrong not in page
+    sections = {}
+    for model in admin.site._registry:
+        config = model._meta.app_config
+        sections.setdefault(str(config.verbose_name).lower(), set()).add(config.label)
+    assert [name for name, labels in sections.items() if len(labels) > 1] == []

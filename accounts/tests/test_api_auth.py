@@ -85,6 +85,7 @@ def test_login_returns_access_and_refresh_tokens(anon_api, alice, path):
     body = response.json()
     assert body["user"]["id"] == str(alice.pk)
     assert body["accessToken"].startswith("brt_") and body["refreshToken"].startswith("brr_")
+    assert body["expiresIn"] == 3600  # the whole lifetime (it said 3599)
     token = AccessToken.objects.get(user=alice)
     # Only digests are stored.
     assert body["accessToken"] not in (token.access_digest, token.refresh_digest)
@@ -137,11 +138,13 @@ def test_expired_access_token_is_401_until_refreshed(alice):
     AccessToken.objects.filter(user=alice).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.get("/api/user/profile").status_code == 401
 
+    AccessToken.objects.filter(user=alice).update(created_at=timezone.now() - timedelta(days=2))
     refreshed = APIClient().post(
         "/api/auth/refresh", {"refreshToken": client.token.refresh}, format="json"
     )
     assert refreshed.status_code == 200
     new = refreshed.json()
+    assert new["expiresIn"] == 3600  # a fresh hour, however old the sign-in
     ok = APIClient().get("/api/user/profile", HTTP_AUTHORIZATION=f"Bearer {new['accessToken']}")
     assert ok.status_code == 200
     # Rotation: the old refresh token is spent.

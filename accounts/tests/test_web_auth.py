@@ -85,26 +85,45 @@ def test_sign_out(web, alice):
     assert SecurityEvent.objects.filter(user=alice, kind="sign_out").exists()
 
 
-def test_password_reset_by_email(client, alice):
+def test_password_reset_by_email(client, alice, settings):
+    settings.PANEL_URL = "https://panel.example.org"
     other_browser = Client()
     other_browser.force_login(alice)
-    client.post("/accounts/password/reset/", {"email": "alice@example.com"})
+    page = client.get("/accounts/password/reset/").content.decode()
+    # The sign-in pages' layout and wording, not allauth's defaults.
+    assert 'class="auth-card"' in page and "Reset your password" in page
+    assert "Password Reset" not in page
+    sent = client.post("/accounts/password/reset/", {"email": "alice@example.com"}, follow=True)
+    assert "Check your email" in sent.content.decode()
     assert len(mail.outbox) == 1
-    link = re.search(r"http://[^/]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body).group(
-        1
-    )
+    email = mail.outbox[0]
+    assert email.subject == "Berth: Reset your password"
+    assert email.body.startswith("Hello from Berth")
+    assert "testserver!" not in email.body and "https://panel.example.org" in email.body
+    link = re.search(r"http://[^/]+(/accounts/password/reset/key/\S+/)", email.body).group(1)
     form = client.get(link, follow=True)
     assert form.status_code == 200
+    html = form.content.decode()
+    # The new password is asked once, as on the sign-up page.
+    assert html.count('type="password"') == 1 and "Choose a new password" in html
     set_url = form.redirect_chain[-1][0] if form.redirect_chain else link
-    done = client.post(
-        set_url, {"password1": "brand new secret 4", "password2": "brand new secret 4"}
-    )
-    assert done.status_code == 302
+    done = client.post(set_url, {"password1": "brand new secret 4"}, follow=True)
+    assert "Password changed" in done.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("brand new secret 4")
     # Other signed-in browsers are signed out by a reset.
     assert other_browser.get("/dashboard/").status_code == 302
     assert SecurityEvent.objects.filter(user=alice, kind="password_reset").exists()
+
+
+def test_a_used_reset_link_says_it_expired(client, alice):
+    client.post("/accounts/password/reset/", {"email": "alice@example.com"})
+    link = re.search(r"http://[^/]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)
+    alice.set_password("changed meanwhile 9")
+    alice.save()
+    page = client.get(link.group(1), follow=True).content.decode()
+    assert "This link has expired" in page and "Send a new link" in page
+    assert "Bad Token" not in page
 
 
 def test_password_change_is_logged(web, alice):

@@ -2,10 +2,10 @@
 
 ``sample_account`` gives a user what a few weeks of use would: sites with files and deployments
 (live, failed, rolled back), a git project, a registered domain with a hosted zone, an external
-domain waiting for DNS, API tokens and a security log. ``html_pages`` walks the URL patterns and
-answers every page that a signed-in GET renders as HTML; a pattern with parameters and no sample
-here fails the walk, so a new page cannot be left out.
-"""
+domain waiting for DNS, API tokens, a security log, and an incident on the status page.
+``html_pages`` walks the URL patterns and answers every page that a signed-in GET renders as
+HTML; a pattern with parameters and no sample here fails the walk, so a new page cannot be left
+out."""
 
 from __future__ import annotations
 
@@ -35,13 +35,21 @@ class Sample:
     record: object
     token: object
     session: object
-    reset_key: str
+    incident: object
+    subscriber: object
+
+    @property
+    def reset_key(self) -> str:
+        """A password-reset link's key, valid until the user next signs in."""
+        from allauth.account.forms import default_token_generator
+        from allauth.account.utils import user_pk_to_url_str
+
+        self.user.refresh_from_db()
+        return f"{user_pk_to_url_str(self.user)}-{default_token_generator.make_token(self.user)}"
 
 
 def sample_account(user) -> Sample:
     """Sites, files, deployments, a project, domains, DNS records and tokens for ``user``."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
     from django.conf import settings
 
     from accounts.models import BrowserSession
@@ -55,6 +63,7 @@ def sample_account(user) -> Sample:
     from domains.services import domain_add, domain_register
     from hosting.files.operations import folder_create, text_save
     from hosting.services import site_create, site_deploy
+    from monitoring.services import incident_create, services_sync, subscriber_add
 
     settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
     site = site_create(owner=user, name="A rather long site name for phones")
@@ -120,7 +129,13 @@ def sample_account(user) -> Sample:
     session = BrowserSession.objects.create(
         user=user, session_key="x" * 32, user_agent="Mozilla/5.0 (iPhone) Safari/604.1"
     )
-    reset_key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    services_sync()
+    incident = incident_create(
+        title="Builds wait longer than usual while a worker restarts after a very long night",
+        message="We are looking into it.",
+        author=user,
+    )
+    subscriber = subscriber_add(email="watcher@example.org")
     return Sample(
         user=user,
         site=site,
@@ -133,7 +148,8 @@ def sample_account(user) -> Sample:
         record=record,
         token=token,
         session=session,
-        reset_key=reset_key,
+        incident=incident,
+        subscriber=subscriber,
     )
 
 
@@ -216,12 +232,12 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:zone": [f"/domains/{domain}/dns/"],
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
-        "monitoring:badge": ["/status/badge/database.svg"],
-        "monitoring:subscribe-confirm": ["/status/subscribe/not-a-token"],
-        "monitoring:unsubscribe": ["/status/unsubscribe/not-a-token"],
-        "monitoring:incident-update": ["/operations/incidents/1"],
-        "monitoring:restart": ["/operations/processes/web/restart"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
+        "monitoring:badge": ["/status/badge/database.svg"],
+        "monitoring:subscribe-confirm": [f"/status/subscribe/{data.subscriber.token}"],
+        "monitoring:unsubscribe": [f"/status/unsubscribe/{data.subscriber.token}"],
+        "monitoring:incident-update": [f"/operations/incidents/{data.incident.pk}"],
+        "monitoring:restart": ["/operations/processes/web/restart"],
         "account_reset_password_from_key": [
             f"/accounts/password/reset/key/{data.reset_key}/",
         ],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from controlpanel.api.schema import listing, paginated
 from controlpanel.templatetags.berth import duration
-from deployments import projects
 from deployments.events import STAGE_LABELS
-from deployments.models import Deployment, DeploymentStage, LogLine, Project
+from deployments.models import Deployment, DeploymentStage, LogLine
+from deployments.projects import project_env
 from deployments.selectors import log_tail
 
 MASK = "••••••"
@@ -23,34 +25,6 @@ def author_name(deployment: Deployment) -> str:
     if deployment.author_id and deployment.author:
         return deployment.author.name or deployment.author.email.split("@")[0]
     return ""
-
-
-def deployment_summary(deployment: Deployment) -> dict:
-    """A row of the Autostack deployments list, plus a few fields the pages use."""
-    return {
-        "id": str(deployment.pk),
-        "repo": deployment.repo_name,
-        "branch": deployment.branch,
-        "status": deployment.status,
-        "author": author_name(deployment),
-        "commit": deployment.short_commit,
-        "duration": duration(deployment.duration_seconds) if deployment.is_final else None,
-        "timestamp": iso(deployment.created_at),
-        "url": deployment.site.url,
-        "source": deployment.source,
-        "commitHash": deployment.commit_hash,
-        "commitMessage": deployment.commit_message,
-        "siteId": str(deployment.site_id),
-        "projectId": str(deployment.project_id) if deployment.project_id else None,
-    }
-
-
-def recent_summary(deployment: Deployment) -> dict:
-    return {
-        key: value
-        for key, value in deployment_summary(deployment).items()
-        if key in ("id", "repo", "branch", "status", "timestamp", "duration", "author", "url")
-    }
 
 
 CANONICAL = ["queued", "building", "deploying"]
@@ -99,56 +73,6 @@ def log_text(line: LogLine, start) -> str:
     return f"[{elapsed // 60:02d}:{elapsed % 60:02d}] {line.message}"
 
 
-def log_entry(line: LogLine) -> dict:
-    return {
-        "seq": line.seq,
-        "timestamp": iso(line.timestamp),
-        "level": line.level,
-        "message": line.message,
-    }
-
-
-def project_data(project: Project) -> dict:
-    env = projects.project_env(project)
-    return {
-        "id": str(project.pk),
-        "name": project.name,
-        "repository": project.repository,
-        "branch": project.branch,
-        "installCommand": project.install_command,
-        "buildCommand": project.build_command,
-        "outputDir": project.output_dir,
-        "autoDeploy": project.auto_deploy,
-        # Values are never shown back: names only.
-        "envVars": dict.fromkeys(sorted(env), MASK),
-        "siteId": str(project.site_id),
-        "url": project.site.url,
-    }
-
-
-def deployment_detail(deployment: Deployment, *, tail: int = 200) -> dict:
-    lines = log_tail(deployment=deployment, count=tail)
-    start = deployment.started_at or deployment.created_at
-    data = deployment_summary(deployment)
-    data.update(
-        {
-            "stages": stages(deployment),
-            "logs": [log_text(line, start) for line in lines],
-            "logCount": lines[-1].seq if lines else 0,
-            "error": deployment.error,
-            "startedAt": iso(deployment.started_at),
-            "finishedAt": iso(deployment.finished_at),
-            "live": deployment.site.live_deployment_id == deployment.pk,
-            "canCancel": deployment.status
-            in (Deployment.Status.QUEUED, Deployment.Status.BUILDING),
-            "canRedeploy": deployment.source == Deployment.Source.GIT
-            and deployment.project_id is not None,
-            "project": project_data(deployment.project) if deployment.project_id else None,
-        }
-    )
-    return data
-
-
 class DeploymentCreateSerializer(serializers.Serializer):
     """The Autostack client's request body (camelCase), plus the optional install command and
     auto-deploy."""
@@ -193,6 +117,221 @@ class DeploymentCreateSerializer(serializers.Serializer):
     )
 
 
+# --- answers ----------------------------------------------------------------------------------
+
+
+class DeploymentSummarySerializer(serializers.Serializer):
+    """A row of the Autostack deployments list, plus a few fields the pages use."""
+
+    id = serializers.UUIDField(source="pk")
+    repo = serializers.CharField(source="repo_name")
+    branch = serializers.CharField()
+    status = serializers.ChoiceField(choices=Deployment.Status.choices)
+    author = serializers.SerializerMethodField()
+    commit = serializers.CharField(source="short_commit")
+    duration = serializers.SerializerMethodField()
+    timestamp = serializers.DateTimeField(source="created_at")
+    url = serializers.CharField(source="site.url")
+    source = serializers.ChoiceField(choices=Deployment.Source.choices)
+    commitHash = serializers.CharField(source="commit_hash")
+    commitMessage = serializers.CharField(source="commit_message")
+    siteId = serializers.UUIDField(source="site_id")
+    projectId = serializers.UUIDField(source="project_id", allow_null=True)
+
+    def get_author(self, deployment) -> str:
+        return author_name(deployment)
+
+    def get_duration(self, deployment) -> str | None:
+        return duration(deployment.duration_seconds) if deployment.is_final else None
+
+
+class RecentDeploymentSerializer(DeploymentSummarySerializer):
+    """The dashboard's short form of a deployment."""
+
+    class Meta:
+        fields = ["id", "repo", "branch", "status", "author", "duration", "timestamp", "url"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {name: fields[name] for name in self.Meta.fields}
+
+
+class StageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField(help_text="pending, in_progress, completed or failed")
+    timestamp = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(required=False, help_text="Present when the stage failed.")
+
+
+class ProjectSerializer(serializers.Serializer):
+    """A project's build settings; environment variables by name only, values masked."""
+
+    id = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    repository = serializers.CharField()
+    branch = serializers.CharField()
+    installCommand = serializers.CharField(source="install_command")
+    buildCommand = serializers.CharField(source="build_command")
+    outputDir = serializers.CharField(source="output_dir")
+    autoDeploy = serializers.BooleanField(source="auto_deploy")
+    envVars = serializers.SerializerMethodField()
+    siteId = serializers.UUIDField(source="site_id")
+    url = serializers.CharField(source="site.url")
+
+    def get_envVars(self, project) -> dict[str, str]:
+        return dict.fromkeys(sorted(project_env(project)), MASK)
+
+
+class DeploymentDetailSerializer(DeploymentSummarySerializer):
+    """One deployment with its stages, the last log lines (``[mm:ss] text``) and its project."""
+
+    stages = serializers.SerializerMethodField()
+    logs = serializers.SerializerMethodField()
+    logCount = serializers.SerializerMethodField()
+    error = serializers.CharField()
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+    live = serializers.SerializerMethodField()
+    canCancel = serializers.SerializerMethodField()
+    canRedeploy = serializers.SerializerMethodField()
+    project = ProjectSerializer(allow_null=True)
+
+    def _tail(self, deployment) -> list[LogLine]:
+        cache = self.context.setdefault("log_tails", {})
+        if deployment.pk not in cache:
+            cache[deployment.pk] = log_tail(deployment=deployment, count=LOG_TAIL)
+        return cache[deployment.pk]
+
+    @extend_schema_field(StageSerializer(many=True))
+    def get_stages(self, deployment) -> list[dict]:
+        return stages(deployment)
+
+    def get_logs(self, deployment) -> list[str]:
+        start = deployment.started_at or deployment.created_at
+        return [log_text(line, start) for line in self._tail(deployment)]
+
+    def get_logCount(self, deployment) -> int:
+        lines = self._tail(deployment)
+        return lines[-1].seq if lines else 0
+
+    def get_live(self, deployment) -> bool:
+        return deployment.site.live_deployment_id == deployment.pk
+
+    def get_canCancel(self, deployment) -> bool:
+        return deployment.status in (Deployment.Status.QUEUED, Deployment.Status.BUILDING)
+
+    def get_canRedeploy(self, deployment) -> bool:
+        return deployment.source == Deployment.Source.GIT and deployment.project_id is not None
+
+
+class LogEntrySerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    timestamp = serializers.DateTimeField()
+    level = serializers.CharField()
+    message = serializers.CharField()
+
+
+LOG_TAIL = 200
+
+DeploymentPageSerializer = paginated(
+    "DeploymentPageSerializer", "deployments", DeploymentSummarySerializer
+)
+RecentDeploymentsSerializer = listing(
+    "RecentDeploymentsSerializer", "recentDeployments", RecentDeploymentSerializer
+)
+
+
+class LogPageSerializer(
+    paginated("LogLinesSerializer", "logs", LogEntrySerializer)  # type: ignore[misc]
+):
+    """Stored log lines, oldest first, and the deployment's status now."""
+
+    status = serializers.ChoiceField(choices=Deployment.Status.choices)
+
+
+class DashboardNumbersSerializer(serializers.Serializer):
+    totalDeployments = serializers.IntegerField()
+    weeklyChange = serializers.CharField(help_text="Deployments in the last 7 days, as '+N'.")
+    activeProjects = serializers.IntegerField()
+    todayDeployments = serializers.IntegerField()
+    successRate = serializers.IntegerField(allow_null=True, help_text="Percent, last 30 days.")
+    monthlySuccessChange = serializers.IntegerField()
+    avgDeployTime = serializers.CharField()
+    timeImprovement = serializers.CharField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    stats = DashboardNumbersSerializer()
+    recentDeployments = RecentDeploymentSerializer(many=True)
+    githubConnected = serializers.BooleanField()
+
+
+# --- GitHub -------------------------------------------------------------------------------------
+
+
+class GitHubConnectionSerializer(serializers.Serializer):
+    """Serializes ``{"connection": GitHubConnection | None, "configured": bool}``."""
+
+    connected = serializers.SerializerMethodField()
+    configured = serializers.BooleanField()
+    username = serializers.CharField(source="connection.github_username", allow_null=True)
+    githubId = serializers.CharField(source="connection.github_id", allow_null=True)
+    connectedAt = serializers.DateTimeField(source="connection.connected_at", allow_null=True)
+
+    def get_connected(self, state) -> bool:
+        return state["connection"] is not None
+
+
+class GitHubAuthorizeSerializer(GitHubConnectionSerializer):
+    authorizeUrl = serializers.CharField(help_text="Send the browser here to authorise Berth.")
+    url = serializers.CharField(source="authorizeUrl")
+
+
+class GitHubDisconnectedSerializer(GitHubConnectionSerializer):
+    message = serializers.CharField()
+
+
+class RepositorySerializer(serializers.Serializer):
+    """A GitHub repository as the deploy wizard shows it (``deployments.github.repo_summary``)."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    fullName = serializers.CharField()
+    private = serializers.BooleanField()
+    defaultBranch = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    cloneUrl = serializers.CharField(allow_blank=True)
+    htmlUrl = serializers.CharField(allow_blank=True)
+    updatedAt = serializers.CharField(allow_null=True, help_text="GitHub's last push time.")
+
+
+RepositoryListSerializer = listing("RepositoryListSerializer", "repos", RepositorySerializer)
+
+
+class BranchSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    commit = serializers.CharField(allow_blank=True)
+    protected = serializers.BooleanField()
+
+
+class BranchListSerializer(serializers.Serializer):
+    repo = serializers.CharField()
+    defaultBranch = serializers.CharField()
+    branches = BranchSerializer(many=True)
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    projects = serializers.IntegerField(required=False, help_text="For a ping: projects found.")
+    deployments = serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="The deployments queued."
+    )
+
+
+# --- the deploy wizard's repository look-ups -------------------------------------------------
+
+
 class RepositoryQuerySerializer(serializers.Serializer):
     """The query of the wizard's repository look-ups."""
 
@@ -200,23 +339,34 @@ class RepositoryQuerySerializer(serializers.Serializer):
     branch = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class BranchSerializer(serializers.Serializer):
+class GitBranchSerializer(serializers.Serializer):
     name = serializers.CharField()
     commit = serializers.CharField()
 
 
 class RepositoryBranchesSerializer(serializers.Serializer):
-    repository = serializers.CharField()
-    name = serializers.CharField()
-    defaultBranch = serializers.CharField()
-    branches = BranchSerializer(many=True)
+    """Serializes ``{"source": RepositorySource, "found": the branches git ls-remote lists}``."""
+
+    repository = serializers.CharField(source="source.repository")
+    name = serializers.CharField(source="source.name")
+    defaultBranch = serializers.CharField(source="found.default_branch")
+    branches = serializers.SerializerMethodField()
+
+    @extend_schema_field(GitBranchSerializer(many=True))
+    def get_branches(self, answer) -> list[dict]:
+        found = answer["found"]
+        return [{"name": name, "commit": found.heads[name]} for name in found.branches]
 
 
 class RepositoryDetectSerializer(serializers.Serializer):
-    repository = serializers.CharField()
+    """Serializes ``{"source", "branch", "found": the detected framework and commands}``."""
+
+    repository = serializers.CharField(source="source.repository")
     branch = serializers.CharField()
-    framework = serializers.CharField(help_text="Empty when nothing was recognised.")
-    installCommand = serializers.CharField(allow_blank=True)
-    buildCommand = serializers.CharField(allow_blank=True)
-    outputDir = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
+    framework = serializers.CharField(
+        source="found.framework", allow_blank=True, help_text="Empty when nothing was recognised."
+    )
+    installCommand = serializers.CharField(source="found.install_command", allow_blank=True)
+    buildCommand = serializers.CharField(source="found.build_command", allow_blank=True)
+    outputDir = serializers.CharField(source="found.output_dir")
+    note = serializers.CharField(source="found.note", allow_blank=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -15,13 +15,24 @@ from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
+from controlpanel.api.schema import error
 from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
 from controlpanel.api.views import validated
 from deployments import selectors, services
-from deployments.api import serializers as s
+from deployments.api import serializers
 from deployments.filters import FilterError
-from deployments.github import GitHubClient, GitHubError
+from deployments.github import GitHubClient, GitHubError, repo_summary
 from deployments.models import Deployment, Project
+
+NOT_FOUND = error("DEPLOYMENT_NOT_FOUND: no such deployment of yours.")
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("limit", int, description="Items per page (at most 100)."),
+]
+GITHUB_ERRORS = {
+    409: error("GITHUB_NOT_CONNECTED, or GITHUB_TOKEN_INVALID: connect GitHub (again)."),
+    502: error("GITHUB_UNAVAILABLE: GitHub did not answer."),
+}
 
 
 def conflict(exc: ValidationError, code: str) -> ApiError:
@@ -37,6 +48,10 @@ def get_deployment(request, pk) -> Deployment:
         ) from None
 
 
+def detail(request, pk):
+    return serializers.DeploymentDetailSerializer(get_deployment(request, pk)).data
+
+
 class DeploymentListView(GenericAPIView):
     """``GET``: the user's deployments (search, status, page, limit). ``POST``: deploy."""
 
@@ -44,7 +59,18 @@ class DeploymentListView(GenericAPIView):
     results_key = "deployments"
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(operation_id="deployments_list", responses={200: dict}, tags=["deployments"])
+    @extend_schema(
+        operation_id="deployments_list",
+        parameters=[
+            OpenApiParameter("search", str, description="Part of the repository or branch."),
+            OpenApiParameter(
+                "status", str, description="all, success, failed, building, or an exact status."
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: serializers.DeploymentPageSerializer},
+        tags=["deployments"],
+    )
     def get(self, request):
         try:
             queryset = selectors.deployment_list(
@@ -55,13 +81,17 @@ class DeploymentListView(GenericAPIView):
         except FilterError as exc:
             raise ValidationFailed(str(exc), {"status": [str(exc)]}) from None
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([s.deployment_summary(d) for d in page])
+        return self.get_paginated_response(
+            serializers.DeploymentSummarySerializer(page, many=True).data
+        )
 
     @extend_schema(
-        request=s.DeploymentCreateSerializer, responses={201: dict}, tags=["deployments"]
+        request=serializers.DeploymentCreateSerializer,
+        responses={201: serializers.DeploymentDetailSerializer},
+        tags=["deployments"],
     )
     def post(self, request):
-        data = validated(s.DeploymentCreateSerializer, request)
+        data = validated(serializers.DeploymentCreateSerializer, request)
         deployment = services.deployment_create(
             user=request.user,
             repository=data["repository"],
@@ -72,23 +102,33 @@ class DeploymentListView(GenericAPIView):
             install_command=data.get("install_command"),
             auto_deploy=data.get("auto_deploy"),
         )
-        deployment = selectors.deployment_get(user=request.user, pk=deployment.pk)
-        return Response(s.deployment_detail(deployment), status=status.HTTP_201_CREATED)
+        return Response(detail(request, deployment.pk), status=status.HTTP_201_CREATED)
 
 
 class DeploymentRecentView(APIView):
-    @extend_schema(responses={200: dict}, tags=["deployments"])
+    @extend_schema(responses={200: serializers.RecentDeploymentsSerializer}, tags=["deployments"])
     def get(self, request):
         recent = selectors.deployment_recent(user=request.user, limit=5)
-        return Response({"recentDeployments": [s.recent_summary(d) for d in recent]})
+        return Response(serializers.RecentDeploymentsSerializer({"recentDeployments": recent}).data)
 
 
 class DeploymentDetailView(APIView):
-    @extend_schema(operation_id="deployments_retrieve", responses={200: dict}, tags=["deployments"])
+    @extend_schema(
+        operation_id="deployments_retrieve",
+        responses={200: serializers.DeploymentDetailSerializer, 404: NOT_FOUND},
+        tags=["deployments"],
+    )
     def get(self, request, pk):
-        return Response(s.deployment_detail(get_deployment(request, pk)))
+        return Response(detail(request, pk))
 
-    @extend_schema(responses={204: None}, tags=["deployments"])
+    @extend_schema(
+        responses={
+            204: None,
+            404: NOT_FOUND,
+            409: error("DEPLOYMENT_IN_USE: it is live or still running."),
+        },
+        tags=["deployments"],
+    )
     def delete(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
@@ -109,7 +149,15 @@ class DeploymentLogsView(GenericAPIView):
     pagination_class = LogPagination
     results_key = "logs"
 
-    @extend_schema(responses={200: dict}, tags=["deployments"])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Only lines after this sequence number."),
+            OpenApiParameter("page", int, description="Page number, from 1."),
+            OpenApiParameter("limit", int, description="Lines per page (at most 1000)."),
+        ],
+        responses={200: serializers.LogPageSerializer, 404: NOT_FOUND},
+        tags=["deployments"],
+    )
     def get(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
@@ -119,48 +167,60 @@ class DeploymentLogsView(GenericAPIView):
                 "'after' must be a number.", {"after": ["Not a number."]}
             ) from None
         page = self.paginate_queryset(selectors.log_lines(deployment=deployment, after=after))
-        response = self.get_paginated_response([s.log_entry(line) for line in page])
+        response = self.get_paginated_response(serializers.LogEntrySerializer(page, many=True).data)
         response.data["status"] = deployment.status
         return response
 
 
 class DeploymentCancelView(APIView):
-    @extend_schema(request=None, responses={200: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.DeploymentDetailSerializer,
+            404: NOT_FOUND,
+            409: error("DEPLOYMENT_NOT_CANCELLABLE: it has finished or is being published."),
+        },
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
             services.deployment_cancel(deployment=deployment, user=request.user)
         except ValidationError as exc:
             raise conflict(exc, "DEPLOYMENT_NOT_CANCELLABLE") from None
-        return Response(s.deployment_detail(get_deployment(request, pk)))
+        return Response(detail(request, pk))
 
 
 class DeploymentRedeployView(APIView):
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={
+            201: serializers.DeploymentDetailSerializer,
+            404: NOT_FOUND,
+            409: error("DEPLOYMENT_NOT_REDEPLOYABLE: only git deployments are built again."),
+        },
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         deployment = get_deployment(request, pk)
         try:
             new = services.deployment_redeploy(deployment=deployment, author=request.user)
         except ValidationError as exc:
             raise conflict(exc, "DEPLOYMENT_NOT_REDEPLOYABLE") from None
-        return Response(
-            s.deployment_detail(get_deployment(request, new.pk)), status=status.HTTP_201_CREATED
-        )
+        return Response(detail(request, new.pk), status=status.HTTP_201_CREATED)
 
 
 class DashboardStatsView(APIView):
-    @extend_schema(responses={200: dict}, tags=["dashboard"])
+    @extend_schema(responses={200: serializers.DashboardSerializer}, tags=["dashboard"])
     def get(self, request):
-        recent = selectors.deployment_recent(user=request.user, limit=5)
-        return Response(
-            {
-                "stats": selectors.dashboard_stats(user=request.user),
-                "recentDeployments": [s.recent_summary(d) for d in recent],
-                "githubConnected": selectors.github_connection(user=request.user) is not None,
-            }
-        )
+        dashboard = {
+            "stats": selectors.dashboard_stats(user=request.user),
+            "recentDeployments": selectors.deployment_recent(user=request.user, limit=5),
+            "githubConnected": selectors.github_connection(user=request.user) is not None,
+        }
+        return Response(serializers.DashboardSerializer(dashboard).data)
 
 
 # --- Repositories and projects -----------------------------------------------------------
@@ -168,7 +228,7 @@ class DashboardStatsView(APIView):
 
 def _source(request):
     """The repository named by ``?repository=`` (a git URL or a GitHub repository's name)."""
-    query = s.RepositoryQuerySerializer(data=request.query_params)
+    query = serializers.RepositoryQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     source = selectors.repository_resolve(
         user=request.user, repository=query.validated_data["repository"]
@@ -181,23 +241,15 @@ class RepositoryBranchesView(APIView):
     default branch (what HEAD points at) first."""
 
     @extend_schema(
-        parameters=[s.RepositoryQuerySerializer],
-        responses={200: s.RepositoryBranchesSerializer},
+        parameters=[serializers.RepositoryQuerySerializer],
+        responses={200: serializers.RepositoryBranchesSerializer},
         tags=["deployments"],
     )
     def get(self, request):
         source, _ = _source(request)
         found = selectors.repository_branches(user=request.user, source=source)
-        return Response(
-            {
-                "repository": source.repository,
-                "name": source.name,
-                "defaultBranch": found.default_branch,
-                "branches": [
-                    {"name": name, "commit": found.heads[name]} for name in found.branches
-                ],
-            }
-        )
+        answer = {"source": source, "found": found}
+        return Response(serializers.RepositoryBranchesSerializer(answer).data)
 
 
 class RepositoryDetectView(APIView):
@@ -205,25 +257,19 @@ class RepositoryDetectView(APIView):
     none is given) and the install command, build command and output directory it implies."""
 
     @extend_schema(
-        parameters=[s.RepositoryQuerySerializer],
-        responses={200: s.RepositoryDetectSerializer},
+        parameters=[serializers.RepositoryQuerySerializer],
+        responses={200: serializers.RepositoryDetectSerializer},
         tags=["deployments"],
     )
     def get(self, request):
         source, branch = _source(request)
         branch = selectors.branch_verify(user=request.user, source=source, branch=branch)
         found = selectors.repository_detect(user=request.user, source=source, branch=branch)
-        return Response(
-            {
-                "repository": source.repository,
-                "branch": branch,
-                "framework": found.framework,
-                "installCommand": found.install_command,
-                "buildCommand": found.build_command,
-                "outputDir": found.output_dir,
-                "note": found.note,
-            }
-        )
+        answer = {"source": source, "branch": branch, "found": found}
+        return Response(serializers.RepositoryDetectSerializer(answer).data)
+
+
+PROJECT_NOT_FOUND = error("PROJECT_NOT_FOUND: no such project, or the site is not built from git.")
 
 
 def get_project(request, pk) -> Project:
@@ -238,19 +284,25 @@ class ProjectDeployLatestView(APIView):
 
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={201: serializers.DeploymentDetailSerializer, 404: PROJECT_NOT_FOUND},
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         project = get_project(request, pk)
         new = services.deployment_deploy_latest(project=project, author=request.user)
-        return Response(
-            s.deployment_detail(get_deployment(request, new.pk)), status=status.HTTP_201_CREATED
-        )
+        return Response(detail(request, new.pk), status=status.HTTP_201_CREATED)
 
 
 class SiteDeployLatestView(ProjectDeployLatestView):
     """``POST /api/sites/<id>/deploy-latest``: the same for the site a repository builds."""
 
-    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={201: serializers.DeploymentDetailSerializer, 404: PROJECT_NOT_FOUND},
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         project = selectors.project_list(user=request.user).filter(site_id=pk).first()
         if project is None:
@@ -261,14 +313,12 @@ class SiteDeployLatestView(ProjectDeployLatestView):
 # --- GitHub ------------------------------------------------------------------------------
 
 
-def connection_data(request) -> dict:
-    connection = selectors.github_connection(user=request.user)
+def connection_state(request, **extra) -> dict:
+    """What the GitHub connection serializers read."""
     return {
-        "connected": connection is not None,
+        "connection": selectors.github_connection(user=request.user),
         "configured": services.github_configured(),
-        "username": connection.github_username if connection else None,
-        "githubId": connection.github_id if connection else None,
-        "connectedAt": s.iso(connection.connected_at) if connection else None,
+        **extra,
     }
 
 
@@ -288,19 +338,26 @@ def github_error(exc: GitHubError) -> ApiError:
 
 
 class GitHubConnectionView(APIView):
-    @extend_schema(responses={200: dict}, tags=["github"])
+    @extend_schema(responses={200: serializers.GitHubConnectionSerializer}, tags=["github"])
     def get(self, request):
-        return Response(connection_data(request))
+        return Response(serializers.GitHubConnectionSerializer(connection_state(request)).data)
 
 
 class GitHubConnectView(APIView):
     """Answers where to send the browser to authorise Berth on GitHub."""
 
-    @extend_schema(request=None, responses={200: dict}, tags=["github"])
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.GitHubAuthorizeSerializer,
+            409: error("GITHUB_NOT_CONFIGURED: this server has no GitHub OAuth app."),
+        },
+        tags=["github"],
+    )
     def post(self, request):
         if not services.github_configured():
             raise ApiError(
-                503,
+                409,
                 "GITHUB_NOT_CONFIGURED",
                 "GitHub sign-in is not configured on this server (GITHUB_CLIENT_ID/SECRET).",
             )
@@ -308,21 +365,29 @@ class GitHubConnectView(APIView):
         url = services.github_authorize_url(
             request._request, next_url=next_url, browser=request.auth is None
         )
-        return Response({**connection_data(request), "authorizeUrl": url, "url": url})
+        state = connection_state(request, authorizeUrl=url)
+        return Response(serializers.GitHubAuthorizeSerializer(state).data)
 
 
 class GitHubDisconnectView(APIView):
-    @extend_schema(request=None, responses={200: dict}, tags=["github"])
+    @extend_schema(
+        request=None, responses={200: serializers.GitHubDisconnectedSerializer}, tags=["github"]
+    )
     def delete(self, request):
         was = services.github_disconnect(user=request.user, request=request._request)
         message = "GitHub disconnected." if was else "GitHub was not connected."
-        return Response({**connection_data(request), "message": message})
+        state = connection_state(request, message=message)
+        return Response(serializers.GitHubDisconnectedSerializer(state).data)
 
     post = delete
 
 
 class GitHubReposView(APIView):
-    @extend_schema(responses={200: dict}, tags=["github"])
+    @extend_schema(
+        parameters=[OpenApiParameter("refresh", str, description="1 skips the 5-minute cache.")],
+        responses={200: serializers.RepositoryListSerializer, **GITHUB_ERRORS},
+        tags=["github"],
+    )
     def get(self, request):
         connection = require_connection(request)
         try:
@@ -331,13 +396,14 @@ class GitHubReposView(APIView):
             )
         except GitHubError as exc:
             raise github_error(exc) from None
-        from deployments.github import repo_summary
-
-        return Response({"repos": [repo_summary(r) for r in repos]})
+        summaries = [repo_summary(r) for r in repos]
+        return Response(serializers.RepositoryListSerializer({"repos": summaries}).data)
 
 
 class GitHubBranchesView(APIView):
-    @extend_schema(responses={200: dict}, tags=["github"])
+    @extend_schema(
+        responses={200: serializers.BranchListSerializer, **GITHUB_ERRORS}, tags=["github"]
+    )
     def get(self, request, repo):
         connection = require_connection(request)
         try:
@@ -347,20 +413,19 @@ class GitHubBranchesView(APIView):
             branches = GitHubClient(connection.access_token).branches(found["full_name"])
         except GitHubError as exc:
             raise github_error(exc) from None
-        return Response(
-            {
-                "repo": found["full_name"],
-                "defaultBranch": found.get("default_branch") or "main",
-                "branches": [
-                    {
-                        "name": b.get("name"),
-                        "commit": (b.get("commit") or {}).get("sha", ""),
-                        "protected": bool(b.get("protected")),
-                    }
-                    for b in branches
-                ],
-            }
-        )
+        listing = {
+            "repo": found["full_name"],
+            "defaultBranch": found.get("default_branch") or "main",
+            "branches": [
+                {
+                    "name": b.get("name"),
+                    "commit": (b.get("commit") or {}).get("sha", ""),
+                    "protected": bool(b.get("protected")),
+                }
+                for b in branches
+            ],
+        }
+        return Response(serializers.BranchListSerializer(listing).data)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -370,7 +435,15 @@ class GitHubWebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={200: dict, 202: dict, 401: dict}, tags=["github"])
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.WebhookResultSerializer,
+            202: serializers.WebhookResultSerializer,
+            401: error("INVALID_SIGNATURE: the signature does not match any project's secret."),
+        },
+        tags=["github"],
+    )
     def post(self, request):
         try:
             result = services.webhook_push_receive(
@@ -381,4 +454,4 @@ class GitHubWebhookView(APIView):
         except PermissionError as exc:
             raise ApiError(401, "INVALID_SIGNATURE", str(exc)) from None
         code = status.HTTP_202_ACCEPTED if result.get("deployments") else status.HTTP_200_OK
-        return Response(result, status=code)
+        return Response(serializers.WebhookResultSerializer(result).data, status=code)

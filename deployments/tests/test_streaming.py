@@ -33,7 +33,7 @@ def lossy_layer(settings):
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    "hosts": [django_settings.REDIS_URL],
+                    "hosts": django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
                     "prefix": "berth-test:asgi",
                     "capacity": CAPACITY,
                 },

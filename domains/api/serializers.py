@@ -2,94 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from controlpanel.api.schema import IsoDateTimeField, listing, paginated
 from domains import selectors
 from domains.models import Certificate, DnsRecord, Domain
-
-
-def _iso(value):
-    return value.isoformat() if value else None
-
-
-def certificate_json(cert: Certificate) -> dict:
-    return {
-        "id": str(cert.pk),
-        "domainId": str(cert.domain_id),
-        "domain": cert.domain.name,
-        "names": cert.names,
-        "status": cert.status,
-        "challenge": cert.challenge,
-        "issuer": cert.issuer,
-        "issuedAt": _iso(cert.issued_at),
-        "expiresAt": _iso(cert.not_after),
-        "daysLeft": cert.days_left,
-        "error": cert.error,
-        "attempts": cert.attempts,
-        "nextAttemptAt": _iso(cert.next_attempt_at),
-        "createdAt": _iso(cert.created_at),
-    }
-
-
-def domain_json(domain: Domain) -> dict:
-    cert = selectors.current_certificate(domain)
-    registration = None
-    if domain.is_registered:
-        registration = {
-            "status": domain.registration,
-            "registrar": domain.registrar,
-            "registeredAt": _iso(domain.registered_at),
-            "expiresAt": _iso(domain.expires_at),
-            "daysLeft": domain.days_to_expiry,
-            "autoRenew": domain.auto_renew,
-            "transferLock": domain.transfer_lock,
-            "nameservers": domain.nameservers,
-        }
-    return {
-        "id": str(domain.pk),
-        "name": domain.name,
-        "unicodeName": domain.display_name,
-        "siteId": str(domain.site_id) if domain.site_id else None,
-        "status": domain.verification_status,
-        "verificationToken": domain.verification_token,
-        "verification": {
-            "status": domain.verification_status,
-            "method": domain.verification_method or None,
-            "verifiedAt": _iso(domain.verified_at),
-            "checkedAt": _iso(domain.verification_checked_at),
-            "error": domain.verification_error,
-            "answer": domain.verification_answer,
-            "instructions": selectors.verification_instructions(domain),
-        },
-        "isPrimary": domain.is_primary,
-        "redirect": domain.redirect,
-        "hostnames": domain.hostnames,
-        "autoRenew": domain.auto_renew,
-        "transferLock": domain.transfer_lock,
-        "registration": registration,
-        "dns": {
-            "hosted": domain.dns_hosted,
-            "publishedAt": _iso(domain.zone_published_at),
-            "error": domain.zone_error,
-        },
-        "certificate": certificate_json(cert) if cert else None,
-        "createdAt": _iso(domain.created_at),
-        "updatedAt": _iso(domain.updated_at),
-    }
-
-
-def record_json(record: DnsRecord) -> dict:
-    return {
-        "id": str(record.pk),
-        "name": record.name,
-        "fqdn": record.fqdn,
-        "type": record.type,
-        "content": record.content,
-        "ttl": record.ttl,
-        "priority": record.priority,
-        "managed": record.managed,
-        "updatedAt": _iso(record.updated_at),
-    }
 
 
 class DomainCreateSerializer(serializers.Serializer):
@@ -137,3 +55,151 @@ class CertificateRequestSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=253), required=False, max_length=20
     )
     challenge = serializers.ChoiceField(choices=Certificate.Challenge.values, required=False)
+
+
+# --- answers: timestamps as Python's isoformat() (``+00:00``), as this API always wrote them ---
+
+
+class CertificateSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="pk")
+    domainId = serializers.UUIDField(source="domain_id")
+    domain = serializers.CharField(source="domain.name")
+    names = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=Certificate.Status.choices)
+    challenge = serializers.ChoiceField(choices=Certificate.Challenge.choices)
+    issuer = serializers.CharField()
+    issuedAt = IsoDateTimeField(source="issued_at", allow_null=True)
+    expiresAt = IsoDateTimeField(source="not_after", allow_null=True)
+    daysLeft = serializers.IntegerField(source="days_left", allow_null=True)
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+    nextAttemptAt = IsoDateTimeField(source="next_attempt_at", allow_null=True)
+    createdAt = IsoDateTimeField(source="created_at")
+
+
+class DnsInstructionSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.CharField()
+
+
+class VerificationInstructionsSerializer(serializers.Serializer):
+    """The records that prove a domain at its DNS host; any one suffices."""
+
+    txt = DnsInstructionSerializer()
+    cname = DnsInstructionSerializer()
+    a = DnsInstructionSerializer(many=True)
+
+
+class VerificationSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        source="verification_status", choices=Domain.Verification.choices
+    )
+    method = serializers.SerializerMethodField()
+    verifiedAt = IsoDateTimeField(source="verified_at", allow_null=True)
+    checkedAt = IsoDateTimeField(source="verification_checked_at", allow_null=True)
+    error = serializers.CharField(source="verification_error")
+    answer = serializers.JSONField(source="verification_answer", help_text="What DNS answered.")
+    instructions = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        {"type": "string", "enum": Domain.Method.values, "nullable": True},
+    )
+    def get_method(self, domain) -> str | None:
+        return domain.verification_method or None
+
+    @extend_schema_field(VerificationInstructionsSerializer)
+    def get_instructions(self, domain) -> dict:
+        return selectors.verification_instructions(domain)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(source="registration", choices=Domain.Registration.choices)
+    registrar = serializers.CharField()
+    registeredAt = IsoDateTimeField(source="registered_at", allow_null=True)
+    expiresAt = IsoDateTimeField(source="expires_at", allow_null=True)
+    daysLeft = serializers.IntegerField(source="days_to_expiry", allow_null=True)
+    autoRenew = serializers.BooleanField(source="auto_renew")
+    transferLock = serializers.BooleanField(source="transfer_lock")
+    nameservers = serializers.ListField(child=serializers.CharField())
+
+
+class ZoneStateSerializer(serializers.Serializer):
+    hosted = serializers.BooleanField(source="dns_hosted")
+    publishedAt = IsoDateTimeField(source="zone_published_at", allow_null=True)
+    error = serializers.CharField(source="zone_error")
+
+
+class DomainSerializer(serializers.Serializer):
+    """A domain: verification, routing, registration, DNS hosting and its current certificate."""
+
+    id = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    unicodeName = serializers.CharField(source="display_name")
+    siteId = serializers.UUIDField(source="site_id", allow_null=True)
+    status = serializers.ChoiceField(
+        source="verification_status", choices=Domain.Verification.choices
+    )
+    verificationToken = serializers.CharField(source="verification_token")
+    verification = VerificationSerializer(source="*")
+    isPrimary = serializers.BooleanField(source="is_primary")
+    redirect = serializers.ChoiceField(choices=Domain.Redirect.choices)
+    hostnames = serializers.ListField(child=serializers.CharField())
+    autoRenew = serializers.BooleanField(source="auto_renew")
+    transferLock = serializers.BooleanField(source="transfer_lock")
+    registration = serializers.SerializerMethodField()
+    dns = ZoneStateSerializer(source="*")
+    certificate = serializers.SerializerMethodField()
+    createdAt = IsoDateTimeField(source="created_at")
+    updatedAt = IsoDateTimeField(source="updated_at")
+
+    @extend_schema_field(RegistrationSerializer(allow_null=True))
+    def get_registration(self, domain) -> dict | None:
+        return RegistrationSerializer(domain).data if domain.is_registered else None
+
+    @extend_schema_field(CertificateSerializer(allow_null=True))
+    def get_certificate(self, domain) -> dict | None:
+        cert = selectors.current_certificate(domain)
+        return CertificateSerializer(cert).data if cert else None
+
+
+DomainPageSerializer = paginated("DomainPageSerializer", "domains", DomainSerializer)
+
+
+class RecordAnswerSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    fqdn = serializers.CharField()
+    type = serializers.ChoiceField(choices=DnsRecord.Type.choices)
+    content = serializers.CharField()
+    ttl = serializers.IntegerField()
+    priority = serializers.IntegerField(allow_null=True)
+    managed = serializers.BooleanField(help_text="Kept by Berth (apex, www, verification).")
+    updatedAt = IsoDateTimeField(source="updated_at")
+
+
+RecordListSerializer = listing("RecordListSerializer", "records", RecordAnswerSerializer)
+CertificateListSerializer = listing(
+    "CertificateListSerializer", "certificates", CertificateSerializer
+)
+
+
+class DomainCheckResultSerializer(serializers.Serializer):
+    """One name's availability (``domains.services.SearchResult``)."""
+
+    name = serializers.CharField()
+    unicodeName = serializers.CharField(source="display_name")
+    available = serializers.BooleanField()
+    price = serializers.SerializerMethodField(help_text="Per year, a decimal string.")
+    currency = serializers.CharField()
+    reason = serializers.CharField()
+    registrar = serializers.CharField()
+
+    def get_price(self, result) -> str | None:
+        return str(result.price) if result.price is not None else None
+
+
+class DomainCheckSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    results = DomainCheckResultSerializer(many=True)
+    suggestions = DomainCheckResultSerializer(many=True)

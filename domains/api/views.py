@@ -14,11 +14,16 @@ from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
+from controlpanel.api.schema import error
 from controlpanel.api.views import validated
 from domains import selectors, services
-from domains.api import serializers as s
+from domains.api import serializers
 from domains.models import DnsRecord, Domain
 from hosting.models import Site
+
+DOMAIN_NOT_FOUND = error("DOMAIN_NOT_FOUND: no such domain of yours.")
+RECORD_NOT_FOUND = error("DOMAIN_NOT_FOUND, or RECORD_NOT_FOUND: no such domain or record.")
+SITE_NOT_FOUND = error("SITE_NOT_FOUND: no such site of yours.")
 
 
 def _domain(request, pk) -> Domain:
@@ -35,9 +40,11 @@ class DomainListView(APIView):
         parameters=[
             OpenApiParameter("q", str, description="Part of the name"),
             OpenApiParameter("filter", str, description="registered, external, verified, ..."),
+            OpenApiParameter("page", int, description="Page number, from 1."),
+            OpenApiParameter("limit", int, description="Items per page (at most 100)."),
         ],
         operation_id="domains_list",
-        responses={200: dict},
+        responses={200: serializers.DomainPageSerializer},
         tags=["domains"],
     )
     def get(self, request):
@@ -49,11 +56,15 @@ class DomainListView(APIView):
         paginator = PagePagination()
         self.results_key = "domains"
         page = paginator.paginate_queryset(domains, request, view=self)
-        return paginator.get_paginated_response([s.domain_json(d) for d in page])
+        return paginator.get_paginated_response(serializers.DomainSerializer(page, many=True).data)
 
-    @extend_schema(request=s.DomainCreateSerializer, responses={201: dict}, tags=["domains"])
+    @extend_schema(
+        request=serializers.DomainCreateSerializer,
+        responses={201: serializers.DomainSerializer},
+        tags=["domains"],
+    )
     def post(self, request):
-        data = validated(s.DomainCreateSerializer, request)
+        data = validated(serializers.DomainCreateSerializer, request)
         if data["register"]:
             domain = services.domain_register(
                 owner=request.user, name=data["name"], years=data["years"], site=data.get("site")
@@ -63,7 +74,7 @@ class DomainListView(APIView):
                 owner=request.user, name=data["name"], site=data.get("site")
             )
         domain.refresh_from_db()
-        return Response(s.domain_json(domain), status=status.HTTP_201_CREATED)
+        return Response(serializers.DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
 
 
 class DomainCheckView(APIView):
@@ -71,7 +82,7 @@ class DomainCheckView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("name", str, required=True)],
-        responses={200: dict},
+        responses={200: serializers.DomainCheckSerializer},
         tags=["domains"],
     )
     def get(self, request):
@@ -81,45 +92,43 @@ class DomainCheckView(APIView):
         except ValidationError as exc:
             raise ValidationFailed(exc.messages[0], {"name": exc.messages}) from exc
 
-        def row(r):
-            return {
-                "name": r.name,
-                "unicodeName": r.display_name,
-                "available": r.available,
-                "price": str(r.price) if r.price is not None else None,
-                "currency": r.currency,
-                "reason": r.reason,
-                "registrar": r.registrar,
-            }
-
-        return Response(
-            {
-                "query": query,
-                "results": [row(r) for r in results],
-                "suggestions": [row(r) for r in suggestions],
-            }
-        )
+        check = {"query": query, "results": results, "suggestions": suggestions}
+        return Response(serializers.DomainCheckSerializer(check).data)
 
 
 class DomainDetailView(APIView):
-    @extend_schema(responses={200: dict}, tags=["domains"])
+    @extend_schema(
+        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND}, tags=["domains"]
+    )
     def get(self, request, pk):
-        return Response(s.domain_json(_domain(request, pk)))
+        return Response(serializers.DomainSerializer(_domain(request, pk)).data)
 
-    @extend_schema(request=s.DomainUpdateSerializer, responses={200: dict}, tags=["domains"])
+    @extend_schema(
+        request=serializers.DomainUpdateSerializer,
+        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["domains"],
+    )
     def patch(self, request, pk):
         domain = _domain(request, pk)
-        data = validated(s.DomainUpdateSerializer, request)
+        data = validated(serializers.DomainUpdateSerializer, request)
         changes = {name: value for name, value in data.items() if name != "nameservers"}
         if changes:
             domain = services.domain_update(domain=domain, **changes)
         if "nameservers" in data:
             domain = services.domain_set_nameservers(domain=domain, nameservers=data["nameservers"])
-        return Response(s.domain_json(selectors.domain_get(user=request.user, pk=pk)))
+        domain = selectors.domain_get(user=request.user, pk=pk)
+        return Response(serializers.DomainSerializer(domain).data)
 
     put = patch
 
-    @extend_schema(responses={204: None}, tags=["domains"])
+    @extend_schema(
+        responses={
+            204: None,
+            404: DOMAIN_NOT_FOUND,
+            409: error("DOMAIN_REGISTERED: a registered domain stays until it expires."),
+        },
+        tags=["domains"],
+    )
     def delete(self, request, pk):
         domain = _domain(request, pk)
         try:
@@ -130,43 +139,63 @@ class DomainDetailView(APIView):
 
 
 class DomainRenewView(APIView):
-    @extend_schema(request=s.RenewSerializer, responses={200: dict}, tags=["domains"])
+    @extend_schema(
+        request=serializers.RenewSerializer,
+        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["domains"],
+    )
     def post(self, request, pk):
         domain = _domain(request, pk)
-        data = validated(s.RenewSerializer, request)
+        data = validated(serializers.RenewSerializer, request)
         domain = services.domain_renew(domain=domain, years=data["years"])
-        return Response(s.domain_json(domain))
+        return Response(serializers.DomainSerializer(domain).data)
 
 
 class DomainVerifyView(APIView):
     """``POST /api/domains/<id>/verify``: check DNS now ("Verify now")."""
 
-    @extend_schema(request=None, responses={200: dict}, tags=["domains"])
+    @extend_schema(
+        request=None,
+        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["domains"],
+    )
     def post(self, request, pk):
         domain = services.domain_verify(domain=_domain(request, pk))
-        return Response(s.domain_json(selectors.domain_get(user=request.user, pk=domain.pk)))
+        domain = selectors.domain_get(user=request.user, pk=domain.pk)
+        return Response(serializers.DomainSerializer(domain).data)
 
 
 class DomainDnsView(APIView):
     """``POST /api/domains/<id>/dns``: host the domain's zone in Berth."""
 
-    @extend_schema(request=None, responses={200: dict}, tags=["domains"])
+    @extend_schema(
+        request=None,
+        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["domains"],
+    )
     def post(self, request, pk):
         domain = services.domain_dns_enable(domain=_domain(request, pk))
-        return Response(s.domain_json(domain))
+        return Response(serializers.DomainSerializer(domain).data)
 
 
 class RecordListView(APIView):
-    @extend_schema(operation_id="domains_records_list", responses={200: dict}, tags=["dns"])
+    @extend_schema(
+        operation_id="domains_records_list",
+        responses={200: serializers.RecordListSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["dns"],
+    )
     def get(self, request, pk):
-        domain = _domain(request, pk)
-        records = selectors.record_list(domain=domain)
-        return Response({"records": [s.record_json(r) for r in records]})
+        records = selectors.record_list(domain=_domain(request, pk))
+        return Response(serializers.RecordListSerializer({"records": records}).data)
 
-    @extend_schema(request=s.RecordSerializer, responses={201: dict}, tags=["dns"])
+    @extend_schema(
+        request=serializers.RecordSerializer,
+        responses={201: serializers.RecordAnswerSerializer, 404: DOMAIN_NOT_FOUND},
+        tags=["dns"],
+    )
     def post(self, request, pk):
         domain = _domain(request, pk)
-        data = validated(s.RecordSerializer, request)
+        data = validated(serializers.RecordSerializer, request)
         record = services.record_create(
             domain=domain,
             name=data["name"] or "@",
@@ -175,7 +204,8 @@ class RecordListView(APIView):
             ttl=data.get("ttl"),
             priority=data.get("priority"),
         )
-        return Response(s.record_json(record), status=status.HTTP_201_CREATED)
+        answer = serializers.RecordAnswerSerializer(record).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class RecordDetailView(APIView):
@@ -186,20 +216,27 @@ class RecordDetailView(APIView):
         except DnsRecord.DoesNotExist:
             raise ApiError(404, "RECORD_NOT_FOUND", "No such record.") from None
 
-    @extend_schema(responses={200: dict}, tags=["dns"])
+    @extend_schema(
+        responses={200: serializers.RecordAnswerSerializer, 404: RECORD_NOT_FOUND}, tags=["dns"]
+    )
     def get(self, request, pk, record_id):
-        return Response(s.record_json(self._record(request, pk, record_id)))
+        record = self._record(request, pk, record_id)
+        return Response(serializers.RecordAnswerSerializer(record).data)
 
-    @extend_schema(request=s.RecordUpdateSerializer, responses={200: dict}, tags=["dns"])
+    @extend_schema(
+        request=serializers.RecordUpdateSerializer,
+        responses={200: serializers.RecordAnswerSerializer, 404: RECORD_NOT_FOUND},
+        tags=["dns"],
+    )
     def patch(self, request, pk, record_id):
         record = self._record(request, pk, record_id)
-        data = validated(s.RecordUpdateSerializer, request)
+        data = validated(serializers.RecordUpdateSerializer, request)
         record = services.record_update(record=record, **data)
-        return Response(s.record_json(record))
+        return Response(serializers.RecordAnswerSerializer(record).data)
 
     put = patch
 
-    @extend_schema(responses={204: None}, tags=["dns"])
+    @extend_schema(responses={204: None, 404: RECORD_NOT_FOUND}, tags=["dns"])
     def delete(self, request, pk, record_id):
         record = self._record(request, pk, record_id)
         services.record_delete(record=record)
@@ -215,16 +252,26 @@ class SiteSslView(APIView):
         except Site.DoesNotExist:
             raise ApiError(404, "SITE_NOT_FOUND", "No such site.") from None
 
-    @extend_schema(responses={200: dict}, tags=["ssl"])
+    @extend_schema(
+        responses={200: serializers.CertificateListSerializer, 404: SITE_NOT_FOUND},
+        tags=["ssl"],
+    )
     def get(self, request, pk):
         site = self._site(request, pk)
         certs = selectors.certificates_of_site(user=request.user, site=site)
-        return Response({"certificates": [s.certificate_json(c) for c in certs]})
+        return Response(serializers.CertificateListSerializer({"certificates": certs}).data)
 
-    @extend_schema(request=s.CertificateRequestSerializer, responses={202: dict}, tags=["ssl"])
+    @extend_schema(
+        request=serializers.CertificateRequestSerializer,
+        responses={
+            202: serializers.CertificateSerializer,
+            404: error("SITE_NOT_FOUND, or DOMAIN_NOT_FOUND: attach a custom domain first."),
+        },
+        tags=["ssl"],
+    )
     def post(self, request, pk):
         site = self._site(request, pk)
-        data = validated(s.CertificateRequestSerializer, request)
+        data = validated(serializers.CertificateRequestSerializer, request)
         try:
             cert = services.site_certificate_request(
                 user=request.user,
@@ -236,4 +283,5 @@ class SiteSslView(APIView):
             )
         except Domain.DoesNotExist as exc:
             raise ApiError(404, "DOMAIN_NOT_FOUND", str(exc)) from None
-        return Response(s.certificate_json(cert), status=status.HTTP_202_ACCEPTED)
+        answer = serializers.CertificateSerializer(cert).data
+        return Response(answer, status=status.HTTP_202_ACCEPTED)

@@ -4,48 +4,13 @@ bytes."""
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hosting.files.backends import Entry
+from controlpanel.api.schema import paginated
+from deployments.blobs import content_type_for
+from deployments.models import Deployment
 from hosting.models import Site
-
-
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-class SiteSerializer(serializers.BaseSerializer):
-    """The Cloud Haven client's Site: id, domain, plan, status, createdAt, storage, bandwidth
-    (bytes), and extras.
-
-    ``plan`` comes from the serializer context (one look-up per request, not per site).
-    """
-
-    def to_representation(self, site: Site) -> dict:
-        return {
-            "id": str(site.pk),
-            "domain": site.hostname,
-            "plan": self.context.get("plan", "free"),
-            "status": site.status,
-            "createdAt": _iso(site.created_at),
-            "storage": {
-                "used": int(getattr(site, "storage_in_use", site.storage_used) or 0),
-                "total": site.storage_limit,
-            },
-            "bandwidth": {
-                "used": int(getattr(site, "bandwidth_used", 0) or 0),
-                "total": site.bandwidth_limit,
-            },
-            "name": site.name,
-            "slug": site.slug,
-            "url": site.url,
-            "kind": site.kind,
-            "liveDeploymentId": str(site.live_deployment_id) if site.live_deployment_id else None,
-            "lastDeployedAt": _iso(getattr(site, "last_deployed_at", None)),
-            "liveDeployedAt": _iso(getattr(site, "live_deployed_at", None)),
-            "builtFromGit": bool(getattr(site, "built_from_git", False)),
-            "updatedAt": _iso(site.updated_at),
-        }
 
 
 class SiteCreateSerializer(serializers.Serializer):
@@ -82,49 +47,213 @@ class SiteUpdateSerializer(serializers.Serializer):
     )
 
 
-def entry_json(entry: Entry, content_type: str | None = None) -> dict:
-    from deployments.blobs import content_type_for
+class FileMoveSerializer(serializers.Serializer):
+    """PATCH on a file or folder: ``name`` renames it in place, ``to`` moves it to a folder."""
 
-    data = {
-        "name": entry.name,
-        "path": entry.path,
-        "type": "folder" if entry.is_dir else "file",
-        "size": entry.size,
-        "modifiedAt": _iso(entry.modified),
-    }
-    if not entry.is_dir:
-        data["contentType"] = content_type or content_type_for(entry.path)
-    return data
+    path = serializers.CharField(required=False, allow_blank=True, help_text="When not in the URL.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    to = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=4096)
 
 
-def deployment_json(deployment, site: Site | None = None) -> dict:
-    site = site or deployment.site
-    manifest = deployment.manifest
-    author = deployment.author
-    data = {
-        "id": str(deployment.pk),
-        "siteId": str(deployment.site_id),
-        "status": deployment.status,
-        "source": deployment.source,
-        "url": site.url,
-        "isLive": site.live_deployment_id == deployment.pk,
-        "files": manifest.file_count if manifest else 0,
-        "size": manifest.total_size if manifest else 0,
-        "author": {"id": str(author.pk), "name": author.name, "email": author.email}
-        if author
-        else None,
-        "restoredFrom": str(deployment.restored_from_id) if deployment.restored_from_id else None,
-        "error": deployment.error,
-        "createdAt": _iso(deployment.created_at),
-        "startedAt": _iso(deployment.started_at),
-        "finishedAt": _iso(deployment.finished_at),
-    }
-    stats = getattr(deployment, "publish_stats", None)
-    if stats is not None:
-        data["stats"] = {
-            "files": stats.files,
-            "bytesTotal": stats.bytes_total,
-            "blobsWritten": stats.blobs_written,
-            "bytesWritten": stats.bytes_written,
-        }
-    return data
+class FolderCreateSerializer(serializers.Serializer):
+    path = serializers.CharField(max_length=4096, help_text="The new folder, e.g. 'assets/img'.")
+
+
+class UploadSerializer(serializers.Serializer):
+    """multipart/form-data: one or more ``file`` fields, into the folder ``path``."""
+
+    file = serializers.ListField(child=serializers.FileField())
+    path = serializers.CharField(required=False, allow_blank=True)
+    extract = serializers.BooleanField(required=False, help_text="Unpack .zip files.")
+    paths = serializers.CharField(
+        required=False, help_text="A JSON list giving each file's relative path (folder uploads)."
+    )
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+class UsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(help_text="Bytes.")
+    total = serializers.IntegerField(help_text="Bytes.")
+
+
+class SiteSerializer(serializers.Serializer):
+    """The Cloud Haven client's Site: id, domain, plan, status, createdAt, storage, bandwidth
+    (bytes), and extras. ``plan`` comes from the context (one look-up per request)."""
+
+    id = serializers.UUIDField(source="pk")
+    domain = serializers.CharField(source="hostname")
+    plan = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Site.Status.choices)
+    createdAt = serializers.DateTimeField(source="created_at")
+    storage = serializers.SerializerMethodField()
+    bandwidth = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Site.Kind.choices)
+    liveDeploymentId = serializers.UUIDField(source="live_deployment_id", allow_null=True)
+    lastDeployedAt = serializers.DateTimeField(source="last_deployed_at", allow_null=True)
+    liveDeployedAt = serializers.DateTimeField(source="live_deployed_at", allow_null=True)
+    builtFromGit = serializers.SerializerMethodField()
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    def get_builtFromGit(self, site) -> bool:
+        return bool(getattr(site, "built_from_git", False))
+
+    def get_plan(self, site) -> str:
+        return self.context.get("plan", "free")
+
+    @extend_schema_field(UsageSerializer)
+    def get_storage(self, site) -> dict:
+        used = int(getattr(site, "storage_in_use", site.storage_used) or 0)
+        return {"used": used, "total": site.storage_limit}
+
+    @extend_schema_field(UsageSerializer)
+    def get_bandwidth(self, site) -> dict:
+        used = int(getattr(site, "bandwidth_used", 0) or 0)
+        return {"used": used, "total": site.bandwidth_limit}
+
+
+SitePageSerializer = paginated("SitePageSerializer", "sites", SiteSerializer)
+SpacePageSerializer = paginated("SpacePageSerializer", "spaces", SiteSerializer)
+
+
+class FileEntrySerializer(serializers.Serializer):
+    """A file or folder of the working tree (``hosting.files.backends.Entry``)."""
+
+    name = serializers.CharField()
+    path = serializers.CharField()
+    type = serializers.SerializerMethodField()
+    size = serializers.IntegerField(help_text="Bytes; 0 for folders.")
+    modifiedAt = serializers.DateTimeField(source="modified", allow_null=True)
+    contentType = serializers.CharField(required=False, help_text="Files only.")
+
+    @extend_schema_field({"type": "string", "enum": ["file", "folder"]})
+    def get_type(self, entry) -> str:
+        return "folder" if entry.is_dir else "file"
+
+    def to_representation(self, entry):
+        data = super().to_representation(entry)
+        if not entry.is_dir:
+            data["contentType"] = content_type_for(entry.path)
+        return data
+
+
+class FileListSerializer(
+    paginated("FileEntryPageSerializer", "files", FileEntrySerializer)  # type: ignore[misc]
+):
+    """One folder's entries, folders first."""
+
+    path = serializers.CharField(help_text="The folder listed ('' is the site's root).")
+
+
+class UploadedFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    path = serializers.CharField()
+    type = serializers.ChoiceField(choices=["file"])
+    size = serializers.IntegerField()
+
+
+class UploadResultSerializer(serializers.Serializer):
+    """Serializes ``{"path", "result": UploadResult, "site"}``."""
+
+    path = serializers.CharField()
+    files = serializers.SerializerMethodField()
+    folders = serializers.ListField(child=serializers.CharField(), source="result.folders")
+    bytes = serializers.IntegerField(source="result.bytes")
+    replaced = serializers.IntegerField(source="result.replaced")
+    storage = serializers.SerializerMethodField()
+
+    @extend_schema_field(UploadedFileSerializer(many=True))
+    def get_files(self, upload) -> list[dict]:
+        sizes = upload["result"].sizes
+        return [
+            {"name": p.rsplit("/")[-1], "path": p, "type": "file", "size": sizes[p]}
+            for p in upload["result"].files
+        ]
+
+    @extend_schema_field(UsageSerializer)
+    def get_storage(self, upload) -> dict:
+        site = upload["site"]
+        return {"used": site.storage_used, "total": site.storage_limit}
+
+
+class PathSerializer(serializers.Serializer):
+    path = serializers.CharField()
+
+
+class FolderCreatedSerializer(PathSerializer):
+    type = serializers.ChoiceField(choices=["folder"])
+
+
+class DeletedSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    files = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    """Serializes ``{"deleted": DeleteResult, "site": Site}``."""
+
+    deleted = DeletedSerializer()
+    storage = serializers.SerializerMethodField()
+
+    @extend_schema_field(UsageSerializer)
+    def get_storage(self, answer) -> dict:
+        site = answer["site"]
+        return {"used": site.storage_used, "total": site.storage_limit}
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class PublishStatsSerializer(serializers.Serializer):
+    files = serializers.IntegerField()
+    bytesTotal = serializers.IntegerField(source="bytes_total")
+    blobsWritten = serializers.IntegerField(source="blobs_written")
+    bytesWritten = serializers.IntegerField(source="bytes_written")
+
+
+class SiteDeploymentSerializer(serializers.Serializer):
+    """A release of a site's files. ``stats`` (what publishing wrote) only right after it."""
+
+    id = serializers.UUIDField(source="pk")
+    siteId = serializers.UUIDField(source="site_id")
+    status = serializers.ChoiceField(choices=Deployment.Status.choices)
+    source = serializers.ChoiceField(choices=Deployment.Source.choices)
+    url = serializers.SerializerMethodField()
+    isLive = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    author = AuthorSerializer(allow_null=True)
+    restoredFrom = serializers.UUIDField(source="restored_from_id", allow_null=True)
+    error = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+    stats = PublishStatsSerializer(source="publish_stats", required=False)
+
+    def _site(self, deployment) -> Site:
+        return self.context.get("site") or deployment.site
+
+    def get_url(self, deployment) -> str:
+        return self._site(deployment).url
+
+    def get_isLive(self, deployment) -> bool:
+        return self._site(deployment).live_deployment_id == deployment.pk
+
+    def get_files(self, deployment) -> int:
+        return deployment.manifest.file_count if deployment.manifest else 0
+
+    def get_size(self, deployment) -> int:
+        return deployment.manifest.total_size if deployment.manifest else 0
+
+
+SiteDeploymentPageSerializer = paginated(
+    "SiteDeploymentPageSerializer", "deployments", SiteDeploymentSerializer
+)

@@ -11,6 +11,7 @@ import math
 
 from django.core.exceptions import TooManyFilesSent, ValidationError
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
@@ -19,22 +20,34 @@ from rest_framework.views import APIView
 from accounts.selectors import user_plan_slug
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
+from controlpanel.api.schema import error
 from controlpanel.api.throttling import DeploymentCreateThrottle, GeneralRateThrottle
 from controlpanel.api.views import validated
 from deployments.models import Deployment
 from deployments.services import deployment_rollback
 from hosting import selectors, services
-from hosting.api import serializers as s
+from hosting.api import serializers
 from hosting.files import operations as ops
-from hosting.files.errors import FileError, PathInvalid, TooLarge
+from hosting.files.errors import FileError, PathInvalid
 from hosting.files.paths import clean_path
-from hosting.files.requests import truthy, uploads_from
+from hosting.files.requests import too_many_files, truthy, uploads_from
 from hosting.files.uploads import files_upload
 from hosting.models import Site
 
 PATH_PARAM = OpenApiParameter(
     "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
 )
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("limit", int, description="Items per page."),
+]
+SITE_NOT_FOUND = error("SITE_NOT_FOUND: no such site of yours.")
+FILE_ERRORS = {
+    404: error("SITE_NOT_FOUND, or FILE_NOT_FOUND: no such site, file or folder."),
+    409: error("PATH_CONFLICT: something already has that name."),
+    413: error("QUOTA_EXCEEDED: the site's storage is full."),
+    422: error("PATH_INVALID, ARCHIVE_INVALID or VALIDATION_ERROR: the path or input is refused."),
+}
 
 
 def _file_error(exc: FileError) -> ApiError:
@@ -49,7 +62,8 @@ class SiteMixin:
             raise ApiError(404, "SITE_NOT_FOUND", "No site with that id.") from exc
 
     def site_json(self, request, site: Site) -> dict:
-        return s.SiteSerializer(site, context={"plan": user_plan_slug(user=request.user)}).data
+        context = {"plan": user_plan_slug(user=request.user)}
+        return serializers.SiteSerializer(site, context=context).data
 
 
 class SiteListView(SiteMixin, APIView):
@@ -57,7 +71,12 @@ class SiteListView(SiteMixin, APIView):
 
     results_key = "sites"
 
-    @extend_schema(operation_id="sites_list", responses={200: dict}, tags=["sites"])
+    @extend_schema(
+        operation_id="sites_list",
+        parameters=[OpenApiParameter("search", str), *PAGE_PARAMETERS],
+        responses={200: serializers.SitePageSerializer},
+        tags=["sites"],
+    )
     def get(self, request):
         paginator = PagePagination()
         search = request.query_params.get("search", "").strip()[:100]
@@ -66,17 +85,17 @@ class SiteListView(SiteMixin, APIView):
         )
         context = {"plan": user_plan_slug(user=request.user)}
         return paginator.get_paginated_response(
-            s.SiteSerializer(page, many=True, context=context).data
+            serializers.SiteSerializer(page, many=True, context=context).data
         )
 
     @extend_schema(
         operation_id="sites_create_post",
-        request=s.SiteCreateSerializer,
-        responses={201: dict},
+        request=serializers.SiteCreateSerializer,
+        responses={201: serializers.SiteSerializer},
         tags=["sites"],
     )
     def post(self, request):
-        data = validated(s.SiteCreateSerializer, request)
+        data = validated(serializers.SiteCreateSerializer, request)
         site = services.site_create(
             owner=request.user,
             name=data["name"],
@@ -88,7 +107,10 @@ class SiteListView(SiteMixin, APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(operation_id="hosting_spaces_list"),
+    get=extend_schema(
+        operation_id="hosting_spaces_list",
+        responses={200: serializers.SpacePageSerializer},
+    ),
     post=extend_schema(operation_id="hosting_spaces_create"),
 )
 class SpaceListView(SiteListView):
@@ -107,21 +129,25 @@ class SiteCreateView(SiteListView):
 class SiteDetailView(SiteMixin, APIView):
     """``GET/PATCH/DELETE /api/hosting/spaces/<id>`` and ``/api/sites/<id>``."""
 
-    @extend_schema(responses={200: dict}, tags=["sites"])
+    @extend_schema(responses={200: serializers.SiteSerializer, 404: SITE_NOT_FOUND}, tags=["sites"])
     def get(self, request, pk):
         return Response(self.site_json(request, self.site(request, pk)))
 
-    @extend_schema(request=s.SiteUpdateSerializer, responses={200: dict}, tags=["sites"])
+    @extend_schema(
+        request=serializers.SiteUpdateSerializer,
+        responses={200: serializers.SiteSerializer, 404: SITE_NOT_FOUND},
+        tags=["sites"],
+    )
     def patch(self, request, pk):
         site = self.site(request, pk)
-        data = validated(s.SiteUpdateSerializer, request)
+        data = validated(serializers.SiteUpdateSerializer, request)
         if "name" in data:
             services.site_rename(site=site, name=data["name"])
         if "status" in data:
             services.site_set_offline(site=site, offline=data["status"] == Site.Status.OFFLINE)
         return Response(self.site_json(request, self.site(request, pk)))
 
-    @extend_schema(responses={204: None}, tags=["sites"])
+    @extend_schema(responses={204: None, 404: SITE_NOT_FOUND}, tags=["sites"])
     def delete(self, request, pk):
         services.site_delete(site=self.site(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -157,7 +183,16 @@ class FilesView(SiteMixin, APIView):
             return path
         return request.query_params.get("path") or ""
 
-    @extend_schema(parameters=[PATH_PARAM], responses={200: dict}, tags=["files"])
+    @extend_schema(
+        parameters=[PATH_PARAM, *PAGE_PARAMETERS],
+        responses={
+            (200, "application/json"): serializers.FileListSerializer,
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **FILE_ERRORS,
+        },
+        description="A folder answers its entries (JSON); a file answers its contents.",
+        tags=["files"],
+    )
     def get(self, request, pk, path=None):
         site = self.site(request, pk)
         raw = self._path(request, path)
@@ -173,18 +208,17 @@ class FilesView(SiteMixin, APIView):
             raise _file_error(exc) from exc
         paginator = FilePagination()
         page = paginator.paginate_list(entries, request)
-        return Response(
-            {
-                "path": target,
-                "files": [s.entry_json(e) for e in page],
-                "pagination": paginator.get_pagination_data(),
-            }
-        )
+        listing = {"path": target, "files": page, "pagination": paginator.get_pagination_data()}
+        return Response(serializers.FileListSerializer(listing).data)
 
     @extend_schema(
         parameters=[PATH_PARAM],
-        request={"multipart/form-data": dict},
-        responses={201: dict},
+        request={"multipart/form-data": serializers.UploadSerializer},
+        responses={
+            201: serializers.UploadResultSerializer,
+            **FILE_ERRORS,
+            413: error("PAYLOAD_TOO_LARGE or QUOTA_EXCEEDED: too much for one upload or the site."),
+        },
         tags=["files"],
     )
     def post(self, request, pk, path=None):
@@ -194,7 +228,7 @@ class FilesView(SiteMixin, APIView):
                 files = request.FILES.getlist("file")
                 form = request.data
             except TooManyFilesSent as exc:
-                raise TooLarge("Too many files in one upload; send fewer, or a zip.") from exc
+                raise too_many_files() from exc
             folder = (
                 path
                 if path is not None
@@ -211,38 +245,37 @@ class FilesView(SiteMixin, APIView):
             )
         except FileError as exc:
             raise _file_error(exc) from exc
-        uploaded = [
-            {"name": p.rsplit("/")[-1], "path": p, "type": "file", "size": result.sizes[p]}
-            for p in result.files
-        ]
+        upload = {"path": clean_path(folder, allow_root=True), "result": result, "site": site}
         return Response(
-            {
-                "path": clean_path(folder, allow_root=True),
-                "files": uploaded,
-                "folders": result.folders,
-                "bytes": result.bytes,
-                "replaced": result.replaced,
-                "storage": {"used": site.storage_used, "total": site.storage_limit},
-            },
-            status=status.HTTP_201_CREATED,
+            serializers.UploadResultSerializer(upload).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(parameters=[PATH_PARAM], request=dict, responses={200: dict}, tags=["files"])
+    @extend_schema(
+        parameters=[PATH_PARAM],
+        request=serializers.FileMoveSerializer,
+        responses={200: serializers.PathSerializer, **FILE_ERRORS},
+        tags=["files"],
+    )
     def patch(self, request, pk, path=None):
         site = self.site(request, pk)
-        raw = self._path(request, path) or str(request.data.get("path") or "")
+        data = validated(serializers.FileMoveSerializer, request)
+        raw = self._path(request, path) or data.get("path") or ""
         try:
-            if request.data.get("name"):
-                new_path = ops.path_rename(site=site, path=raw, new_name=str(request.data["name"]))
-            elif "to" in request.data:
-                new_path = ops.path_move(site=site, path=raw, folder=str(request.data["to"] or ""))
+            if data.get("name"):
+                new_path = ops.path_rename(site=site, path=raw, new_name=data["name"])
+            elif "to" in data:
+                new_path = ops.path_move(site=site, path=raw, folder=data["to"] or "")
             else:
                 raise PathInvalid("Send 'name' to rename or 'to' (a folder) to move.")
         except FileError as exc:
             raise _file_error(exc) from exc
-        return Response({"path": new_path})
+        return Response(serializers.PathSerializer({"path": new_path}).data)
 
-    @extend_schema(parameters=[PATH_PARAM], responses={200: dict}, tags=["files"])
+    @extend_schema(
+        parameters=[PATH_PARAM],
+        responses={200: serializers.DeleteResultSerializer, **FILE_ERRORS},
+        tags=["files"],
+    )
     def delete(self, request, pk, path=None):
         site = self.site(request, pk)
         try:
@@ -250,12 +283,7 @@ class FilesView(SiteMixin, APIView):
         except FileError as exc:
             raise _file_error(exc) from exc
         site.refresh_from_db(fields=["storage_used"])
-        return Response(
-            {
-                "deleted": {"path": result.path, "files": result.files, "bytes": result.bytes},
-                "storage": {"used": site.storage_used, "total": site.storage_limit},
-            }
-        )
+        return Response(serializers.DeleteResultSerializer({"deleted": result, "site": site}).data)
 
 
 @extend_schema_view(
@@ -271,16 +299,22 @@ class FilePathView(FilesView):
 class FolderCreateView(SiteMixin, APIView):
     """``POST /api/hosting/spaces/<id>/folders`` with ``{"path": "a/new/folder"}``."""
 
-    @extend_schema(request=dict, responses={201: dict}, tags=["files"])
+    @extend_schema(
+        request=serializers.FolderCreateSerializer,
+        responses={201: serializers.FolderCreatedSerializer, **FILE_ERRORS},
+        tags=["files"],
+    )
     def post(self, request, pk):
         site = self.site(request, pk)
+        data = validated(serializers.FolderCreateSerializer, request)
         try:
-            raw = clean_path(str(request.data.get("path") or ""))
+            raw = clean_path(data["path"])
             parent, _, name = raw.rpartition("/")
             created = ops.folder_create(site=site, folder=parent, name=name)
         except FileError as exc:
             raise _file_error(exc) from exc
-        return Response({"path": created, "type": "folder"}, status=status.HTTP_201_CREATED)
+        answer = serializers.FolderCreatedSerializer({"path": created, "type": "folder"}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class DeployView(SiteMixin, APIView):
@@ -288,7 +322,15 @@ class DeployView(SiteMixin, APIView):
 
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={
+            201: serializers.SiteDeploymentSerializer,
+            404: SITE_NOT_FOUND,
+            422: error("NOTHING_TO_DEPLOY: the site has no files yet."),
+        },
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         site = self.site(request, pk)
         try:
@@ -296,7 +338,8 @@ class DeployView(SiteMixin, APIView):
         except ValidationError as exc:
             raise ApiError(422, "NOTHING_TO_DEPLOY", " ".join(exc.messages)) from exc
         site.refresh_from_db(fields=["live_deployment", "status"])
-        return Response(s.deployment_json(deployment, site), status=status.HTTP_201_CREATED)
+        answer = serializers.SiteDeploymentSerializer(deployment, context={"site": site}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class DeploymentListView(SiteMixin, APIView):
@@ -304,14 +347,20 @@ class DeploymentListView(SiteMixin, APIView):
 
     results_key = "deployments"
 
-    @extend_schema(responses={200: dict}, tags=["deployments"])
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={200: serializers.SiteDeploymentPageSerializer, 404: SITE_NOT_FOUND},
+        tags=["deployments"],
+    )
     def get(self, request, pk):
         site = self.site(request, pk)
         paginator = PagePagination()
         page = paginator.paginate_queryset(
             selectors.site_deployments(user=request.user, site=site), request, view=self
         )
-        return paginator.get_paginated_response([s.deployment_json(d, site) for d in page])
+        return paginator.get_paginated_response(
+            serializers.SiteDeploymentSerializer(page, many=True, context={"site": site}).data
+        )
 
 
 class RollbackView(APIView):
@@ -319,7 +368,15 @@ class RollbackView(APIView):
 
     throttle_classes = [GeneralRateThrottle, DeploymentCreateThrottle]
 
-    @extend_schema(request=None, responses={201: dict}, tags=["deployments"])
+    @extend_schema(
+        request=None,
+        responses={
+            201: serializers.SiteDeploymentSerializer,
+            404: error("DEPLOYMENT_NOT_FOUND: no such deployment of yours."),
+            422: error("DEPLOYMENT_NOT_RESTORABLE: only a successful deployment comes back."),
+        },
+        tags=["deployments"],
+    )
     def post(self, request, pk):
         try:
             target = selectors.deployment_get(user=request.user, pk=pk)
@@ -330,4 +387,5 @@ class RollbackView(APIView):
         except ValidationError as exc:
             raise ApiError(422, "DEPLOYMENT_NOT_RESTORABLE", " ".join(exc.messages)) from exc
         site = Site.objects.get(pk=target.site_id)
-        return Response(s.deployment_json(restored, site), status=status.HTTP_201_CREATED)
+        answer = serializers.SiteDeploymentSerializer(restored, context={"site": site}).data
+        return Response(answer, status=status.HTTP_201_CREATED)

@@ -28,6 +28,16 @@ def check_request_size(meta) -> None:
         )
 
 
+def too_many_files() -> TooLarge:
+    """The 413 for a request with more files than one upload may hold (Django stops reading
+    the body at ``DATA_UPLOAD_MAX_NUMBER_FILES``, which is ``SITE_UPLOAD_MAX_FILES``)."""
+    limit = settings.SITE_UPLOAD_MAX_FILES
+    return TooLarge(
+        f"More than {limit} files in one upload; send at most {limit} at a time, or a zip archive.",
+        {"limit": limit},
+    )
+
+
 def uploads_from(files: list, paths: str | None) -> list[Upload]:
     """Uploaded files, named by their relative paths when ``paths`` (a JSON list) gives them.
 

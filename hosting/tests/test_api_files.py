@@ -183,11 +183,10 @@ def test_rollback_refuses_failed_deployments(api, site):
     )
 
 
-def test_deployments_are_rate_limited(api, site, monkeypatch):
-    from controlpanel.api.throttling import DeploymentCreateThrottle
-
-    rates = {**DeploymentCreateThrottle.THROTTLE_RATES, "deployments": "2/hour"}
-    monkeypatch.setattr(DeploymentCreateThrottle, "THROTTLE_RATES", rates)
+def test_deployments_are_rate_limited(api, site, settings):
+    rest = dict(settings.REST_FRAMEWORK)
+    rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], "deployments": "2/hour"}
+    settings.REST_FRAMEWORK = rest
     put(api, site, {"index.html": b"x"})
     codes = [api.post(f"/api/hosting/spaces/{site.pk}/deploy").status_code for _ in range(3)]
     assert codes == [201, 201, 429]

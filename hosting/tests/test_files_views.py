@@ -133,6 +133,21 @@ def test_oversized_requests_get_413_before_the_body_is_read(web, site, settings)
     assert listing(site) == []
 
 
+def test_too_many_files_get_the_apis_413_page_and_no_error_in_the_log(web, site, settings, caplog):
+    """More files than SITE_UPLOAD_MAX_FILES: the page says so (413, as the API does) instead of
+    a generic 400 with an ERROR logged (Django refuses the body while it is read)."""
+    settings.SITE_UPLOAD_MAX_FILES = settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [SimpleUploadedFile(f"{i}.txt", b"x") for i in range(3)]
+    with caplog.at_level("WARNING"):
+        page = web.post(url("files-upload", site), {"folder": "", "file": files})
+        answer = web.post(url("files-upload", site), {"folder": "", "file": files}, **JSON)
+    assert page.status_code == 413 and "Upload too large" in page.text
+    assert "send at most 2 at a time" in page.text
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+    assert listing(site) == []
+
+
 def test_folder_rename_move_delete(web, site):
     files_upload(site=site, uploads=[upload("a.txt", b"aaa")])
     web.post(url("folder-create", site), {"folder": "", "name": "assets"})

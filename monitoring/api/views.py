@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError
+from controlpanel.api.schema import error
 from monitoring import selectors, services
 from monitoring.api import serializers as api
 from monitoring.models import Service
@@ -34,7 +35,10 @@ class StatusMetricsView(PublicView):
 class StatusHistoryView(PublicView):
     @extend_schema(
         parameters=[api.HistoryQuerySerializer],
-        responses={200: api.HistoryResponseSerializer},
+        responses={
+            200: api.HistoryResponseSerializer,
+            404: error("SERVICE_NOT_FOUND: no service with that name."),
+        },
         tags=["status"],
     )
     def get(self, request):
@@ -78,6 +82,8 @@ class ProcessRestartView(OperatorView):
         responses={
             200: api.ProcessRestartResponseSerializer,
             202: api.ProcessRestartResponseSerializer,
+            404: error("CONTAINER_NOT_FOUND: no supervised process with that id."),
+            502: error("RESTART_FAILED: the supervisor could not restart it."),
         },
         tags=["monitoring"],
     )

@@ -19,10 +19,9 @@ import threading
 import time
 
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from controlpanel.staticfiles import collect_if_changed
 from controlpanel.supervision import Program, Supervisor, SupervisorError, kill_process_group
 from monitoring.heartbeats import HeartbeatThread
 
@@ -60,13 +59,15 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
 
         self.check_migrations()  # says so, as runserver does, when `migrate` has not been run
-        manifest = getattr(staticfiles_storage, "manifest_name", None)
-        if manifest and not staticfiles_storage.exists(manifest):
-            self.stdout.write("Collecting static files (first start) ...")
-            call_command("collectstatic", interactive=False, verbosity=0)
-        programs = [self.web_program(host, port, server)]
+        if collect_if_changed():  # only when the static sources changed (or on a fresh var/)
+            self.stdout.write("Collected static files.")
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+        # Without PANEL_URL, site links (Visit buttons, API urls, build logs) follow the host
+        # and port given here, as the banner does, not the default :8000.
+        environment = {} if os.environ.get("PANEL_URL") else {"PANEL_URL": f"http://{shown}:{port}"}
+        programs = [self.web_program(host, port, server, environment)]
         if not no_worker:
-            programs.append(self.worker_program(concurrency))
+            programs.append(self.worker_program(concurrency, environment))
         supervisor = Supervisor(settings.SUPERVISOR_DIR)
         supervisor.write_config(programs, replace=[WEB, WORKER])
         if stopping.is_set():
@@ -75,7 +76,6 @@ class Command(BaseCommand):
             supervisor.start()
         except SupervisorError as exc:
             raise CommandError(str(exc)) from exc
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         self.stdout.write(
             self.style.SUCCESS(f"\nBerth is running at http://{shown}:{port}/")
             + f"\n  Sign up or sign in: http://{shown}:{port}/accounts/login/"
@@ -96,21 +96,24 @@ class Command(BaseCommand):
             heartbeat.stop()
             supervisor.shutdown()
 
-    def web_program(self, host: str, port: int, server: str) -> Program:
+    def web_program(self, host: str, port: int, server: str, environment: dict) -> Program:
+        # Neither server rewrites the client address from X-Forwarded-For: the app reads it,
+        # trusting only NUM_PROXIES hops (controlpanel/http.py). daphne would take the first,
+        # client-written entry; uvicorn trusts any loopback caller's header.
         if server == "uvicorn":
-            web = ["uvicorn", "--host", host, "--port", str(port), "--proxy-headers"]
+            web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
             web += ["--ws", "websockets", "controlpanel.asgi:application"]
         else:
-            web = ["daphne", "-b", host, "-p", str(port), "--proxy-headers"]
-            web += ["controlpanel.asgi:application"]
+            web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
         return Program(
             name=WEB,
             command=[sys.executable, "-m", *web],
             directory=settings.BASE_DIR,
+            environment=environment,
             log_to_stdout=True,
         )
 
-    def worker_program(self, concurrency: int) -> Program:
+    def worker_program(self, concurrency: int, environment: dict) -> Program:
         schedule = settings.VAR_DIR / "celery" / "beat-schedule"
         schedule.parent.mkdir(parents=True, exist_ok=True)
         return Program(
@@ -129,6 +132,7 @@ class Command(BaseCommand):
                 str(schedule),
             ],
             directory=settings.BASE_DIR,
+            environment=environment,
             start_seconds=5,
             stop_as_group=False,
             log_to_stdout=True,
