@@ -28,8 +28,8 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 180) -> requests
         if proc.poll() is not None:
             raise AssertionError(f"the run command exited with {proc.returncode}")
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=10)
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or a loaded machine
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
