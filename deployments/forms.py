@@ -74,7 +74,7 @@ DETECTED = "Empty: detected from the repository at every build."
 
 class ProjectForm(forms.Form):
     branch = forms.CharField(
-        max_length=255, widget=forms.TextInput(attrs={"list": "branch-options"})
+        max_length=255, help_text="It must exist in the repository; it is checked on save."
     )
     install_command = forms.CharField(max_length=2000, required=False, help_text=DETECTED)
     build_command = forms.CharField(max_length=2000, required=False, help_text=DETECTED)

@@ -47,7 +47,8 @@ class RemoteBranches:
 
 
 def git_env(home: Path, token: str = "") -> dict:
-    """A clean environment for git: nothing of the panel's, no configuration files, no prompt.
+    """A clean environment for git: nothing of the panel's, no configuration files, no prompt,
+    and ``git.protective_config()`` (no hooks, only the allowed transports).
 
     A GitHub token travels in a config header through the environment, never in argv or a URL.
     """
@@ -60,19 +61,15 @@ def git_env(home: Path, token: str = "") -> dict:
         "GIT_ALLOW_PROTOCOL": git.allowed_protocols(),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": "core.hooksPath",
-        "GIT_CONFIG_VALUE_0": "/dev/null",
-        "GIT_CONFIG_KEY_1": "core.fsmonitor",
-        "GIT_CONFIG_VALUE_1": "false",
     }
+    config = git.protective_config()
     if token:
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="3",
-            GIT_CONFIG_KEY_2="http.https://github.com/.extraheader",
-            GIT_CONFIG_VALUE_2=f"AUTHORIZATION: basic {basic}",
-        )
+        config.append(("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}"))
+    env["GIT_CONFIG_COUNT"] = str(len(config))
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
     return env
 
 

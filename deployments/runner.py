@@ -10,7 +10,6 @@ kills the sandbox, and with it every process the command started.
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import resource
@@ -29,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, frameworks, git, projects, remotes, sandbox, services
+from deployments import builds, connections, frameworks, projects, remotes, sandbox, services
 from deployments.logs import LogWriter
 from deployments.models import Deployment, LogLine
 from deployments.sandbox import SandboxedProcess, SandboxError, Workspace
@@ -291,25 +290,8 @@ def build_env(project_env: dict, home: Path, *, sandboxed: bool = True) -> dict:
 
 
 def git_env(home: Path, token: str = "") -> dict:
-    env = {
-        "PATH": settings.BUILD_PATH,
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": git.allowed_protocols(),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-    }
-    config = git.protective_config()
-    if token:
-        # The token goes in a config header through the environment: never in argv or the URL.
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        config.append(("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}"))
-    env["GIT_CONFIG_COUNT"] = str(len(config))
-    for index, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return env
+    """The clone's environment: the same protected git as the deploy wizard's look-ups."""
+    return remotes.git_env(home, token)
 
 
 def output_directory(checkout: Path, output_dir: str) -> Path:

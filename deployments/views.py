@@ -145,7 +145,11 @@ def deployment_redeploy(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("deployments:detail", pk=pk)
-    messages.success(request, f"Redeploying {deployment.short_commit or deployment.branch}.")
+    if new.redeploy_of_id:
+        message = f"Rebuilding {deployment.short_commit} with the project's current settings."
+    else:
+        message = f"Deploying the latest commit of {new.branch}."
+    messages.success(request, message)
     return redirect("deployments:detail", pk=new.pk)
 
 

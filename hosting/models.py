@@ -92,6 +92,15 @@ class Site(models.Model):
         return f"{settings.SITES_SCHEME}://{self.hostname}{suffix}"
 
     @property
+    def status_label(self) -> str:
+        """The status as pages word it: a site nothing was ever deployed to is not "being
+        provisioned", it is waiting for its first deployment."""
+        waiting = self.status == self.Status.PROVISIONING and self.live_deployment_id is None
+        if waiting and self.kind == self.Kind.STATIC:
+            return "No deployment yet"
+        return self.get_status_display()
+
+    @property
     def is_served(self) -> bool:
         return self.status == self.Status.ONLINE and self.live_deployment_id is not None
 

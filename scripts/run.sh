@@ -5,6 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-python manage.py migrate --noinput -v0
-python manage.py ensure_operator
-exec python manage.py serve --port "${PORT:-8000}"
+# serve --prepare migrates and makes sure an operator account exists, in its own process.
+exec python manage.py serve --prepare --port "${PORT:-8000}"

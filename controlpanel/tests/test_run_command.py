@@ -29,7 +29,7 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 180) -> requests
             raise AssertionError(f"the run command exited with {proc.returncode}")
         try:
             return requests.get(url, timeout=10)
-        except (requests.ConnectionError, requests.Timeout):  # not up yet, or a loaded machine
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine's first request
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout}s")
 

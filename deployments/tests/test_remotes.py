@@ -91,3 +91,10 @@ def test_a_link_in_the_repository_is_not_followed(tmp_path):
     found = remotes.branch_inspect(repo.as_uri(), "main", inspect=frameworks.detect)
     assert found.framework == "Static site"
     assert frameworks.DirectoryFiles(repo).read("package.json") is None
+
+
+def test_the_ext_transport_never_runs_a_command(tmp_path):
+    marker = tmp_path / "ran"
+    with pytest.raises(remotes.RemoteError, match="not allowed"):
+        remotes.branches_list(f"ext::sh -c touch% {marker}")
+    assert not marker.exists()

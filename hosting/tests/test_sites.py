@@ -41,7 +41,7 @@ def test_list_shows_status_url_usage_and_last_deploy(web, alice, settings):
     SiteBandwidth.objects.create(site=site, day=last_month, bytes_sent=10**12)
     page = web.get("/sites/")
     html = page.text
-    assert "docs.example.test" in html and "Provisioning" in html
+    assert "docs.example.test" in html and "No deployment yet" in html
     assert "512.0\xa0KB of 1.0\xa0GB" in html
     expected = "5.0\xa0MB" if today.day != 1 else "3.0\xa0MB"
     assert f"{expected} of 100.0\xa0GB" in html  # only this month's rows count

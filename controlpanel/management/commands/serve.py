@@ -19,6 +19,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from controlpanel.staticfiles import collect_if_changed
@@ -41,6 +42,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Web server only.")
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="First migrate the database and make sure an operator account exists, in this "
+            "process (scripts/run.sh: two fewer Django start-ups on every start).",
+        )
+        parser.add_argument(
             "--server",
             choices=["daphne", "uvicorn"],
             default=os.environ.get("BERTH_ASGI_SERVER", "daphne"),
@@ -48,7 +55,10 @@ class Command(BaseCommand):
             "sites (docs/performance.md).",
         )
 
-    def handle(self, host, port, no_worker, concurrency, server, **options):
+    def handle(self, host, port, no_worker, concurrency, server, prepare=False, **options):
+        if prepare:  # nothing is started yet: Ctrl+C here simply ends the command
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("ensure_operator")
         # Handlers first: a Ctrl+C or SIGTERM from here on stops everything started below.
         stopping = threading.Event()
 
