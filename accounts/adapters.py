@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.contrib import messages
+from django.urls import reverse
 
 from accounts.models import Preferences, SecurityEvent
 from controlpanel.http import client_ip
@@ -30,6 +32,17 @@ class AccountAdapter(DefaultAccountAdapter):
         site = PanelSite(name="Berth", domain=urlsplit(settings.PANEL_URL).netloc)
         context = {**context, "current_site": site, "panel_url": settings.PANEL_URL}
         super().send_mail(template_prefix, email, context)
+
+    def get_login_redirect_url(self, request):
+        """After signing in with a recovery code, go straight to setting two-factor up again."""
+        if request.session.pop("berth_two_factor_setup_again", False):
+            messages.warning(
+                request,
+                "You signed in with a recovery code. Set up your authenticator again and make "
+                "new recovery codes.",
+            )
+            return reverse("mfa_index")
+        return super().get_login_redirect_url(request)
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)

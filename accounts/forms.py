@@ -106,3 +106,7 @@ class DeleteAccountForm(forms.Form):
         if self.cleaned_data["confirm"].strip().lower() != "delete my account":
             raise ValidationError('Type "delete my account" exactly.')
         return self.cleaned_data["confirm"]
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New sign-in address", max_length=254)

@@ -6,17 +6,23 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts import two_factor
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from controlpanel.crypto import token_digest
 from controlpanel.http import client_ip, user_agent
-from teams.permissions import restrict_to_team
+from teams.audit import audit_record
+from teams.permissions import TOKEN_MANAGE, authorize, restrict_to_team
 
 ACCESS_PREFIX = "brt_"
 REFRESH_PREFIX = "brr_"
@@ -176,15 +182,43 @@ def token_issue(*, user: User, request=None) -> IssuedToken:
 def api_login(*, email: str, password: str, request) -> IssuedToken | None:
     """Sign an API client in: a new access/refresh pair and a line in the security log, or
     None when the email and password do not match an active account. The sign-in page's
-    limits apply (SignInThrottled): failures per address and per account."""
+    limits apply (SignInThrottled): failures per address and per account. For an account with
+    two-factor sign-in, raises ``SecondFactorRequired`` with a challenge for ``api_login_code``."""
     user = user_authenticate(
         email=email.strip(), password=password, request=getattr(request, "_request", request)
     )
     if user is None:
         return None
+    if two_factor.has_two_factor(user):
+        raise two_factor.SecondFactorRequired(two_factor.challenge_issue(user))
+    return _api_signed_in(user, request)
+
+
+def api_login_code(*, challenge: str, code: str, request) -> IssuedToken | None:
+    """Finish a two-factor API sign-in: the challenge from ``api_login`` and a code from the
+    authenticator app or a recovery code. None when either is wrong or the challenge expired."""
+    user = two_factor.challenge_user(challenge)
+    if user is None:
+        return None
+    kind = two_factor.code_verify(user, code)
+    if kind is None:
+        security_event_record(
+            kind=SecurityEvent.Kind.SIGN_IN_FAILED,
+            request=request,
+            user=user,
+            details={"via": "api", "reason": "second factor"},
+        )
+        return None
+    return _api_signed_in(user, request, second_factor=kind)
+
+
+def _api_signed_in(user: User, request, second_factor: str = "") -> IssuedToken:
     issued = token_issue(user=user, request=request)
+    details = {"via": "api"}
+    if second_factor:
+        details["secondFactor"] = second_factor
     security_event_record(
-        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user, details={"via": "api"}
+        kind=SecurityEvent.Kind.SIGN_IN, request=request, user=user, details=details
     )
     return issued
 
@@ -217,9 +251,12 @@ def token_refresh(*, refresh: str, request=None) -> IssuedToken | None:
 
 
 def personal_token_create(
-    *, user: User, name: str, expires_in_days: int | None = None, request=None
+    *, user: User, name: str, expires_in_days: int | None = None, team=None, request=None
 ) -> IssuedToken:
-    """A named API token for scripts and integrations, shown to its owner once."""
+    """A named API token for scripts and integrations, shown to its owner once. With ``team``
+    it is a team token: it acts in that team only (admins and owners make them)."""
+    if team is not None:
+        authorize(user, TOKEN_MANAGE, team)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the token a name."]})
@@ -231,6 +268,7 @@ def personal_token_create(
     expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     token = AccessToken.objects.create(
         user=user,
+        team=team,
         kind=AccessToken.Kind.PERSONAL,
         name=name,
         prefix=raw[:10],
@@ -243,8 +281,10 @@ def personal_token_create(
         kind=SecurityEvent.Kind.TOKEN_CREATED,
         request=request,
         user=user,
-        details={"token": token.prefix, "name": name},
+        details={"token": token.prefix, "name": name, "team": str(team.pk) if team else ""},
     )
+    if team is not None:
+        audit_record(team=team, actor=user, action="token.create", obj=token, request=request)
     return IssuedToken(token=token, access=raw, refresh=None)
 
 
@@ -441,3 +481,64 @@ def account_delete(*, user: User, password: str, request=None) -> None:
             user.avatar.delete(save=False)
         user.delete()
         security_event_record(kind=SecurityEvent.Kind.ACCOUNT_DELETED, request=request, email=email)
+
+
+# --- changing the sign-in address -------------------------------------------------------------
+# A signed link goes to the new address; only following it changes the account, so the old
+# address keeps working until then.
+EMAIL_CHANGE_SALT = "berth.accounts.email-change"
+EMAIL_CHANGE_SECONDS = 24 * 3600
+
+
+def email_change_request(*, user: User, new_email: str) -> str:
+    """Email a confirmation link to ``new_email``; answer the link."""
+    new_email = User.objects.normalize_email(new_email or "").strip().lower()
+    probe = User(email=new_email, name=user.name)
+    try:
+        probe.clean_fields(exclude=[f.name for f in User._meta.fields if f.name != "email"])
+    except ValidationError as exc:
+        raise ValidationError(
+            {"email": exc.message_dict.get("email", ["Enter an address."])}
+        ) from None
+    if new_email == user.email:
+        raise ValidationError({"email": ["That is already your sign-in address."]})
+    if User.objects.filter(email__iexact=new_email).exists():
+        raise ValidationError({"email": ["Another account uses that address."]})
+    key = signing.dumps(
+        {"user": str(user.pk), "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+    link = settings.PANEL_URL.rstrip("/") + reverse("email-change-confirm", args=[key])
+    send_mail(
+        "Confirm your new sign-in address for Berth",
+        f"Follow this link to sign in to Berth with {new_email} from now on:\n{link}\n\n"
+        "It works for 24 hours. If you did not ask for this, ignore this email.",
+        None,
+        [new_email],
+    )
+    return link
+
+
+def email_change_confirm(*, user: User, key: str, request=None) -> User:
+    """Make the address in ``key`` ``user``'s sign-in address (and allauth's verified primary)."""
+    try:
+        data = signing.loads(key, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_SECONDS)
+    except signing.BadSignature as exc:
+        raise ValidationError("This link is invalid or has expired; ask for a new one.") from exc
+    if data.get("user") != str(user.pk) or data.get("old") != user.email:
+        raise ValidationError("This link is for another account or an older change.")
+    new_email = data["new"]
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        raise ValidationError("Another account uses that address now.")
+    old = user.email
+    with transaction.atomic():
+        user.email = new_email
+        user.save(update_fields=["email", "updated_at"])
+        EmailAddress.objects.filter(user=user).delete()
+        EmailAddress.objects.create(user=user, email=new_email, primary=True, verified=True)
+        security_event_record(
+            kind=SecurityEvent.Kind.EMAIL_VERIFIED,
+            request=request,
+            user=user,
+            details={"changedFrom": old, "changedTo": new_email},
+        )
+    return user

@@ -8,6 +8,8 @@ from allauth.account.signals import (
     password_reset,
     password_set,
 )
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_used
 from allauth.socialaccount.signals import social_account_added, social_account_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -17,6 +19,7 @@ from accounts.models import SecurityEvent, User
 from controlpanel.events import notify_user
 
 Kind = SecurityEvent.Kind
+SETUP_AGAIN = "berth_two_factor_setup_again"  # session key: a recovery code was used
 
 
 @receiver(user_logged_in)
@@ -92,3 +95,13 @@ def on_social_removed(sender, request, socialaccount, **kwargs):
         user=socialaccount.user,
         details={"provider": socialaccount.provider},
     )
+
+
+@receiver(authenticator_used)
+def on_second_factor_used(sender, request, user, authenticator, **kwargs):
+    """A recovery code means the usual second factor is lost: lead to setting it up again."""
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES and request is not None:
+        request.session[SETUP_AGAIN] = True
+        services.security_event_record(
+            kind=Kind.SIGN_IN, request=request, user=user, details={"recoveryCode": True}
+        )

@@ -8,5 +8,11 @@ urlpatterns = [
     path("settings/sessions/<uuid:pk>/revoke/", views.session_revoke, name="session-revoke"),
     path("settings/sessions/end-all/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("settings/account/delete/", views.account_delete, name="account-delete"),
+    path("settings/email/", views.email_change, name="email-change"),
+    path(
+        "settings/email/confirm/<str:key>/",
+        views.email_change_confirm,
+        name="email-change-confirm",
+    ),
     path("settings/<slug:tab>/", views.settings_tab, name="settings-tab"),
 ]

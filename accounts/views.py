@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import forms, selectors, services
 from accounts.models import AccessToken, BrowserSession
+from accounts.reauth import recent_check_required
 from controlpanel.forms import errors_to_form
 
 TABS = [
@@ -98,7 +99,9 @@ def _appearance(request):
     return _preferences_tab(request, "appearance", forms.AppearanceForm, "Theme saved.")
 
 
+@recent_check_required
 def _tokens(request):
+    """API tokens; making one asks for the password again when the last check is old."""
     form = forms.TokenCreateForm()
     new_token = None
     if request.method == "POST":
@@ -210,3 +213,37 @@ def account_delete(request):
             messages.success(request, "Your account and everything in it has been deleted.")
             return redirect("landing")
     return _render(request, "account", {"form": form}, status=422)
+
+
+@login_required
+@recent_check_required
+def email_change(request):
+    """Ask for a new sign-in address; a confirmation link goes to it."""
+    form = forms.EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(user=request.user, new_email=form.cleaned_data["email"])
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                f"We sent a link to {form.cleaned_data['email']}. Your address changes when you "
+                "follow it.",
+            )
+            return redirect("settings-tab", tab="profile")
+    status = 422 if form.errors else 200
+    return _render(request, "email", {"form": form}, status=status)
+
+
+@login_required
+def email_change_confirm(request, key):
+    if request.method == "POST":
+        try:
+            user = services.email_change_confirm(user=request.user, key=key, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"You now sign in with {user.email}.")
+        return redirect("settings-tab", tab="profile")
+    return _render(request, "email_confirm", {"key": key})

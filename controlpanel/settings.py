@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.mfa",
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.google",
     "controlpanel",
@@ -105,6 +106,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "teams.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "controlpanel.urls"
@@ -122,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "controlpanel.context_processors.panel",
+                "teams.context.team_navigation",
             ],
         },
     },
@@ -263,6 +266,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
 # address, like the API's auth limit.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/m/ip,5/5m/key", "signup": "5/m/ip"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+# Two-factor sign-in (allauth.mfa): authenticator apps (TOTP) with recovery codes, and passkeys.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Berth"
+# WebAuthn needs a secure origin; http://localhost counts as one in browsers.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("hosting.urls")),
     path("", include("deployments.urls")),
     path("", include("domains.urls")),
+    path("", include("teams.urls")),
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

@@ -22,10 +22,12 @@ def dashboard(request):
     from accounts import selectors as account_selectors
     from deployments import selectors as deployment_selectors
     from deployments import services as deployment_services
+    from teams.context import current_team
 
+    team = current_team(request)
     context = {
-        "stats": deployment_selectors.dashboard_stats(user=request.user),
-        "recent_deployments": deployment_selectors.deployment_recent(user=request.user),
+        "stats": deployment_selectors.dashboard_stats(user=request.user, team=team),
+        "recent_deployments": deployment_selectors.deployment_recent(user=request.user, team=team),
         "github_connection": deployment_selectors.github_connection(user=request.user),
         "github_configured": deployment_services.github_configured(),
         "recent_security_events": account_selectors.security_events(user=request.user)[:5],

@@ -49,8 +49,10 @@ def deployment_create(
     env_vars: str | None = None,
     install_command: str | None = None,
     auto_deploy: bool | None = None,
+    team=None,
 ) -> Deployment:
-    """The Autostack ``POST /api/deployments``: save the project, queue a build of the branch.
+    """The Autostack ``POST /api/deployments``: save the team's project (``team`` defaults to
+    the one ``user`` acts in), queue a build of the branch.
 
     The settings are checked first, then the branch against the repository's branches (an
     unknown one is refused, naming those there are; none given means the default branch), and
@@ -69,6 +71,7 @@ def deployment_create(
             output_dir=output_dir,
             env_vars=env_vars,
             auto_deploy=auto_deploy,
+            team=team,
         )
         return deployment_build_queue(project=project, author=user)
 

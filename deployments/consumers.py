@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from deployments import events
 from deployments.logs import line_payload
 from deployments.models import Deployment, LogLine
+from teams.permissions import VIEW, can
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ CHUNK = 5000
 @database_sync_to_async
 def _deployment(user, pk):
     try:
-        return Deployment.objects.for_user(user).select_related("site").get(pk=pk)
+        deployment = Deployment.objects.for_member(user).select_related("site").get(pk=pk)
     except (Deployment.DoesNotExist, ValidationError, ValueError):
         return None
+    return deployment if can(user, VIEW, deployment) else None
 
 
 @database_sync_to_async

@@ -1,4 +1,5 @@
-"""Reads for pages, the API and consumers; every one scoped through ``for_user``."""
+"""Reads for pages, the API and consumers: lists of one team (``team``, the current one) or
+of all the user's teams; lookups by id among the user's teams."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from deployments.projects import (  # noqa: F401  (re-exported reads of a reposi
 from hosting.models import Site
 
 
-def deployment_list(*, user, search: str = "", status: str = ""):
-    queryset = Deployment.objects.for_user(user).select_related("site", "project", "author")
+def deployment_list(*, user, search: str = "", status: str = "", team=None):
+    queryset = Deployment.objects.scoped(user=user, team=team).select_related(
+        "site", "project", "author"
+    )
     return deployment_filter(queryset, search=search, status=status)
 
 
@@ -34,8 +37,8 @@ def deployment_get(*, user, pk) -> Deployment:
     )
 
 
-def deployment_recent(*, user, limit: int = 5) -> list[Deployment]:
-    return list(deployment_list(user=user)[:limit])
+def deployment_recent(*, user, limit: int = 5, team=None) -> list[Deployment]:
+    return list(deployment_list(user=user, team=team)[:limit])
 
 
 def log_lines(*, deployment: Deployment, after: int = 0):
@@ -48,8 +51,8 @@ def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:
     return lines
 
 
-def project_list(*, user):
-    return Project.objects.for_user(user).select_related("site")
+def project_list(*, user, team=None):
+    return Project.objects.scoped(user=user, team=team).select_related("site")
 
 
 def project_get(*, user, pk) -> Project:
@@ -77,7 +80,7 @@ def _seconds(value) -> float | None:
     return float(value) / 1_000_000  # some backends answer microseconds
 
 
-def dashboard_stats(*, user, now=None) -> dict:
+def dashboard_stats(*, user, now=None, team=None) -> dict:
     """The Autostack dashboard's numbers, computed from records in two queries whatever the data."""
     now = now or timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -88,7 +91,7 @@ def dashboard_stats(*, user, now=None) -> dict:
     success = Q(status=Deployment.Status.SUCCESS)
     failed = Q(status=Deployment.Status.FAILED)
     timed = success & Q(started_at__isnull=False, finished_at__isnull=False)
-    row = Deployment.objects.for_user(user).aggregate(
+    row = Deployment.objects.scoped(user=user, team=team).aggregate(
         total=Count("pk"),
         week=Count("pk", filter=Q(created_at__gte=week_ago)),
         today=Count("pk", filter=Q(created_at__gte=today)),
@@ -99,7 +102,7 @@ def dashboard_stats(*, user, now=None) -> dict:
         avg_now=Avg(_DURATION, filter=this_month & timed),
         avg_before=Avg(_DURATION, filter=last_month & timed),
     )
-    active = Site.objects.for_user(user).filter(live_deployment__isnull=False).count()
+    active = Site.objects.scoped(user=user, team=team).filter(live_deployment__isnull=False).count()
 
     def rate(ok, bad):
         return round(100 * ok / (ok + bad)) if ok + bad else None

@@ -21,19 +21,26 @@ from deployments.filters import FilterError
 from deployments.forms import DeployForm, DeploymentFilterForm, ProjectForm
 from deployments.github import GitHubError, repo_summary
 from deployments.models import Deployment, Project
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 
 def _deployment(request, pk) -> Deployment:
+    """A deployment of one of the user's teams, if their role allows this request."""
     try:
-        return selectors.deployment_get(user=request.user, pk=pk)
+        deployment = selectors.deployment_get(user=request.user, pk=pk)
     except Deployment.DoesNotExist:
         raise Http404("No such deployment.") from None
+    authorize_request(request, deployment, SITE_MANAGE)
+    return deployment
 
 
 @login_required
 def deploy(request):
     """The Autostack three-step deploy wizard. JavaScript shows one step at a time; without it the
     steps are one form."""
+    team = current_team(request)
+    authorize(request.user, SITE_MANAGE, team)
     connection = selectors.github_connection(user=request.user)
     repos, repos_error = [], ""
     if connection is not None:
@@ -48,6 +55,7 @@ def deploy(request):
             data = form.cleaned_data
             try:
                 deployment = services.deployment_create(
+                    team=team,
                     user=request.user,
                     repository=data["repository"],
                     branch=data["branch"],
@@ -79,10 +87,13 @@ def deployment_list(request):
     search = status = ""
     if filters.is_valid():
         search, status = filters.cleaned_data["search"], filters.cleaned_data["status"]
+    team = current_team(request)
     try:
-        queryset = selectors.deployment_list(user=request.user, search=search, status=status)
+        queryset = selectors.deployment_list(
+            user=request.user, search=search, status=status, team=team
+        )
     except FilterError:
-        queryset = selectors.deployment_list(user=request.user, search=search)
+        queryset = selectors.deployment_list(user=request.user, search=search, team=team)
     page = Paginator(queryset, 10).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -167,10 +178,13 @@ def deployment_delete(request, pk):
 
 
 def _project(request, pk) -> Project:
+    """A project of one of the user's teams, if their role allows this request."""
     try:
-        return selectors.project_get(user=request.user, pk=pk)
+        project = selectors.project_get(user=request.user, pk=pk)
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
+    authorize_request(request, project, SITE_MANAGE)
+    return project
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Reads for the domain pages and the API, always scoped to one user."""
+"""Reads for the domain pages and the API: lists of one team (``team``, the current one) or of
+all the user's teams; lookups by id among the user's teams."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from domains.models import Certificate, DnsRecord, Domain
 from hosting.models import Site
 
 
-def domain_list(*, user, query: str = "", kind: str = ""):
-    domains = Domain.objects.for_user(user).select_related("site")
+def domain_list(*, user, query: str = "", kind: str = "", team=None):
+    domains = Domain.objects.scoped(user=user, team=team).select_related("site")
     if query:
         domains = domains.filter(name__icontains=query.strip().lower())
     if kind == "registered":
@@ -57,8 +58,9 @@ def site_get(*, user, pk) -> Site:
     return Site.objects.for_user(user).get(pk=pk)
 
 
-def user_sites(*, user):
-    return Site.objects.for_user(user).order_by("name")
+def user_sites(*, user, team=None):
+    """Sites a domain may be attached to: the team's (a domain serves its own team's sites)."""
+    return Site.objects.scoped(user=user, team=team).order_by("name")
 
 
 def certificates_of_site(*, user, site: Site):
@@ -103,12 +105,12 @@ def verification_instructions(domain: Domain) -> dict:
     }
 
 
-def expiring_registrations(*, user, days: int = 30):
+def expiring_registrations(*, user, days: int = 30, team=None):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    return Domain.objects.for_user(user).filter(
+    return Domain.objects.scoped(user=user, team=team).filter(
         Q(registration=Domain.Registration.ACTIVE)
         & Q(expires_at__lte=timezone.now() + timedelta(days=days))
     )

@@ -469,7 +469,7 @@ def site_certificate_request(
     """Request a certificate for one of ``site``'s custom domains: the one given by id or by
     name, else its primary (then the first by name). Raises ``Domain.DoesNotExist`` when the
     site has no such domain, ValidationError when the domain cannot have one yet."""
-    domains = Domain.objects.for_user(user).filter(site=site).select_related("site")
+    domains = Domain.objects.for_team(site.team_id).filter(site=site).select_related("site")
     if domain_id:
         domains = domains.filter(pk=domain_id)
     elif domain_name:

@@ -20,13 +20,19 @@ from django.views.decorators.http import require_POST
 from controlpanel.forms import errors_to_form
 from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
+from teams.context import current_team
+from teams.permissions import DNS_MANAGE, DOMAIN_MANAGE, authorize, authorize_request
 
 
-def _domain(request, pk) -> Domain:
+def _domain(request, pk, write_action: str = DOMAIN_MANAGE) -> Domain:
+    """A domain of one of the user's teams, if their role allows this request (reads: any
+    member; changes: ``write_action``)."""
     try:
-        return selectors.domain_get(user=request.user, pk=pk)
+        domain = selectors.domain_get(user=request.user, pk=pk)
     except Domain.DoesNotExist:
         raise Http404("No such domain.") from None
+    authorize_request(request, domain, write_action)
+    return domain
 
 
 def _flash_error(request, exc: ValidationError) -> None:
@@ -38,7 +44,8 @@ def _flash_error(request, exc: ValidationError) -> None:
 def domain_list(request):
     query = request.GET.get("q", "")
     kind = request.GET.get("filter", "")
-    domains = selectors.domain_list(user=request.user, query=query, kind=kind)
+    team = current_team(request)
+    domains = selectors.domain_list(user=request.user, query=query, kind=kind, team=team)
     page = Paginator(domains, 20).get_page(request.GET.get("page"))
     for domain in page:
         domain.current_certificate = selectors.current_certificate(domain)
@@ -46,7 +53,7 @@ def domain_list(request):
         "page": page,
         "query": query,
         "kind": kind,
-        "expiring": selectors.expiring_registrations(user=request.user),
+        "expiring": selectors.expiring_registrations(user=request.user, team=team),
         "filters": [
             ("", "All"),
             ("registered", "Registered"),
@@ -72,7 +79,9 @@ def domain_search(request):
         "form": form,
         "results": results,
         "suggestions": suggestions,
-        "register_form": forms.RegisterForm(sites=selectors.user_sites(user=request.user)),
+        "register_form": forms.RegisterForm(
+            sites=selectors.user_sites(user=request.user, team=current_team(request))
+        ),
         "tlds": registrars.sold_tlds(),
     }
     return render(request, "domains/search.html", context, status=422 if form.errors else 200)
@@ -81,10 +90,14 @@ def domain_search(request):
 @login_required
 @require_POST
 def domain_register(request):
-    form = forms.RegisterForm(request.POST, sites=selectors.user_sites(user=request.user))
+    team = current_team(request)
+    authorize(request.user, DOMAIN_MANAGE, team)
+    sites = selectors.user_sites(user=request.user, team=team)
+    form = forms.RegisterForm(request.POST, sites=sites)
     if form.is_valid():
         try:
             domain = services.domain_register(
+                team=team,
                 owner=request.user,
                 name=form.cleaned_data["name"],
                 years=form.cleaned_data["years"],
@@ -103,12 +116,15 @@ def domain_register(request):
 
 @login_required
 def domain_add(request):
-    sites = selectors.user_sites(user=request.user)
+    team = current_team(request)
+    authorize(request.user, DOMAIN_MANAGE, team)
+    sites = selectors.user_sites(user=request.user, team=team)
     initial = {"site": request.GET.get("site", "")}
     form = forms.AddDomainForm(request.POST or None, sites=sites, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             domain = services.domain_add(
+                team=team,
                 owner=request.user,
                 name=form.cleaned_data["name"],
                 site=form.cleaned_data["site"] or None,
@@ -124,7 +140,7 @@ def domain_add(request):
 @login_required
 def domain_detail(request, pk):
     domain = _domain(request, pk)
-    sites = selectors.user_sites(user=request.user)
+    sites = selectors.user_sites(user=request.user, team=domain.team)
     context = {
         "domain": domain,
         "instructions": selectors.verification_instructions(domain),
@@ -186,7 +202,9 @@ def domain_attach(request, pk):
     return _detail_form_action(
         request,
         domain,
-        forms.AttachForm(request.POST, sites=selectors.user_sites(user=request.user)),
+        forms.AttachForm(
+            request.POST, sites=selectors.user_sites(user=request.user, team=domain.team)
+        ),
         lambda data: services.domain_update(
             domain=domain,
             site=data["site"] or None,
@@ -277,7 +295,7 @@ def certificate_request(request, pk):
 # --- zone editor --------------------------------------------------------------------------------
 @login_required
 def zone(request, pk):
-    domain = _domain(request, pk)
+    domain = _domain(request, pk, DNS_MANAGE)
     form = forms.RecordForm(request.POST or None, initial={"ttl": 3600, "name": "@"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -305,7 +323,7 @@ def _record(domain: Domain, record_id) -> DnsRecord:
 
 @login_required
 def record_edit(request, pk, record_id):
-    domain = _domain(request, pk)
+    domain = _domain(request, pk, DNS_MANAGE)
     record = _record(domain, record_id)
     initial = {
         "name": record.name,
@@ -330,7 +348,7 @@ def record_edit(request, pk, record_id):
 @login_required
 @require_POST
 def record_delete(request, pk, record_id):
-    domain = _domain(request, pk)
+    domain = _domain(request, pk, DNS_MANAGE)
     record = _record(domain, record_id)
     try:
         services.record_delete(record=record)

@@ -1,4 +1,5 @@
-"""Reads of sites for pages and the API, always scoped to one user through ``for_user``."""
+"""Reads of sites for pages and the API: lists of one team (``for_team``), lookups by id
+among the user's teams (``for_member``)."""
 
 from __future__ import annotations
 
@@ -52,8 +53,10 @@ def _with_usage(sites: QuerySet) -> QuerySet:
     )
 
 
-def site_list(*, user, search: str = "") -> QuerySet:
-    sites = Site.objects.for_user(user)
+def site_list(*, user, search: str = "", team=None) -> QuerySet:
+    """The sites of ``team`` (pages and the API pass the current team), else of every team
+    ``user`` belongs to."""
+    sites = Site.objects.scoped(user=user, team=team)
     if search:
         sites = sites.filter(Q(name__icontains=search) | Q(slug__icontains=search))
     return _with_usage(sites).order_by("-created_at")

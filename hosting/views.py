@@ -19,6 +19,8 @@ from deployments.models import Deployment
 from deployments.services import deployment_rollback
 from hosting import forms, selectors, services
 from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 TABS = [
     ("overview", "Overview", "hosting:site-detail"),
@@ -29,11 +31,14 @@ TABS = [
 
 
 def site_or_404(request, pk) -> Site:
-    """The signed-in user's site; anyone else's is simply not found."""
+    """A site of one of the user's teams, if their role allows this request (reads: any
+    member; changes: ``site.manage``); another team's site is simply not found."""
     try:
-        return selectors.site_get(user=request.user, pk=pk)
+        site = selectors.site_get(user=request.user, pk=pk)
     except Site.DoesNotExist as exc:
         raise Http404("No such site.") from exc
+    authorize_request(request, site, SITE_MANAGE)
+    return site
 
 
 def render_tab(request, site: Site, tab: str, context: dict, status: int = 200, template: str = ""):
@@ -47,7 +52,8 @@ def render_tab(request, site: Site, tab: str, context: dict, status: int = 200, 
 @login_required
 def site_list(request):
     search = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.site_list(user=request.user, search=search), 24).get_page(
+    team = current_team(request)
+    page = Paginator(selectors.site_list(user=request.user, search=search, team=team), 24).get_page(
         request.GET.get("page")
     )
     return render(request, "hosting/site_list.html", {"page": page, "search": search})
@@ -55,12 +61,15 @@ def site_list(request):
 
 @login_required
 def site_create(request):
+    team = current_team(request)
+    authorize(request.user, SITE_MANAGE, team)
     form = forms.SiteCreateForm()
     if request.method == "POST":
         form = forms.SiteCreateForm(request.POST)
         if form.is_valid():
             try:
                 site = services.site_create(
+                    team=team,
                     owner=request.user,
                     name=form.cleaned_data["name"],
                     slug=form.cleaned_data["slug"],

@@ -14,6 +14,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from teams.audit import base_request
 from teams.models import Team
 from teams.permissions import role_of
 from teams.services import acting_team
@@ -33,6 +34,7 @@ def _requested_team_id(request):
 
 def current_team(request) -> Team | None:
     """The team ``request`` acts in (None when nobody is signed in). Cached on the request."""
+    request = base_request(request)
     if hasattr(request, "_berth_team"):
         return request._berth_team
     user = getattr(request, "user", None)
@@ -49,6 +51,34 @@ def current_team(request) -> Team | None:
                 raise Http404("No such team.")
             team = Team.objects.get(pk=wanted)
         else:
-            team = acting_team(user)
+            team = _default_team(request, user)
     request._berth_team = team
     return team
+
+
+def member_teams(request, user) -> list[Team]:
+    """The user's teams, personal first, fetched once per request."""
+    request = base_request(request)
+    if not hasattr(request, "_berth_teams"):
+        request._berth_teams = list(Team.objects.for_member(user).order_by("-personal", "name"))
+    return request._berth_teams
+
+
+def _default_team(request, user) -> Team:
+    """The user's current team while they belong to it, else their personal team (one query
+    for both, shared with the team switcher)."""
+    teams = member_teams(request, user)
+    for team in teams:
+        if team.pk == user.current_team_id:
+            return team
+    return next((team for team in teams if team.personal), None) or acting_team(user)
+
+
+def team_navigation(request) -> dict:
+    """Template context: the team this page acts in and the others the user may switch to."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    request = base_request(request)
+    team = getattr(request, "_berth_team", None) or _default_team(request, user)
+    return {"current_team": team, "my_teams": member_teams(request, user)}

@@ -29,6 +29,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.two_factor import has_two_factor
+from teams.audit import remember_target
 from teams.models import Membership, Role, Team
 from teams.querysets import team_id_of
 
@@ -83,13 +85,19 @@ def role_of(user, team) -> str | None:
     only = user.__dict__.get("_only_team_id")
     if only is not None and str(only) != str(team_id):
         return None  # a team token acts in its own team only
+    return _membership_of(user, team_id)[0]
+
+
+def _membership_of(user, team_id) -> tuple[str | None, bool]:
+    """(role, whether the team requires two-factor sign-in), cached for the request."""
     cache = user.__dict__.setdefault("_team_roles", {})
     if team_id not in cache:
-        cache[team_id] = (
+        row = (
             Membership.objects.filter(user=user, team_id=team_id)
-            .values_list("role", flat=True)
+            .values_list("role", "team__require_two_factor")
             .first()
         )
+        cache[team_id] = row or (None, False)
     return cache[team_id]
 
 
@@ -119,9 +127,14 @@ def authorize(user, action: str, obj) -> str:
 
     Http404 when ``user`` is not a member (the object's existence stays private),
     PermissionDenied (403) when their role does not allow it."""
-    role = role_of(user, team_id_of(obj))
+    team_id = team_id_of(obj)
+    role = role_of(user, team_id)
     if role is None:
         raise Http404("Not found.")
+    if not (action == VIEW and isinstance(obj, Team)) and two_factor_missing(user, team_id):
+        raise PermissionDenied(
+            "This team requires two-factor sign-in: set it up under Settings, then try again."
+        )
     if not role_allows(role, action):
         raise PermissionDenied(
             f"Your role ({Role(role).label.lower()}) does not allow you to {ACTION_WORDS[action]}."
@@ -129,6 +142,23 @@ def authorize(user, action: str, obj) -> str:
     return role
 
 
+def two_factor_missing(user, team_id) -> bool:
+    """Does the team require two-factor sign-in of a member who has not set it up?"""
+    return _membership_of(user, team_id)[1] and not has_two_factor(user)
+
+
 def roles_allowed(action: str) -> list[str]:
     """The roles that may do ``action``, most powerful first (docs, the matrix test)."""
     return [role for role in Role.values if action in ROLE_ACTIONS[role]]
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def authorize_request(request, obj, write_action: str) -> str:
+    """``authorize`` for a view: a read (GET, HEAD, OPTIONS) needs ``view``, anything else
+    ``write_action``. Returns the role."""
+    action = VIEW if request.method in READ_METHODS else write_action
+    role = authorize(request.user, action, obj)
+    remember_target(request, obj)
+    return role

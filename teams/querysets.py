@@ -38,6 +38,11 @@ class TeamScopedQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.for_member(user)
 
+    def scoped(self, *, user, team=None):
+        """``for_team(team)`` when a team is given (lists act in the current team), else
+        ``for_member(user)``."""
+        return self.for_team(team) if team is not None else self.for_member(user)
+
 
 def team_path_of(model) -> str:
     return getattr(model._default_manager._queryset_class, "team_path", "team")

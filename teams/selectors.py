@@ -43,3 +43,13 @@ def audit_list(*, team: Team, action: str = "", actor=None, object_type: str = "
     if object_type:
         events = events.filter(object_type=object_type)
     return events
+
+
+def audit_object_types(*, team: Team) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(team=team)
+        .exclude(object_type="")
+        .order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
+    )

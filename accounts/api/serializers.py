@@ -78,13 +78,25 @@ class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(
         max_length=254, required=False, help_text="OAuth2 form spelling"
     )
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, required=False)
     rememberMe = serializers.BooleanField(required=False, default=False)
+    challenge = serializers.CharField(
+        max_length=500, required=False, help_text="From a TWO_FACTOR_REQUIRED answer"
+    )
+    code = serializers.CharField(
+        max_length=64, required=False, help_text="Authenticator app code or a recovery code"
+    )
 
     def validate(self, attrs):
+        if attrs.get("challenge"):
+            if not attrs.get("code"):
+                raise serializers.ValidationError({"code": ["Enter the code."]})
+            return attrs
         attrs["email"] = (attrs.get("email") or attrs.get("username") or "").strip()
         if not attrs["email"]:
             raise serializers.ValidationError({"email": ["This field is required."]})
+        if not attrs.get("password"):
+            raise serializers.ValidationError({"password": ["This field is required."]})
         return attrs
 
 
@@ -184,6 +196,7 @@ class TokenSerializer(serializers.ModelSerializer):
             "ipAddress",
             "userAgent",
             "current",
+            "team",
         ]
         read_only_fields = fields
 
@@ -203,6 +216,13 @@ class TokenCreateSerializer(serializers.Serializer):
     expiresInDays = serializers.IntegerField(
         source="expires_in_days", required=False, allow_null=True, min_value=1, max_value=3650
     )
+    team = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Make a team token acting only in this team"
+    )
+    password = serializers.CharField(
+        max_length=128, required=False, trim_whitespace=False, help_text="When asked again"
+    )
+    code = serializers.CharField(max_length=64, required=False, help_text="Or a two-factor code")
 
 
 class BrowserSessionSerializer(serializers.ModelSerializer):

@@ -14,10 +14,14 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.api import serializers
 from accounts.models import AccessToken, BrowserSession
+from accounts.reauth import check_again, recently_checked
+from accounts.two_factor import CHALLENGE_SECONDS, SecondFactorRequired
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.schema import MessageSerializer, error
 from controlpanel.api.throttling import AuthRateThrottle
 from controlpanel.api.views import validated
+from teams import selectors as team_selectors
+from teams.models import Team
 
 BAD_CREDENTIALS = error("UNAUTHORIZED: the email and password do not match an account.")
 THROTTLED = error(
@@ -64,11 +68,25 @@ class LoginView(AuthView):
     def post(self, request):
         data = validated(serializers.LoginSerializer, request)
         try:
-            issued = services.api_login(
-                email=data["email"], password=data["password"], request=request
-            )
+            if data.get("challenge"):
+                issued = services.api_login_code(
+                    challenge=data["challenge"], code=data["code"], request=request
+                )
+                if issued is None:
+                    raise ApiError(401, "INVALID_CODE", "The code is wrong or the sign-in expired.")
+            else:
+                issued = services.api_login(
+                    email=data["email"], password=data["password"], request=request
+                )
         except services.SignInThrottled as exc:
             raise ApiError(429, "RATE_LIMIT_EXCEEDED", str(exc)) from exc
+        except SecondFactorRequired as required:
+            raise ApiError(
+                401,
+                "TWO_FACTOR_REQUIRED",
+                "Enter the code from your authenticator app (or a recovery code).",
+                {"challenge": required.challenge, "expiresIn": CHALLENGE_SECONDS},
+            ) from None
         if issued is None:
             raise ApiError(401, "UNAUTHORIZED", "Invalid email or password.")
         return Response(self.answer(issued, context={"request": request}).data)
@@ -264,10 +282,25 @@ class TokenListView(APIView):
     )
     def post(self, request):
         data = validated(serializers.TokenCreateSerializer, request)
+        if not recently_checked(request) and not check_again(
+            user=request.user, password=data.get("password", ""), code=data.get("code", "")
+        ):
+            raise ApiError(
+                401,
+                "REAUTHENTICATION_REQUIRED",
+                "Confirm it is you: send your password (or a two-factor code) with the request.",
+            )
+        team = None
+        if data.get("team"):
+            try:
+                team = team_selectors.team_get(user=request.user, pk=data["team"])
+            except Team.DoesNotExist:
+                raise ApiError(404, "TEAM_NOT_FOUND", "No such team.") from None
         issued = services.personal_token_create(
             user=request.user,
             name=data["name"],
             expires_in_days=data.get("expires_in_days"),
+            team=team,
             request=request,
         )
         context = {"request": request, "access": issued.access}

@@ -9,7 +9,16 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "hosting", "deployments", "domains", "billing", "editor", "monitoring"}
+OUR_APPS = {
+    "accounts",
+    "hosting",
+    "deployments",
+    "domains",
+    "billing",
+    "editor",
+    "monitoring",
+    "teams",
+}
 
 
 def our_models():

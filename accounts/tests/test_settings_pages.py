@@ -74,7 +74,19 @@ def test_theme_applies_to_every_page(web):
     assert web.post("/settings/appearance/", {"theme": "neon"}).status_code == 422
 
 
-def test_api_token_is_shown_once_and_can_be_revoked(web, alice):
+def test_making_a_token_asks_for_the_password_again_when_the_last_check_is_old(web, alice):
+    response = web.post("/settings/tokens/", {"name": "deploy bot", "expires_in_days": "30"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert not AccessToken.objects.filter(name="deploy bot").exists()
+    resumed = web.post(response["Location"], {"password": PASSWORD}, follow=True)
+    assert "deploy bot" in resumed.content.decode()
+    assert AccessToken.objects.filter(name="deploy bot").exists()
+
+
+def test_api_token_is_shown_once_and_can_be_revoked(client, alice):
+    client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
+    web = client
     page = web.post(
         "/settings/tokens/", {"name": "deploy bot", "expires_in_days": "30"}
     ).content.decode()

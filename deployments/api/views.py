@@ -23,6 +23,8 @@ from deployments.api import serializers
 from deployments.filters import FilterError
 from deployments.github import GitHubClient, GitHubError, repo_summary
 from deployments.models import Deployment, Project
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 NOT_FOUND = error("DEPLOYMENT_NOT_FOUND: no such deployment of yours.")
 PAGE_PARAMETERS = [
@@ -40,12 +42,15 @@ def conflict(exc: ValidationError, code: str) -> ApiError:
 
 
 def get_deployment(request, pk) -> Deployment:
+    """A deployment of the caller's teams their role allows this request on."""
     try:
-        return selectors.deployment_get(user=request.user, pk=pk)
+        deployment = selectors.deployment_get(user=request.user, pk=pk)
     except (Deployment.DoesNotExist, ValidationError, ValueError):
         raise ApiError(
             404, "DEPLOYMENT_NOT_FOUND", f"Deployment with ID '{pk}' not found"
         ) from None
+    authorize_request(request, deployment, SITE_MANAGE)
+    return deployment
 
 
 def detail(request, pk):
@@ -75,6 +80,7 @@ class DeploymentListView(GenericAPIView):
         try:
             queryset = selectors.deployment_list(
                 user=request.user,
+                team=current_team(request),
                 search=request.query_params.get("search", ""),
                 status=request.query_params.get("status", ""),
             )
@@ -91,8 +97,11 @@ class DeploymentListView(GenericAPIView):
         tags=["deployments"],
     )
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, SITE_MANAGE, team)
         data = validated(serializers.DeploymentCreateSerializer, request)
         deployment = services.deployment_create(
+            team=team,
             user=request.user,
             repository=data["repository"],
             branch=data.get("branch") or "",
@@ -108,7 +117,7 @@ class DeploymentListView(GenericAPIView):
 class DeploymentRecentView(APIView):
     @extend_schema(responses={200: serializers.RecentDeploymentsSerializer}, tags=["deployments"])
     def get(self, request):
-        recent = selectors.deployment_recent(user=request.user, limit=5)
+        recent = selectors.deployment_recent(user=request.user, limit=5, team=current_team(request))
         return Response(serializers.RecentDeploymentsSerializer({"recentDeployments": recent}).data)
 
 
@@ -215,9 +224,10 @@ class DeploymentRedeployView(APIView):
 class DashboardStatsView(APIView):
     @extend_schema(responses={200: serializers.DashboardSerializer}, tags=["dashboard"])
     def get(self, request):
+        team = current_team(request)
         dashboard = {
-            "stats": selectors.dashboard_stats(user=request.user),
-            "recentDeployments": selectors.deployment_recent(user=request.user, limit=5),
+            "stats": selectors.dashboard_stats(user=request.user, team=team),
+            "recentDeployments": selectors.deployment_recent(user=request.user, limit=5, team=team),
             "githubConnected": selectors.github_connection(user=request.user) is not None,
         }
         return Response(serializers.DashboardSerializer(dashboard).data)
@@ -273,10 +283,13 @@ PROJECT_NOT_FOUND = error("PROJECT_NOT_FOUND: no such project, or the site is no
 
 
 def get_project(request, pk) -> Project:
+    """A project of the caller's teams their role allows this request on."""
     try:
-        return selectors.project_get(user=request.user, pk=pk)
+        project = selectors.project_get(user=request.user, pk=pk)
     except (Project.DoesNotExist, ValidationError, ValueError):
         raise ApiError(404, "PROJECT_NOT_FOUND", f"Project with ID '{pk}' not found") from None
+    authorize_request(request, project, SITE_MANAGE)
+    return project
 
 
 class ProjectDeployLatestView(APIView):

@@ -20,17 +20,22 @@ from domains import selectors, services
 from domains.api import serializers
 from domains.models import DnsRecord, Domain
 from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import DNS_MANAGE, DOMAIN_MANAGE, authorize, authorize_request
 
 DOMAIN_NOT_FOUND = error("DOMAIN_NOT_FOUND: no such domain of yours.")
 RECORD_NOT_FOUND = error("DOMAIN_NOT_FOUND, or RECORD_NOT_FOUND: no such domain or record.")
 SITE_NOT_FOUND = error("SITE_NOT_FOUND: no such site of yours.")
 
 
-def _domain(request, pk) -> Domain:
+def _domain(request, pk, write_action: str = DOMAIN_MANAGE) -> Domain:
+    """A domain of the caller's teams their role allows this request on (reads: any member)."""
     try:
-        return selectors.domain_get(user=request.user, pk=pk)
+        domain = selectors.domain_get(user=request.user, pk=pk)
     except Domain.DoesNotExist:
         raise ApiError(404, "DOMAIN_NOT_FOUND", "No such domain.") from None
+    authorize_request(request, domain, write_action)
+    return domain
 
 
 class DomainListView(APIView):
@@ -50,6 +55,7 @@ class DomainListView(APIView):
     def get(self, request):
         domains = selectors.domain_list(
             user=request.user,
+            team=current_team(request),
             query=request.query_params.get("q", ""),
             kind=request.query_params.get("filter", ""),
         )
@@ -64,14 +70,20 @@ class DomainListView(APIView):
         tags=["domains"],
     )
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, DOMAIN_MANAGE, team)
         data = validated(serializers.DomainCreateSerializer, request)
         if data["register"]:
             domain = services.domain_register(
-                owner=request.user, name=data["name"], years=data["years"], site=data.get("site")
+                team=team,
+                owner=request.user,
+                name=data["name"],
+                years=data["years"],
+                site=data.get("site"),
             )
         else:
             domain = services.domain_add(
-                owner=request.user, name=data["name"], site=data.get("site")
+                team=team, owner=request.user, name=data["name"], site=data.get("site")
             )
         domain.refresh_from_db()
         return Response(serializers.DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
@@ -185,7 +197,7 @@ class RecordListView(APIView):
         tags=["dns"],
     )
     def get(self, request, pk):
-        records = selectors.record_list(domain=_domain(request, pk))
+        records = selectors.record_list(domain=_domain(request, pk, DNS_MANAGE))
         return Response(serializers.RecordListSerializer({"records": records}).data)
 
     @extend_schema(
@@ -194,7 +206,7 @@ class RecordListView(APIView):
         tags=["dns"],
     )
     def post(self, request, pk):
-        domain = _domain(request, pk)
+        domain = _domain(request, pk, DNS_MANAGE)
         data = validated(serializers.RecordSerializer, request)
         record = services.record_create(
             domain=domain,
@@ -210,7 +222,7 @@ class RecordListView(APIView):
 
 class RecordDetailView(APIView):
     def _record(self, request, pk, record_id) -> DnsRecord:
-        domain = _domain(request, pk)
+        domain = _domain(request, pk, DNS_MANAGE)
         try:
             return selectors.record_get(domain=domain, pk=record_id)
         except DnsRecord.DoesNotExist:
@@ -248,9 +260,11 @@ class SiteSslView(APIView):
 
     def _site(self, request, pk) -> Site:
         try:
-            return selectors.site_get(user=request.user, pk=pk)
+            site = selectors.site_get(user=request.user, pk=pk)
         except Site.DoesNotExist:
             raise ApiError(404, "SITE_NOT_FOUND", "No such site.") from None
+        authorize_request(request, site, DOMAIN_MANAGE)
+        return site
 
     @extend_schema(
         responses={200: serializers.CertificateListSerializer, 404: SITE_NOT_FOUND},

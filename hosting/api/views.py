@@ -33,6 +33,8 @@ from hosting.files.paths import clean_path
 from hosting.files.requests import too_many_files, truthy, uploads_from
 from hosting.files.uploads import files_upload
 from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
 
 PATH_PARAM = OpenApiParameter(
     "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
@@ -56,10 +58,13 @@ def _file_error(exc: FileError) -> ApiError:
 
 class SiteMixin:
     def site(self, request, pk) -> Site:
+        """A site of the caller's teams their role allows this request on (teams.permissions)."""
         try:
-            return selectors.site_get(user=request.user, pk=pk)
+            site = selectors.site_get(user=request.user, pk=pk)
         except Site.DoesNotExist as exc:
             raise ApiError(404, "SITE_NOT_FOUND", "No site with that id.") from exc
+        authorize_request(request, site, SITE_MANAGE)
+        return site
 
     def site_json(self, request, site: Site) -> dict:
         context = {"plan": user_plan_slug(user=request.user)}
@@ -80,8 +85,9 @@ class SiteListView(SiteMixin, APIView):
     def get(self, request):
         paginator = PagePagination()
         search = request.query_params.get("search", "").strip()[:100]
+        team = current_team(request)
         page = paginator.paginate_queryset(
-            selectors.site_list(user=request.user, search=search), request, view=self
+            selectors.site_list(user=request.user, search=search, team=team), request, view=self
         )
         context = {"plan": user_plan_slug(user=request.user)}
         return paginator.get_paginated_response(
@@ -95,8 +101,11 @@ class SiteListView(SiteMixin, APIView):
         tags=["sites"],
     )
     def post(self, request):
+        team = current_team(request)
+        authorize(request.user, SITE_MANAGE, team)
         data = validated(serializers.SiteCreateSerializer, request)
         site = services.site_create(
+            team=team,
             owner=request.user,
             name=data["name"],
             slug=data["slug"],
@@ -382,6 +391,7 @@ class RollbackView(APIView):
             target = selectors.deployment_get(user=request.user, pk=pk)
         except Deployment.DoesNotExist as exc:
             raise ApiError(404, "DEPLOYMENT_NOT_FOUND", "No deployment with that id.") from exc
+        authorize(request.user, SITE_MANAGE, target)
         try:
             restored = deployment_rollback(deployment=target, author=request.user)
         except ValidationError as exc:

@@ -1,0 +1,375 @@
+"""Every endpoint of the project and who may call it: the role × endpoint matrix.
+
+``teams/tests/test_matrix.py`` walks every URL pattern and fails when one is missing here,
+then calls each case as Alice (owner), Bob (developer), Carol (viewer) and Dave (outside the
+team): allowed -> success; not allowed -> 403 FORBIDDEN for a member, 404 for Dave.
+
+Add a new endpoint under its route (as Django prints it, e.g. ``"api/sites/<uuid:pk>"``) with
+one ``Case`` per method; see teams/tests/matrix.py for the fields and docs/teams.md for the
+roles. Objects of the world (teams/tests/matrix.py, ``build_world``): site (files index.html,
+about.html, logo.png), deployment (an old release of the site), project, queued_deployment (a
+git build of the project), domain (registered, zone hosted, attached to the site),
+external_domain (added, not registered), record, team; the caller's own: own_token,
+own_session. Each allowed write runs in a savepoint rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from conftest import PASSWORD
+from teams.tests.matrix import OPERATOR, PERSONAL, PUBLIC, Case, Exempt
+
+OWNER, ADMIN, DEVELOPER, VIEWER = "owner", "admin", "developer", "viewer"
+SITE = {"pk": "site"}
+DEPLOYMENT = {"pk": "deployment"}
+DOMAIN = {"pk": "domain"}
+RECORD = {"pk": "domain", "record_id": "record"}
+TEAM = {"pk": "team"}
+CAROL = {"pk": "team", "user_pk": "carol"}
+INVITATION = {"pk": "team", "invitation_pk": "invitation"}
+NEEDS_GITHUB = (409, 422, 503)  # GitHub is not configured in tests: the call reaches the service
+
+
+def upload(world=None):
+    return {"file": SimpleUploadedFile("new.html", b"<p>new</p>", "text/html")}
+
+
+ENDPOINTS: dict[str, list[Case] | Exempt] = {
+    # --- pages belonging to no team -------------------------------------------------------
+    "": [Case("GET", PUBLIC)],
+    "health": [Case("GET", PUBLIC)],
+    "login": Exempt("a redirect to allauth's sign-in page"),
+    "signup": Exempt("a redirect to allauth's sign-up page"),
+    "forgot-password": Exempt("a redirect to allauth's password reset"),
+    "accounts/*": Exempt("allauth: signing in, up and out acts for a person, not a team"),
+    "admin/*": Exempt("operators only (is_staff); their changes are audited in the admin"),
+    "api/schema/": [Case("GET", PUBLIC)],
+    "api/docs/": [Case("GET", PUBLIC)],
+    "^media/(?P<path>avatars/.+)$": Exempt("public avatar files"),
+    "api/github/webhook": Exempt("GitHub's signed push webhook: authenticated by signature"),
+    "api/webhooks/github": Exempt("GitHub's signed push webhook: authenticated by signature"),
+    # --- the dashboard and the person's own settings ----------------------------------------
+    "dashboard/": [Case("GET", VIEWER)],
+    "settings/": [Case("GET", PERSONAL)],
+    "settings/<slug:tab>/": [
+        Case("GET", PERSONAL, kwargs={"tab": "profile"}),
+        Case("POST", PERSONAL, kwargs={"tab": "profile"}, data={"name": "New Name"}),
+    ],
+    "settings/tokens/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_token"})],
+    "settings/sessions/end-all/": [Case("POST", PERSONAL)],
+    "settings/sessions/<uuid:pk>/revoke/": [Case("POST", PERSONAL, kwargs={"pk": "own_session"})],
+    "settings/email/": [
+        Case("GET", PERSONAL),
+        Case("POST", PERSONAL, data={"email": "new@example.com"}, ok=(302,)),
+    ],
+    "settings/email/confirm/<str:key>/": [Case("GET", PERSONAL, kwargs={"key": "not-a-key"})],
+    "settings/account/delete/": [Case("POST", PERSONAL, data={"password": "wrong"}, ok=(422,))],
+    "github/connect/": [Case("GET", PERSONAL)],
+    "github/disconnect/": [Case("POST", PERSONAL)],
+    # --- sites and files (pages) --------------------------------------------------------------
+    "sites/": [Case("GET", VIEWER)],
+    "sites/new/": [
+        Case("GET", DEVELOPER),
+        Case("POST", DEVELOPER, data={"name": "Another", "slug": "acme-another"}),
+    ],
+    "sites/address-check/": [Case("GET", PERSONAL, query="slug=free-name")],
+    "sites/<uuid:pk>/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/deployments/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
+    "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
+        Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
+    ],
+    "sites/<uuid:pk>/settings/": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data={"name": "Renamed"}),
+    ],
+    "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
+    "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
+    "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/files/upload/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data=upload, multipart=True)
+    ],
+    "sites/<uuid:pk>/files/folder/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"folder": "", "name": "assets"})
+    ],
+    "sites/<uuid:pk>/files/new/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"folder": "", "name": "new.html"}),
+    ],
+    "sites/<uuid:pk>/files/rename/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"path": "about.html", "name": "team.html"})
+    ],
+    "sites/<uuid:pk>/files/move/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"path": "about.html", "folder": ""}, ok=(302,))
+    ],
+    "sites/<uuid:pk>/files/delete/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"path": "about.html"})
+    ],
+    "sites/<uuid:pk>/files/live/": [
+        Case("GET", VIEWER, kwargs={"pk": "app_site"}, query="path=index.html")
+    ],
+    "sites/<uuid:pk>/files/live/download/": [
+        Case("GET", VIEWER, kwargs={"pk": "app_site"}, query="path=index.html")
+    ],
+    "sites/<uuid:pk>/files/download/": [Case("GET", VIEWER, kwargs=SITE, query="path=index.html")],
+    "sites/<uuid:pk>/files/preview/": [Case("GET", VIEWER, kwargs=SITE, query="path=logo.png")],
+    "sites/<uuid:pk>/files/edit/": [
+        Case("GET", VIEWER, kwargs=SITE, query="path=index.html"),
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs=SITE,
+            query="path=index.html",
+            data={"path": "index.html", "content": "<h1>Edited</h1>"},
+        ),
+    ],
+    # --- deployments and projects (pages) -----------------------------------------------------
+    "deploy/": [Case("GET", DEVELOPER)],
+    "deployments/": [Case("GET", VIEWER)],
+    "deployments/<uuid:pk>/": [Case("GET", VIEWER, kwargs=DEPLOYMENT)],
+    "deployments/<uuid:pk>/log.txt": [Case("GET", VIEWER, kwargs=DEPLOYMENT)],
+    "deployments/<uuid:pk>/cancel/": [Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})],
+    "deployments/<uuid:pk>/redeploy/": [
+        Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})
+    ],
+    "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "projects/<uuid:pk>/": [
+        Case("GET", VIEWER, kwargs={"pk": "project"}),
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": "project"},
+            data={"branch": "main", "output_dir": "dist", "build_command": ""},
+        ),
+    ],
+    # --- domains and DNS (pages) --------------------------------------------------------------
+    "domains/": [Case("GET", VIEWER)],
+    "domains/search/": [Case("GET", PERSONAL, query="q=brand")],
+    "domains/register/": [Case("POST", ADMIN, data={"name": "brand-new.test", "years": 1})],
+    "domains/add/": [
+        Case("GET", ADMIN),
+        Case("POST", ADMIN, data={"name": "outside.example", "site": ""}),
+    ],
+    "domains/<uuid:pk>/": [Case("GET", VIEWER, kwargs=DOMAIN)],
+    "domains/<uuid:pk>/verify/": [Case("POST", ADMIN, kwargs=DOMAIN)],
+    "domains/<uuid:pk>/attach/": [
+        Case("POST", ADMIN, kwargs=DOMAIN, data={"site": "", "redirect": "none"})
+    ],
+    "domains/<uuid:pk>/registration/": [
+        Case("POST", ADMIN, kwargs=DOMAIN, data={"auto_renew": "on", "transfer_lock": "on"})
+    ],
+    "domains/<uuid:pk>/renew/": [Case("POST", ADMIN, kwargs=DOMAIN, data={"years": 1})],
+    "domains/<uuid:pk>/nameservers/": [
+        Case(
+            "POST", ADMIN, kwargs=DOMAIN, data={"nameservers": "ns1.acme.example ns2.acme.example"}
+        )
+    ],
+    "domains/<uuid:pk>/dns/enable/": [Case("POST", ADMIN, kwargs=DOMAIN)],
+    "domains/<uuid:pk>/delete/": [Case("POST", ADMIN, kwargs={"pk": "external_domain"})],
+    "domains/<uuid:pk>/certificates/": [Case("POST", ADMIN, kwargs=DOMAIN)],
+    "domains/<uuid:pk>/dns/": [
+        Case("GET", VIEWER, kwargs=DOMAIN),
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs=DOMAIN,
+            data={"name": "api", "type": "A", "content": "192.0.2.1", "ttl": 3600},
+        ),
+    ],
+    "domains/<uuid:pk>/dns/<uuid:record_id>/": [
+        Case("GET", VIEWER, kwargs=RECORD),
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs=RECORD,
+            data={"name": "www", "type": "CNAME", "content": "acme.sites.localhost", "ttl": 600},
+        ),
+    ],
+    "domains/<uuid:pk>/dns/<uuid:record_id>/delete/": [Case("POST", DEVELOPER, kwargs=RECORD)],
+    # --- teams (pages) -------------------------------------------------------------------------
+    "teams/": [Case("GET", PERSONAL), Case("POST", PERSONAL, data={"name": "Side project"})],
+    "teams/switch/": [Case("POST", VIEWER, data=lambda world: {"team": str(world["team"].pk)})],
+    "teams/<uuid:pk>/": [Case("GET", VIEWER, kwargs=TEAM)],
+    "teams/<uuid:pk>/settings/": [Case("POST", ADMIN, kwargs=TEAM, data={"name": "Acme Inc"})],
+    "teams/<uuid:pk>/invitations/": [
+        Case("POST", ADMIN, kwargs=TEAM, data={"email": "fred@example.com", "role": "developer"})
+    ],
+    "teams/<uuid:pk>/invitations/<uuid:invitation_pk>/resend/": [
+        Case("POST", ADMIN, kwargs=INVITATION)
+    ],
+    "teams/<uuid:pk>/invitations/<uuid:invitation_pk>/revoke/": [
+        Case("POST", ADMIN, kwargs=INVITATION)
+    ],
+    "teams/<uuid:pk>/members/<uuid:user_pk>/role/": [
+        Case("POST", ADMIN, kwargs=CAROL, data={"role": "developer"})
+    ],
+    "teams/<uuid:pk>/members/<uuid:user_pk>/remove/": [Case("POST", ADMIN, kwargs=CAROL)],
+    "teams/<uuid:pk>/leave/": [Case("POST", VIEWER, kwargs=TEAM)],
+    "teams/<uuid:pk>/transfer/": [
+        Case("POST", OWNER, kwargs=TEAM, data=lambda world: {"user": str(world["carol"].pk)})
+    ],
+    "teams/<uuid:pk>/delete/": [Case("POST", OWNER, kwargs=TEAM, data={"confirm": "Acme"})],
+    "teams/<uuid:pk>/audit/": [Case("GET", ADMIN, kwargs=TEAM)],
+    "invitations/<str:key>/": [
+        Case("GET", PERSONAL, kwargs={"key": lambda world: world["invitation"].key})
+    ],
+    # --- the status page (public) and operations (operators) -----------------------------------
+    "status": [Case("GET", PUBLIC)],
+    "status/badge/<slug:slug>.svg": Exempt("a public status badge per service"),
+    "status/subscribe": Exempt("public: anyone may subscribe an address to status emails"),
+    "status/subscribe/<str:token>": Exempt("public: confirms a subscription by emailed token"),
+    "status/unsubscribe/<str:token>": Exempt("public: ends a subscription by emailed token"),
+    "api/status/services": [Case("GET", PUBLIC)],
+    "api/status/metrics": [Case("GET", PUBLIC)],
+    "api/status/history": [Case("GET", PUBLIC)],
+    "api/status/incidents": [Case("GET", PUBLIC)],
+    "operations/": [Case("GET", OPERATOR)],
+    "operations/incidents": [Case("POST", OPERATOR, data={"title": "Slow builds"})],
+    "operations/incidents/<int:pk>": [Case("POST", OPERATOR, kwargs={"pk": 1})],
+    "operations/processes/<slug:name>/restart": [Case("POST", OPERATOR, kwargs={"name": "web"})],
+    "api/server/stats": [Case("GET", OPERATOR)],
+    "api/containers": [Case("GET", OPERATOR)],
+    "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
+    "api/admin/monitoring": [Case("GET", OPERATOR)],
+    # --- the API: accounts ---------------------------------------------------------------------
+    "api/auth/signup": Exempt("creates an account; no one is signed in"),
+    "api/auth/register": Exempt("creates an account; no one is signed in"),
+    "api/auth/login": Exempt("signs a person in; no one is signed in yet"),
+    "api/v1/auth/login": Exempt("signs a person in; no one is signed in yet"),
+    "api/auth/refresh": Exempt("exchanges a refresh token; no session"),
+    "api/auth/forgot-password": Exempt("password reset by email; no one is signed in"),
+    "api/auth/reset-password": Exempt("password reset by email; no one is signed in"),
+    "api/auth/logout": [Case("POST", PERSONAL)],
+    "api/auth/session": [Case("GET", PERSONAL)],
+    "api/user/profile": [
+        Case("GET", PERSONAL),
+        Case("PUT", PERSONAL, data={"name": "Put Name"}),
+        Case("PATCH", PERSONAL, data={"name": "Patched"}),
+    ],
+    "api/user/preferences": [
+        Case("GET", PERSONAL),
+        Case("PUT", PERSONAL, data={"theme": "dark"}),
+        Case("PATCH", PERSONAL, data={"theme": "light"}),
+    ],
+    "api/user/account": [Case("DELETE", PERSONAL, data={"password": "wrong"}, ok=(422,))],
+    "api/user/tokens": [
+        Case("GET", PERSONAL),
+        Case("POST", PERSONAL, data={"name": "CI", "password": PASSWORD}),
+    ],
+    "api/user/tokens/<uuid:pk>": [Case("DELETE", PERSONAL, kwargs={"pk": "own_token"})],
+    "api/user/sessions": [Case("GET", PERSONAL)],
+    "api/user/sessions/<uuid:pk>": [Case("DELETE", PERSONAL, kwargs={"pk": "own_token"})],
+    "api/security/logs": [Case("GET", PERSONAL)],
+    # --- the API: sites, files, deployments of sites -------------------------------------------
+    "api/hosting/spaces": [
+        Case("GET", VIEWER),
+        Case("POST", DEVELOPER, data={"name": "Space", "slug": "acme-space"}),
+    ],
+    "api/sites": [
+        Case("GET", VIEWER),
+        Case("POST", DEVELOPER, data={"name": "Site", "slug": "acme-site"}),
+    ],
+    "api/sites/create": [Case("POST", DEVELOPER, data={"name": "Made", "slug": "acme-made"})],
+    "api/hosting/spaces/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
+        Case("DELETE", DEVELOPER, kwargs=SITE),
+    ],
+    "api/sites/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
+        Case("DELETE", DEVELOPER, kwargs=SITE),
+    ],
+    "api/hosting/spaces/<uuid:pk>/files": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data=upload, multipart=True),
+        Case("PATCH", DEVELOPER, kwargs=SITE, data={"path": "about.html", "name": "us.html"}),
+        Case("DELETE", DEVELOPER, kwargs=SITE, query="path=about.html"),
+    ],
+    "api/hosting/spaces/<uuid:pk>/files/<path:path>": [
+        Case("GET", VIEWER, kwargs={"pk": "site", "path": "index.html"}),
+        Case("POST", DEVELOPER, kwargs={"pk": "site", "path": "docs"}, data=upload, multipart=True),
+        Case("PATCH", DEVELOPER, kwargs={"pk": "site", "path": "about.html"}, data={"name": "x"}),
+        Case("DELETE", DEVELOPER, kwargs={"pk": "site", "path": "about.html"}),
+    ],
+    "api/hosting/spaces/<uuid:pk>/folders": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"path": "assets"})
+    ],
+    "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
+    "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
+    "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    # --- the API: git deployments, dashboard, GitHub ---------------------------------------------
+    "api/deployments": [
+        Case("GET", VIEWER),
+        Case(
+            "POST",
+            DEVELOPER,
+            data={"repository": "https://git.example/acme/other.git", "branch": "main"},
+            ok=(422,),  # git.example does not resolve: the call reached the repository check
+        ),
+    ],
+    "api/deployments/recent": [Case("GET", VIEWER)],
+    "api/deployments/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=DEPLOYMENT),
+        Case("DELETE", DEVELOPER, kwargs=DEPLOYMENT),
+    ],
+    "api/deployments/<uuid:pk>/logs": [Case("GET", VIEWER, kwargs=DEPLOYMENT)],
+    "api/deployments/<uuid:pk>/cancel": [
+        Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})
+    ],
+    "api/deployments/<uuid:pk>/redeploy": [
+        Case("POST", DEVELOPER, kwargs={"pk": "queued_deployment"})
+    ],
+    "api/dashboard/stats": [Case("GET", VIEWER)],
+    "api/repositories/branches": [
+        Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
+    ],
+    "api/repositories/detect": [
+        Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
+    ],
+    "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
+    "api/github/connection": [Case("GET", PERSONAL)],
+    "api/github/connection-status": [Case("GET", PERSONAL)],
+    "api/github/connect": [Case("POST", PERSONAL, ok=NEEDS_GITHUB)],
+    "api/github/disconnect": [Case("POST", PERSONAL), Case("DELETE", PERSONAL)],
+    "api/github/repos": [Case("GET", PERSONAL, ok=(409, 422, 503))],
+    "api/github/repos/<path:repo>/branches": [
+        Case("GET", PERSONAL, kwargs={"repo": "acme/app"}, ok=(409, 422, 503))
+    ],
+    # --- the API: domains, DNS, certificates ---------------------------------------------------
+    "api/domains": [
+        Case("GET", VIEWER),
+        Case("POST", ADMIN, data={"name": "outside.example"}),
+    ],
+    "api/domains/check": [Case("GET", PERSONAL, query="name=brand")],
+    "api/domains/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=DOMAIN),
+        Case("PUT", ADMIN, kwargs=DOMAIN, data={"autoRenew": False}),
+        Case("PATCH", ADMIN, kwargs=DOMAIN, data={"autoRenew": False}),
+        Case("DELETE", ADMIN, kwargs={"pk": "external_domain"}),
+    ],
+    "api/domains/<uuid:pk>/renew": [Case("POST", ADMIN, kwargs=DOMAIN, data={"years": 1})],
+    "api/domains/<uuid:pk>/verify": [Case("POST", ADMIN, kwargs=DOMAIN)],
+    "api/domains/<uuid:pk>/dns": [Case("POST", ADMIN, kwargs=DOMAIN)],
+    "api/domains/<uuid:pk>/records": [
+        Case("GET", VIEWER, kwargs=DOMAIN),
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs=DOMAIN,
+            data={"name": "api", "type": "A", "content": "192.0.2.1", "ttl": 3600},
+        ),
+    ],
+    "api/domains/<uuid:pk>/records/<uuid:record_id>": [
+        Case("GET", VIEWER, kwargs=RECORD),
+        Case("PUT", DEVELOPER, kwargs=RECORD, data={"ttl": 600}),
+        Case("PATCH", DEVELOPER, kwargs=RECORD, data={"ttl": 900}),
+        Case("DELETE", DEVELOPER, kwargs=RECORD),
+    ],
+    "api/sites/<uuid:pk>/ssl": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", ADMIN, kwargs=SITE, ok=(409, 422, 503)),
+    ],
+}

@@ -1,0 +1,63 @@
+"""Team tokens act in their team only; making any token asks again when the sign-in is old."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import AccessToken
+from conftest import PASSWORD, bearer_client
+from hosting.services import site_create
+from teams.models import AuditEvent, Membership, Role, Team
+from teams.services import team_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(alice, bob):
+    team = team_create(owner=alice, name="Acme")
+    Membership.objects.create(team=team, user=bob, role=Role.DEVELOPER)
+    return team
+
+
+def test_a_team_token_acts_in_its_team_only(api, alice, acme):
+    personal = Team.objects.get(personal=True, memberships__user=alice)
+    mine = site_create(team=personal, owner=alice, name="Mine", slug="alice-mine")
+    shared = site_create(team=acme, owner=alice, name="Shared", slug="acme-shared")
+    made = api.post("/api/user/tokens", {"name": "CI", "team": str(acme.pk)}, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["team"] == str(acme.pk)
+    assert AuditEvent.objects.filter(team=acme, action="token.create", actor=alice).exists()
+    robot = APIClient()
+    robot.credentials(HTTP_AUTHORIZATION=f"Bearer {made.json()['token']}")
+    assert [s["name"] for s in robot.get("/api/sites").json()["sites"]] == ["Shared"]
+    assert robot.get(f"/api/sites/{shared.pk}").status_code == 200
+    assert robot.get(f"/api/sites/{mine.pk}").status_code == 404
+    assert robot.get(f"/api/sites?team={personal.pk}").status_code == 404
+
+
+def test_only_admins_and_owners_make_team_tokens(bob, acme):
+    response = bearer_client(bob).post(
+        "/api/user/tokens", {"name": "CI", "team": str(acme.pk)}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    assert not AccessToken.objects.filter(name="CI").exists()
+
+
+def test_making_a_token_asks_again_when_the_sign_in_is_old(alice):
+    api = bearer_client(alice)
+    AccessToken.objects.filter(pk=api.token.token.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    asked = api.post("/api/user/tokens", {"name": "CI"}, format="json")
+    assert asked.status_code == 401
+    assert asked.json()["error"]["code"] == "REAUTHENTICATION_REQUIRED"
+    wrong = api.post("/api/user/tokens", {"name": "CI", "password": "nope"}, format="json")
+    assert wrong.status_code == 401
+    done = api.post("/api/user/tokens", {"name": "CI", "password": PASSWORD}, format="json")
+    assert done.status_code == 201
