@@ -7,24 +7,35 @@ from datetime import UTC, timedelta
 from html import escape
 
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 BADGE_COLOURS = {"operational": "#2e7d32", "degraded": "#b26a00", "down": "#c62828"}
 
 
-def day_bars(rows: list[dict], days: int = 90) -> list[dict]:
-    """One entry per day, oldest first: a CSS class (ok, degraded, down, none) and a title."""
-    by_date = {row["date"]: row for row in rows}
+def _last_days(days: int) -> list[str]:
     today = timezone.now().astimezone(UTC).date()
+    return [(today - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
+
+
+def day_bars(rows: list[dict], days: int = 90) -> str:
+    """The bars' HTML, one span per day, oldest first, classed ok, degraded, down or none.
+    Built here rather than in a template loop: 20 services × 90 days is 1,800 elements."""
+    by_date = {row["date"]: row for row in rows}
     bars = []
-    for offset in range(days - 1, -1, -1):
-        day = (today - timedelta(days=offset)).isoformat()
+    for day in _last_days(days):
         row = by_date.get(day)
         if row is None or row["uptime"] is None:
-            bars.append({"tone": "none", "title": f"{day}: no data"})
+            bars.append(("none", f"{day}: no data"))
             continue
         tone = "down" if row["down"] else ("degraded" if row["degraded"] else "ok")
-        bars.append({"tone": tone, "title": f"{day}: {row['uptime']:g}% up"})
-    return bars
+        bars.append((tone, f"{day}: {row['uptime']:g}% up"))
+    # Tones are fixed words and titles a date and a number: escaped once, joined plainly
+    # (format_html per element costs more than the rest of the page).
+    return mark_safe(  # noqa: S308
+        "".join(
+            f'<span class="bar bar-{tone}" title="{escape(title)}"></span>' for tone, title in bars
+        )
+    )
 
 
 def badge_svg(label: str, status: str) -> str:

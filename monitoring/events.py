@@ -6,9 +6,15 @@ stored state itself, so a dropped message only delays an update.
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db import transaction
+
 from controlpanel.events import group_send_on_commit
 
 STATUS_GROUP = "status"
+BARS_HTML_KEY = "monitoring:bars-html:90"
+# Cached figures a new check makes stale: 90-day uptimes and bars, the page's bars.
+CACHED_FIGURES = ["monitoring:uptimes:90", "monitoring:bars:90", BARS_HTML_KEY]
 
 
 def service_status(service, uptime: float | None) -> dict:
@@ -30,5 +36,7 @@ def service_update_event(row: dict) -> dict:
 
 
 def publish_status_changed() -> None:
-    """Tell every status-stream consumer to read the stored state now."""
+    """Forget the cached figures and tell every status-stream consumer to read the stored
+    state now (after the transaction commits)."""
+    transaction.on_commit(lambda: cache.delete_many(CACHED_FIGURES))
     group_send_on_commit(STATUS_GROUP, {"type": "status.changed"})

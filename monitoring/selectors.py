@@ -28,19 +28,30 @@ def _today() -> date:
     return timezone.now().astimezone(UTC).date()
 
 
+UPTIMES_KEY = "monitoring:uptimes"
+BARS_KEY = "monitoring:bars"
+
+
 def uptimes(*, days: int = HISTORY_DAYS) -> dict[int, float | None]:
-    """Service id -> percentage of checks over the last ``days`` days that were not down."""
+    """Service id -> percentage of checks over the last ``days`` days that were not down.
+    Cached until the next check is recorded (every page view and stream client shares it)."""
+    key = f"{UPTIMES_KEY}:{days}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     since = _today() - timedelta(days=days - 1)
     rows = (
         DailyRollup.objects.filter(day__gte=since)
         .values("service_id")
         .annotate(checks=Sum("checks"), down=Sum("down"))
     )
-    return {
+    result = {
         row["service_id"]: round(100 * (row["checks"] - row["down"]) / row["checks"], 2)
         for row in rows
         if row["checks"]
     }
+    cache.set(key, result, METRICS_CACHE_SECONDS)
+    return result
 
 
 def status_services() -> list[dict]:
@@ -53,8 +64,10 @@ def status_services() -> list[dict]:
 
 
 def overall_status(services: list[dict]) -> dict:
-    states = {service["status"] for service in services}
-    if Status.DOWN in states:
+    states = {service["status"] for service in services if service["lastCheckedAt"]}
+    if not states:
+        status, message = Status.OPERATIONAL, "No checks have run yet"
+    elif Status.DOWN in states:
         status, message = Status.DOWN, "Some systems are down"
     elif Status.DEGRADED in states:
         status, message = Status.DEGRADED, "Some systems are degraded"
@@ -153,18 +166,28 @@ def status_history(*, days: int = HISTORY_DAYS, service: Service | None = None) 
 
 
 def service_history(*, days: int = HISTORY_DAYS) -> dict[int, list[dict]]:
-    """Service id -> its last ``days`` daily rollups (the 90-day bars), one query."""
+    """Service id -> its last ``days`` daily rollups (the 90-day bars), one query; cached until
+    the next check is recorded."""
+    key = f"{BARS_KEY}:{days}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     since = _today() - timedelta(days=days - 1)
     bars: dict[int, list[dict]] = {}
-    for row in DailyRollup.objects.filter(day__gte=since).order_by("day"):
-        bars.setdefault(row.service_id, []).append(
+    rows = DailyRollup.objects.filter(day__gte=since).order_by("day")
+    for row in rows.values("service_id", "day", "checks", "down", "degraded"):
+        uptime = (
+            round(100 * (row["checks"] - row["down"]) / row["checks"], 3) if row["checks"] else None
+        )
+        bars.setdefault(row["service_id"], []).append(
             {
-                "date": row.day.isoformat(),
-                "uptime": row.uptime,
-                "down": row.down,
-                "degraded": row.degraded,
+                "date": row["day"].isoformat(),
+                "uptime": uptime,
+                "down": row["down"],
+                "degraded": row["degraded"],
             }
         )
+    cache.set(key, bars, METRICS_CACHE_SECONDS)
     return bars
 
 

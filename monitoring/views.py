@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring import charts, selectors, services
+from monitoring.events import BARS_HTML_KEY
 from monitoring.forms import IncidentForm, IncidentUpdateForm, SubscribeForm
 from monitoring.models import Incident, Service
 
@@ -30,13 +32,23 @@ def operator_required(view):
     return wrapped
 
 
+def _bars_html() -> dict[str, str]:
+    """Each service's 90 bars as HTML, kept until the next check is recorded."""
+    html = cache.get(BARS_HTML_KEY)
+    if html is None:
+        history = selectors.service_history()
+        slugs = dict(Service.objects.filter(enabled=True).values_list("pk", "slug"))
+        html = {slug: charts.day_bars(history.get(pk, [])) for pk, slug in slugs.items()}
+        cache.set(BARS_HTML_KEY, html, selectors.METRICS_CACHE_SECONDS)
+    return html
+
+
 @require_GET
 def status(request):
     rows = selectors.status_services()
-    bars = selectors.service_history()
-    ids = dict(Service.objects.filter(enabled=True).values_list("slug", "pk"))
+    bars = _bars_html()
     for row in rows:
-        row["bars"] = charts.day_bars(bars.get(ids[row["slug"]], []))
+        row["bars"] = bars.get(row["slug"]) or charts.day_bars([])
     context = {
         "overall": selectors.overall_status(rows),
         "services": rows,
