@@ -4,7 +4,17 @@ same services as the operations page (timeline entries, emails, live updates).""
 from django.contrib import admin
 
 from monitoring import services
-from monitoring.models import Host, Incident, IncidentUpdate, Service, Subscriber
+from monitoring.models import (
+    CheckResult,
+    DailyRollup,
+    Host,
+    HostSample,
+    HourlyRollup,
+    Incident,
+    IncidentUpdate,
+    Service,
+    Subscriber,
+)
 
 
 @admin.register(Service)
@@ -19,6 +29,7 @@ class ServiceAdmin(admin.ModelAdmin):
         "enabled",
     )
     list_filter = ("kind", "status", "enabled", "automatic")
+    search_fields = ("name", "slug")
     readonly_fields = (
         "status",
         "response_time_ms",
@@ -44,6 +55,7 @@ class IncidentUpdateInline(admin.TabularInline):
 class IncidentAdmin(admin.ModelAdmin):
     list_display = ("title", "state", "severity", "automatic", "started_at", "resolved_at")
     list_filter = ("state", "severity", "automatic")
+    search_fields = ("title", "description")
     filter_horizontal = ("services",)
     inlines = [IncidentUpdateInline]
     readonly_fields = ("automatic", "resolved_at", "created_by")
@@ -83,9 +95,59 @@ class IncidentAdmin(admin.ModelAdmin):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = ("email", "confirmed_at", "created_at")
+    list_filter = (("confirmed_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("email",)
     readonly_fields = ("token",)
 
 
 @admin.register(Host)
 class HostAdmin(admin.ModelAdmin):
     list_display = ("name", "roles", "last_seen_at", "cpu_count")
+    list_filter = ("last_seen_at",)
+    search_fields = ("name",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the checks and heartbeats: operators read them, nobody edits them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(ReadOnlyAdmin):
+    list_display = ("service", "checked_at", "status", "response_time_ms", "message")
+    list_filter = ("status", "service")
+    search_fields = ("service__name", "message")
+    date_hierarchy = "checked_at"
+
+
+@admin.register(HourlyRollup)
+class HourlyRollupAdmin(ReadOnlyAdmin):
+    list_display = ("service", "hour", "checks", "down", "degraded", "response_time_max_ms")
+    list_filter = ("service",)
+    search_fields = ("service__name",)
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(ReadOnlyAdmin):
+    list_display = ("service", "day", "checks", "down", "degraded", "response_time_max_ms")
+    list_filter = ("service",)
+    search_fields = ("service__name",)
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(ReadOnlyAdmin):
+    list_display = ("incident", "state", "author", "created_at")
+    list_filter = ("state",)
+    search_fields = ("incident__title", "message")
+
+
+@admin.register(HostSample)
+class HostSampleAdmin(ReadOnlyAdmin):
+    list_display = ("host", "taken_at", "cpu", "memory", "disk", "load1")
+    list_filter = ("host",)
+    search_fields = ("host__name",)
