@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.urls import reverse
 
 from accounts.models import Preferences, SecurityEvent
@@ -56,7 +58,18 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
 
+class ProviderNotConfigured(Http404, SocialApp.DoesNotExist):
+    """A sign-in provider without keys: a 404 page for its URLs, still a DoesNotExist to
+    allauth's own callers that look for configured apps."""
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as exc:
+            raise ProviderNotConfigured(f"Sign-in with {provider} is not configured.") from exc
+
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
         full = data.get("name") or " ".join(
