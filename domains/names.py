@@ -7,6 +7,7 @@ certificate passes through ``normalise_domain`` first.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import idna
 from django.core.exceptions import ValidationError
@@ -17,8 +18,16 @@ SERVICE_LABEL_RE = re.compile(r"^_[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_NAME = 253
 
 
+def _host_part(text: str) -> str:
+    """The host of a pasted address: ``https://Shop.Example.ORG/path`` -> ``Shop.Example.ORG``."""
+    text = (text or "").strip()
+    if "://" in text:
+        return urlsplit(text).hostname or ""
+    return text.split("/", 1)[0]
+
+
 def _to_ascii(text: str) -> str:
-    text = (text or "").strip().rstrip(".")
+    text = _host_part(text).rstrip(".")
     if not text:
         raise ValidationError("Enter a domain name.")
     if text.isascii():

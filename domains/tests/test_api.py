@@ -153,3 +153,14 @@ def test_list_query_count_does_not_grow_with_domains(
         assert len(api.get("/api/domains?limit=15").json()["domains"]) == 15
     with django_assert_max_num_queries(14):
         assert web.get("/domains/").status_code == 200
+
+
+def test_a_pasted_url_is_attached_as_its_host(api, alice):
+    site = make_site(alice)
+    response = api.post(
+        "/api/domains",
+        {"name": "https://Shop.Example.ORG/path", "siteId": str(site.pk)},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "shop.example.org"

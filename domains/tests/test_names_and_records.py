@@ -23,6 +23,14 @@ def test_international_names_become_punycode_and_back():
 
 
 @pytest.mark.parametrize(
+    "pasted",
+    ["https://Shop.Example.ORG/path", "http://shop.example.org:8080/", "Shop.Example.Org/about"],
+)
+def test_a_pasted_address_is_trimmed_to_its_host(pasted):
+    assert normalise_domain(pasted) == "shop.example.org"
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         "",
