@@ -619,6 +619,8 @@ EDGE_IPV6 = env.list("EDGE_IPV6", default=[])
 # Resolvers that verification asks ("ip" or "ip:port"); empty: the system's resolvers.
 DNS_RESOLVERS = env.list("DNS_RESOLVERS", default=[])
 DOMAIN_VERIFY_INTERVAL = env.int("DOMAIN_VERIFY_INTERVAL", default=600)  # seconds
+# A domain whose DNS does not prove it yet keeps "waiting for DNS" this long, then fails.
+DOMAIN_VERIFY_GIVE_UP_HOURS = env.int("DOMAIN_VERIFY_GIVE_UP_HOURS", default=72)
 # ACME (certificates): any CA's directory, Let's Encrypt by default.
 ACME_DIRECTORY_URL = env.str(
     "ACME_DIRECTORY_URL", default="https://acme-v02.api.letsencrypt.org/directory"

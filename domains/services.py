@@ -363,7 +363,11 @@ def domain_verify(*, domain: Domain) -> Domain:
         # A verified domain stays verified: DNS blips must not take a site offline.
         domain.verification_error = result.message[:500]
     else:
-        domain.verification_status = Domain.Verification.FAILED
+        # New DNS records take time to appear: wait for them before calling it a failure.
+        give_up_at = domain.created_at + timedelta(hours=settings.DOMAIN_VERIFY_GIVE_UP_HOURS)
+        domain.verification_status = (
+            Domain.Verification.FAILED if now >= give_up_at else Domain.Verification.PENDING
+        )
         domain.verification_error = result.message[:500]
     try:
         with transaction.atomic():
