@@ -83,12 +83,14 @@ def site_create(
         storage_limit=settings.SITE_STORAGE_LIMIT,
         bandwidth_limit=settings.SITE_BANDWIDTH_LIMIT,
     )
-    site.full_clean()
+    # Uniqueness is the database's to decide (two sign-ups may race): one friendly message.
+    site.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             site.save(force_insert=True)
     except IntegrityError as exc:
-        raise ValidationError({"slug": ["That address is taken; choose another."]}) from exc
+        message = f"“{slug}” is taken; try “{slug_suggest(slug)}”."
+        raise ValidationError({"slug": [message]}) from exc
     site_id = site.pk
     transaction.on_commit(lambda: hostnames_changed.send(sender=Site, site_id=site_id))
     return site

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,7 +96,15 @@ def test_create_refuses_bad_taken_and_reserved_addresses(web, bob):
         page = web.post("/sites/new/", {"name": "Mine", "slug": slug})
         assert page.status_code == 422, slug
         assert message in page.text.lower(), slug
+        assert "already exists" not in page.text, slug  # one friendly message, not Django's
     assert Site.objects.count() == 1
+
+
+def test_a_taken_address_gets_one_friendly_message_with_a_suggestion(bob, alice):
+    services.site_create(owner=bob, name="Taken", slug="taken")
+    with pytest.raises(ValidationError) as refused:
+        services.site_create(owner=alice, name="Mine", slug="taken")
+    assert refused.value.message_dict == {"slug": ["“taken” is taken; try “taken-2”."]}
 
 
 def test_address_check_answers_live(web, bob):
