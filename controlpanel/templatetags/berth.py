@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
 from django.utils.html import format_html
 
@@ -51,6 +52,25 @@ def query(context, **changes) -> str:
 @register.inclusion_tag("components/_field.html")
 def field(bound_field, help_text: str = ""):
     return {"field": bound_field, "help": help_text or bound_field.help_text}
+
+
+SIZE_UNITS = [("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)]
+
+
+@register.filter
+def size_like(value, reference) -> str:
+    """``value`` in the unit ``filesizeformat`` picks for ``reference``, so a pair reads alike:
+    "1.0 GB free of 1.0 GB", never "1024.0 MB free of 1.0 GB"."""
+    try:
+        value, reference = int(value), int(reference)
+    except (TypeError, ValueError):
+        return filesizeformat(value)
+    for name, unit in SIZE_UNITS:
+        if reference >= unit:
+            if value >= unit // 10:
+                return f"{value / unit:.1f}\xa0{name}"
+            break
+    return filesizeformat(value)
 
 
 @register.filter

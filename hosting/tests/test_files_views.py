@@ -278,3 +278,11 @@ def test_nobody_else_can_roll_back_or_touch_files(client, site, bob_site, bob, a
         assert client.get(url(name, site, path="index.html")).status_code == 404, name
     assert listing(site) == ["index.html"]
     assert Deployment.objects.filter(site=site).count() == 1
+
+
+def test_free_space_reads_in_the_same_unit_as_the_limit(web, site):
+    Site.objects.filter(pk=site.pk).update(storage_limit=1024**3)
+    files_upload(site=site, uploads=[upload("index.html", b"<h1>hi</h1>")])
+    html = web.get(url("site-files", site)).text
+    assert "1.0\xa0GB free of the site's 1.0\xa0GB." in html
+    assert "1024.0\xa0MB" not in html
