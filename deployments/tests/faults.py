@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from kombu import pools
+
 from conftest import free_port, require_service
 
 
@@ -167,6 +169,9 @@ class broker_at:
         if app._pool is not None:
             app._pool.force_close_all()
             app._pool = None
+        # kombu keeps its own pools of connections and producers per broker address; closing
+        # the app's pool closes those too, so drop them all and let the next send make new ones.
+        pools.reset()
         app.amqp._producer_pool = None
         app.conf.broker_url = url
 
