@@ -9,6 +9,7 @@ out."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -241,7 +242,37 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "account_reset_password_from_key": [
             f"/accounts/password/reset/key/{data.reset_key}/",
         ],
+        # A link whose key is not valid: the page that says so.
+        "email-change-confirm": ["/settings/email/confirm/not-a-valid-key/"],
+        "teams:invitation": ["/invitations/not-a-valid-key/"],
+        **team_samples(data),
     }
+
+
+def team_samples(data: Sample) -> dict[str, list[str]]:
+    """The team pages of the user's own team; the POST-only actions answer a GET with 405 and
+    are left out of the walk by ``html_pages``."""
+    from teams.models import Membership
+
+    team = Membership.objects.filter(user=data.user).values_list("team_id", flat=True).first()
+    other = uuid.uuid4()
+    pages = {name: [f"/teams/{team}/{path}"] for name, path in TEAM_PAGES.items()}
+    pages["teams:invitation-resend"] = [f"/teams/{team}/invitations/{other}/resend/"]
+    pages["teams:invitation-revoke"] = [f"/teams/{team}/invitations/{other}/revoke/"]
+    pages["teams:member-role"] = [f"/teams/{team}/members/{other}/role/"]
+    pages["teams:member-remove"] = [f"/teams/{team}/members/{other}/remove/"]
+    return pages
+
+
+TEAM_PAGES = {
+    "teams:detail": "",
+    "teams:settings": "settings/",
+    "teams:invite": "invitations/",
+    "teams:leave": "leave/",
+    "teams:transfer": "transfer/",
+    "teams:delete": "delete/",
+    "teams:audit": "audit/",
+}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "", namespace: str = ""):
