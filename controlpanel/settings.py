@@ -565,6 +565,9 @@ SPECTACULAR_SETTINGS = {
         "SiteStatusEnum": "hosting.models.Site.Status",
         "CertificateStatusEnum": "domains.models.Certificate.Status",
         "VerificationStatusEnum": "domains.models.Domain.Verification",
+        "TeamRoleEnum": "teams.models.Role",
+        "InviteRoleEnum": "teams.api.serializers.INVITE_ROLES",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

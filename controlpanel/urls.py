@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("hosting.api.urls")),
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
+    path("", include("teams.api.urls")),
     path("", include("monitoring.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

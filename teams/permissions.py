@@ -82,7 +82,7 @@ def role_of(user, team) -> str | None:
     team_id = team.pk if isinstance(team, Team) else team
     if team_id is None:
         return None
-    only = user.__dict__.get("_only_team_id")
+    only = token_team_id(user)
     if only is not None and str(only) != str(team_id):
         return None  # a team token acts in its own team only
     return _membership_of(user, team_id)[0]
@@ -104,6 +104,18 @@ def _membership_of(user, team_id) -> tuple[str | None, bool]:
 def restrict_to_team(user, team_id) -> None:
     """For a request made with a team token: every other team answers as if not a member."""
     user.__dict__["_only_team_id"] = team_id
+
+
+def token_team_id(user):
+    """The team a team token restricts this request to, or None."""
+    return None if user is None else user.__dict__.get("_only_team_id")
+
+
+def authorize_personal(user) -> None:
+    """Acts for the person across teams (create a team, answer an invitation): refused to a
+    request made with a team token, which acts in its own team only."""
+    if token_team_id(user) is not None:
+        raise PermissionDenied("A team token acts in its own team only; use a personal token.")
 
 
 def forget_roles(user) -> None:
