@@ -254,6 +254,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("PATCH", PERSONAL, data={"theme": "light"}),
     ],
     "api/user/account": [Case("DELETE", PERSONAL, data={"password": "wrong"}, ok=(422,))],
+    "api/user/email": [
+        Case("POST", PERSONAL, data={"email": "new@example.com", "password": PASSWORD})
+    ],
+    "api/user/email/confirm": [Case("POST", PERSONAL, data={"key": "not-a-key"}, ok=(422,))],
     "api/user/tokens": [
         Case("GET", PERSONAL),
         Case("POST", PERSONAL, data={"name": "CI", "password": PASSWORD}),
