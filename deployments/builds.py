@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
+from deployments.logs import log_append
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.projects import (
     branch_verify,
@@ -34,7 +35,9 @@ from deployments.projects import (
 )
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
+from teams.audit import audit_record
 from teams.models import Team
+from teams.permissions import SITE_MANAGE, job_refusal
 from teams.selectors import team_owners
 
 log = logging.getLogger(__name__)
@@ -142,8 +145,6 @@ def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     A building deployment is cancelled without ``finished_at``: its builder still writes the
     last log line, then ``build_finish`` stamps it, and only then do live viewers get
     ``deployment_complete`` (so none stops before the last line)."""
-    from deployments.logs import log_append
-
     now = timezone.now()
     cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
     if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
@@ -190,10 +191,18 @@ def deployment_delete(*, deployment: Deployment) -> None:
 
 def build_claim(*, deployment_id, worker: str = "") -> str:
     """Take a queued build for this worker: "claimed", "wait" (the team's concurrent build
-    limit is reached) or "skip" (gone, cancelled, or claimed by a duplicate delivery)."""
-    deployment = Deployment.objects.filter(pk=deployment_id).select_related("site").first()
+    limit is reached), "refused" (whoever queued it may no longer deploy there: asked now, as
+    their role may have changed while it waited) or "skip" (gone, cancelled, or claimed by a
+    duplicate delivery)."""
+    deployment = (
+        Deployment.objects.filter(pk=deployment_id).select_related("site", "author").first()
+    )
     if deployment is None or deployment.status != Deployment.Status.QUEUED:
         return "skip"
+    refusal = job_refusal(deployment.author, SITE_MANAGE, deployment.site)
+    if refusal:
+        build_refuse(deployment=deployment, reason=refusal)
+        return "refused"
     team_id = deployment.site.team_id
     now = timezone.now()
     with transaction.atomic():
@@ -224,6 +233,28 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
         )
         events.status_changed(deployment_id, Deployment.Status.BUILDING)
     return "claimed"
+
+
+def build_refuse(*, deployment: Deployment, reason: str) -> None:
+    """Fail a queued build without running it, saying why, in its log and the audit trail."""
+    now = timezone.now()
+    with transaction.atomic():
+        failed = Deployment.objects.filter(
+            pk=deployment.pk, status=Deployment.Status.QUEUED
+        ).update(status=Deployment.Status.FAILED, error=reason, finished_at=now, heartbeat_at=now)
+        if not failed:
+            return
+        log_append(deployment.pk, reason, "error")
+        _stages_finish(deployment.pk, Deployment.Status.FAILED, reason)
+        events.status_changed(deployment.pk, Deployment.Status.FAILED)
+        audit_record(
+            team=deployment.site.team_id,
+            actor=deployment.author,
+            action="deployment.refused",
+            obj=deployment,
+            details={"reason": reason},
+        )
+        _finished(deployment.pk)
 
 
 def build_status_move(*, deployment_id, from_status: str, to_status: str) -> bool:

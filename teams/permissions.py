@@ -154,6 +154,26 @@ def authorize(user, action: str, obj) -> str:
     return role
 
 
+def job_refusal(actor, action: str, obj) -> str:
+    """For background work acting for ``actor`` (a queued build, say), asked when it runs:
+    roles may have changed since it was queued. Answers "" when ``actor`` may still do
+    ``action`` on ``obj``, else why not, in a sentence for the job's record. Work queued by
+    nobody (``actor`` None: the system's own upkeep) is not refused."""
+    if actor is None:
+        return ""
+    forget_roles(actor)
+    actor.__dict__.pop("_has_two_factor", None)
+    if not actor.is_active:
+        return f"Not run: {actor} can no longer sign in."
+    try:
+        authorize(actor, action, obj)
+    except Http404:
+        return f"Not run: {actor} is no longer a member of the team."
+    except PermissionDenied as exc:
+        return f"Not run for {actor}: {exc}"
+    return ""
+
+
 def two_factor_missing(user, team_id) -> bool:
     """Does the team require two-factor sign-in of a member who has not set it up?"""
     return _membership_of(user, team_id)[1] and not has_two_factor(user)
