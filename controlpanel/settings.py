@@ -64,7 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "controlpanel.apps.BerthAdminConfig",  # django.contrib.admin, its changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
