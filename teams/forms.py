@@ -31,4 +31,3 @@ class RoleForm(forms.Form):
 
 class TransferForm(forms.Form):
     user = forms.UUIDField(label="New owner")
-
