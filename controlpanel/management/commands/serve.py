@@ -98,7 +98,9 @@ class Command(BaseCommand):
             + "\nPress Ctrl+C to stop.\n"
         )
         self.stdout.flush()
-        heartbeat = HeartbeatThread("web")  # this host's samples for the operators' pages
+        # This host's samples for the operators' pages (shared with its web server when that
+        # one sends them too, SERVER_HEARTBEATS: one sender per host).
+        heartbeat = HeartbeatThread("web", shared=True)
         heartbeat.start()
         try:
             self.supervise(supervisor, stopping)
