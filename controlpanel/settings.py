@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "teams",
     "monitoring",
     "billing",
+    "analytics",
 ]
 
 MIDDLEWARE = [
