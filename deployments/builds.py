@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.limits import plan_allows, plan_enforce
 from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.logs import log_append
@@ -83,9 +84,13 @@ def deployment_create(
 def deployment_build_queue(
     *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
 ) -> Deployment:
-    """Record a queued git deployment and enqueue its build once the transaction commits."""
+    """Record a queued git deployment and enqueue its build once the transaction commits.
+
+    Refused (``PlanLimitExceeded``) when the team has used its plan's build minutes for the
+    month or is suspended: the page, the API and the git webhook all come through here."""
     now = timezone.now()
     with transaction.atomic():
+        plan_enforce(project.site.team, "build_minutes")
         deployment = Deployment.objects.create(
             site=project.site,
             project=project,
@@ -190,29 +195,38 @@ def deployment_delete(*, deployment: Deployment) -> None:
 
 
 def build_claim(*, deployment_id, worker: str = "") -> str:
-    """Take a queued build for this worker: "claimed", "wait" (the team's concurrent build
-    limit is reached), "refused" (whoever queued it may no longer deploy there: asked now, as
-    their role may have changed while it waited) or "skip" (gone, cancelled, or claimed by a
+    """Take a queued build for this worker: "claimed", "wait" (the team's plan allows no more
+    concurrent builds), "refused" (whoever queued it may no longer deploy there, asked now as
+    their role may have changed while it waited; or its build minutes are used up, or it is
+    suspended: the deployment fails saying so) or "skip" (gone, cancelled, or claimed by a
     duplicate delivery)."""
     deployment = (
-        Deployment.objects.filter(pk=deployment_id).select_related("site", "author").first()
+        Deployment.objects.filter(pk=deployment_id).select_related("site__team", "author").first()
     )
     if deployment is None or deployment.status != Deployment.Status.QUEUED:
         return "skip"
     refusal = job_refusal(deployment.author, SITE_MANAGE, deployment.site)
     if refusal:
-        build_refuse(deployment=deployment, reason=refusal)
+        if _refuse_queued(deployment_id, refusal):
+            audit_record(
+                team=deployment.site.team_id,
+                actor=deployment.author,
+                action="deployment.refused",
+                obj=deployment,
+                details={"reason": refusal},
+            )
         return "refused"
-    team_id = deployment.site.team_id
+    team = deployment.site.team
+    team_id = team.pk
     now = timezone.now()
     with transaction.atomic():
         # Serialise claims of one team so two workers cannot both pass the limit.
         Team.objects.select_for_update().filter(pk=team_id).first()
-        running = Deployment.objects.filter(
-            site__team_id=team_id,
-            status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
-        ).count()
-        if running >= settings.BUILD_CONCURRENCY_PER_USER:
+        minutes = plan_allows(team, "build_minutes")
+        if not minutes.allowed:
+            _refuse_queued(deployment_id, minutes.message())
+            return "refused"
+        if not plan_allows(team, "concurrent_builds").allowed:
             # The task is alive and waiting: the reaper leaves this queued row alone.
             Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
                 heartbeat_at=now
@@ -235,26 +249,19 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
     return "claimed"
 
 
-def build_refuse(*, deployment: Deployment, reason: str) -> None:
-    """Fail a queued build without running it, saying why, in its log and the audit trail."""
-    now = timezone.now()
-    with transaction.atomic():
-        failed = Deployment.objects.filter(
-            pk=deployment.pk, status=Deployment.Status.QUEUED
-        ).update(status=Deployment.Status.FAILED, error=reason, finished_at=now, heartbeat_at=now)
-        if not failed:
-            return
-        log_append(deployment.pk, reason, "error")
-        _stages_finish(deployment.pk, Deployment.Status.FAILED, reason)
-        events.status_changed(deployment.pk, Deployment.Status.FAILED)
-        audit_record(
-            team=deployment.site.team_id,
-            actor=deployment.author,
-            action="deployment.refused",
-            obj=deployment,
-            details={"reason": reason},
-        )
-        _finished(deployment.pk)
+def _refuse_queued(deployment_id, reason: str) -> bool:
+    """Fail a queued build without running it, saying why in its log; False if it was no
+    longer queued."""
+    failed = {"status": Deployment.Status.FAILED, "error": reason[:2000]}
+    if Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
+        finished_at=timezone.now(), **failed
+    ):
+        log_append(deployment_id, reason, "error")
+        _stages_finish(deployment_id, Deployment.Status.FAILED, reason)
+        events.status_changed(deployment_id, Deployment.Status.FAILED)
+        _finished(deployment_id)
+        return True
+    return False
 
 
 def build_status_move(*, deployment_id, from_status: str, to_status: str) -> bool:
