@@ -15,6 +15,7 @@ from django.contrib import admin
 
 from teams.audit import audit_record, team_id_of_safe
 from teams.models import Team
+from teams.permissions import is_operator
 
 
 def admin_audit_record(request, action: str, obj, details: dict | None = None) -> None:
@@ -70,7 +71,11 @@ class AuditedAdmin:
 
 
 class AuditedAdminSite(admin.AdminSite):
-    """The admin site: every model admin registered here is an ``AuditedAdmin``."""
+    """The admin site: operators only (as the permission module says), and every model admin
+    registered here is an ``AuditedAdmin``."""
+
+    def has_permission(self, request):
+        return is_operator(request.user)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

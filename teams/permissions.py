@@ -164,6 +164,11 @@ def authorize(user, action: str, obj) -> str:
     return role
 
 
+def is_operator(user) -> bool:
+    """Operators (staff) run the installation: the admin, operations pages and their jobs."""
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
 def job_refusal(actor, action: str, obj) -> str:
     """For background work acting for ``actor`` (a queued build, say), asked when it runs:
     roles may have changed since it was queued. Answers "" when ``actor`` may still do

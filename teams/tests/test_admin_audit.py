@@ -99,3 +99,13 @@ def test_changes_to_objects_of_no_team_are_recorded_too(client, operator, bob):
     )
     event = AuditEvent.objects.get(action="admin.delete", object_id=str(bob.pk))
     assert event.team is None and event.actor == operator and event.object_repr == bob.email
+
+
+def test_a_restart_asked_by_someone_no_longer_an_operator_does_nothing(operator):
+    """The web server's restart runs in a worker; it asks again whether its operator is one."""
+    from monitoring.tasks import restart_process
+
+    type(operator).objects.filter(pk=operator.pk).update(is_staff=False)
+    result = restart_process.apply(args=["web", str(operator.pk)])
+    assert result.successful()
+    assert not AuditEvent.objects.filter(action="process.restart").exists()
