@@ -207,14 +207,15 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
         return "skip"
     refusal = job_refusal(deployment.author, SITE_MANAGE, deployment.site)
     if refusal:
-        if _refuse_queued(deployment_id, refusal):
-            audit_record(
-                team=deployment.site.team_id,
-                actor=deployment.author,
-                action="deployment.refused",
-                obj=deployment,
-                details={"reason": refusal},
-            )
+        with transaction.atomic():  # failed and audited together
+            if _refuse_queued(deployment_id, refusal):
+                audit_record(
+                    team=deployment.site.team_id,
+                    actor=deployment.author,
+                    action="deployment.refused",
+                    obj=deployment,
+                    details={"reason": refusal},
+                )
         return "refused"
     team = deployment.site.team
     team_id = team.pk

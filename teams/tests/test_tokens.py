@@ -100,3 +100,22 @@ def test_a_developer_is_offered_no_team_and_cannot_post_one(client, bob, acme):
     assert refused.status_code == 422
     assert "not one of the available choices" in refused.content.decode()
     assert not AccessToken.objects.filter(name="Sneaky").exists()
+
+
+def test_ending_a_team_token_is_in_the_teams_log(client, alice, acme):
+    made = bearer_client(alice).post(
+        "/api/user/tokens", {"name": "CI", "team": str(acme.pk)}, format="json"
+    )
+    token = AccessToken.objects.get(pk=made.json()["id"])
+    web = _signed_in(client, alice)
+    assert web.post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    revoked = AuditEvent.objects.get(team=acme, action="token.revoke")
+    assert revoked.actor == alice and revoked.object_id == str(token.pk)
+    # Signing out everywhere ends the others, each in its team's log.
+    second = bearer_client(alice).post(
+        "/api/user/tokens", {"name": "CD", "team": str(acme.pk)}, format="json"
+    )
+    assert web.post("/settings/sessions/end-all/").status_code == 302
+    assert AuditEvent.objects.filter(
+        team=acme, action="token.revoke", object_id=second.json()["id"]
+    ).exists()
