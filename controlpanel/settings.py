@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "domains",
     "teams",
     "monitoring",
+    "analytics",
     "editor",
 ]
 

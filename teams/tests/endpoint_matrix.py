@@ -256,6 +256,17 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers": [Case("GET", OPERATOR)],
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
+    # --- analytics (the current team's history) -----------------------------------------------
+    "analytics/": [Case("GET", VIEWER), Case("GET", VIEWER, query="period=7&tab=traffic")],
+    "api/analytics/metrics": [Case("GET", VIEWER, query="period=7")],
+    "api/analytics/deployment-frequency": [Case("GET", VIEWER)],
+    "api/analytics/success-rates": [Case("GET", VIEWER)],
+    "api/analytics/build-durations": [Case("GET", VIEWER)],
+    "api/analytics/resource-usage": [Case("GET", VIEWER)],
+    "api/analytics/deployment-status": [Case("GET", VIEWER)],
+    "api/analytics/hourly-deployments": [Case("GET", VIEWER)],
+    "api/analytics/dora": [Case("GET", VIEWER, query="period=90")],
+    "api/analytics/traffic": [Case("GET", VIEWER)],
     # --- the API: accounts ---------------------------------------------------------------------
     "api/auth/signup": Exempt("creates an account; no one is signed in"),
     "api/auth/register": Exempt("creates an account; no one is signed in"),
