@@ -264,6 +264,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "teams:invitation": ["/invitations/not-a-valid-key/"],
         **team_samples(data),
         **editor_samples(data),
+        **billing_samples(data),
     }
 
 
@@ -303,6 +304,30 @@ def editor_samples(data: Sample) -> dict[str, list[str]]:
         ],
         "editor:page-revisions": [f"/pages/{home.pk}/revisions/"],
         "editor:revision-restore": [f"/pages/{home.pk}/revisions/1/restore/"],
+
+
+def billing_samples(data: Sample) -> dict[str, list[str]]:
+    """The plan-change confirmations (free, paid monthly and yearly) and an invoice of the
+    user's team, issued by the built-in provider when the operator assigned a paid plan."""
+    from billing.models import Invoice, Plan
+    from billing.services import plans_seed, subscription_assign
+    from teams.services import acting_team
+
+    team = acting_team(data.user)
+    invoice = Invoice.objects.for_team(team).first()
+    if invoice is None:
+        plans_seed()
+        subscription_assign(team=team, plan=Plan.objects.get(key="standard"))
+        invoice = Invoice.objects.for_team(team).get()
+    subscribe = "/billing/subscribe/"
+    return {
+        "billing:subscribe": [
+            f"{subscribe}?plan=free",
+            f"{subscribe}?plan=enterprise&interval=month",
+            f"{subscribe}?plan=enterprise&interval=year",
+        ],
+        "billing:invoice": [f"/billing/invoices/{invoice.pk}/"],
+        "billing:invoice-pdf": [f"/billing/invoices/{invoice.pk}/pdf"],
     }
 
 
