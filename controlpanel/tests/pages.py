@@ -304,6 +304,7 @@ def editor_samples(data: Sample) -> dict[str, list[str]]:
         ],
         "editor:page-revisions": [f"/pages/{home.pk}/revisions/"],
         "editor:revision-restore": [f"/pages/{home.pk}/revisions/1/restore/"],
+    }
 
 
 def billing_samples(data: Sample) -> dict[str, list[str]]:
