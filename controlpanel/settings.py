@@ -209,6 +209,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- Monitoring and the status page ---------------------------------------------------------
 MONITORING_CHECK_INTERVAL = env.int("MONITORING_CHECK_INTERVAL", default=30)
 MONITORING_HEARTBEAT_INTERVAL = env.int("MONITORING_HEARTBEAT_INTERVAL", default=30)
+# Web servers started on their own (gunicorn, daphne: the full stack) send their host's
+# heartbeats too; `manage.py serve` and Celery workers always do.
+SERVER_HEARTBEATS = env.bool("SERVER_HEARTBEATS", default=False)
+# The name a host reports under; default: the machine's (the container's) host name.
+MONITORING_HOST_NAME = env.str("MONITORING_HOST_NAME", default="")
 MONITORING_DEGRADED_MS = env.int("MONITORING_DEGRADED_MS", default=2000)
 MONITORING_QUEUE_WAIT_DEGRADED = env.int("MONITORING_QUEUE_WAIT_DEGRADED", default=300)
 MONITORING_FAILURES_TO_OPEN = env.int("MONITORING_FAILURES_TO_OPEN", default=3)

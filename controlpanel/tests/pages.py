@@ -61,7 +61,7 @@ def sample_account(user) -> Sample:
     from deployments.services import deployment_publish
     from deployments.tests.factories import files as directory_files_of
     from domains import zones
-    from domains.services import domain_add, domain_register
+    from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
     from hosting.models import SiteBandwidth
     from hosting.services import site_create, site_deploy
@@ -128,7 +128,8 @@ def sample_account(user) -> Sample:
     empty_site = site_create(owner=user, name="Empty")
     editor_pages_add(site=site, user=user)
 
-    registered = domain_register(owner=user, name=f"{LONG}.test")
+    price = registration_quote(name=f"{LONG}.test").price  # confirmed, as a customer does
+    registered = domain_register(owner=user, name=f"{LONG}.test", confirm_price=price)
     record = zones.record_create(
         domain=registered,
         name="_dmarc",
@@ -233,6 +234,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
             f"/sites/{data.project.site_id}/files/live/download/?path=index.html"
         ],
         "domains:search": ["/domains/search/", "/domains/search/?q=brand"],
+        "domains:register": [f"/domains/register/?name={LONG[:40]}-new.test&years=2"],
         "domains:detail": [f"/domains/{domain}/", f"/domains/{data.external.pk}/"],
         "domains:verify": [f"/domains/{domain}/verify/"],
         "domains:attach": [f"/domains/{domain}/attach/"],

@@ -203,7 +203,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- domains and DNS (pages) --------------------------------------------------------------
     "domains/": [Case("GET", VIEWER)],
     "domains/search/": [Case("GET", PERSONAL, query="q=brand")],
-    "domains/register/": [Case("POST", ADMIN, data={"name": "brand-new.test", "years": 1})],
+    "domains/register/": [
+        Case("GET", ADMIN, query="name=brand-new.test&years=1"),
+        Case(
+            "POST",
+            ADMIN,
+            data={"name": "brand-new.test", "years": 1, "confirm_price": "12.00"},
+        ),
+    ],
     "domains/add/": [
         Case("GET", ADMIN),
         Case("POST", ADMIN, data={"name": "outside.example", "site": ""}),
