@@ -26,6 +26,7 @@ from billing.models import (
     Subscription,
     Transaction,
 )
+from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from teams.audit import audit_record
 from teams.models import Team
@@ -60,6 +61,15 @@ def plan_limits_apply(*, team: Team) -> int:
             updated_at=timezone.now(),
         )
     )
+
+
+def serving_changed(*, team: Team) -> None:
+    """After commit, make the site servers and the edge read the team's sites again (a
+    suspension shows the "suspended" page; a restoration serves them again)."""
+    for site_id in Site.objects.filter(team=team).values_list("pk", flat=True):
+        transaction.on_commit(
+            lambda site_id=site_id: hostnames_changed.send(sender=Site, site_id=site_id)
+        )
 
 
 def plan_changed(*, plan: Plan) -> int:
@@ -142,6 +152,9 @@ def subscription_set(
             defaults.setdefault("current_period_end", _period_end(now, interval))
         subscription, _ = Subscription.objects.update_or_create(team=team, defaults=defaults)
         plan_limits_apply(team=team)
+        was_suspended = previous is not None and previous.status == Subscription.Status.SUSPENDED
+        if was_suspended != (subscription.status == Subscription.Status.SUSPENDED):
+            serving_changed(team=team)
         audit_record(
             team=team,
             actor=actor,
@@ -377,6 +390,7 @@ def subscriptions_enforce(*, now=None) -> list[Subscription]:
             ).update(status=Subscription.Status.SUSPENDED, suspended_at=now)
             if not claimed:
                 continue
+            serving_changed(team=subscription.team)
             audit_record(
                 team=subscription.team,
                 action="billing.suspend",
@@ -404,6 +418,7 @@ def subscription_payment_succeeded(*, team: Team) -> Subscription | None:
         )
         subscription.refresh_from_db()
         plan_limits_apply(team=team)
+        serving_changed(team=team)
     return subscription
 
 
