@@ -31,7 +31,7 @@ from django.utils import timezone
 from deployments import builds, connections, frameworks, projects, remotes, sandbox, services
 from deployments.logs import QUIET_FLUSH_INTERVAL, LogWriter
 from deployments.models import Deployment, LogLine
-from deployments.sandbox import SandboxedProcess, SandboxError, Workspace
+from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,15 @@ class Runner:
         whose setup failed before the command started (bubblewrap's own error, exit code 1)
         is tried again."""
         for attempt in range(1, SANDBOX_ATTEMPTS + 1):
-            returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            try:
+                returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            except SandboxSetupFailed as exc:
+                if attempt == SANDBOX_ATTEMPTS:
+                    raise BuildFailed(str(exc)) from exc
+                self.writer.write(
+                    "The build sandbox did not start; trying again.", level=LogLine.Level.WARNING
+                )
+                continue
             setup_failed = (
                 process is not None
                 and returncode == 1
@@ -173,6 +181,8 @@ class Runner:
             process = SandboxedProcess(argv, workspace=workspace, env=env, cwd=cwd, name=name)
             try:
                 proc = process.start()
+            except SandboxSetupFailed:
+                raise
             except SandboxError as exc:
                 raise BuildFailed(str(exc)) from exc
         else:
