@@ -28,7 +28,17 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, frameworks, projects, remotes, sandbox, services
+from deployments import (
+    builds,
+    connections,
+    dependency_cache,
+    frameworks,
+    projects,
+    remotes,
+    sandbox,
+    services,
+)
+from deployments.dependency_cache import DependencyStep
 from deployments.logs import QUIET_FLUSH_INTERVAL, LogWriter
 from deployments.models import Deployment, LogLine
 from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
@@ -389,7 +399,7 @@ def _workspace(workdir: Path, project, writer: LogWriter) -> Workspace | None:
         writer.write(f"The build sandbox is unavailable: {problem}.", level=LogLine.Level.ERROR)
         raise BuildFailed(NO_SANDBOX[0].upper() + NO_SANDBOX[1:] + ".")
     try:
-        return Workspace.create(workdir, cache=Path(settings.BUILD_CACHE_ROOT) / str(project.pk))
+        return Workspace.create(workdir, cache=dependency_cache.tools_folder(project.pk))
     except SandboxError as exc:
         raise BuildFailed(str(exc)) from exc
 
@@ -460,11 +470,16 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     inside = sandbox.INSIDE_CHECKOUT if sandboxed else checkout
     step = {"cwd": checkout, "env": env, "workspace": workspace}
     runner.run(["/bin/sh", "-c", TOOL_VERSIONS], label="Reading tool versions", **step)
-    if install:
+    cached = DependencyStep(project.pk, checkout, home, writer)
+    cached.decide(install, tools=runner.first_line)
+    if install and cached.restore():
+        pass  # the install is skipped: its result is back in the checkout
+    elif install:
         writer.write(f"Installing dependencies: {install}", level=info)
         if ".venv/bin" in install:
             env["PATH"] = f"{inside / '.venv' / 'bin'}:{env['PATH']}"
-        runner.run(["/bin/sh", "-c", install], label="Installing", **step)
+        with cached.watching_install():
+            runner.run(["/bin/sh", "-c", install], label="Installing", **step)
     else:
         writer.write("No install step (no lockfile or requirements.txt found).", level=info)
     if build_command:
@@ -473,6 +488,7 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     else:
         writer.write("No build command; publishing the output directory as it is.", level=info)
     out = output_directory(checkout, output_dir)
+    cached.save(out)
     runner.tick()
 
     if not builds.build_status_move(
