@@ -409,42 +409,11 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     checkout, home = workspace_paths(runner, workspace)
     token = connections.github_token_for(project)
     clone_env = git_env(home, token)
-    writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level=info)
-    runner.run(
-        [
-            "git",
-            "clone",
-            "--depth",
-            "1",
-            "--branch",
-            deployment.branch,
-            "--single-branch",
-            "--no-tags",
-            "--",
-            project.clone_url,
-            checkout.name,
-        ],
-        cwd=checkout.parent,
-        env=clone_env,
-        label="Cloning the repository",
-    )
     wanted = deployment.commit_hash if deployment.redeploy_of_id else ""
     if wanted:
-        head = _git_output(checkout, clone_env, "rev-parse", "HEAD")
-        if head != wanted:
-            writer.write(f"Fetching commit {wanted[:7]}…", level=info)
-            runner.run(
-                ["git", "fetch", "--depth", "1", "origin", wanted],
-                cwd=checkout,
-                env=clone_env,
-                label=f"Fetching commit {wanted[:7]}",
-            )
-            runner.run(
-                ["git", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
-                cwd=checkout,
-                env=clone_env,
-                label="Checking out the commit",
-            )
+        _checkout_commit(deployment, project, runner, writer, checkout, clone_env, wanted)
+    else:
+        _clone_branch(deployment, project, runner, writer, checkout, clone_env)
     commit_hash, author, message = _git_output(
         checkout, clone_env, "log", "-1", "--format=%H%x00%an%x00%s"
     ).split("\x00", 2)
@@ -500,6 +469,74 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     writer.write(f"Deploying {output_dir}…", level=info)
     writer.flush()
     return out
+
+
+def _clone_branch(deployment, project, runner, writer, checkout: Path, env: dict) -> None:
+    writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level="info")
+    runner.run(
+        [
+            "git",
+            "clone",
+            "--depth",
+            "1",
+            "--branch",
+            deployment.branch,
+            "--single-branch",
+            "--no-tags",
+            "--",
+            project.clone_url,
+            checkout.name,
+        ],
+        cwd=checkout.parent,
+        env=env,
+        label="Cloning the repository",
+    )
+
+
+def _checkout_commit(deployment, project, runner, writer, checkout, env, wanted: str) -> None:
+    """A redeploy: fetch its commit by hash, so it builds even when its branch was deleted or
+    has moved on. Servers that refuse a fetch by hash get the branch cloned instead (which
+    must still point at the commit); a commit the repository no longer has is a clear error."""
+    short = wanted[:7]
+    writer.write(f"Fetching commit {short} of {project.repository}…", level="info")
+    checkout.mkdir(parents=True, exist_ok=True)
+    fetch = ["git", "fetch", "--depth", "1", "--no-tags", "--no-recurse-submodules"]
+    try:
+        init = ["git", "init", "--quiet", "--initial-branch=build"]
+        runner.run(init, cwd=checkout, env=env, label="Preparing the clone")
+        runner.run(
+            [*fetch, "--", project.clone_url, wanted],
+            cwd=checkout,
+            env=env,
+            label=f"Fetching commit {short}",
+        )
+    except BuildFailed:
+        fetch_error = runner.last_error or "the server refused it"
+    else:
+        runner.run(
+            ["git", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
+            cwd=checkout,
+            env=env,
+            label="Checking out the commit",
+        )
+        return
+    gone = (
+        f"Commit {short} can no longer be fetched from {project.repository} ({fetch_error}), "
+        "so it cannot be rebuilt: it was deleted from the repository (its branch removed or its "
+        "history rewritten). “Deploy latest” builds the repository as it is now (the head of "
+        f"{project.branch})."
+    )
+    writer.write(
+        f"Fetching commit {short} failed ({fetch_error}); cloning {deployment.branch} instead.",
+        level=LogLine.Level.WARNING,
+    )
+    shutil.rmtree(checkout)
+    try:
+        _clone_branch(deployment, project, runner, writer, checkout, env)
+    except BuildFailed:
+        raise BuildFailed(gone) from None
+    if _git_output(checkout, env, "rev-parse", "HEAD") != wanted:
+        raise BuildFailed(gone)
 
 
 def workspace_paths(runner, workspace: Workspace | None) -> tuple[Path, Path]:
