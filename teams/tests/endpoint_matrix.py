@@ -51,6 +51,12 @@ def site_with_pages(world) -> str:
     return world["site"].pk
 
 
+def editor_image(world=None):
+    from teams.tests.matrix import PIXEL_PNG
+
+    return {"file": SimpleUploadedFile("pixel.png", PIXEL_PNG, "image/png")}
+
+
 EDITOR_PAGE = {"pk": editor_page}
 EDITOR_REVISION = {"pk": editor_page, "number": 1}
 EDITOR_DOCUMENT = {
@@ -401,6 +407,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/editor/sites/<uuid:pk>/pages": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"title": "Pricing"}),
+    ],
+    "api/editor/sites/<uuid:pk>/assets": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data=editor_image, multipart=True),
     ],
     "api/editor/sites/<uuid:pk>/publish": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
     "api/editor/pages/<uuid:pk>": [
