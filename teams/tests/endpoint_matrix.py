@@ -36,6 +36,36 @@ def upload(world=None):
     return {"file": SimpleUploadedFile("new.html", b"<p>new</p>", "text/html")}
 
 
+def editor_page(world) -> str:
+    """The id of the world's site's editor page (made on first use; writes roll back)."""
+    from editor.models import Page
+    from editor.services import page_create
+
+    page = Page.objects.filter(site=world["site"], slug="home").first()
+    if page is None:
+        page = page_create(site=world["site"], title="Home", slug="home")
+    return page.pk
+
+
+def site_with_pages(world) -> str:
+    editor_page(world)
+    return world["site"].pk
+
+
+def editor_image(world=None):
+    from teams.tests.matrix import PIXEL_PNG
+
+    return {"file": SimpleUploadedFile("pixel.png", PIXEL_PNG, "image/png")}
+
+
+EDITOR_PAGE = {"pk": editor_page}
+EDITOR_REVISION = {"pk": editor_page, "number": 1}
+EDITOR_DOCUMENT = {
+    "document": {"pages": [{"frames": [{"component": {"type": "wrapper", "components": []}}]}]},
+    "baseRevision": None,
+}
+
+
 def invoice(world):
     """An invoice of the team, issued by the built-in provider (made once, kept)."""
     from decimal import Decimal
@@ -168,6 +198,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "projects/<uuid:pk>/cache/clear/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "projects/<uuid:pk>/": [
         Case("GET", VIEWER, kwargs={"pk": "project"}),
         Case(
@@ -355,6 +386,56 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
     "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
     "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    # --- the editor (pages) ----------------------------------------------------------------------
+    "sites/<uuid:pk>/pages/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/pages/new/": [Case("POST", DEVELOPER, kwargs=SITE, data={"title": "New"})],
+    "sites/<uuid:pk>/pages/template/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"template": "coming-soon"})
+    ],
+    "sites/<uuid:pk>/pages/publish/": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "pages/<uuid:pk>/edit/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/settings/": [
+        Case("GET", DEVELOPER, kwargs=EDITOR_PAGE),
+        Case("POST", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start", "slug": "start"}),
+    ],
+    "pages/<uuid:pk>/duplicate/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/home/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/preview/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/<int:number>/restore/": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    # --- the API: the editor -------------------------------------------------------------------
+    "api/editor/templates": [Case("GET", PERSONAL)],
+    "api/editor/templates/<slug:slug>": [Case("GET", PERSONAL, kwargs={"slug": "landing"})],
+    "api/editor/sites/<uuid:pk>/pages": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data={"title": "Pricing"}),
+    ],
+    "api/editor/sites/<uuid:pk>/assets": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data=editor_image, multipart=True),
+    ],
+    "api/editor/sites/<uuid:pk>/publish": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "api/editor/pages/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PATCH", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start"}),
+        Case("DELETE", DEVELOPER, kwargs=EDITOR_PAGE),
+    ],
+    "api/editor/pages/<uuid:pk>/duplicate": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/document": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PUT", DEVELOPER, kwargs=EDITOR_PAGE, data=EDITOR_DOCUMENT),
+    ],
+    "api/editor/pages/<uuid:pk>/revisions": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>": [
+        Case("GET", VIEWER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>/restore": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/preview": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
     # --- the API: git deployments, dashboard, GitHub ---------------------------------------------
     "api/deployments": [
         Case("GET", VIEWER),
@@ -385,6 +466,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
     ],
     "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/projects/<uuid:pk>/cache/clear": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
     "api/github/connection": [Case("GET", PERSONAL)],
     "api/github/connection-status": [Case("GET", PERSONAL)],
