@@ -39,6 +39,8 @@ class AdminUserQuerySerializer(serializers.Serializer):
 
 
 AdminUserPageSerializer = paginated("AdminUserPageSerializer", "users", AdminUserSerializer)
+
+
 class AdminSiteSerializer(SiteSerializer):
     """A site with its own team's plan (a user's sites may be in several teams)."""
 

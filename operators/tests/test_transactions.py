@@ -21,17 +21,20 @@ def ledger(alice, bob):
         team=alices, kind="charge", amount=Decimal("12.00"), currency="usd", description="Standard"
     )
     transaction_record(
-        team=bobs, kind="failed_payment", amount=Decimal("9.50"), currency="usd",
+        team=bobs,
+        kind="failed_payment",
+        amount=Decimal("9.50"),
+        currency="usd",
         description="Card declined",
     )
     transaction_record(
-        team=alices, kind="refund", amount=Decimal("-2.00"), currency="usd", description="Goodwill"
+        team=alices, kind="refund", amount=Decimal("2.00"), currency="usd", description="Goodwill"
     )
     return alices, bobs
 
 
 def test_page_lists_and_filters_the_ledger(client, operator, ledger):
-    alices, bobs = ledger
+    _alices, bobs = ledger
     client.force_login(operator)
     html = client.get("/operations/transactions/").content.decode()
     assert "Standard" in html and "Card declined" in html and "Goodwill" in html

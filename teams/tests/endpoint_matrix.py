@@ -273,6 +273,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
     "operations/users/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=active")],
+    "operations/transactions/": [
+        Case("GET", OPERATOR),
+        Case("GET", OPERATOR, query="type=charge&since=2026-01-01"),
+    ],
     "operations/users/<uuid:pk>/": [Case("GET", OPERATOR, kwargs={"pk": "carol"})],
     "operations/users/<uuid:pk>/suspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
     "operations/users/<uuid:pk>/unsuspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
