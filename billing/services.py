@@ -11,11 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing.limits import plan_defaults, plan_of
+from billing.limits import plan_defaults, plan_of, upgrade_url
 from billing.models import (
     Invoice,
     InvoiceCounter,
@@ -27,6 +29,7 @@ from billing.models import (
 from hosting.models import Site
 from teams.audit import audit_record
 from teams.models import Team
+from teams.selectors import team_owners
 
 UNLIMITED_BYTES = 2**62
 CENT = Decimal("0.01")
@@ -328,6 +331,68 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
 
 
 # --- payment standing -----------------------------------------------------------------------
+def _tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
+    recipients = [user.email for user in team_owners(team)]
+    if not recipients:
+        return
+    context = {"team": team, "billing_url": upgrade_url(), **context}
+    body = render_to_string(template, context)
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"Berth: {subject}",
+            message=body,
+            from_email=None,
+            recipient_list=recipients,
+            fail_silently=True,
+        )
+    )
+
+
+def subscription_past_due_notice(*, subscription: Subscription) -> None:
+    """Tell the owners a payment failed and when the team will be suspended (sent when the
+    subscription becomes overdue, before anything is refused)."""
+    since = subscription.past_due_since or timezone.now()
+    _tell_owners(
+        subscription.team,
+        f"payment failed for {subscription.team.name}",
+        "billing/email/past_due.txt",
+        {"suspend_on": since + timedelta(days=settings.BILLING_GRACE_DAYS)},
+    )
+
+
+def subscriptions_enforce(*, now=None) -> list[Subscription]:
+    """Suspend every team whose payment has been overdue longer than BILLING_GRACE_DAYS
+    (its data is kept; builds and new objects are refused) and tell its owners. Returns the
+    subscriptions suspended. Run hourly by Celery beat."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.BILLING_GRACE_DAYS)
+    due = Subscription.objects.filter(
+        status=Subscription.Status.PAST_DUE, past_due_since__lte=cutoff
+    ).select_related("team", "plan")
+    suspended = []
+    for subscription in due:
+        with transaction.atomic():
+            claimed = Subscription.objects.filter(
+                pk=subscription.pk, status=Subscription.Status.PAST_DUE
+            ).update(status=Subscription.Status.SUSPENDED, suspended_at=now)
+            if not claimed:
+                continue
+            audit_record(
+                team=subscription.team,
+                action="billing.suspend",
+                obj=subscription,
+                details={"past_due_since": subscription.past_due_since.isoformat()},
+            )
+            _tell_owners(
+                subscription.team,
+                f"{subscription.team.name} is suspended",
+                "billing/email/suspended.txt",
+                {},
+            )
+            suspended.append(subscription)
+    return suspended
+
+
 def subscription_payment_succeeded(*, team: Team) -> Subscription | None:
     """A payment arrived: an overdue or suspended subscription is active again."""
     subscription = Subscription.objects.filter(team=team).first()

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "billing",
     "analytics",
     "operators",
+    "editor",
 ]
 
 MIDDLEWARE = [
@@ -427,6 +428,8 @@ SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
 SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
 SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
+# --- The visual editor (docs/editor.md): the largest page document a save may store.
+EDITOR_DOCUMENT_MAX_SIZE = env.int("EDITOR_DOCUMENT_MAX_KB", default=2048) * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = SITE_UPLOAD_MAX_FILES
 # Oversized uploads get 413 from their Content-Length, before CSRF reads the body.
 MIDDLEWARE.insert(
