@@ -105,10 +105,10 @@ def _appearance(request):
 def _tokens(request):
     """API tokens; making one asks for the password again when the last check is old."""
     teams = team_selectors.team_list_allowing(user=request.user, action=TOKEN_MANAGE)
-    form = forms.TokenCreateForm(teams=teams)
+    form = forms.TokenCreateForm(teams=teams, operator=request.user.is_staff)
     new_token = None
     if request.method == "POST":
-        form = forms.TokenCreateForm(request.POST, teams=teams)
+        form = forms.TokenCreateForm(request.POST, teams=teams, operator=request.user.is_staff)
         if form.is_valid():
             try:
                 new_token = services.personal_token_create(
@@ -116,12 +116,13 @@ def _tokens(request):
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
                     team=form.cleaned_data["team"],
+                    scopes=form.cleaned_data.get("scopes", ()),
                     request=request,
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)
             else:
-                form = forms.TokenCreateForm(teams=teams)
+                form = forms.TokenCreateForm(teams=teams, operator=request.user.is_staff)
     tokens = selectors.active_tokens(user=request.user, kind=AccessToken.Kind.PERSONAL)
     context = {"form": form, "tokens": tokens, "new_token": new_token}
     return _render(request, "tokens", context, status=422 if form.errors else 200)
