@@ -485,6 +485,9 @@ BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
 BUILD_SANDBOX = env.str("BUILD_SANDBOX", default="bubblewrap")
 # "slirp4netns": builds reach the internet but not the host's loopback; "none": no network.
 BUILD_NETWORK = env.str("BUILD_NETWORK", default="slirp4netns")
+# Private IPv4 ranges builds may reach anyway (a package mirror on the LAN), e.g.
+# "10.1.2.3/32,192.168.5.0/24"; every other private, link-local and host address is unreachable.
+BUILD_NETWORK_ALLOW = env.list("BUILD_NETWORK_ALLOW", default=[])
 # The unprivileged uid/gid sandboxes run as when the panel runs as root.
 BUILD_UID = env.int("BUILD_UID", default=65534)
 BUILD_GID = env.int("BUILD_GID", default=65534)

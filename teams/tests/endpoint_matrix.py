@@ -197,6 +197,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "projects/<uuid:pk>/cache/clear/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "projects/<uuid:pk>/": [
         Case("GET", VIEWER, kwargs={"pk": "project"}),
         Case(
@@ -460,6 +461,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
     ],
     "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/projects/<uuid:pk>/cache/clear": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
     "api/github/connection": [Case("GET", PERSONAL)],
     "api/github/connection-status": [Case("GET", PERSONAL)],
