@@ -38,6 +38,7 @@ class Sample:
     session: object
     incident: object
     subscriber: object
+    wordpress: list
 
     @property
     def reset_key(self) -> str:
@@ -65,6 +66,7 @@ def sample_account(user) -> Sample:
     from hosting.files.operations import folder_create, text_save
     from hosting.services import site_create, site_deploy
     from monitoring.services import incident_create, services_sync, subscriber_add
+    from wordpress.tests.factories import wordpress_site_make
 
     settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
     site = site_create(owner=user, name="A rather long site name for phones")
@@ -115,6 +117,10 @@ def sample_account(user) -> Sample:
         project=project, branch="main", commit_hash="b" * 40, commit_message="Build it"
     )
     empty_site = site_create(owner=user, name="Empty")
+    wordpress = [
+        wordpress_site_make(owner=user, name=f"WordPress {LONG}", state=state)
+        for state in ("online", "provisioning", "error")
+    ]
 
     registered = domain_register(owner=user, name=f"{LONG}.test")
     record = zones.record_create(
@@ -151,6 +157,7 @@ def sample_account(user) -> Sample:
         session=session,
         incident=incident,
         subscriber=subscriber,
+        wordpress=wordpress,
     )
 
 
@@ -185,6 +192,10 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "hosting:site-deploy": [f"/sites/{site}/deploy/"],
         "hosting:site-rollback": [f"/sites/{site}/deployments/{data.deployment.pk}/rollback/"],
         "hosting:site-settings": [f"/sites/{site}/settings/"],
+        "wordpress:detail": [f"/sites/{wp.pk}/wordpress/" for wp in data.wordpress],
+        "wordpress:start": [f"/sites/{data.wordpress[0].pk}/wordpress/start/"],
+        "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
+        "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [

@@ -36,6 +36,7 @@ from hosting.serving.resolve import (
     resolve,
 )
 from hosting.serving.store import ServingCache
+from wordpress.serving import serve as serve_wordpress
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,15 @@ class SiteServer:
         state = await self.cache.site(route.site_id, now)
         if state is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+            return
+        if state.kind == "wordpress":  # PHP through the site's pool (wordpress/serving.py)
+            if state.status != "online":
+                sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+            else:
+                sent = await serve_wordpress(
+                    scope, receive, send, site_id=state.site_id, hostname=hostname
+                )
+            self._count(state.site_id, sent, now)
             return
         if state.status in ("offline", "error"):
             sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)

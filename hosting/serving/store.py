@@ -33,6 +33,7 @@ class SiteState:
     site_id: UUID
     status: str
     deployment_id: UUID | None
+    kind: str = "static"
 
 
 def load_route(host: str):
@@ -44,8 +45,10 @@ def load_route(host: str):
 def load_site(site_id: UUID) -> SiteState | None:
     from hosting.models import Site
 
-    row = Site.objects.filter(pk=site_id).values_list("status", "live_deployment_id").first()
-    return SiteState(site_id, row[0], row[1]) if row else None
+    row = (
+        Site.objects.filter(pk=site_id).values_list("status", "live_deployment_id", "kind").first()
+    )
+    return SiteState(site_id, row[0], row[1], row[2]) if row else None
 
 
 def load_release(deployment_id: UUID) -> Release | None:

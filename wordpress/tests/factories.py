@@ -1,0 +1,46 @@
+"""WordPress site rows without provisioning, for pages and permission tests (the provisioning
+tests make real ones)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hosting.models import Site
+from hosting.services import site_create
+from wordpress.layout import layout_for
+from wordpress.models import WordPressSite
+
+STATES = {
+    "online": (Site.Status.ONLINE, WordPressSite.State.DONE, ""),
+    "provisioning": (Site.Status.PROVISIONING, WordPressSite.State.RUNNING, ""),
+    "error": (
+        Site.Status.ERROR,
+        WordPressSite.State.FAILED,
+        "MariaDB at 127.0.0.1:3306 does not answer: Connection refused",
+    ),
+}
+
+
+def wordpress_site_make(*, owner, name: str, slug: str = "", state: str = "online", team=None):
+    status, job_state, error = STATES[state]
+    site = site_create(owner=owner, team=team, name=name, slug=slug, kind=Site.Kind.WORDPRESS)
+    Site.objects.filter(pk=site.pk).update(status=status, status_message=error)
+    layout = layout_for(site.pk)
+    WordPressSite.objects.create(
+        site=site,
+        title=name,
+        admin_user="owner",
+        admin_email="owner@example.com",
+        db_name=layout.db_name,
+        db_user=layout.db_user,
+        db_password="not-a-real-password",
+        memory_limit_mb=128,
+        upload_limit_mb=32,
+        max_execution_seconds=30,
+        version="6.1.9" if job_state == WordPressSite.State.DONE else "",
+        state=job_state,
+        error=error,
+        finished_at=timezone.now() if job_state != WordPressSite.State.RUNNING else None,
+    )
+    site.refresh_from_db()
+    return site
