@@ -19,6 +19,8 @@ api_patterns = [
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("analytics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -45,6 +47,8 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("", include("teams.urls")),
     path("", include("monitoring.urls")),
+    path("", include("billing.urls")),
+    path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

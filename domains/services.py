@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing.limits import plan_enforce
 from domains import certificates, registrars, zones
 from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
     certificate_issue,
@@ -164,6 +165,7 @@ def domain_add(*, owner, name: str, site=None, team=None) -> Domain:
     domain.full_clean()
     try:
         with transaction.atomic():
+            plan_enforce(domain.team, "custom_domains")
             domain.save(force_insert=True)
     except IntegrityError as exc:
         raise ValidationError({"name": "This domain was just added; reload the page."}) from exc
@@ -184,6 +186,7 @@ def domain_register(*, owner, name: str, years: int = 1, site=None, team=None) -
         raise ValidationError({"name": "Berth does not sell names in this TLD."})
     domain.full_clean()
     with transaction.atomic():
+        plan_enforce(domain.team, "custom_domains")
         try:
             info = adapter.register(
                 domain.name,

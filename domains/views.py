@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from billing.limits import plan_allows
 from controlpanel.forms import errors_to_form
 from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
@@ -134,7 +135,8 @@ def domain_add(request):
         else:
             messages.success(request, f"{domain.display_name} added. Prove it with one DNS record.")
             return redirect("domains:detail", pk=domain.pk)
-    return render(request, "domains/add.html", {"form": form}, status=422 if form.errors else 200)
+    context = {"form": form, "allowance": plan_allows(team, "custom_domains", adding=0)}
+    return render(request, "domains/add.html", context, status=422 if form.errors else 200)
 
 
 @login_required

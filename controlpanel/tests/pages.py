@@ -64,6 +64,7 @@ def sample_account(user) -> Sample:
     from domains import zones
     from domains.services import domain_add, domain_register
     from hosting.files.operations import folder_create, text_save
+    from hosting.models import SiteBandwidth
     from hosting.services import site_create, site_deploy
     from monitoring.services import incident_create, services_sync, subscriber_add
     from wordpress.tests.factories import wordpress_site_make
@@ -90,6 +91,7 @@ def sample_account(user) -> Sample:
         error="Build command exited with status 1: npm ERR! missing script: build",
         started_at=now - timedelta(minutes=3),
         finished_at=now - timedelta(minutes=2),
+        build_duration=58,
     )
     log_append(failed.pk, "$ npm run build")
     log_append(failed.pk, "npm ERR! missing script: build " + "x" * 120, "error")
@@ -114,8 +116,17 @@ def sample_account(user) -> Sample:
         author=user,
     )
     Deployment.objects.filter(pk=built.pk).update(
-        project=project, branch="main", commit_hash="b" * 40, commit_message="Build it"
+        project=project,
+        branch="main",
+        commit_hash="b" * 40,
+        commit_message="Build it",
+        build_duration=74,
     )
+    # A few days of visits, as the site servers count them (the analytics traffic tab).
+    for days_ago, sent, requests in ((0, 48_213, 37), (1, 1_204_551, 903), (5, 9_876, 12)):
+        SiteBandwidth.objects.create(
+            site=site, day=now.date() - timedelta(days=days_ago), bytes_sent=sent, requests=requests
+        )
     empty_site = site_create(owner=user, name="Empty")
     wordpress = [
         wordpress_site_make(owner=user, name=f"WordPress {LONG}", state=state)
@@ -245,6 +256,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
+        "analytics:index": [
+            "/analytics/",
+            *(f"/analytics/?tab={tab}" for tab in ANALYTICS_TABS),
+            f"/analytics/?period=7&site={site}",
+        ],
         "monitoring:badge": ["/status/badge/database.svg"],
         "monitoring:subscribe-confirm": [f"/status/subscribe/{data.subscriber.token}"],
         "monitoring:unsubscribe": [f"/status/unsubscribe/{data.subscriber.token}"],
@@ -257,7 +273,36 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "email-change-confirm": ["/settings/email/confirm/not-a-valid-key/"],
         "teams:invitation": ["/invitations/not-a-valid-key/"],
         **team_samples(data),
+        **billing_samples(data),
     }
+
+
+def billing_samples(data: Sample) -> dict[str, list[str]]:
+    """The plan-change confirmations (free, paid monthly and yearly) and an invoice of the
+    user's team, issued by the built-in provider when the operator assigned a paid plan."""
+    from billing.models import Invoice, Plan
+    from billing.services import plans_seed, subscription_assign
+    from teams.services import acting_team
+
+    team = acting_team(data.user)
+    invoice = Invoice.objects.for_team(team).first()
+    if invoice is None:
+        plans_seed()
+        subscription_assign(team=team, plan=Plan.objects.get(key="standard"))
+        invoice = Invoice.objects.for_team(team).get()
+    subscribe = "/billing/subscribe/"
+    return {
+        "billing:subscribe": [
+            f"{subscribe}?plan=free",
+            f"{subscribe}?plan=enterprise&interval=month",
+            f"{subscribe}?plan=enterprise&interval=year",
+        ],
+        "billing:invoice": [f"/billing/invoices/{invoice.pk}/"],
+        "billing:invoice-pdf": [f"/billing/invoices/{invoice.pk}/pdf"],
+    }
+
+
+ANALYTICS_TABS = ("success", "durations", "resources", "traffic")
 
 
 def team_samples(data: Sample) -> dict[str, list[str]]:

@@ -454,6 +454,7 @@ class GitHubWebhookView(APIView):
             200: serializers.WebhookResultSerializer,
             202: serializers.WebhookResultSerializer,
             401: error("INVALID_SIGNATURE: the signature does not match any project's secret."),
+            402: error("PLAN_LIMIT_EXCEEDED: the team has used its plan's build minutes."),
         },
         tags=["github"],
     )

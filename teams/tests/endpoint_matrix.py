@@ -36,6 +36,22 @@ def upload(world=None):
     return {"file": SimpleUploadedFile("new.html", b"<p>new</p>", "text/html")}
 
 
+def invoice(world):
+    """An invoice of the team, issued by the built-in provider (made once, kept)."""
+    from decimal import Decimal
+
+    from billing.models import Invoice
+    from billing.services import invoice_issue
+
+    found = Invoice.objects.filter(team=world["team"]).first()
+    return found or invoice_issue(
+        team=world["team"], lines=[("Standard plan", 1, Decimal("19.00"))], currency="USD"
+    )
+
+
+INVOICE = {"pk": lambda world: invoice(world).pk}
+
+
 ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- pages belonging to no team -------------------------------------------------------
     "": [Case("GET", PUBLIC)],
@@ -50,6 +66,23 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "^media/(?P<path>avatars/.+)$": Exempt("public avatar files"),
     "api/github/webhook": Exempt("GitHub's signed push webhook: authenticated by signature"),
     "api/webhooks/github": Exempt("GitHub's signed push webhook: authenticated by signature"),
+    "api/billing/stripe/webhook": Exempt("Stripe's signed webhook: authenticated by signature"),
+    # --- billing: owners and admins see it, owners pay ------------------------------------------
+    "billing/": [Case("GET", ADMIN)],
+    "billing/subscribe/": [
+        Case("GET", OWNER, query="plan=standard"),
+        Case("POST", OWNER, data={"plan": "free"}),
+    ],
+    "billing/portal/": [Case("POST", OWNER)],
+    "billing/invoices/<uuid:pk>/": [Case("GET", ADMIN, kwargs=INVOICE)],
+    "billing/invoices/<uuid:pk>/pdf": [Case("GET", ADMIN, kwargs=INVOICE)],
+    "api/billing/plans": [Case("GET", PERSONAL)],
+    "api/billing/subscription": [Case("GET", ADMIN)],
+    "api/billing/subscribe": [Case("POST", OWNER, data={"plan": "free"})],
+    "api/billing/portal": [Case("POST", OWNER, ok=(409,))],
+    "api/billing/usage": [Case("GET", ADMIN)],
+    "api/billing/invoices": [Case("GET", ADMIN)],
+    "api/admin/transactions": [Case("GET", OPERATOR)],
     # --- the dashboard and the person's own settings ----------------------------------------
     "dashboard/": [Case("GET", VIEWER)],
     "settings/": [Case("GET", PERSONAL)],
@@ -245,6 +278,17 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers": [Case("GET", OPERATOR)],
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
+    # --- analytics (the current team's history) -----------------------------------------------
+    "analytics/": [Case("GET", VIEWER), Case("GET", VIEWER, query="period=7&tab=traffic")],
+    "api/analytics/metrics": [Case("GET", VIEWER, query="period=7")],
+    "api/analytics/deployment-frequency": [Case("GET", VIEWER)],
+    "api/analytics/success-rates": [Case("GET", VIEWER)],
+    "api/analytics/build-durations": [Case("GET", VIEWER)],
+    "api/analytics/resource-usage": [Case("GET", VIEWER)],
+    "api/analytics/deployment-status": [Case("GET", VIEWER)],
+    "api/analytics/hourly-deployments": [Case("GET", VIEWER)],
+    "api/analytics/dora": [Case("GET", VIEWER, query="period=90")],
+    "api/analytics/traffic": [Case("GET", VIEWER)],
     # --- the API: accounts ---------------------------------------------------------------------
     "api/auth/signup": Exempt("creates an account; no one is signed in"),
     "api/auth/register": Exempt("creates an account; no one is signed in"),
