@@ -77,3 +77,13 @@ def wait_gone(check, timeout: float = 30):
     while check() and time.monotonic() < deadline:
         time.sleep(0.2)
     return not check()
+
+
+@pytest.fixture
+def api(api, alice):
+    """Alice's API client, her team on a plan with room for several WordPress sites."""
+    from billing.tests.factories import team_on_plan
+    from teams.services import acting_team
+
+    team_on_plan(acting_team(alice), "roomy")
+    return api

@@ -245,3 +245,14 @@ def test_stop_start_and_a_crashed_pool_is_restarted(wp_worker, api, wordpress_en
 
     wait_for(back, timeout=30)
     wait_for(lambda: SiteClient(SiteServer(), site.hostname).get("/").status == 200, timeout=30)
+
+
+def test_the_plan_limits_wordpress_sites(wordpress_env, api, alice):
+    from billing.tests.factories import team_on_plan
+    from teams.services import acting_team
+
+    team_on_plan(acting_team(alice), "no-wordpress", wordpress_sites=0)
+    response = create(api, "Over")
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "PLAN_LIMIT_EXCEEDED"
+    assert not Site.objects.filter(name="Over").exists()
