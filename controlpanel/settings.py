@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "monitoring",
     "billing",
     "analytics",
+    "editor",
     "wordpress",
 ]
 
@@ -209,6 +210,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- Monitoring and the status page ---------------------------------------------------------
 MONITORING_CHECK_INTERVAL = env.int("MONITORING_CHECK_INTERVAL", default=30)
 MONITORING_HEARTBEAT_INTERVAL = env.int("MONITORING_HEARTBEAT_INTERVAL", default=30)
+# Web servers started on their own (gunicorn, daphne: the full stack) send their host's
+# heartbeats too; `manage.py serve` and Celery workers always do.
+SERVER_HEARTBEATS = env.bool("SERVER_HEARTBEATS", default=False)
+# The name a host reports under; default: the machine's (the container's) host name.
+MONITORING_HOST_NAME = env.str("MONITORING_HOST_NAME", default="")
 MONITORING_DEGRADED_MS = env.int("MONITORING_DEGRADED_MS", default=2000)
 MONITORING_QUEUE_WAIT_DEGRADED = env.int("MONITORING_QUEUE_WAIT_DEGRADED", default=300)
 MONITORING_FAILURES_TO_OPEN = env.int("MONITORING_FAILURES_TO_OPEN", default=3)
@@ -422,6 +428,8 @@ SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
 SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
 SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
+# --- The visual editor (docs/editor.md): the largest page document a save may store.
+EDITOR_DOCUMENT_MAX_SIZE = env.int("EDITOR_DOCUMENT_MAX_KB", default=2048) * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = SITE_UPLOAD_MAX_FILES
 # Oversized uploads get 413 from their Content-Length, before CSRF reads the body.
 MIDDLEWARE.insert(

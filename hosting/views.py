@@ -26,6 +26,7 @@ from teams.permissions import SITE_MANAGE, authorize, authorize_request
 TABS = [
     ("overview", "Overview", "hosting:site-detail"),
     ("files", "Files", "hosting:site-files"),
+    ("pages", "Pages", "editor:pages"),
     ("deployments", "Deployments", "hosting:site-deployments"),
     ("settings", "Settings", "hosting:site-settings"),
 ]

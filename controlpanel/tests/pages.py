@@ -62,7 +62,7 @@ def sample_account(user) -> Sample:
     from deployments.services import deployment_publish
     from deployments.tests.factories import files as directory_files_of
     from domains import zones
-    from domains.services import domain_add, domain_register
+    from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
     from hosting.models import SiteBandwidth
     from hosting.services import site_create, site_deploy
@@ -128,12 +128,14 @@ def sample_account(user) -> Sample:
             site=site, day=now.date() - timedelta(days=days_ago), bytes_sent=sent, requests=requests
         )
     empty_site = site_create(owner=user, name="Empty")
+    editor_pages_add(site=site, user=user)
     wordpress = [
         wordpress_site_make(owner=user, name=f"WordPress {LONG}", state=state)
         for state in ("online", "provisioning", "error")
     ]
 
-    registered = domain_register(owner=user, name=f"{LONG}.test")
+    price = registration_quote(name=f"{LONG}.test").price  # confirmed, as a customer does
+    registered = domain_register(owner=user, name=f"{LONG}.test", confirm_price=price)
     record = zones.record_create(
         domain=registered,
         name="_dmarc",
@@ -243,6 +245,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
             f"/sites/{data.project.site_id}/files/live/download/?path=index.html"
         ],
         "domains:search": ["/domains/search/", "/domains/search/?q=brand"],
+        "domains:register": [f"/domains/register/?name={LONG[:40]}-new.test&years=2"],
         "domains:detail": [f"/domains/{domain}/", f"/domains/{data.external.pk}/"],
         "domains:verify": [f"/domains/{domain}/verify/"],
         "domains:attach": [f"/domains/{domain}/attach/"],
@@ -273,7 +276,47 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "email-change-confirm": ["/settings/email/confirm/not-a-valid-key/"],
         "teams:invitation": ["/invitations/not-a-valid-key/"],
         **team_samples(data),
+        **editor_samples(data),
         **billing_samples(data),
+    }
+
+
+def editor_pages_add(*, site, user) -> None:
+    """The landing template's pages in ``site``, published once, then the home edited again."""
+    from editor.selectors import template_get
+    from editor.services import document_save, pages_from_template, site_publish
+
+    home, _ = pages_from_template(site=site, template=template_get(slug="landing"), author=user)
+    site_publish(site=site, author=user)
+    document = home.document.replace("this afternoon", f"this afternoon ({LONG})")
+    import json
+
+    document_save(page=home, document=json.loads(document), base_revision=1, author=user)
+
+
+def editor_samples(data: Sample) -> dict[str, list[str]]:
+    """The editor's pages of the sample site (the landing template's home and pricing)."""
+    from editor.models import Page
+
+    site = data.site.pk
+    home = Page.objects.get(site=data.site, is_home=True)
+    other = Page.objects.filter(site=data.site, is_home=False).first()
+    return {
+        "editor:pages": [f"/sites/{site}/pages/", f"/sites/{data.empty_site.pk}/pages/"],
+        "editor:page-create": [f"/sites/{site}/pages/new/"],
+        "editor:template-apply": [f"/sites/{site}/pages/template/"],
+        "editor:publish": [f"/sites/{site}/pages/publish/"],
+        "editor:page-edit": [f"/pages/{home.pk}/edit/", f"/pages/{other.pk}/edit/"],
+        "editor:page-settings": [f"/pages/{home.pk}/settings/"],
+        "editor:page-duplicate": [f"/pages/{home.pk}/duplicate/"],
+        "editor:page-home": [f"/pages/{other.pk}/home/"],
+        "editor:page-delete": [f"/pages/{other.pk}/delete/"],
+        "editor:page-preview": [
+            f"/pages/{home.pk}/preview/",
+            f"/pages/{home.pk}/preview/?revision=1",
+        ],
+        "editor:page-revisions": [f"/pages/{home.pk}/revisions/"],
+        "editor:revision-restore": [f"/pages/{home.pk}/revisions/1/restore/"],
     }
 
 

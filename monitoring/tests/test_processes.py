@@ -47,9 +47,18 @@ def test_a_process_restarted_through_the_api_comes_back_with_a_new_pid(supervise
     assert not psutil.pid_exists(old_pid)
     assert supervised.process("pool-a").pid == body["container"]["pid"]
 
-    event = AuditEvent.objects.get(action="process.restart")
-    assert event.actor == operator and event.object_id == "pool-a"
+    # One line in the audit log (teams.audit.audit_record), not a second one from the
+    # audit middleware: who, from where, which process, the pids.
+    [event] = AuditEvent.objects.all()
+    assert event.action == "process.restart" and event.actor == operator
+    assert (event.object_type, event.object_id, event.object_repr) == (
+        "process",
+        "pool-a",
+        "pool-a",
+    )
+    assert event.team is None and event.ip_address == "127.0.0.1"
     assert event.details["old_pid"] == old_pid and event.details["ok"] is True
+    assert event.details["new_pid"] == body["container"]["pid"]
 
 
 def test_only_operators_restart_and_unknown_processes_are_not_found(supervised, alice, operator):

@@ -36,6 +36,30 @@ def upload(world=None):
     return {"file": SimpleUploadedFile("new.html", b"<p>new</p>", "text/html")}
 
 
+def editor_page(world) -> str:
+    """The id of the world's site's editor page (made on first use; writes roll back)."""
+    from editor.models import Page
+    from editor.services import page_create
+
+    page = Page.objects.filter(site=world["site"], slug="home").first()
+    if page is None:
+        page = page_create(site=world["site"], title="Home", slug="home")
+    return page.pk
+
+
+def site_with_pages(world) -> str:
+    editor_page(world)
+    return world["site"].pk
+
+
+EDITOR_PAGE = {"pk": editor_page}
+EDITOR_REVISION = {"pk": editor_page, "number": 1}
+EDITOR_DOCUMENT = {
+    "document": {"pages": [{"frames": [{"component": {"type": "wrapper", "components": []}}]}]},
+    "baseRevision": None,
+}
+
+
 def invoice(world):
     """An invoice of the team, issued by the built-in provider (made once, kept)."""
     from decimal import Decimal
@@ -192,7 +216,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- domains and DNS (pages) --------------------------------------------------------------
     "domains/": [Case("GET", VIEWER)],
     "domains/search/": [Case("GET", PERSONAL, query="q=brand")],
-    "domains/register/": [Case("POST", ADMIN, data={"name": "brand-new.test", "years": 1})],
+    "domains/register/": [
+        Case("GET", ADMIN, query="name=brand-new.test&years=1"),
+        Case(
+            "POST",
+            ADMIN,
+            data={"name": "brand-new.test", "years": 1, "confirm_price": "12.00"},
+        ),
+    ],
     "domains/add/": [
         Case("GET", ADMIN),
         Case("POST", ADMIN, data={"name": "outside.example", "site": ""}),
@@ -359,6 +390,52 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
     "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
     "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    # --- the editor (pages) ----------------------------------------------------------------------
+    "sites/<uuid:pk>/pages/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/pages/new/": [Case("POST", DEVELOPER, kwargs=SITE, data={"title": "New"})],
+    "sites/<uuid:pk>/pages/template/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"template": "coming-soon"})
+    ],
+    "sites/<uuid:pk>/pages/publish/": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "pages/<uuid:pk>/edit/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/settings/": [
+        Case("GET", DEVELOPER, kwargs=EDITOR_PAGE),
+        Case("POST", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start", "slug": "start"}),
+    ],
+    "pages/<uuid:pk>/duplicate/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/home/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/preview/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/<int:number>/restore/": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    # --- the API: the editor -------------------------------------------------------------------
+    "api/editor/templates": [Case("GET", PERSONAL)],
+    "api/editor/templates/<slug:slug>": [Case("GET", PERSONAL, kwargs={"slug": "landing"})],
+    "api/editor/sites/<uuid:pk>/pages": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data={"title": "Pricing"}),
+    ],
+    "api/editor/sites/<uuid:pk>/publish": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "api/editor/pages/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PATCH", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start"}),
+        Case("DELETE", DEVELOPER, kwargs=EDITOR_PAGE),
+    ],
+    "api/editor/pages/<uuid:pk>/duplicate": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/document": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PUT", DEVELOPER, kwargs=EDITOR_PAGE, data=EDITOR_DOCUMENT),
+    ],
+    "api/editor/pages/<uuid:pk>/revisions": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>": [
+        Case("GET", VIEWER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>/restore": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/preview": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
     # --- the API: git deployments, dashboard, GitHub ---------------------------------------------
     "api/deployments": [
         Case("GET", VIEWER),
