@@ -130,7 +130,7 @@ def sample_account(user) -> Sample:
     empty_site = site_create(owner=user, name="Empty")
     editor_pages_add(site=site, user=user)
     wordpress = [
-        wordpress_site_make(owner=user, name=f"WordPress {LONG}", state=state)
+        wordpress_site_make(owner=user, name=f"WordPress blog ({state})", state=state)
         for state in ("online", "provisioning", "error")
     ]
 

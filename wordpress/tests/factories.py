@@ -1,12 +1,14 @@
-"""WordPress site rows without provisioning, for pages and permission tests (the provisioning
-tests make real ones)."""
+"""WordPress site rows without provisioning (and outside the plan's limits), for pages and
+permission tests; the provisioning tests make real ones."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 
 from hosting.models import Site
-from hosting.services import site_create
+from hosting.services import slug_suggest
+from teams.services import acting_team
 from wordpress.layout import layout_for
 from wordpress.models import WordPressSite
 
@@ -23,8 +25,17 @@ STATES = {
 
 def wordpress_site_make(*, owner, name: str, slug: str = "", state: str = "online", team=None):
     status, job_state, error = STATES[state]
-    site = site_create(owner=owner, team=team, name=name, slug=slug, kind=Site.Kind.WORDPRESS)
-    Site.objects.filter(pk=site.pk).update(status=status, status_message=error)
+    site = Site.objects.create(
+        team=team or acting_team(owner),
+        owner=owner,
+        name=name,
+        slug=slug or slug_suggest(name),
+        kind=Site.Kind.WORDPRESS,
+        status=status,
+        status_message=error,
+        storage_limit=settings.SITE_STORAGE_LIMIT,
+        bandwidth_limit=settings.SITE_BANDWIDTH_LIMIT,
+    )
     layout = layout_for(site.pk)
     WordPressSite.objects.create(
         site=site,
