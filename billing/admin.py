@@ -10,7 +10,15 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 
 from billing import services
-from billing.models import Invoice, InvoiceLine, Plan, StripeEvent, Subscription, Transaction
+from billing.models import (
+    Invoice,
+    InvoiceLine,
+    Plan,
+    StripeEvent,
+    Subscription,
+    Transaction,
+    UsageNotice,
+)
 
 
 @admin.register(Plan)
@@ -34,6 +42,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "custom_domains",
                     "members",
                     "backup_retention_days",
+                    "bandwidth_overage",
                 )
             },
         ),
@@ -192,6 +201,19 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_display = ("received_at", "type", "event_id", "outcome", "deliveries", "message")
     list_filter = ("outcome", "type")
     search_fields = ("event_id", "type")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UsageNotice)
+class UsageNoticeAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "team", "site", "limit", "level", "took_offline", "restored_at")
+    list_filter = ("limit", "level", "took_offline")
+    search_fields = ("team__name", "site__name")
 
     def has_add_permission(self, request):
         return False

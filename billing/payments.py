@@ -25,6 +25,7 @@ from billing.models import Invoice, InvoiceLine, Plan, StripeEvent, Subscription
 from billing.services import (
     invoice_number_next,
     plan_limits_apply,
+    subscription_past_due_notice,
     subscription_set,
     transaction_record,
 )
@@ -202,11 +203,11 @@ def subscription_sync(stripe_subscription_id: str) -> Subscription | None:
         remote = client().Subscription.retrieve(stripe_subscription_id)
     except stripe.InvalidRequestError:
         return None
-    return subscription_apply(remote)
+    return subscription_apply(remote.to_dict(for_json=True))
 
 
-def subscription_apply(remote) -> Subscription | None:
-    """Apply one Stripe subscription object (its current state) to the team it belongs to."""
+def subscription_apply(remote: dict) -> Subscription | None:
+    """Apply one Stripe subscription (its current state, as a dict) to the team it belongs to."""
     team = _team_of(remote)
     plan = _plan_of(remote)
     if team is None or plan is None:
@@ -267,6 +268,9 @@ def subscription_apply(remote) -> Subscription | None:
     )
     plan_limits_apply(team=team)
     subscription.refresh_from_db()
+    was_overdue = current is not None and current.status == Subscription.Status.PAST_DUE
+    if status == Subscription.Status.PAST_DUE and not was_overdue:
+        subscription_past_due_notice(subscription=subscription)
     return subscription
 
 
@@ -283,10 +287,11 @@ def invoice_sync(stripe_invoice_id: str) -> Invoice | None:
         remote = client().Invoice.retrieve(stripe_invoice_id)
     except stripe.InvalidRequestError:
         return None
-    return invoice_apply(remote)
+    return invoice_apply(remote.to_dict(for_json=True))
 
 
-def invoice_apply(remote) -> Invoice | None:
+def invoice_apply(remote: dict) -> Invoice | None:
+    """Mirror one Stripe invoice (as a dict) into Berth's row of it."""
     team = _team_of(remote)
     if team is None:
         return None
@@ -371,12 +376,15 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent:
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise SignatureInvalid(str(exc)) from exc
+    event = event.to_dict(for_json=True)
+    if not event.get("id") or not event.get("type"):
+        raise SignatureInvalid("Not an event.")
     row, created = StripeEvent.objects.get_or_create(
         event_id=event["id"],
         defaults={
             "type": event["type"][:80],
             "created": _when(event.get("created")) or timezone.now(),
-            "payload": event.to_dict(),
+            "payload": event,
         },
     )
     if not created:
@@ -463,15 +471,19 @@ def stripe_reconcile() -> list[str]:
     rows = Subscription.objects.exclude(stripe_customer_id="").select_related("plan", "team")
     for row in rows:
         before = (row.plan.key, row.status)
-        remote_subs = client().Subscription.list(customer=row.stripe_customer_id, limit=10)
-        newest = max(remote_subs.data, key=lambda s: s.get("created") or 0, default=None)
+        remote_subs = client().Subscription.list(
+            customer=row.stripe_customer_id, status="all", limit=10
+        )
+        listed = [sub.to_dict(for_json=True) for sub in remote_subs.data]
+        newest = max(listed, key=lambda sub: sub.get("created") or 0, default=None)
         if newest is not None:
             after = subscription_apply(newest)
             if after is not None and (after.plan.key, after.status) != before:
                 corrections.append(
                     f"{row.team}: {before[0]} ({before[1]}) -> {after.plan.key} ({after.status})"
                 )
-        for remote in client().Invoice.list(customer=row.stripe_customer_id, limit=20).data:
+        invoices = client().Invoice.list(customer=row.stripe_customer_id, limit=20).data
+        for remote in (invoice.to_dict(for_json=True) for invoice in invoices):
             mirrored = Invoice.objects.filter(stripe_invoice_id=remote["id"]).first()
             if mirrored is None or mirrored.status != remote.get("status"):
                 invoice_apply(remote)

@@ -11,11 +11,22 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing.limits import plan_defaults, plan_of
+from billing.limits import (
+    month_start,
+    plan_allows,
+    plan_defaults,
+    plan_of,
+    site_bandwidth_limit,
+    site_storage_limit,
+    upgrade_url,
+)
 from billing.models import (
     Invoice,
     InvoiceCounter,
@@ -23,12 +34,16 @@ from billing.models import (
     Plan,
     Subscription,
     Transaction,
+    UsageNotice,
 )
-from hosting.models import Site
+from deployments.models import Deployment
+from hosting.hostnames import hostnames_changed
+from hosting.models import Site, SiteBandwidth
+from hosting.services import site_set_offline
 from teams.audit import audit_record
 from teams.models import Team
+from teams.selectors import team_owners
 
-UNLIMITED_BYTES = 2**62
 CENT = Decimal("0.01")
 
 
@@ -59,6 +74,15 @@ def plan_limits_apply(*, team: Team) -> int:
     )
 
 
+def serving_changed(*, team: Team) -> None:
+    """After commit, make the site servers and the edge read the team's sites again (a
+    suspension shows the "suspended" page; a restoration serves them again)."""
+    for site_id in Site.objects.filter(team=team).values_list("pk", flat=True):
+        transaction.on_commit(
+            lambda site_id=site_id: hostnames_changed.send(sender=Site, site_id=site_id)
+        )
+
+
 def plan_changed(*, plan: Plan) -> int:
     """An operator edited ``plan``: its storage and bandwidth hold at once on the sites of
     every team on it. Returns how many sites changed."""
@@ -73,23 +97,6 @@ def plan_changed(*, plan: Plan) -> int:
         bandwidth_limit=site_bandwidth_limit(plan),
         updated_at=timezone.now(),
     )
-
-
-def site_storage_limit(plan: Plan) -> int:
-    return UNLIMITED_BYTES if plan.storage_bytes is None else plan.storage_bytes
-
-
-def site_bandwidth_limit(plan: Plan) -> int:
-    return UNLIMITED_BYTES if plan.bandwidth_bytes is None else plan.bandwidth_bytes
-
-
-def site_limits_for(team: Team) -> dict:
-    """The per-site limits a new site of ``team`` starts with."""
-    plan = plan_of(team)
-    return {
-        "storage_limit": site_storage_limit(plan),
-        "bandwidth_limit": site_bandwidth_limit(plan),
-    }
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -139,6 +146,9 @@ def subscription_set(
             defaults.setdefault("current_period_end", _period_end(now, interval))
         subscription, _ = Subscription.objects.update_or_create(team=team, defaults=defaults)
         plan_limits_apply(team=team)
+        was_suspended = previous is not None and previous.status == Subscription.Status.SUSPENDED
+        if was_suspended != (subscription.status == Subscription.Status.SUSPENDED):
+            serving_changed(team=team)
         audit_record(
             team=team,
             actor=actor,
@@ -328,6 +338,69 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
 
 
 # --- payment standing -----------------------------------------------------------------------
+def _tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
+    recipients = [user.email for user in team_owners(team)]
+    if not recipients:
+        return
+    context = {"team": team, "billing_url": upgrade_url(), **context}
+    body = render_to_string(template, context)
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"Berth: {subject}",
+            message=body,
+            from_email=None,
+            recipient_list=recipients,
+            fail_silently=True,
+        )
+    )
+
+
+def subscription_past_due_notice(*, subscription: Subscription) -> None:
+    """Tell the owners a payment failed and when the team will be suspended (sent when the
+    subscription becomes overdue, before anything is refused)."""
+    since = subscription.past_due_since or timezone.now()
+    _tell_owners(
+        subscription.team,
+        f"payment failed for {subscription.team.name}",
+        "billing/email/past_due.txt",
+        {"suspend_on": since + timedelta(days=settings.BILLING_GRACE_DAYS)},
+    )
+
+
+def subscriptions_enforce(*, now=None) -> list[Subscription]:
+    """Suspend every team whose payment has been overdue longer than BILLING_GRACE_DAYS
+    (its data is kept; builds and new objects are refused) and tell its owners. Returns the
+    subscriptions suspended. Run hourly by Celery beat."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.BILLING_GRACE_DAYS)
+    due = Subscription.objects.filter(
+        status=Subscription.Status.PAST_DUE, past_due_since__lte=cutoff
+    ).select_related("team", "plan")
+    suspended = []
+    for subscription in due:
+        with transaction.atomic():
+            claimed = Subscription.objects.filter(
+                pk=subscription.pk, status=Subscription.Status.PAST_DUE
+            ).update(status=Subscription.Status.SUSPENDED, suspended_at=now)
+            if not claimed:
+                continue
+            serving_changed(team=subscription.team)
+            audit_record(
+                team=subscription.team,
+                action="billing.suspend",
+                obj=subscription,
+                details={"past_due_since": subscription.past_due_since.isoformat()},
+            )
+            _tell_owners(
+                subscription.team,
+                f"{subscription.team.name} is suspended",
+                "billing/email/suspended.txt",
+                {},
+            )
+            suspended.append(subscription)
+    return suspended
+
+
 def subscription_payment_succeeded(*, team: Team) -> Subscription | None:
     """A payment arrived: an overdue or suspended subscription is active again."""
     subscription = Subscription.objects.filter(team=team).first()
@@ -339,6 +412,7 @@ def subscription_payment_succeeded(*, team: Team) -> Subscription | None:
         )
         subscription.refresh_from_db()
         plan_limits_apply(team=team)
+        serving_changed(team=team)
     return subscription
 
 
@@ -382,3 +456,103 @@ def transaction_record(
     except IntegrityError:
         return Transaction.objects.get(reference=reference)
     return row
+
+
+# --- usage notices and bandwidth overage ---------------------------------------------------------
+WARN_PERCENT = 80
+
+
+def _level(used: int, limit: int | None) -> int:
+    if not limit:
+        return 0
+    percent = 100 * used / limit
+    return 100 if percent >= 100 else WARN_PERCENT if percent >= WARN_PERCENT else 0
+
+
+def _notice(*, team: Team, site: Site | None, limit: str, month, level: int, context: dict):
+    """Record and send one notice, unless it was sent already (returns None then)."""
+    try:
+        with transaction.atomic():
+            notice = UsageNotice.objects.create(
+                team=team, site=site, limit=limit, month=month, level=level
+            )
+    except IntegrityError:
+        return None
+    what = "used up" if level == 100 else f"{level}% used"
+    name = f"{site.name}: bandwidth" if site else "build minutes"
+    _tell_owners(
+        team,
+        f"{name} {what} for {team.name}",
+        "billing/email/usage.txt",
+        {"site": site, "limit": limit, "level": level, **context},
+    )
+    return notice
+
+
+def usage_enforce(*, now=None) -> list[UsageNotice]:
+    """Hourly: tell owners when a team has used 80% and 100% of its build minutes (builds are
+    refused at 100% by the plan check) and when a site has served 80% and 100% of its monthly
+    bandwidth; at 100%, a plan whose ``bandwidth_overage`` is "offline" takes the site offline.
+    Sites taken offline for a past month, or whose limit was raised, come back."""
+    now = now or timezone.now()
+    first = month_start(now)
+    sent = []
+    teams = Deployment.objects.filter(finished_at__gte=first, build_duration__isnull=False)
+    for team in Team.objects.filter(pk__in=teams.values("site__team_id")):
+        allowance = plan_allows(team, "build_minutes", adding=0)
+        level = _level(allowance.used, allowance.limit)
+        if level:
+            context = {"used": f"{allowance.used} min", "total": f"{allowance.limit} min"}
+            notice = _notice(
+                team=team,
+                site=None,
+                limit="build_minutes",
+                month=first,
+                level=level,
+                context=context,
+            )
+            sent += [notice] if notice else []
+    served = (
+        SiteBandwidth.objects.filter(day__gte=first.date())
+        .values("site")
+        .annotate(total=Sum("bytes_sent"))
+    )
+    totals = {row["site"]: row["total"] for row in served}
+    for site in Site.objects.filter(pk__in=totals).select_related("team"):
+        used = totals[site.pk]
+        level = _level(used, site.bandwidth_limit)
+        if not level:
+            continue
+        policy_offline = plan_of(site.team).bandwidth_overage == Plan.Overage.OFFLINE
+        offline = level == 100 and policy_offline
+        context = {
+            "used": filesizeformat(used),
+            "total": filesizeformat(site.bandwidth_limit),
+            "offline": policy_offline,
+        }
+        notice = _notice(
+            team=site.team, site=site, limit="bandwidth", month=first, level=level, context=context
+        )
+        if notice is None:
+            continue
+        sent.append(notice)
+        if offline and site.status != Site.Status.OFFLINE:
+            site_set_offline(site=site, offline=True)
+            UsageNotice.objects.filter(pk=notice.pk).update(took_offline=True)
+    _restore_sites(first=first, totals=totals, now=now)
+    return sent
+
+
+def _restore_sites(*, first, totals: dict, now) -> None:
+    taken = UsageNotice.objects.filter(took_offline=True, restored_at__isnull=True).select_related(
+        "site"
+    )
+    for notice in taken:
+        site = notice.site
+        new_month = notice.month < first.date()
+        under = totals.get(site.pk, 0) < site.bandwidth_limit
+        if not (new_month or under):
+            continue
+        if site.status == Site.Status.OFFLINE:
+            site_set_offline(site=site, offline=False)
+        UsageNotice.objects.filter(pk=notice.pk).update(restored_at=now)

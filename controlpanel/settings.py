@@ -430,6 +430,7 @@ SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
 # --- The visual editor (docs/editor.md): the largest page document a save may store.
 EDITOR_DOCUMENT_MAX_SIZE = env.int("EDITOR_DOCUMENT_MAX_KB", default=2048) * 1024
+EDITOR_ASSET_MAX_SIZE = env.int("EDITOR_ASSET_MAX_KB", default=5120) * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = SITE_UPLOAD_MAX_FILES
 # Oversized uploads get 413 from their Content-Length, before CSRF reads the body.
 MIDDLEWARE.insert(
@@ -503,6 +504,9 @@ BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
 BUILD_SANDBOX = env.str("BUILD_SANDBOX", default="bubblewrap")
 # "slirp4netns": builds reach the internet but not the host's loopback; "none": no network.
 BUILD_NETWORK = env.str("BUILD_NETWORK", default="slirp4netns")
+# Private IPv4 ranges builds may reach anyway (a package mirror on the LAN), e.g.
+# "10.1.2.3/32,192.168.5.0/24"; every other private, link-local and host address is unreachable.
+BUILD_NETWORK_ALLOW = env.list("BUILD_NETWORK_ALLOW", default=[])
 # The unprivileged uid/gid sandboxes run as when the panel runs as root.
 BUILD_UID = env.int("BUILD_UID", default=65534)
 BUILD_GID = env.int("BUILD_GID", default=65534)

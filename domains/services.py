@@ -307,6 +307,20 @@ def _adapter(domain: Domain):
     return adapter
 
 
+def renewal_price(*, domain: Domain) -> tuple[Decimal, str] | None:
+    """The yearly price and currency at which a registration renews, as its registrar says
+    now; None when the domain is not registered here or the registrar does not answer."""
+    adapter = registrars.adapter_named(domain.registrar) if domain.is_registered else None
+    if adapter is None:
+        return None
+    try:
+        found = adapter.check(domain.name)
+    except registrars.RegistrarError:
+        return None
+    price = found.price if found.renewal_price is None else found.renewal_price
+    return None if price is None else (price, found.currency)
+
+
 def domain_renew(*, domain: Domain, years: int = 1) -> Domain:
     """Extend a registration by ``years``."""
     if not domain.is_registered:

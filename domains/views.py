@@ -172,6 +172,7 @@ def domain_detail(request, pk):
             initial={"auto_renew": domain.auto_renew, "transfer_lock": domain.transfer_lock}
         ),
         "renew_form": forms.RenewForm(),
+        "renewal_price": services.renewal_price(domain=domain),
         "nameservers_form": forms.NameserversForm(
             initial={"nameservers": "\n".join(domain.nameservers)}
         ),

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import unquote
 
 from editor.documents import VOID_TAGS, clean_attributes, document_clean, url_is_safe
 
@@ -63,7 +64,19 @@ def _nav_html(node: dict, nav: list[NavLink]) -> str:
     return f'<nav class="{" ".join(classes)}"{_attrs(attrs)}><ul>{items}</ul></nav>'
 
 
-def component_html(node: dict, nav: list[NavLink]) -> str:
+def _rewrite(attributes: dict, asset_base: str) -> dict:
+    """Images shown from the panel in the editor point at the site's own files when published."""
+    if not asset_base:
+        return attributes
+    out = dict(attributes)
+    for name in ("src", "href", "poster"):
+        value = out.get(name)
+        if isinstance(value, str) and value.startswith(asset_base):
+            out[name] = "/" + unquote(value[len(asset_base) :]).lstrip("/")
+    return out
+
+
+def component_html(node: dict, nav: list[NavLink], asset_base: str = "") -> str:
     kind = node.get("type")
     if kind == "textnode":
         return escape(node.get("content") or "", quote=False)
@@ -86,7 +99,7 @@ def component_html(node: dict, nav: list[NavLink]) -> str:
         fresh = isinstance(value, str) and value and prop not in attributes
         if fresh and url_is_safe(value, image=prop == "src"):
             attributes[prop] = value
-    attributes = clean_attributes(tag, attributes)
+    attributes = clean_attributes(tag, _rewrite(attributes, asset_base))
     classes = _classes(node)
     if classes:
         attributes = {
@@ -101,7 +114,7 @@ def component_html(node: dict, nav: list[NavLink]) -> str:
     content = node.get("content")
     if isinstance(content, str) and "<" not in content:
         inner += content
-    inner += "".join(component_html(c, nav) for c in node.get("components") or [])
+    inner += "".join(component_html(c, nav, asset_base) for c in node.get("components") or [])
     return f"<{tag}{_attrs(attributes)}>{inner}</{tag}>"
 
 
@@ -163,13 +176,17 @@ class Rendered:
     css: str
 
 
-def document_render(document: str | dict, *, nav: list[NavLink] = ()) -> Rendered:
+def document_render(
+    document: str | dict, *, nav: list[NavLink] = (), asset_base: str = ""
+) -> Rendered:
     """The page's body markup and its CSS. The document is cleaned again first, so even a row
     written around the services renders nothing active."""
     data = json.loads(document) if isinstance(document, str) else document
     data = document_clean(data)
     wrapper = data["pages"][0]["frames"][0]["component"]
-    body = "".join(component_html(c, list(nav)) for c in wrapper.get("components") or [])
+    body = "".join(
+        component_html(c, list(nav), asset_base) for c in wrapper.get("components") or []
+    )
     return Rendered(body=body, css=css_text(data["styles"]))
 
 

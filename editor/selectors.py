@@ -4,11 +4,38 @@ Pages are found among the user's teams (``for_member``): another team's page is 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from editor.models import Page, Publication, Revision, Template
 from editor.render import NavLink, document_render, page_html
 from hosting.models import Site
+
+
+def asset_base(site: Site) -> str:
+    """The panel address images of the site's files are shown at in the editor (team members
+    only); publishing turns ``<asset_base><path>`` into the site's own ``/<path>``."""
+    return reverse("hosting:file-preview", args=[site.pk]) + "?path="
+
+
+def asset_list(*, site: Site) -> list[dict]:
+    """The images uploaded from the editor (``assets/images/``), for every page of the site."""
+    from hosting.files.errors import FileError
+    from hosting.files.operations import folder_list
+    from hosting.files.paths import is_image
+
+    try:
+        entries = folder_list(site=site, folder="assets/images")
+    except FileError:
+        return []
+    base = asset_base(site)
+    return [
+        {"src": base + quote(e.path), "name": e.name, "path": e.path, "size": e.size}
+        for e in entries
+        if not e.is_dir and is_image(e.path)
+    ]
 
 
 def page_get(*, user, pk) -> Page:

@@ -26,13 +26,27 @@ from deployments.services import deployment_publish
 from editor.documents import DocumentInvalid, document_prepare, empty_document
 from editor.models import Page, Publication, Revision, Template
 from editor.render import document_render, page_html
-from editor.selectors import page_nav, site_nav_pages
+from editor.selectors import asset_base, page_nav, site_nav_pages
+from hosting.files.errors import PathInvalid, TooLarge
 from hosting.files.operations import files_for_publish, path_delete, path_kind, text_save
+from hosting.files.paths import clean_segment
+from hosting.files.uploads import Upload, files_upload
 from hosting.models import Site
 
 PAGE_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({"assets", "index", "static", "api", "_redirects", "_headers"})
 CSS_FOLDER = "assets/pages"
+ASSET_FOLDER = "assets/images"
+# What an image's first bytes must be, by extension (SVG: text that holds an <svg> element).
+IMAGE_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+    ".avif": (),
+    ".svg": (),
+}
 
 
 class RevisionConflict(Exception):
@@ -311,8 +325,53 @@ def revision_restore(*, page: Page, number: int, author=None) -> SaveResult:
     return SaveResult(page=locked, revision=locked.revision, changed=True)
 
 
+def asset_upload(*, site: Site, name: str, stream, size: int) -> str:
+    """Store an image uploaded in the editor in the site's ``assets/images/`` (the site's quota
+    and upload limits apply); answers its path. Only real images are taken, and a name already
+    used gets a number, so pages using the older image keep it."""
+    from django.conf import settings
+
+    try:
+        name = clean_segment(name or "")
+    except PathInvalid as exc:
+        raise ValidationError({"file": [exc.message]}) from exc
+    stem, dot, ext = name.rpartition(".")
+    ext = f".{ext.lower()}" if dot else ""
+    if ext not in IMAGE_SIGNATURES:
+        raise ValidationError({"file": ["Upload an image: PNG, JPEG, GIF, WebP, AVIF or SVG."]})
+    if size > settings.EDITOR_ASSET_MAX_SIZE:
+        raise TooLarge(
+            f"“{name}” is {size / 1024 / 1024:.1f} MB; images in pages may be "
+            f"{settings.EDITOR_ASSET_MAX_SIZE / 1024 / 1024:.1f} MB at most.",
+            {"limit": settings.EDITOR_ASSET_MAX_SIZE, "size": size},
+        )
+    head = stream.read(512)
+    stream.seek(0)
+    signatures = IMAGE_SIGNATURES[ext]
+    if ext == ".svg":
+        ok = b"<svg" in head.lower() or b"<?xml" in head.lower()
+    elif ext == ".avif":
+        ok = head[4:12] in (b"ftypavif", b"ftypavis")
+    else:
+        ok = any(head.startswith(sig) for sig in signatures)
+        if ext == ".webp":
+            ok = ok and head[8:12] == b"WEBP"
+    if not ok:
+        raise ValidationError({"file": [f"“{name}” is not a {ext[1:].upper()} image."]})
+    candidate, n = name, 1
+    while path_kind(site=site, path=f"{ASSET_FOLDER}/{candidate}") is not None:
+        n += 1
+        candidate = f"{stem}-{n}{ext}"
+    files_upload(
+        site=site, folder=ASSET_FOLDER, uploads=[Upload(name=candidate, stream=stream, size=size)]
+    )
+    return f"{ASSET_FOLDER}/{candidate}"
+
+
 def _page_files(page: Page, pages: list[Page], site: Site) -> list[tuple[str, str]]:
-    rendered = document_render(page.document, nav=page_nav(pages=pages, current=page))
+    rendered = document_render(
+        page.document, nav=page_nav(pages=pages, current=page), asset_base=asset_base(site)
+    )
     css_path = f"{CSS_FOLDER}/{page.slug}.css"
     html = page_html(
         title=page.title,

@@ -135,6 +135,8 @@ def page_edit(request, pk):
         "publishUrl": reverse("api-editor-publish", args=[site.pk]),
         "previewUrl": reverse("editor:page-preview", args=[page.pk]),
         "siteUrl": site.url,
+        "assetsUrl": reverse("api-editor-assets", args=[site.pk]),
+        "assets": selectors.asset_list(site=site),
         "canEdit": can(request.user, SITE_MANAGE, site),
         "nav": [
             {"title": link.title, "path": link.path, "current": link.current}

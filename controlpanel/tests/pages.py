@@ -237,6 +237,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "deployments:delete": [f"/deployments/{data.failed.pk}/delete/"],
         "deployments:project": [f"/projects/{data.project.pk}/"],
         "deployments:project-deploy": [f"/projects/{data.project.pk}/deploy/"],
+        "deployments:project-cache-clear": [f"/projects/{data.project.pk}/cache/clear/"],
         "hosting:live-file": [
             f"/sites/{data.project.site_id}/files/live/?path=index.html",
             f"/sites/{data.project.site_id}/files/live/?path=assets/{LONG}.js",

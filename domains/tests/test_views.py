@@ -157,6 +157,10 @@ def test_attach_renew_and_remove(web, alice):
     web.post(f"/domains/{registered.pk}/attach/", {"site": str(site.pk), "redirect": "www_to_apex"})
     registered.refresh_from_db()
     assert registered.site == site and registered.redirect == "www_to_apex"
+    page = web.get(f"/domains/{registered.pk}/").content.decode()
+    # Renewing pays too: the price is on the page and the form asks before it is paid.
+    assert "12.00 USD a year" in page
+    assert 'data-confirm="Renew brand.test? 12.00 USD is charged now for each year' in page
     before = registered.expires_at
     web.post(f"/domains/{registered.pk}/renew/", {"years": 1})
     registered.refresh_from_db()

@@ -136,3 +136,22 @@ class RevisionDetailSerializer(RevisionSerializer):
 class PreviewSerializer(serializers.Serializer):
     html = serializers.CharField(help_text="The page as it would be published, CSS inline.")
     revision = serializers.IntegerField()
+
+
+class AssetSerializer(serializers.Serializer):
+    src = serializers.CharField(help_text="Where the editor shows it (team members only).")
+    name = serializers.CharField()
+    path = serializers.CharField(help_text="Its path in the site's files; published as /<path>.")
+    size = serializers.IntegerField()
+
+
+class AssetListSerializer(serializers.Serializer):
+    """The GrapesJS asset manager's shape: ``{"data": [asset, ...]}``."""
+
+    data = AssetSerializer(many=True)
+
+
+class AssetUploadSerializer(serializers.Serializer):
+    """multipart/form-data: one image in the ``file`` field."""
+
+    file = serializers.FileField()

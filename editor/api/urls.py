@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("editor/sites/<uuid:pk>/pages", views.PageListView.as_view(), name="api-editor-pages"),
     path("editor/sites/<uuid:pk>/publish", views.PublishView.as_view(), name="api-editor-publish"),
+    path("editor/sites/<uuid:pk>/assets", views.AssetsView.as_view(), name="api-editor-assets"),
     path("editor/pages/<uuid:pk>", views.PageDetailView.as_view(), name="api-editor-page"),
     path(
         "editor/pages/<uuid:pk>/duplicate",

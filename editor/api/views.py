@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import TooManyFilesSent
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -348,3 +349,51 @@ class PublishView(APIView):
             SiteDeploymentSerializer(deployment, context={"site": site}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class AssetsView(APIView):
+    """``GET/POST /api/editor/sites/<id>/assets``: the images pages of the site use; POST one
+    image (multipart ``file``) into the site's ``assets/images/`` (quota and type checked)."""
+
+    @extend_schema(
+        operation_id="editor_assets_list",
+        responses={200: serializers.AssetListSerializer, 404: SITE_NOT_FOUND},
+        tags=TAGS,
+    )
+    def get(self, request, pk):
+        site = site_for(request, pk)
+        return Response({"data": selectors.asset_list(site=site)})
+
+    @extend_schema(
+        operation_id="editor_assets_upload",
+        request={"multipart/form-data": serializers.AssetUploadSerializer},
+        responses={
+            201: serializers.AssetListSerializer,
+            404: SITE_NOT_FOUND,
+            413: error("PAYLOAD_TOO_LARGE or QUOTA_EXCEEDED: the image or the site is full."),
+            422: error("VALIDATION_ERROR: not an image."),
+        },
+        tags=TAGS,
+    )
+    def post(self, request, pk):
+        site = site_for(request, pk)
+        try:
+            files = request.FILES.getlist("file")
+        except TooManyFilesSent as exc:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", "Send one image at a time.") from exc
+        if len(files) != 1:
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "Send one image as the multipart 'file' field.",
+                {"file": ["Send one image."]},
+            )
+        upload = files[0]
+        try:
+            path = services.asset_upload(
+                site=site, name=upload.name, stream=upload, size=upload.size
+            )
+        except FileError as exc:
+            raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
+        asset = next(a for a in selectors.asset_list(site=site) if a["path"] == path)
+        return Response({"data": [asset]}, status=status.HTTP_201_CREATED)

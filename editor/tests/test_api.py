@@ -179,3 +179,76 @@ def test_html_pages_are_scoped_too(client, site, alice, charlie):
     assert "script-src 'self';" in csp and "unsafe-eval" not in csp
     preview = client.get(f"/pages/{page.pk}/preview/")
     assert "sandbox" in preview["Content-Security-Policy"]
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000105e6275a0000000049454e44ae426082"
+)
+
+
+def test_images_go_into_the_site_files_with_type_and_quota_checks(api, site, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from hosting.files import operations as ops
+    from hosting.models import Site
+
+    url = f"/api/editor/sites/{site.pk}/assets"
+    assert api.get(url).json() == {"data": []}
+    sent = api.post(
+        url, {"file": SimpleUploadedFile("Logo.png", PNG, "image/png")}, format="multipart"
+    )
+    assert sent.status_code == 201
+    asset = sent.json()["data"][0]
+    assert asset["path"] == "assets/images/Logo.png"
+    assert asset["src"] == f"/sites/{site.pk}/files/preview/?path=assets/images/Logo.png"
+    # The same name again is kept beside the first, so pages using it keep their image.
+    again = api.post(
+        url, {"file": SimpleUploadedFile("Logo.png", PNG, "image/png")}, format="multipart"
+    ).json()["data"][0]
+    assert again["path"] == "assets/images/Logo-2.png"
+    assert [a["name"] for a in api.get(url).json()["data"]] == ["Logo-2.png", "Logo.png"]
+
+    fake = api.post(
+        url, {"file": SimpleUploadedFile("x.png", b"<script>", "image/png")}, format="multipart"
+    )
+    assert fake.status_code == 422 and "not a PNG image" in fake.json()["error"]["message"]
+    other = api.post(
+        url, {"file": SimpleUploadedFile("x.html", b"<p>", "text/html")}, format="multipart"
+    )
+    assert other.status_code == 422
+
+    Site.objects.filter(pk=site.pk).update(storage_limit=site.storage_used + len(PNG) * 2 + 10)
+    full = api.post(
+        url, {"file": SimpleUploadedFile("big.png", PNG * 3, "image/png")}, format="multipart"
+    )
+    assert full.status_code == 413 and full.json()["error"]["code"] == "QUOTA_EXCEEDED"
+    assert ops.path_kind(site=site, path="assets/images/big.png") is None
+
+    # A page using the image publishes it at the site's own path.
+    document = {
+        "pages": [
+            {
+                "frames": [
+                    {
+                        "component": {
+                            "type": "wrapper",
+                            "components": [
+                                {
+                                    "type": "image",
+                                    "attributes": {"src": asset["src"], "alt": "Logo"},
+                                },
+                            ],
+                        }
+                    }
+                ]
+            }
+        ]
+    }
+    Site.objects.filter(pk=site.pk).update(storage_limit=10**9)
+    services.page_create(site=site, title="Home", author=alice, document=document)
+    deployment = api.post(f"/api/editor/sites/{site.pk}/publish").json()
+    entries = Deployment.objects.get(pk=deployment["id"]).manifest.entries
+    assert entries.filter(path="assets/images/Logo.png").exists()
+    html = ops.text_read(site=site, path="index.html")
+    assert '<img src="/assets/images/Logo.png" alt="Logo">' in html

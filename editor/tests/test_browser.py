@@ -20,6 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def site_body(site, path: str = "/") -> str:
+    return site_bytes(site, path).decode()
+
+
+def site_bytes(site, path: str = "/") -> bytes:
     """GET ``path`` from the site's own hostname through the embedded site server."""
     from django.core.asgi import get_asgi_application
 
@@ -28,7 +32,7 @@ def site_body(site, path: str = "/") -> str:
 
     answer = asgi_get(HostRouter(get_asgi_application()), site.hostname, path)
     assert answer.status == 200, answer.body[:300]
-    return answer.body.decode()
+    return answer.body
 
 
 def stored(page) -> str:
@@ -64,7 +68,7 @@ return added.getId();
 """
 
 
-def test_template_edit_autosave_publish_and_roll_back(live_server, alice):
+def test_template_edit_autosave_publish_and_roll_back(live_server, alice, tmp_path):
     from hosting.services import site_create
 
     site = site_create(owner=alice, name="Editor Site", slug="editor-site")
@@ -104,6 +108,39 @@ def test_template_edit_autosave_publish_and_roll_back(live_server, alice):
             and "saved" in browser.find_element(By.CSS_SELECTOR, "[data-save-status]").text.lower()
         )
 
+        # An image from the asset manager goes into the site's files and onto the page.
+        from editor.tests.test_api import PNG
+
+        (tmp_path / "badge.png").write_bytes(PNG)
+        browser.execute_script("window.berthEditor.runCommand('core:open-assets')")
+        upload = wait_for(
+            browser,
+            lambda d: d.find_element(By.CSS_SELECTOR, ".gjs-am-file-uploader input[type=file]"),
+        )
+        upload.send_keys(str(tmp_path / "badge.png"))
+        src = wait_for(
+            browser,
+            lambda d: d.execute_script(
+                "const a = window.berthEditor.Assets.getAll()"
+                ".filter(a => a.get('src').includes('badge'));"
+                "return a.length ? a[0].get('src') : null;"
+            ),
+        )
+        browser.execute_script("window.berthEditor.Modal.close()")
+        browser.execute_script(
+            "window.berthEditor.getWrapper().append({type: 'image', src: arguments[0],"
+            " attributes: {alt: 'Badge', id: 'badge'}})",
+            src,
+        )
+        wait_for(browser, lambda d: "badge.png" in stored(home))
+        loaded = browser.execute_script(
+            "const frame = document.querySelector('.gjs-frame').contentDocument;"
+            "const img = frame.getElementById('badge');"
+            "return img && img.complete && img.naturalWidth;"
+        )
+        assert loaded == 1
+        first_revision = wait_saved(browser, first_revision)
+
         # Reload: the editor shows the stored document.
         open_editor(browser, live_server, home)
         html = browser.execute_script("return window.berthEditor.getHtml()")
@@ -117,6 +154,8 @@ def test_template_edit_autosave_publish_and_roll_back(live_server, alice):
         assert first.source == Deployment.Source.EDITOR and site.live_deployment_id == first.pk
         body = site_body(site)
         assert "First published words" in body and 'href="/pricing/"' in body
+        assert 'src="/assets/images/badge.png"' in body
+        assert site_bytes(site, "/assets/images/badge.png") == PNG
         assert "Simple pricing" in site_body(site, "/pricing/")
 
         # Edit again and publish again: the new words are served.
@@ -233,3 +272,53 @@ def test_script_payloads_never_run_in_the_panel(live_server, alice, client):
         # The private preview is sandboxed as well.
         browser.get(f"{live_server.url}/pages/{page.pk}/preview/")
         assert browser.execute_script("return window.__pwned") is None
+
+
+SET_TEXT = """
+const wrapper = window.berthEditor.getWrapper();
+let target = wrapper.find('#words')[0];
+if (!target) { target = wrapper.append({type: 'text', attributes: {id: 'words'}})[0]; }
+target.components(arguments[0]);
+"""
+
+
+def test_two_tabs_on_one_page_learn_of_the_conflict(live_server, alice):
+    from editor.services import page_create
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="Two tabs", slug="two-tabs")
+    page = page_create(site=site, title="Home", author=alice)
+    with chromium() as browser:
+        sign_in(browser, live_server, alice)
+        open_editor(browser, live_server, page)
+        first_tab = browser.current_window_handle
+        browser.switch_to.new_window("tab")
+        open_editor(browser, live_server, page)
+        browser.execute_script(SET_TEXT, "Written in the second tab")
+        wait_saved(browser, 1)
+
+        browser.switch_to.window(first_tab)
+        browser.execute_script(SET_TEXT, "Written in the first tab")
+        banner = browser.find_element(By.CSS_SELECTOR, "[data-conflict]")
+        wait_for(browser, lambda d: banner.is_displayed())
+        status = browser.find_element(By.CSS_SELECTOR, "[data-save-status]")
+        assert "changed elsewhere" in status.text
+        assert "second tab" in stored(page)  # nothing was overwritten silently
+
+        # Overwrite on purpose: the first tab's words are stored, the second tab's kept as a
+        # revision.
+        browser.find_element(By.CSS_SELECTOR, "[data-conflict-overwrite]").click()
+        wait_saved(browser, 2)
+        assert "first tab" in stored(page)
+        assert "second tab" in Page.objects.get(pk=page.pk).revisions.get(number=2).document
+
+        # The second tab is now the stale one; it reloads the stored version.
+        browser.switch_to.window(browser.window_handles[1])
+        browser.execute_script(SET_TEXT, "Second tab again")
+        banner = browser.find_element(By.CSS_SELECTOR, "[data-conflict]")
+        wait_for(browser, lambda d: banner.is_displayed())
+        browser.execute_script("window.onbeforeunload = null")
+        browser.find_element(By.CSS_SELECTOR, "[data-conflict-reload]").click()
+        wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-editor][data-ready]"))
+        html = browser.execute_script("return window.berthEditor.getHtml()")
+        assert "first tab" in html and "Second tab again" not in html

@@ -45,7 +45,7 @@ from hosting.serving import http as h
 from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, PhpSite, render
 from hosting.serving.resolve import Release, local_blob_path
 from hosting.serving.rules import HeaderBlock, Redirect
-from hosting.serving.store import load_release
+from hosting.serving.store import SUSPENDED, load_release, serving_status
 from wordpress.layout import layout_for
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Edge:
         self._pages()
 
     def _pages(self) -> None:
-        for status in (404, 503):
+        for status in (404, 503, "suspended"):
             target = self.root / "pages" / f"{status}.html"
             body = h.own_page(status)
             if not target.exists() or target.read_bytes() != body:
@@ -359,11 +359,12 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     with _locked(root):
         edge = Edge(root)
         sites: dict[UUID, EdgeSite] = {}
-        for site_id, status, deployment_id, kind in Site.objects.values_list(
-            "pk", "status", "live_deployment_id", "kind"
+        for site_id, status, deployment_id, team_status, kind in Site.objects.values_list(
+            "pk", "status", "live_deployment_id", "team__subscription__status", "kind"
         ):
+            status = serving_status(status, team_status)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
-                served = status == Site.Status.ONLINE
+                served = status in (Site.Status.ONLINE, SUSPENDED)
                 sites[site_id] = EdgeSite(
                     site_id, status if served else "offline", None, php=php_site(site_id)
                 )

@@ -91,6 +91,15 @@
         { id: "Phone", name: "Phone", width: "360px", widthMedia: "768px" },
       ],
     },
+    assetManager: {
+      assets: config.assets,
+      upload: config.canEdit ? config.assetsUrl : false,
+      uploadName: "file",
+      multiUpload: false,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      autoAdd: true,
+    },
     plugins: plugins,
     pluginsOpts: pluginsOpts,
   });
@@ -169,6 +178,13 @@
       return false;
     });
   }
+
+  editor.on("asset:upload:response", function () { setStatus(statusEl.dataset.state, statusEl.textContent); });
+  editor.on("asset:upload:error", function (error) {
+    let message = "the image was refused";
+    try { message = JSON.parse(String(error && (error.message || error))).error.message; } catch (e) { /* not JSON */ }
+    setStatus("error", "Image not uploaded: " + message);
+  });
 
   editor.on("load", function () {
     loading = false;

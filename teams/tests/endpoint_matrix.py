@@ -52,6 +52,12 @@ def site_with_pages(world) -> str:
     return world["site"].pk
 
 
+def editor_image(world=None):
+    from teams.tests.matrix import PIXEL_PNG
+
+    return {"file": SimpleUploadedFile("pixel.png", PIXEL_PNG, "image/png")}
+
+
 EDITOR_PAGE = {"pk": editor_page}
 EDITOR_REVISION = {"pk": editor_page, "number": 1}
 EDITOR_DOCUMENT = {
@@ -204,6 +210,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "projects/<uuid:pk>/cache/clear/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "projects/<uuid:pk>/": [
         Case("GET", VIEWER, kwargs={"pk": "project"}),
         Case(
@@ -417,6 +424,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"title": "Pricing"}),
     ],
+    "api/editor/sites/<uuid:pk>/assets": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data=editor_image, multipart=True),
+    ],
     "api/editor/sites/<uuid:pk>/publish": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
     "api/editor/pages/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=EDITOR_PAGE),
@@ -466,6 +477,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
     ],
     "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/projects/<uuid:pk>/cache/clear": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
     "api/github/connection": [Case("GET", PERSONAL)],
     "api/github/connection-status": [Case("GET", PERSONAL)],
