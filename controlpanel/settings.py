@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "monitoring",
     "billing",
     "analytics",
+    "operators",
     "editor",
     "wordpress",
 ]

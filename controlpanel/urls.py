@@ -21,6 +21,7 @@ api_patterns = [
     path("", include("monitoring.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("operators.api.urls")),
     path("", include("editor.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
@@ -50,6 +51,7 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("billing.urls")),
     path("", include("analytics.urls")),
+    path("", include("operators.urls")),
     path("", include("editor.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

@@ -316,6 +316,18 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers": [Case("GET", OPERATOR)],
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
+    "operations/users/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=active")],
+    "operations/transactions/": [
+        Case("GET", OPERATOR),
+        Case("GET", OPERATOR, query="type=charge&since=2026-01-01"),
+    ],
+    "operations/users/<uuid:pk>/": [Case("GET", OPERATOR, kwargs={"pk": "carol"})],
+    "operations/users/<uuid:pk>/suspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "operations/users/<uuid:pk>/unsuspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="search=a&limit=5")],
+    "api/admin/users/<uuid:pk>/sites": [Case("GET", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users/<uuid:pk>/suspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users/<uuid:pk>/unsuspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
     # --- analytics (the current team's history) -----------------------------------------------
     "analytics/": [Case("GET", VIEWER), Case("GET", VIEWER, query="period=7&tab=traffic")],
     "api/analytics/metrics": [Case("GET", VIEWER, query="period=7")],
