@@ -76,6 +76,7 @@ def test_custom_domains_limit_in_the_api_and_page(api, web, alice):
 def test_members_limit_counts_pending_invitations(web, alice):
     team = team_create(owner=alice, name="Agency")
     team_on_plan(team, members=2)
+    assert "1 of 2 team members on the Tiny plan" in web.get(f"/teams/{team.pk}/").text
     web.post(f"/teams/{team.pk}/invitations/", {"email": "bob@example.com", "role": "developer"})
     assert Invitation.objects.filter(team=team).count() == 1
     page = web.post(
