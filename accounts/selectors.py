@@ -6,6 +6,8 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.models import AccessToken, BrowserSession, SecurityEvent, User
+from billing.limits import plan_of, team_suspended
+from teams.services import acting_team
 
 
 def security_events(*, user: User):
@@ -37,7 +39,12 @@ def user_site_count(*, user: User) -> int:
 
 
 def user_plan_slug(*, user: User) -> str:
-    # Every account is on the free tier until it subscribes to a plan (billing).
-    subscription = getattr(user, "subscription", None)
-    plan = getattr(subscription, "plan", None)
-    return getattr(plan, "slug", None) or "free"
+    """The plan of the team the user acts in (Cloud Haven's User.plan)."""
+    return plan_of(acting_team(user)).key
+
+
+def user_status(*, user: User) -> str:
+    """ "suspended" for a deactivated account or one acting in a suspended team."""
+    if not user.is_active or team_suspended(acting_team(user)):
+        return "suspended"
+    return "active"

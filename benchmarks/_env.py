@@ -10,15 +10,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup(name: str) -> Path:
-    """Point Berth at a fresh temporary folder, migrate, and return the folder."""
+def setup(name: str, database_url: str = "") -> Path:
+    """Point Berth at a fresh temporary folder (and ``database_url``, default a SQLite file
+    in it), migrate, and return the folder."""
     work = Path(tempfile.mkdtemp(prefix=f"berth-{name}-"))
     os.environ.update(
         BERTH_READ_DOTENV="0",
         BERTH_VAR_DIR=str(work / "var"),
         MEDIA_ROOT=str(work / "media"),
         EDGE_ROOT=str(work / "edge"),
-        DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{work / 'db.sqlite3'}",
         DJANGO_SETTINGS_MODULE="controlpanel.settings",
         SITES_DOMAIN="localhost",
         LOG_LEVEL="WARNING",

@@ -1,8 +1,9 @@
 """Monitoring figures: storage over a simulated year, /status latency with 20 services × 90
 days, the heartbeat collector's CPU, and how soon a state change reaches a stream client.
 
-Run: python benchmarks/monitoring.py [--year-step-minutes 60] [--requests 200]
-(a throwaway SQLite database; prints one block per figure).
+Run: python benchmarks/monitoring.py [--requests 200] [--only-year] [--days 365]
+[--raw-interval 30] [--database-url postgres://...] (a throwaway SQLite database unless a
+database is given; prints one block per figure).
 """
 
 from __future__ import annotations
@@ -36,78 +37,124 @@ def make_services():
     ]
 
 
-def storage(step_minutes: int, raw_interval: int) -> None:
-    """A year of checks every ``step_minutes`` through ``check_record`` with the daily prune,
-    then the raw and hourly tables topped up to their steady state at the real check interval
-    (raw: two days at one per ``raw_interval`` s; hourly: a row for every hour of 30 days)."""
+def _outcome(day: int, k: int, n: int) -> tuple[str, int | None]:
+    """A plausible check: mostly operational, a slow spell now and then, a rare failure."""
+    mark = (day * 2880 + k * 7 + n * 13) % 10007
+    if mark == 0:
+        return "down", None
+    if mark < 40:
+        return "degraded", 2500 + mark
+    return "operational", 20 + (k + n) % 80
+
+
+class _Period:
+    """The sums check_record keeps for one service over one hour or day."""
+
+    def __init__(self):
+        self.counts = {"operational": 0, "degraded": 0, "down": 0}
+        self.ms_sum = self.ms_count = self.ms_max = 0
+
+    def add(self, status: str, ms: int | None) -> None:
+        self.counts[status] += 1
+        if ms is not None:
+            self.ms_sum += ms
+            self.ms_count += 1
+            self.ms_max = max(self.ms_max, ms)
+
+    def row(self, model, service_id: int, **key):
+        return model(
+            service_id=service_id,
+            checks=sum(self.counts.values()),
+            **self.counts,
+            response_time_sum_ms=self.ms_sum,
+            response_time_count=self.ms_count,
+            response_time_max_ms=self.ms_max,
+            **key,
+        )
+
+
+def _size(connection) -> tuple[dict[str, int], int]:
+    """Bytes of each monitoring table with its indexes, and of the whole database."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM")  # what autovacuum does: dead rows become free space
+            cursor.execute(
+                "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+                "WHERE relkind = 'r' AND relname LIKE 'monitoring_%%'"
+            )
+            sizes = dict(cursor.fetchall())
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return sizes, cursor.fetchone()[0]
+        # SQLite: pages in use per table and index; freed pages are reused, never returned.
+        cursor.execute(
+            "SELECT tbl_name, name FROM sqlite_master WHERE tbl_name LIKE 'monitoring_%'"
+        )
+        owner = {name: table for table, name in cursor.fetchall()}
+        cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+        sizes: dict[str, int] = {}
+        for name, size in cursor.fetchall():
+            if name in owner:
+                sizes[owner[name]] = sizes.get(owner[name], 0) + size
+        cursor.execute("PRAGMA page_count")
+        pages = cursor.fetchone()[0]
+        cursor.execute("PRAGMA page_size")
+        return sizes, pages * cursor.fetchone()[0]
+
+
+def storage(raw_interval: int, days: int) -> None:
+    """``days`` (a year) of 20 services checked every ``raw_interval`` seconds: each simulated
+    day's raw results are inserted in bulk with the hourly and daily rollup rows check_record
+    would have summed them into, and the real ``rollups_prune`` runs at the day's end, as
+    Celery beat runs it; then the monitoring tables are measured."""
     from django.db import connection, transaction
 
-    from monitoring.checks import Outcome
     from monitoring.models import CheckResult, DailyRollup, HourlyRollup, Service
-    from monitoring.services import check_record, rollups_prune
+    from monitoring.services import rollups_prune
 
     Service.objects.all().delete()
     services = make_services()
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    began = time.perf_counter()
-    for day in range(365):
-        with transaction.atomic():
-            for minute in range(0, 24 * 60, step_minutes):
-                at = start + timedelta(days=day, minutes=minute)
-                for n, service in enumerate(services):
-                    status = "down" if (day * 7 + minute + n) % 997 == 0 else "operational"
-                    ms = None if status == "down" else 20 + (minute + n) % 80
-                    check_record(service=service, outcome=Outcome(status, ms, ""), now=at)
-            rollups_prune(now=start + timedelta(days=day + 1))
-    simulated = time.perf_counter() - began
-    end = start + timedelta(days=365)
-    # The raw table at its real rate: two days of checks every raw_interval seconds.
-    CheckResult.objects.all().delete()
-    rows = [
-        CheckResult(
-            service=s,
-            checked_at=end - timedelta(seconds=k * raw_interval),
-            status="operational",
-            response_time_ms=40,
-        )
-        for s in services
-        for k in range(2 * 86400 // raw_interval)
-    ]
-    CheckResult.objects.bulk_create(rows, batch_size=5000)
-    per_hour = 3600 // raw_interval
-    hours = [end - timedelta(hours=h) for h in range(1, 30 * 24 + 1)]
-    HourlyRollup.objects.bulk_create(
-        [
-            HourlyRollup(
-                service=s,
-                hour=hour,
-                checks=per_hour,
-                operational=per_hour,
-                response_time_sum_ms=40 * per_hour,
-                response_time_count=per_hour,
-                response_time_max_ms=90,
-            )
-            for s in services
-            for hour in hours
-        ],
-        batch_size=5000,
-        ignore_conflicts=True,
+    per_day = 86400 // raw_interval
+    insert = (
+        "INSERT INTO monitoring_checkresult "
+        "(service_id, checked_at, status, response_time_ms, message) VALUES (%s, %s, %s, %s, '')"
     )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM")
-        cursor.execute(
-            "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'monitoring_%' GROUP BY name"
-        )
-        sizes = dict(cursor.fetchall())
+    began = time.perf_counter()
+    for day in range(days):
+        day_start = start + timedelta(days=day)
+        rows, hourly, daily = [], [], []
+        for n, service in enumerate(services):
+            hours: dict[datetime, _Period] = {}
+            whole_day = _Period()
+            for k in range(per_day):
+                at = day_start + timedelta(seconds=k * raw_interval)
+                status, ms = _outcome(day, k, n)
+                rows.append((service.pk, at, status, ms))
+                hours.setdefault(at.replace(minute=0, second=0), _Period()).add(status, ms)
+                whole_day.add(status, ms)
+            hourly += [p.row(HourlyRollup, service.pk, hour=h) for h, p in hours.items()]
+            daily.append(whole_day.row(DailyRollup, service.pk, day=day_start.date()))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(insert, rows)
+            HourlyRollup.objects.bulk_create(hourly)
+            DailyRollup.objects.bulk_create(daily)
+        rollups_prune(now=day_start + timedelta(days=1))
+        if day % 30 == 29:
+            print(f"  ... day {day + 1}: {time.perf_counter() - began:.0f} s", flush=True)
+    simulated = time.perf_counter() - began
+    sizes, database = _size(connection)
     total = sum(sizes.values())
     print(
-        f"storage: {SERVICES} services, a simulated year (checks every {step_minutes} min, "
-        f"pruned daily; {simulated:.0f} s), raw results at one per {raw_interval} s"
+        f"storage ({connection.vendor}): {SERVICES} services checked every {raw_interval} s for "
+        f"{days} days ({days * per_day * SERVICES:,d} results; simulated in {simulated:.0f} s)"
     )
-    print(f"  raw results   {CheckResult.objects.count():8,d} rows")
-    print(f"  hourly rollup {HourlyRollup.objects.count():8,d} rows")
-    print(f"  daily rollup  {DailyRollup.objects.count():8,d} rows")
+    print(f"  raw results   {CheckResult.objects.count():9,d} rows")
+    print(f"  hourly rollup {HourlyRollup.objects.count():9,d} rows")
+    print(f"  daily rollup  {DailyRollup.objects.count():9,d} rows")
+    for name, size in sorted(sizes.items()):
+        print(f"    {name:<32} {size / 2**20:7.2f} MiB")
     print(f"  monitoring tables and indexes: {total / 2**20:.1f} MiB")
+    print(f"  whole database: {database / 2**20:.1f} MiB")
 
 
 def status_latency(requests: int) -> None:
@@ -209,14 +256,20 @@ def stream(rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--year-step-minutes", type=int, default=360)
-    parser.add_argument("--raw-interval", type=int, default=30)
+    parser.add_argument("--raw-interval", type=int, default=30, help="seconds between checks")
+    parser.add_argument("--days", type=int, default=365, help="days simulated for storage")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="measure storage in this (empty, migrated on the way) database, e.g. PostgreSQL, "
+        "instead of a throwaway SQLite one",
+    )
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--skip-year", action="store_true")
     parser.add_argument("--only-year", action="store_true")
     args = parser.parse_args()
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
-    _env.setup("monitoring")
+    _env.setup("monitoring", database_url=args.database_url)
     from django.conf import settings
 
     # Static URLs without a collected manifest (as in the tests): the page's own work is timed.
@@ -230,7 +283,7 @@ def main() -> None:
         status_latency(args.requests)
         stream(20)
     if not args.skip_year:
-        storage(args.year_step_minutes, args.raw_interval)
+        storage(args.raw_interval, args.days)
 
 
 if __name__ == "__main__":

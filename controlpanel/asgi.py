@@ -21,6 +21,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.apps import apps  # noqa: E402
 
 from accounts.authentication import TokenAuthMiddleware  # noqa: E402
+from monitoring.heartbeats import start_server_heartbeats  # noqa: E402
 
 
 def websocket_urlpatterns() -> list:
@@ -54,3 +55,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+start_server_heartbeats("web")  # with SERVER_HEARTBEATS: this host's samples (docs/monitoring.md)

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Sites", "hosting:site-list", "server"),
     ("Deployments", "deployments:list", "rocket"),
     ("Domains", "domains:list", "globe"),
+    ("Analytics", "analytics:index", "chart"),
     ("Teams", "teams:list", "user"),
     ("Editor", "editor:index", "layout"),
     ("Billing", "billing:index", "card"),

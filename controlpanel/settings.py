@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "domains",
     "teams",
     "monitoring",
+    "billing",
+    "analytics",
+    "editor",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +209,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- Monitoring and the status page ---------------------------------------------------------
 MONITORING_CHECK_INTERVAL = env.int("MONITORING_CHECK_INTERVAL", default=30)
 MONITORING_HEARTBEAT_INTERVAL = env.int("MONITORING_HEARTBEAT_INTERVAL", default=30)
+# Web servers started on their own (gunicorn, daphne: the full stack) send their host's
+# heartbeats too; `manage.py serve` and Celery workers always do.
+SERVER_HEARTBEATS = env.bool("SERVER_HEARTBEATS", default=False)
+# The name a host reports under; default: the machine's (the container's) host name.
+MONITORING_HOST_NAME = env.str("MONITORING_HOST_NAME", default="")
 MONITORING_DEGRADED_MS = env.int("MONITORING_DEGRADED_MS", default=2000)
 MONITORING_QUEUE_WAIT_DEGRADED = env.int("MONITORING_QUEUE_WAIT_DEGRADED", default=300)
 MONITORING_FAILURES_TO_OPEN = env.int("MONITORING_FAILURES_TO_OPEN", default=3)
@@ -409,7 +417,7 @@ AVATAR_MAX_BYTES = 2 * 1024 * 1024
 # --- Sites ----------------------------------------------------------------------------------
 # The production edge: rendered nginx config, materialised live trees, certificates, ACME files.
 EDGE_ROOT = Path(env.str("EDGE_ROOT", default=str(VAR_DIR / "edge")))
-# Limits until billing plans set them per user.
+# The free plan's storage per site and monthly bandwidth per site (billing plans carry them).
 SITE_STORAGE_LIMIT = env.int("SITE_STORAGE_LIMIT_MB", default=1024) * 1024 * 1024
 SITE_BANDWIDTH_LIMIT = env.int("SITE_BANDWIDTH_LIMIT_GB", default=100) * 1024**3
 # --- Sites: file manager --- limits in docs/sites-and-files.md.
@@ -419,6 +427,9 @@ SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
 SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
 SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
+# --- The visual editor (docs/editor.md): the largest page document a save may store.
+EDITOR_DOCUMENT_MAX_SIZE = env.int("EDITOR_DOCUMENT_MAX_KB", default=2048) * 1024
+EDITOR_ASSET_MAX_SIZE = env.int("EDITOR_ASSET_MAX_KB", default=5120) * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = SITE_UPLOAD_MAX_FILES
 # Oversized uploads get 413 from their Content-Length, before CSRF reads the body.
 MIDDLEWARE.insert(
@@ -474,6 +485,9 @@ BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))
 BUILD_SANDBOX = env.str("BUILD_SANDBOX", default="bubblewrap")
 # "slirp4netns": builds reach the internet but not the host's loopback; "none": no network.
 BUILD_NETWORK = env.str("BUILD_NETWORK", default="slirp4netns")
+# Private IPv4 ranges builds may reach anyway (a package mirror on the LAN), e.g.
+# "10.1.2.3/32,192.168.5.0/24"; every other private, link-local and host address is unreachable.
+BUILD_NETWORK_ALLOW = env.list("BUILD_NETWORK_ALLOW", default=[])
 # The unprivileged uid/gid sandboxes run as when the panel runs as root.
 BUILD_UID = env.int("BUILD_UID", default=65534)
 BUILD_GID = env.int("BUILD_GID", default=65534)
@@ -504,7 +518,7 @@ BUILD_LOCAL_REPOSITORY_ROOTS = [
     for root in env.str("BUILD_LOCAL_REPOSITORY_ROOTS", default="/").split(":")
     if root.strip()
 ]
-# Builds one user may run at once; more wait queued.
+# The free plan's concurrent builds (a team's plan says how many; more wait queued).
 BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
 # A running build writes a heartbeat this often; the reaper fails builds silent for longer.
 BUILD_HEARTBEAT_INTERVAL = env.float("BUILD_HEARTBEAT_INTERVAL", default=5.0)
@@ -633,3 +647,68 @@ ACME_CA_BUNDLE = env.str("ACME_CA_BUNDLE", default="")  # trust for a private CA
 ACME_AUTO_ISSUE = env.bool("ACME_AUTO_ISSUE", default=True)
 CERT_RENEW_DAYS = env.int("CERT_RENEW_DAYS", default=30)
 CERT_MAX_ATTEMPTS = env.int("CERT_MAX_ATTEMPTS", default=6)
+
+# --- Billing (docs/billing.md) ---------------------------------------------------------------
+# The plans Berth starts with; operators edit them in the admin afterwards. Empty: unlimited.
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="USD").upper()
+BILLING_DEFAULT_PLAN = "free"
+BILLING_PLANS = {
+    "free": {
+        "name": "Free",
+        "price_monthly": "0",
+        "price_yearly": "0",
+        "sites": env.int("BILLING_FREE_SITES", default=25),
+        "wordpress_sites": env.int("BILLING_FREE_WORDPRESS_SITES", default=1),
+        "storage_per_site_mb": SITE_STORAGE_LIMIT // (1024 * 1024),
+        "bandwidth_gb": SITE_BANDWIDTH_LIMIT // 1024**3,
+        "build_minutes": env.int("BILLING_FREE_BUILD_MINUTES", default=300),
+        "concurrent_builds": BUILD_CONCURRENCY_PER_USER,
+        "custom_domains": env.int("BILLING_FREE_CUSTOM_DOMAINS", default=25),
+        "members": env.int("BILLING_FREE_MEMBERS", default=5),
+        "backup_retention_days": 7,
+    },
+    "standard": {
+        "name": "Standard",
+        "price_monthly": "19",
+        "price_yearly": "190",
+        "sites": 100,
+        "wordpress_sites": 10,
+        "storage_per_site_mb": 10 * 1024,
+        "bandwidth_gb": 1000,
+        "build_minutes": 3000,
+        "concurrent_builds": 4,
+        "custom_domains": 200,
+        "members": 25,
+        "backup_retention_days": 30,
+    },
+    "enterprise": {
+        "name": "Enterprise",
+        "price_monthly": "99",
+        "price_yearly": "990",
+        "sites": None,
+        "wordpress_sites": None,
+        "storage_per_site_mb": 100 * 1024,
+        "bandwidth_gb": None,
+        "build_minutes": None,
+        "concurrent_builds": 10,
+        "custom_domains": None,
+        "members": None,
+        "backup_retention_days": 365,
+    },
+}
+# A team whose payment failed keeps everything this many days, then is suspended.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# Days a built-in invoice is due after it is issued.
+BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=14)
+# The operator's business details printed on invoices (lines separated by "|").
+BILLING_BUSINESS_NAME = env.str("BILLING_BUSINESS_NAME", default="Berth hosting")
+BILLING_BUSINESS_ADDRESS = env.str("BILLING_BUSINESS_ADDRESS", default="")
+BILLING_BUSINESS_TAX_ID = env.str("BILLING_BUSINESS_TAX_ID", default="")
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="INV-")
+# Tax rate in percent added to built-in invoices (Stripe computes its own).
+BILLING_TAX_PERCENT = env.float("BILLING_TAX_PERCENT", default=0.0)
+# Stripe: with a secret key, customers pay through Checkout and the portal; without, the
+# built-in provider (operators assign plans and mark invoices paid).
+STRIPE_SECRET_KEY = secret("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = secret("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # a Stripe-compatible server (tests)

@@ -18,6 +18,9 @@ api_patterns = [
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("analytics.api.urls")),
+    path("", include("editor.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -43,6 +46,9 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("", include("teams.urls")),
     path("", include("monitoring.urls")),
+    path("", include("billing.urls")),
+    path("", include("analytics.urls")),
+    path("", include("editor.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.limits import plan_allows, plan_enforce
 from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.models import Deployment, DeploymentStage, Project
@@ -80,9 +81,13 @@ def deployment_create(
 def deployment_build_queue(
     *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
 ) -> Deployment:
-    """Record a queued git deployment and enqueue its build once the transaction commits."""
+    """Record a queued git deployment and enqueue its build once the transaction commits.
+
+    Refused (``PlanLimitExceeded``) when the team has used its plan's build minutes for the
+    month or is suspended: the page, the API and the git webhook all come through here."""
     now = timezone.now()
     with transaction.atomic():
+        plan_enforce(project.site.team, "build_minutes")
         deployment = Deployment.objects.create(
             site=project.site,
             project=project,
@@ -189,21 +194,24 @@ def deployment_delete(*, deployment: Deployment) -> None:
 
 
 def build_claim(*, deployment_id, worker: str = "") -> str:
-    """Take a queued build for this worker: "claimed", "wait" (the team's concurrent build
-    limit is reached) or "skip" (gone, cancelled, or claimed by a duplicate delivery)."""
-    deployment = Deployment.objects.filter(pk=deployment_id).select_related("site").first()
+    """Take a queued build for this worker: "claimed", "wait" (the team's plan allows no more
+    concurrent builds), "refused" (its build minutes are used up, or it is suspended: the
+    deployment fails saying so) or "skip" (gone, cancelled, or claimed by a duplicate
+    delivery)."""
+    deployment = Deployment.objects.filter(pk=deployment_id).select_related("site__team").first()
     if deployment is None or deployment.status != Deployment.Status.QUEUED:
         return "skip"
-    team_id = deployment.site.team_id
+    team = deployment.site.team
+    team_id = team.pk
     now = timezone.now()
     with transaction.atomic():
         # Serialise claims of one team so two workers cannot both pass the limit.
         Team.objects.select_for_update().filter(pk=team_id).first()
-        running = Deployment.objects.filter(
-            site__team_id=team_id,
-            status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
-        ).count()
-        if running >= settings.BUILD_CONCURRENCY_PER_USER:
+        minutes = plan_allows(team, "build_minutes")
+        if not minutes.allowed:
+            _refuse_queued(deployment_id, minutes.message())
+            return "refused"
+        if not plan_allows(team, "concurrent_builds").allowed:
             # The task is alive and waiting: the reaper leaves this queued row alone.
             Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
                 heartbeat_at=now
@@ -224,6 +232,19 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
         )
         events.status_changed(deployment_id, Deployment.Status.BUILDING)
     return "claimed"
+
+
+def _refuse_queued(deployment_id, reason: str) -> None:
+    from deployments.logs import log_append
+
+    failed = {"status": Deployment.Status.FAILED, "error": reason[:2000]}
+    if Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
+        finished_at=timezone.now(), **failed
+    ):
+        log_append(deployment_id, reason, "error")
+        _stages_finish(deployment_id, Deployment.Status.FAILED, reason)
+        events.status_changed(deployment_id, Deployment.Status.FAILED)
+        _finished(deployment_id)
 
 
 def build_status_move(*, deployment_id, from_status: str, to_status: str) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from billing.limits import PlanLimitExceeded
 from deployments.models import GitHubConnection, Project
 
 
@@ -108,7 +109,8 @@ def github_disconnect(*, user, request=None) -> bool:
 def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: str = "") -> dict:
     """A GitHub webhook delivery: verified with HMAC-SHA256, then a push to a project's branch
     queues a build of every matching auto-deploy project. Raises PermissionError on a missing or
-    wrong signature (nothing happens then)."""
+    wrong signature (nothing happens then), and ``PlanLimitExceeded`` when the only builds it
+    would queue are refused by their team's plan."""
     from deployments.builds import deployment_build_queue
 
     if not signature.startswith("sha256="):
@@ -159,12 +161,21 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     if not ref.startswith("refs/heads/") or payload.get("deleted"):
         return {"ok": True, "message": "Nothing to deploy.", "deployments": []}
     branch = ref[len("refs/heads/") :]
-    queued = []
+    queued, refused = [], []
     for project in verified:
         if project.auto_deploy and project.branch == branch:
-            deployment = deployment_build_queue(project=project, author=project.owner)
+            try:
+                deployment = deployment_build_queue(project=project, author=project.owner)
+            except PlanLimitExceeded as exc:  # that team's plan; other teams still build
+                refused.append(exc)
+                continue
             queued.append(str(deployment.pk))
-    return {"ok": True, "message": f"Queued {len(queued)} deployment(s).", "deployments": queued}
+    if refused and not queued:
+        raise refused[0]
+    message = f"Queued {len(queued)} deployment(s)."
+    if refused:
+        message += f" {len(refused)} refused by their team's plan: {refused[0].messages[0]}"
+    return {"ok": True, "message": message, "deployments": queued}
 
 
 def _repository_spellings(keys: set[str]) -> list[str]:

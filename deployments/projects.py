@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from deployments import frameworks, git, remotes
+from deployments import dependency_cache, frameworks, git, remotes
 from deployments.models import GitHubConnection, Project
 from teams.services import acting_team
 
@@ -262,3 +262,9 @@ def project_update(
     project.full_clean(exclude=["site", "owner", "team"])
     project.save()
     return project
+
+
+def project_cache_clear(*, project: Project) -> int:
+    """Delete the project's dependency cache: the download caches and every cached install.
+    The next build installs from scratch. Returns the bytes freed."""
+    return dependency_cache.clear(project.pk)

@@ -32,7 +32,17 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployments import builds, connections, frameworks, projects, remotes, sandbox, services
+from deployments import (
+    builds,
+    connections,
+    dependency_cache,
+    frameworks,
+    projects,
+    remotes,
+    sandbox,
+    services,
+)
+from deployments.dependency_cache import DependencyStep
 from deployments.logs import OUTAGE_RETRY, QUIET_FLUSH_INTERVAL, LogWriter
 from deployments.models import Deployment, LogLine
 from deployments.outages import (
@@ -43,7 +53,7 @@ from deployments.outages import (
     reconnect,
     retry,
 )
-from deployments.sandbox import SandboxedProcess, SandboxError, Workspace
+from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
 from hosting.files.errors import StorageFull
 from hosting.files.whole import disk_full
 
@@ -176,7 +186,15 @@ class Runner:
         whose setup failed before the command started (bubblewrap's own error, exit code 1)
         is tried again."""
         for attempt in range(1, SANDBOX_ATTEMPTS + 1):
-            returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            try:
+                returncode, process = self._run_once(argv, cwd=cwd, env=env, workspace=workspace)
+            except SandboxSetupFailed as exc:
+                if attempt == SANDBOX_ATTEMPTS:
+                    raise BuildFailed(str(exc)) from exc
+                self.writer.write(
+                    "The build sandbox did not start; trying again.", level=LogLine.Level.WARNING
+                )
+                continue
             setup_failed = (
                 process is not None
                 and returncode == 1
@@ -202,6 +220,8 @@ class Runner:
             process = SandboxedProcess(argv, workspace=workspace, env=env, cwd=cwd, name=name)
             try:
                 proc = process.start()
+            except SandboxSetupFailed:
+                raise
             except SandboxError as exc:
                 raise BuildFailed(str(exc)) from exc
         else:
@@ -443,7 +463,7 @@ def _workspace(workdir: Path, project, writer: LogWriter) -> Workspace | None:
         writer.write(f"The build sandbox is unavailable: {problem}.", level=LogLine.Level.ERROR)
         raise BuildFailed(NO_SANDBOX[0].upper() + NO_SANDBOX[1:] + ".")
     try:
-        return Workspace.create(workdir, cache=Path(settings.BUILD_CACHE_ROOT) / str(project.pk))
+        return Workspace.create(workdir, cache=dependency_cache.tools_folder(project.pk))
     except SandboxError as exc:
         raise BuildFailed(str(exc)) from exc
 
@@ -453,42 +473,11 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     checkout, home = workspace_paths(runner, workspace)
     token = retry(lambda: connections.github_token_for(project), what="the GitHub token")
     clone_env = git_env(home, token)
-    writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level=info)
-    runner.run(
-        [
-            "git",
-            "clone",
-            "--depth",
-            "1",
-            "--branch",
-            deployment.branch,
-            "--single-branch",
-            "--no-tags",
-            "--",
-            project.clone_url,
-            checkout.name,
-        ],
-        cwd=checkout.parent,
-        env=clone_env,
-        label="Cloning the repository",
-    )
     wanted = deployment.commit_hash if deployment.redeploy_of_id else ""
     if wanted:
-        head = _git_output(checkout, clone_env, "rev-parse", "HEAD")
-        if head != wanted:
-            writer.write(f"Fetching commit {wanted[:7]}…", level=info)
-            runner.run(
-                ["git", "fetch", "--depth", "1", "origin", wanted],
-                cwd=checkout,
-                env=clone_env,
-                label=f"Fetching commit {wanted[:7]}",
-            )
-            runner.run(
-                ["git", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
-                cwd=checkout,
-                env=clone_env,
-                label="Checking out the commit",
-            )
+        _checkout_commit(deployment, project, runner, writer, checkout, clone_env, wanted)
+    else:
+        _clone_branch(deployment, project, runner, writer, checkout, clone_env)
     commit_hash, author, message = _git_output(
         checkout, clone_env, "log", "-1", "--format=%H%x00%an%x00%s"
     ).split("\x00", 2)
@@ -517,11 +506,16 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     inside = sandbox.INSIDE_CHECKOUT if sandboxed else checkout
     step = {"cwd": checkout, "env": env, "workspace": workspace}
     runner.run(["/bin/sh", "-c", TOOL_VERSIONS], label="Reading tool versions", **step)
-    if install:
+    cached = DependencyStep(project.pk, checkout, home, writer)
+    cached.decide(install, tools=runner.first_line)
+    if install and cached.restore():
+        pass  # the install is skipped: its result is back in the checkout
+    elif install:
         writer.write(f"Installing dependencies: {install}", level=info)
         if ".venv/bin" in install:
             env["PATH"] = f"{inside / '.venv' / 'bin'}:{env['PATH']}"
-        runner.run(["/bin/sh", "-c", install], label="Installing", **step)
+        with cached.watching_install():
+            runner.run(["/bin/sh", "-c", install], label="Installing", **step)
     else:
         writer.write("No install step (no lockfile or requirements.txt found).", level=info)
     if build_command:
@@ -530,6 +524,7 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     else:
         writer.write("No build command; publishing the output directory as it is.", level=info)
     out = output_directory(checkout, output_dir)
+    cached.save(out)
     runner.tick()
 
     if not retry(lambda: _to_deploying(deployment.pk), what="the deploying status"):
@@ -549,6 +544,74 @@ def _to_deploying(deployment_id) -> bool:
         )
         or Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.DEPLOYING).exists()
     )
+
+
+def _clone_branch(deployment, project, runner, writer, checkout: Path, env: dict) -> None:
+    writer.write(f"Cloning {project.repository} (branch {deployment.branch})…", level="info")
+    runner.run(
+        [
+            "git",
+            "clone",
+            "--depth",
+            "1",
+            "--branch",
+            deployment.branch,
+            "--single-branch",
+            "--no-tags",
+            "--",
+            project.clone_url,
+            checkout.name,
+        ],
+        cwd=checkout.parent,
+        env=env,
+        label="Cloning the repository",
+    )
+
+
+def _checkout_commit(deployment, project, runner, writer, checkout, env, wanted: str) -> None:
+    """A redeploy: fetch its commit by hash, so it builds even when its branch was deleted or
+    has moved on. Servers that refuse a fetch by hash get the branch cloned instead (which
+    must still point at the commit); a commit the repository no longer has is a clear error."""
+    short = wanted[:7]
+    writer.write(f"Fetching commit {short} of {project.repository}…", level="info")
+    checkout.mkdir(parents=True, exist_ok=True)
+    fetch = ["git", "fetch", "--depth", "1", "--no-tags", "--no-recurse-submodules"]
+    try:
+        init = ["git", "init", "--quiet", "--initial-branch=build"]
+        runner.run(init, cwd=checkout, env=env, label="Preparing the clone")
+        runner.run(
+            [*fetch, "--", project.clone_url, wanted],
+            cwd=checkout,
+            env=env,
+            label=f"Fetching commit {short}",
+        )
+    except BuildFailed:
+        fetch_error = runner.last_error or "the server refused it"
+    else:
+        runner.run(
+            ["git", "checkout", "--quiet", "--detach", "FETCH_HEAD"],
+            cwd=checkout,
+            env=env,
+            label="Checking out the commit",
+        )
+        return
+    gone = (
+        f"Commit {short} can no longer be fetched from {project.repository} ({fetch_error}), "
+        "so it cannot be rebuilt: it was deleted from the repository (its branch removed or its "
+        "history rewritten). “Deploy latest” builds the repository as it is now (the head of "
+        f"{project.branch})."
+    )
+    writer.write(
+        f"Fetching commit {short} failed ({fetch_error}); cloning {deployment.branch} instead.",
+        level=LogLine.Level.WARNING,
+    )
+    shutil.rmtree(checkout)
+    try:
+        _clone_branch(deployment, project, runner, writer, checkout, env)
+    except BuildFailed:
+        raise BuildFailed(gone) from None
+    if _git_output(checkout, env, "rev-parse", "HEAD") != wanted:
+        raise BuildFailed(gone)
 
 
 def workspace_paths(runner, workspace: Workspace | None) -> tuple[Path, Path]:

@@ -10,7 +10,9 @@ Its ``/proc`` shows only its own processes.
 
 Network: a fresh network namespace joined to the internet by ``slirp4netns`` with host loopback
 disabled: package registries are reachable, the host's 127.0.0.1 (database, Redis, the panel)
-is not. Without slirp4netns the build has no network at all.
+is not, nor (``deployments.netpolicy``: unreachable routes in the namespace) the host's other
+addresses, link-local (cloud metadata) and private ranges. Without slirp4netns the build has
+no network at all.
 
 Every process dies with the command: bubblewrap's init is PID 1 of the namespace, so when the
 command exits (or the runner kills bubblewrap on a cancel or timeout, or the worker dies:
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from deployments import netpolicy
 from deployments.cgroups import BuildCgroup
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,11 @@ TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 class SandboxError(Exception):
     """The sandbox could not start (a message for the build log)."""
+
+
+class SandboxSetupFailed(SandboxError):
+    """bubblewrap itself died while its sandbox was being set up (it very rarely does under
+    load: ``loopback: Failed RTM_NEWADDR``); worth another try."""
 
 
 def required() -> bool:
@@ -301,6 +309,7 @@ class SandboxedProcess:
         self.over_memory = False
         self._next_reading = 0.0
         self._fds: list[int] = []
+        self._namespaces: dict[str, int] = {}  # open namespace files of the sandbox
 
     # --- starting -----------------------------------------------------------------------
     def start(self) -> subprocess.Popen:
@@ -333,8 +342,8 @@ class SandboxedProcess:
                     "The build sandbox did not start: "
                     + (err.decode(errors="replace").strip()[:500] or "no reason given")
                 )
-            self.pidns = int(info["pid-namespace"])
             child = int(info["child-pid"])
+            self._hold_namespaces(child, int(info["pid-namespace"]))
             self.cgroup = BuildCgroup.create(
                 self.name,
                 memory_bytes=self.memory_limit,
@@ -344,14 +353,18 @@ class SandboxedProcess:
                 self.cgroup.add(self.proc.pid)
                 self.cgroup.add(child)
             if network_helper():
+                self._restrict_network(netpolicy.blocked_routes(), wait_for_loopback=True)
                 self._attach_network(child)
+                allowed = netpolicy.allowed_routes()
+                if allowed:
+                    self._restrict_network(allowed)
             os.write(block_w, b"go")
         except OSError as exc:  # bubblewrap died while being set up
             self.kill()
             self.close()
             _, err = self.proc.communicate(timeout=5)
             reason = err.decode(errors="replace").strip()[:500] or str(exc)
-            raise SandboxError(f"The build sandbox did not start: {reason}") from exc
+            raise SandboxSetupFailed(f"The build sandbox did not start: {reason}") from exc
         except BaseException:
             self.kill()
             self.close()
@@ -360,6 +373,23 @@ class SandboxedProcess:
             os.close(info_r)
             os.close(block_w)
         return self.proc
+
+    def _hold_namespaces(self, child: int, pidns: int) -> None:
+        """Keep the sandbox's namespaces open while it runs. A namespace's inode number is
+        reused as soon as the namespace ends; holding it open means the processes found by
+        ``namespace_pids`` (to kill, to weigh) can only ever be this sandbox's, never those of
+        a build that started later, and the network is set up in this sandbox's namespace."""
+        for name in ("pid", "net", "user"):
+            try:
+                self._namespaces[name] = os.open(
+                    f"/proc/{child}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC
+                )
+            except OSError:
+                self._raise_if_died()
+                raise SandboxSetupFailed("The build sandbox ended before it started.") from None
+        if os.fstat(self._namespaces["pid"]).st_ino != pidns:
+            raise SandboxSetupFailed("The build sandbox ended before it started.")
+        self.pidns = pidns
 
     def _bind_fd(self, path: Path, target: Path, *, writable: bool) -> list[str]:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -433,6 +463,8 @@ class SandboxedProcess:
             ready, _, _ = select.select([ready_r], [], [], START_TIMEOUT)
             if not ready or os.read(ready_r, 1) != b"1":
                 self.network.kill()
+                self.network.wait()
+                self._raise_if_died()
                 _, err = self.network.communicate(timeout=5)
                 raise SandboxError(
                     "The build's network (slirp4netns) did not start: "
@@ -440,6 +472,28 @@ class SandboxedProcess:
                 )
         finally:
             os.close(ready_r)
+
+    def _restrict_network(self, routes: list, *, wait_for_loopback: bool = False) -> None:
+        """Routes in the sandbox's network namespace (deployments/netpolicy.py)."""
+        try:
+            netpolicy.apply(
+                routes,
+                net=self._namespaces["net"],
+                user=self._namespaces["user"] if os.geteuid() != 0 else None,
+                wait_for_loopback=wait_for_loopback,
+            )
+        except (netpolicy.PolicyError, OSError) as exc:
+            self._raise_if_died()
+            raise SandboxError(
+                f"The build's network policy could not be set (so the build does not run): {exc}"
+            ) from exc
+
+    def _raise_if_died(self) -> None:
+        if self.proc is None or self.proc.poll() is None:
+            return
+        _, err = self.proc.communicate(timeout=5)
+        reason = err.decode(errors="replace").strip()[:500] or f"exit code {self.proc.returncode}"
+        raise SandboxSetupFailed(f"The build sandbox did not start: {reason}")
 
     # --- while it runs ------------------------------------------------------------------
     def watch_memory(self) -> bool:
@@ -489,6 +543,7 @@ class SandboxedProcess:
             self.over_memory = self.over_memory or self.cgroup.oom_kills() > 0
             self.cgroup.remove()
             self.cgroup = None
-        for fd in self._fds:
+        for fd in [*self._fds, *self._namespaces.values()]:
             with suppress(OSError):
                 os.close(fd)
+        self._fds, self._namespaces, self.pidns = [], {}, 0

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
+from deployments import dependency_cache
 from deployments.filters import deployment_filter
 from deployments.models import Deployment, GitHubConnection, LogLine, Project
 from deployments.projects import (  # noqa: F401  (re-exported reads of a repository)
@@ -63,6 +64,11 @@ def project_get(*, user, pk) -> Project:
 def project_last_deployment(*, project: Project) -> Deployment | None:
     """The project's newest deployment that got as far as a commit."""
     return project.deployments.exclude(commit_hash="").order_by("-created_at").first()
+
+
+def project_cache_usage(*, project: Project) -> dependency_cache.Usage:
+    """The project's dependency cache on disk: entries newest first, sizes, the limit."""
+    return dependency_cache.usage(project.pk)
 
 
 def github_connection(*, user) -> GitHubConnection | None:

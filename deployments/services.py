@@ -47,7 +47,12 @@ from deployments.connections import (  # noqa: F401  (re-exported)
 )
 from deployments.models import Blob, Deployment, Manifest, ManifestEntry
 from deployments.paths import manifest_path
-from deployments.projects import project_env, project_save, project_update  # noqa: F401
+from deployments.projects import (  # noqa: F401  (re-exported)
+    project_cache_clear,
+    project_env,
+    project_save,
+    project_update,
+)
 from deployments.signals import live_deployment_changed
 from hosting.files.errors import StorageFull
 from hosting.files.whole import ContentsChanged, storage_full

@@ -15,6 +15,7 @@ urlpatterns = [
     path("deployments/<uuid:pk>/delete/", views.deployment_delete, name="delete"),
     path("projects/<uuid:pk>/", views.project_settings, name="project"),
     path("projects/<uuid:pk>/deploy/", views.project_deploy_latest, name="project-deploy"),
+    path("projects/<uuid:pk>/cache/clear/", views.project_cache_clear, name="project-cache-clear"),
     path("github/connect/", views.github_connect, name="github-connect"),
     path("github/disconnect/", views.github_disconnect, name="github-disconnect"),
 ]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -200,6 +201,20 @@ def project_deploy_latest(request, pk):
     return redirect("deployments:detail", pk=deployment.pk)
 
 
+@login_required
+@require_POST
+def project_cache_clear(request, pk):
+    """Empty the project's dependency cache (the page asks for confirmation first)."""
+    project = _project(request, pk)
+    freed = services.project_cache_clear(project=project)
+    messages.success(
+        request,
+        f"Dependency cache cleared ({filesizeformat(freed)} freed). The next build installs "
+        "its dependencies from scratch.",
+    )
+    return redirect("deployments:project", pk=project.pk)
+
+
 def settings_saved_message(project: Project) -> str:
     return (
         "Build settings saved. They apply to the next deploy: “Deploy latest” builds the head "
@@ -247,6 +262,7 @@ def project_settings(request, pk):
         "webhook_url": request.build_absolute_uri(reverse("api-github-webhook")),
         "recent": selectors.deployment_list(user=request.user).filter(project=project)[:5],
         "last": selectors.project_last_deployment(project=project),
+        "cache": selectors.project_cache_usage(project=project),
     }
     return render(request, "deployments/project.html", context, status=422 if form.errors else 200)
 

@@ -23,10 +23,18 @@ class RegisterForm(forms.Form):
     name = forms.CharField(max_length=253, widget=forms.HiddenInput)
     years = forms.TypedChoiceField(label="Period", choices=YEARS, coerce=int, initial=1)
     site = forms.ChoiceField(label="Attach to site", required=False)
+    # The yearly price shown on the confirmation page; absent before the customer has seen it.
+    confirm_price = forms.DecimalField(
+        max_digits=12, decimal_places=2, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [("", "— none yet —")] + [(str(s.pk), s.name) for s in sites]
+
+    def site_name(self) -> str:
+        """The chosen site's name (after validation), or "" for none."""
+        return dict(self.fields["site"].choices).get(self.cleaned_data.get("site") or "", "")
 
 
 class AddDomainForm(forms.Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing.limits import plan_enforce
 from domains import certificates, registrars, zones
 from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
     certificate_issue,
@@ -27,7 +28,7 @@ from domains.certificates import (  # noqa: F401  (writes re-exported: this modu
 )
 from domains.dns import verify as dns_verify
 from domains.models import Certificate, Domain
-from domains.names import normalise_domain, normalise_label
+from domains.names import display_name, normalise_domain, normalise_label
 from domains.zones import (  # noqa: F401  (writes re-exported: this module is the door)
     record_create,
     record_delete,
@@ -70,11 +71,10 @@ class SearchResult:
     currency: str
     reason: str
     registrar: str
+    renewal_price: Decimal | None = None  # per year at renewal
 
     @property
     def display_name(self) -> str:
-        from domains.names import display_name
-
         return display_name(self.name)
 
 
@@ -86,8 +86,9 @@ def _check(name: str) -> SearchResult:
         found = adapter.check(name)
     except registrars.RegistrarError as exc:
         return SearchResult(name, False, None, "", str(exc), adapter.key)
+    renewal = found.price if found.renewal_price is None else found.renewal_price
     return SearchResult(
-        name, found.available, found.price, found.currency, found.reason, adapter.key
+        name, found.available, found.price, found.currency, found.reason, adapter.key, renewal
     )
 
 
@@ -164,26 +165,119 @@ def domain_add(*, owner, name: str, site=None, team=None) -> Domain:
     domain.full_clean()
     try:
         with transaction.atomic():
+            plan_enforce(domain.team, "custom_domains")
             domain.save(force_insert=True)
     except IntegrityError as exc:
         raise ValidationError({"name": "This domain was just added; reload the page."}) from exc
     return domain
 
 
-def domain_register(*, owner, name: str, years: int = 1, site=None, team=None) -> Domain:
-    """Register ``name`` through its registrar, host its zone, and add it to the account."""
+@dataclass(frozen=True)
+class RegistrationQuote:
+    """What registering ``name`` for ``years`` costs now, as its registrar says."""
+
+    name: str
+    years: int
+    price: Decimal  # per year
+    renewal_price: Decimal  # per year, at each renewal
+    currency: str
+    registrar: str
+    registrar_label: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.years
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.name)
+
+
+class PriceNotConfirmed(Exception):
+    """A registration was asked for without confirming the registrar's current price: nothing
+    was charged. ``quote`` is the price now, to show and confirm."""
+
+    def __init__(self, message: str, quote: RegistrationQuote):
+        super().__init__(message)
+        self.quote = quote
+
+
+def _years(years) -> int:
     try:
         years = int(years)
     except (TypeError, ValueError):
         raise ValidationError({"years": "Enter a number of years."}) from None
     if not 1 <= years <= 10:
         raise ValidationError({"years": "Register for 1 to 10 years."})
-    domain = _new_domain(owner=owner, name=name, site=site, team=team)
-    adapter = registrars.adapter_for(domain.name)
+    return years
+
+
+def registration_quote(*, name: str, years: int = 1) -> RegistrationQuote:
+    """The price of registering ``name`` for ``years``, asked of its registrar now.
+
+    Raises ``ValidationError`` when the name is not sold here or not available."""
+    years = _years(years)
+    try:
+        name = normalise_domain(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from exc
+    adapter = registrars.adapter_for(name)
     if adapter is None:
         raise ValidationError({"name": "Berth does not sell names in this TLD."})
+    try:
+        found = adapter.check(name)
+    except registrars.RegistrarError as exc:
+        raise ValidationError({"name": str(exc)}) from exc
+    if not found.available or found.price is None:
+        reason = f" ({found.reason})" if found.reason else ""
+        raise ValidationError({"name": f"{display_name(name)} is not available{reason}."})
+    return RegistrationQuote(
+        name=name,
+        years=years,
+        price=found.price,
+        renewal_price=found.price if found.renewal_price is None else found.renewal_price,
+        currency=found.currency,
+        registrar=adapter.key,
+        registrar_label=adapter.label or adapter.key,
+    )
+
+
+def _price(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"confirm_price": "Enter the price as a number."}) from None
+
+
+def domain_register(
+    *, owner, name: str, confirm_price, years: int = 1, site=None, team=None
+) -> Domain:
+    """Register ``name`` through its registrar, host its zone, and add it to the account.
+
+    ``confirm_price`` is the yearly price the customer was shown and accepted: unless it is
+    the registrar's price now, nothing is charged and ``PriceNotConfirmed`` carries the
+    current price to show instead. ``None`` (the customer confirmed nothing) is refused too."""
+    years = _years(years)
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
+    confirmed = _price(confirm_price)
+    quote = registration_quote(name=domain.name, years=years)
+    adapter = registrars.adapter_named(quote.registrar)
+    if confirmed is None:
+        raise PriceNotConfirmed(
+            f"Confirm the price: {quote.price} {quote.currency} a year for {quote.display_name}.",
+            quote,
+        )
+    if confirmed != quote.price:
+        raise PriceNotConfirmed(
+            f"The price of {quote.display_name} is now {quote.price} {quote.currency} a year, "
+            f"not {confirmed}: confirm the new price.",
+            quote,
+        )
     domain.full_clean()
     with transaction.atomic():
+        plan_enforce(domain.team, "custom_domains")
         try:
             info = adapter.register(
                 domain.name,
@@ -211,6 +305,20 @@ def _adapter(domain: Domain):
     if adapter is None:
         raise ValidationError(f"The registrar “{domain.registrar}” is not configured.")
     return adapter
+
+
+def renewal_price(*, domain: Domain) -> tuple[Decimal, str] | None:
+    """The yearly price and currency at which a registration renews, as its registrar says
+    now; None when the domain is not registered here or the registrar does not answer."""
+    adapter = registrars.adapter_named(domain.registrar) if domain.is_registered else None
+    if adapter is None:
+        return None
+    try:
+        found = adapter.check(domain.name)
+    except registrars.RegistrarError:
+        return None
+    price = found.price if found.renewal_price is None else found.renewal_price
+    return None if price is None else (price, found.currency)
 
 
 def domain_renew(*, domain: Domain, years: int = 1) -> Domain:

@@ -15,8 +15,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from billing.limits import plan_allows
 from controlpanel.forms import errors_to_form
 from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
@@ -87,31 +88,45 @@ def domain_search(request):
     return render(request, "domains/search.html", context, status=422 if form.errors else 200)
 
 
+def _register_confirmation(request, form, quote, *, notice: str = "", status: int = 200):
+    """The page that shows what a registration costs and asks to confirm before paying."""
+    context = {"form": form, "quote": quote, "site_name": form.site_name(), "notice": notice}
+    return render(request, "domains/register_confirm.html", context, status=status)
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def domain_register(request):
+    """GET: the price of a name from the search, to confirm; POST: pay it and register."""
     team = current_team(request)
     authorize(request.user, DOMAIN_MANAGE, team)
     sites = selectors.user_sites(user=request.user, team=team)
-    form = forms.RegisterForm(request.POST, sites=sites)
-    if form.is_valid():
-        try:
-            domain = services.domain_register(
-                team=team,
-                owner=request.user,
-                name=form.cleaned_data["name"],
-                years=form.cleaned_data["years"],
-                site=form.cleaned_data["site"] or None,
-            )
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, f"{domain.display_name} is yours.")
-            return redirect("domains:detail", pk=domain.pk)
-    else:
+    submitted = request.POST if request.method == "POST" else request.GET
+    form = forms.RegisterForm(submitted, sites=sites)
+    back = f"{reverse('domains:search')}?{urlencode({'q': form.data.get('name', '')[:253]})}"
+    if not form.is_valid():
         messages.error(request, "Choose a name and a period to register.")
-    query = urlencode({"q": request.POST.get("name", "")[:253]})
-    return redirect(f"{reverse('domains:search')}?{query}")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        if request.method == "GET":
+            quote = services.registration_quote(name=data["name"], years=data["years"])
+            return _register_confirmation(request, form, quote)
+        domain = services.domain_register(
+            team=team,
+            owner=request.user,
+            name=data["name"],
+            years=data["years"],
+            site=data["site"] or None,
+            confirm_price=data["confirm_price"],
+        )
+    except services.PriceNotConfirmed as exc:
+        return _register_confirmation(request, form, exc.quote, notice=str(exc), status=409)
+    except ValidationError as exc:
+        _flash_error(request, exc)
+        return redirect(back)
+    messages.success(request, f"{domain.display_name} is yours.")
+    return redirect("domains:detail", pk=domain.pk)
 
 
 @login_required
@@ -134,7 +149,8 @@ def domain_add(request):
         else:
             messages.success(request, f"{domain.display_name} added. Prove it with one DNS record.")
             return redirect("domains:detail", pk=domain.pk)
-    return render(request, "domains/add.html", {"form": form}, status=422 if form.errors else 200)
+    context = {"form": form, "allowance": plan_allows(team, "custom_domains", adding=0)}
+    return render(request, "domains/add.html", context, status=422 if form.errors else 200)
 
 
 @login_required
@@ -156,6 +172,7 @@ def domain_detail(request, pk):
             initial={"auto_renew": domain.auto_renew, "transfer_lock": domain.transfer_lock}
         ),
         "renew_form": forms.RenewForm(),
+        "renewal_price": services.renewal_price(domain=domain),
         "nameservers_form": forms.NameserversForm(
             initial={"nameservers": "\n".join(domain.nameservers)}
         ),

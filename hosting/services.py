@@ -6,12 +6,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from billing.limits import plan_enforce, site_limits_for
 from hosting.files.backends import tree_for
 from hosting.files.operations import files_for_publish
 from hosting.files.quota import (  # noqa: F401  (storage accounting, re-exported)
@@ -68,25 +68,31 @@ def site_create(
     *, owner, name: str, slug: str = "", kind: str = Site.Kind.STATIC, team=None
 ) -> Site:
     """Create a site of ``team`` (default: the one ``owner`` acts in), made by ``owner``;
-    its address is ``slug`` or one made from the name."""
+    its address is ``slug`` or one made from the name.
+
+    The team's plan must allow one more site (and one more WordPress site for that kind):
+    ``PlanLimitExceeded`` otherwise. The site starts with the plan's storage and bandwidth."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the site a name."]})
     slug = (slug or "").strip().lower() or slug_suggest(name)
+    team = team or acting_team(owner)
     site = Site(
-        team=team or acting_team(owner),
+        team=team,
         owner=owner,
         name=name,
         slug=slug,
         kind=kind,
         status=Site.Status.PROVISIONING,
-        storage_limit=settings.SITE_STORAGE_LIMIT,
-        bandwidth_limit=settings.SITE_BANDWIDTH_LIMIT,
+        **site_limits_for(team),
     )
     # Uniqueness is the database's to decide (two sign-ups may race): one friendly message.
     site.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
+            plan_enforce(team, "sites")
+            if kind == Site.Kind.WORDPRESS:
+                plan_enforce(team, "wordpress_sites")
             site.save(force_insert=True)
     except IntegrityError as exc:
         message = f"“{slug}” is taken; try “{slug_suggest(slug)}”."

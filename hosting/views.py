@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.limits import plan_allows
 from controlpanel.api.throttling import DeploymentCreateThrottle
 from controlpanel.forms import errors_to_form
 from deployments.models import Deployment
@@ -26,6 +27,7 @@ from teams.permissions import SITE_MANAGE, authorize, authorize_request
 TABS = [
     ("overview", "Overview", "hosting:site-detail"),
     ("files", "Files", "hosting:site-files"),
+    ("pages", "Pages", "editor:pages"),
     ("deployments", "Deployments", "hosting:site-deployments"),
     ("settings", "Settings", "hosting:site-settings"),
 ]
@@ -81,7 +83,8 @@ def site_create(request):
                 messages.success(request, f"Site “{site.name}” created. Upload its files next.")
                 return redirect("hosting:site-files", pk=site.pk)
     status = 422 if form.errors else 200
-    return render(request, "hosting/site_create.html", {"form": form}, status=status)
+    context = {"form": form, "allowance": plan_allows(team, "sites", adding=0)}
+    return render(request, "hosting/site_create.html", context, status=status)
 
 
 @login_required

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from controlpanel.celery import app as celery_app
-from controlpanel.http import client_ip, user_agent
 from controlpanel.supervision import ProcessInfo, SupervisorError, default_supervisor
 from monitoring import events
 from monitoring.checks import Outcome, configured_services, run_check
@@ -35,7 +34,7 @@ from monitoring.models import (
     Status,
     Subscriber,
 )
-from teams.models import AuditEvent
+from teams.audit import audit_record
 
 log = logging.getLogger(__name__)
 
@@ -341,15 +340,14 @@ def process_restart(*, name: str, actor=None, request=None) -> ProcessInfo:
     except (SupervisorError, RestartFailed) as exc:
         error = str(exc)
         after = None
-    AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_email=getattr(actor, "email", "") or "",
+    audit_record(
+        team=None,  # an operator's action on Berth itself, in no customer's team
+        actor=actor,
         action="process.restart",
+        obj=name,
         object_type="process",
         object_id=name,
-        object_repr=name,
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=user_agent(request) if request is not None else "",
+        request=request,
         details={
             "old_pid": before.pid,
             "new_pid": after.pid if after else None,

@@ -30,20 +30,32 @@ def remember_target(request, obj) -> None:
 
 
 def audit_record(
-    *, team, actor=None, action: str, obj=None, request=None, details: dict | None = None
+    *,
+    team,
+    actor=None,
+    action: str,
+    obj=None,
+    request=None,
+    details: dict | None = None,
+    object_type: str = "",
+    object_id: str = "",
 ) -> AuditEvent:
-    """Add one line to ``team``'s audit log."""
+    """Add one line to ``team``'s audit log (``team=None``: an operator's action on Berth
+    itself). ``obj`` is a model instance, or anything else named by ``object_type`` and
+    ``object_id`` (a supervised process, say)."""
     if request is not None:
         base_request(request)._audited = True
     team_obj = team if isinstance(team, Team) else Team.objects.filter(pk=team).first()
+    if isinstance(obj, Model):
+        object_type, object_id = obj._meta.model_name, str(obj.pk)
     return AuditEvent.objects.create(
         team=team_obj,
         team_name=team_obj.name if team_obj else "",
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_email=getattr(actor, "email", "") or "",
         action=action[:60],
-        object_type=obj._meta.model_name if isinstance(obj, Model) else "",
-        object_id=str(obj.pk) if isinstance(obj, Model) else "",
+        object_type=object_type[:40],
+        object_id=object_id[:64],
         object_repr=str(obj)[:300] if obj is not None else "",
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",

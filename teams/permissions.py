@@ -14,6 +14,7 @@ or anything a team owns (its team is found through the model's ``team_path``).
 | member.manage     |   ✓   |   ✓   |           |        |
 | audit.view        |   ✓   |   ✓   |           |        |
 | token.manage      |   ✓   |   ✓   |           |        |
+| billing.view      |   ✓   |   ✓   |           |        |
 | billing.manage    |   ✓   |       |           |        |
 | team.transfer     |   ✓   |       |           |        |
 | team.delete       |   ✓   |       |           |        |
@@ -42,12 +43,20 @@ TEAM_SETTINGS = "team.settings"  # rename the team, require two-factor sign-in
 MEMBER_MANAGE = "member.manage"  # invite, remove, change roles (owners excepted)
 AUDIT_VIEW = "audit.view"
 TOKEN_MANAGE = "token.manage"  # noqa: S105 (API tokens acting for the team)
-BILLING_MANAGE = "billing.manage"
+BILLING_VIEW = "billing.view"  # the plan, usage, invoices
+BILLING_MANAGE = "billing.manage"  # subscribe, change or cancel the plan, pay
 TEAM_TRANSFER = "team.transfer"
 TEAM_DELETE = "team.delete"
 
 _DEVELOPER = {VIEW, SITE_MANAGE, DNS_MANAGE}
-_ADMIN = _DEVELOPER | {DOMAIN_MANAGE, TEAM_SETTINGS, MEMBER_MANAGE, AUDIT_VIEW, TOKEN_MANAGE}
+_ADMIN = _DEVELOPER | {
+    DOMAIN_MANAGE,
+    TEAM_SETTINGS,
+    MEMBER_MANAGE,
+    AUDIT_VIEW,
+    TOKEN_MANAGE,
+    BILLING_VIEW,
+}
 _OWNER = _ADMIN | {BILLING_MANAGE, TEAM_TRANSFER, TEAM_DELETE}
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -67,6 +76,7 @@ ACTION_WORDS = {
     MEMBER_MANAGE: "manage members",
     AUDIT_VIEW: "read the audit log",
     TOKEN_MANAGE: "manage the team's API tokens",
+    BILLING_VIEW: "see the team's billing",
     BILLING_MANAGE: "manage billing",
     TEAM_TRANSFER: "transfer the team",
     TEAM_DELETE: "delete the team",

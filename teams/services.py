@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.limits import plan_enforce
 from teams.audit import audit_record
 from teams.models import INVITATION_LIFETIME, Invitation, Membership, Role, Team
 from teams.permissions import forget_roles
@@ -255,7 +256,9 @@ def invitation_create(*, team: Team, email: str, role: str, actor, request=None)
         raise ValidationError(
             {"email": ["This address is already invited; resend the invitation."]}
         )
-    invitation.save()
+    with transaction.atomic():
+        plan_enforce(team, "members")
+        invitation.save()
     _send_invitation(invitation)
     audit_record(
         team=team,
@@ -318,6 +321,8 @@ def invitation_accept(*, invitation: Invitation, user, request=None) -> Membersh
     """``user`` (signed in with the invited address) joins the team and switches to it."""
     _open_invitation(invitation, user)
     with transaction.atomic():
+        # The invitation already holds its seat; only a suspended team refuses here.
+        plan_enforce(invitation.team, "members", adding=0)
         membership, _ = Membership.objects.get_or_create(
             team=invitation.team, user=user, defaults={"role": invitation.role}
         )

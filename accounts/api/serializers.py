@@ -57,7 +57,9 @@ class UserSerializer(serializers.ModelSerializer):
         return user_site_count(user=user)
 
     def get_status(self, user) -> str:
-        return "active" if user.is_active else "suspended"
+        from accounts.selectors import user_status
+
+        return user_status(user=user)
 
     def get_emailVerified(self, user) -> bool:
         from allauth.account.models import EmailAddress

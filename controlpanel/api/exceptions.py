@@ -20,6 +20,7 @@ STATUS_CODES = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
+    402: "PAYMENT_REQUIRED",
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -119,7 +120,10 @@ def validation_failed(exc: DjangoValidationError, serializer=None) -> Validation
 
 def envelope_exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``: every error, in every app, in the clients' envelope."""
-    if isinstance(exc, Http404):
+    if getattr(exc, "api_code", None):
+        # A service's refusal that names its own answer (e.g. a plan limit: 402).
+        exc = ApiError(exc.api_status, exc.api_code, exc.messages[0], exc.api_details)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -16,6 +16,10 @@ from controlpanel.api.exceptions import STATUS_CODES
 GENERIC_ERRORS = {
     400: "The body is not valid JSON or form data.",
     401: "No valid session or bearer token.",
+    402: (
+        "PLAN_LIMIT_EXCEEDED (or ACCOUNT_SUSPENDED): the team's plan does not allow this; "
+        "`details` holds `limit`, `used`, `plan` and `upgradeUrl`."
+    ),
     403: "Signed in, but not allowed (or a browser call without its CSRF token).",
     404: "No such object, or it belongs to someone else.",
     413: "The request body is too large.",
@@ -117,6 +121,8 @@ def add_error_responses(result, generator, request, public):
             codes = {429}
             if _needs_auth(operation, default_security):
                 codes |= {401, 403}
+                if method in {"post", "put", "patch"}:
+                    codes.add(402)
             if any(p.get("in") == "path" for p in parameters):
                 codes.add(404)
             if parameters or "requestBody" in operation:

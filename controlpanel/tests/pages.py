@@ -61,8 +61,9 @@ def sample_account(user) -> Sample:
     from deployments.services import deployment_publish
     from deployments.tests.factories import files as directory_files_of
     from domains import zones
-    from domains.services import domain_add, domain_register
+    from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
+    from hosting.models import SiteBandwidth
     from hosting.services import site_create, site_deploy
     from monitoring.services import incident_create, services_sync, subscriber_add
 
@@ -88,6 +89,7 @@ def sample_account(user) -> Sample:
         error="Build command exited with status 1: npm ERR! missing script: build",
         started_at=now - timedelta(minutes=3),
         finished_at=now - timedelta(minutes=2),
+        build_duration=58,
     )
     log_append(failed.pk, "$ npm run build")
     log_append(failed.pk, "npm ERR! missing script: build " + "x" * 120, "error")
@@ -112,11 +114,22 @@ def sample_account(user) -> Sample:
         author=user,
     )
     Deployment.objects.filter(pk=built.pk).update(
-        project=project, branch="main", commit_hash="b" * 40, commit_message="Build it"
+        project=project,
+        branch="main",
+        commit_hash="b" * 40,
+        commit_message="Build it",
+        build_duration=74,
     )
+    # A few days of visits, as the site servers count them (the analytics traffic tab).
+    for days_ago, sent, requests in ((0, 48_213, 37), (1, 1_204_551, 903), (5, 9_876, 12)):
+        SiteBandwidth.objects.create(
+            site=site, day=now.date() - timedelta(days=days_ago), bytes_sent=sent, requests=requests
+        )
     empty_site = site_create(owner=user, name="Empty")
+    editor_pages_add(site=site, user=user)
 
-    registered = domain_register(owner=user, name=f"{LONG}.test")
+    price = registration_quote(name=f"{LONG}.test").price  # confirmed, as a customer does
+    registered = domain_register(owner=user, name=f"{LONG}.test", confirm_price=price)
     record = zones.record_create(
         domain=registered,
         name="_dmarc",
@@ -213,6 +226,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "deployments:delete": [f"/deployments/{data.failed.pk}/delete/"],
         "deployments:project": [f"/projects/{data.project.pk}/"],
         "deployments:project-deploy": [f"/projects/{data.project.pk}/deploy/"],
+        "deployments:project-cache-clear": [f"/projects/{data.project.pk}/cache/clear/"],
         "hosting:live-file": [
             f"/sites/{data.project.site_id}/files/live/?path=index.html",
             f"/sites/{data.project.site_id}/files/live/?path=assets/{LONG}.js",
@@ -221,6 +235,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
             f"/sites/{data.project.site_id}/files/live/download/?path=index.html"
         ],
         "domains:search": ["/domains/search/", "/domains/search/?q=brand"],
+        "domains:register": [f"/domains/register/?name={LONG[:40]}-new.test&years=2"],
         "domains:detail": [f"/domains/{domain}/", f"/domains/{data.external.pk}/"],
         "domains:verify": [f"/domains/{domain}/verify/"],
         "domains:attach": [f"/domains/{domain}/attach/"],
@@ -234,6 +249,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "domains:record-edit": [f"/domains/{domain}/dns/{data.record.pk}/"],
         "domains:record-delete": [f"/domains/{domain}/dns/{data.record.pk}/delete/"],
         "account_confirm_email": ["/accounts/confirm-email/not-a-key/"],
+        "analytics:index": [
+            "/analytics/",
+            *(f"/analytics/?tab={tab}" for tab in ANALYTICS_TABS),
+            f"/analytics/?period=7&site={site}",
+        ],
         "monitoring:badge": ["/status/badge/database.svg"],
         "monitoring:subscribe-confirm": [f"/status/subscribe/{data.subscriber.token}"],
         "monitoring:unsubscribe": [f"/status/unsubscribe/{data.subscriber.token}"],
@@ -246,7 +266,76 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "email-change-confirm": ["/settings/email/confirm/not-a-valid-key/"],
         "teams:invitation": ["/invitations/not-a-valid-key/"],
         **team_samples(data),
+        **editor_samples(data),
+        **billing_samples(data),
     }
+
+
+def editor_pages_add(*, site, user) -> None:
+    """The landing template's pages in ``site``, published once, then the home edited again."""
+    from editor.selectors import template_get
+    from editor.services import document_save, pages_from_template, site_publish
+
+    home, _ = pages_from_template(site=site, template=template_get(slug="landing"), author=user)
+    site_publish(site=site, author=user)
+    document = home.document.replace("this afternoon", f"this afternoon ({LONG})")
+    import json
+
+    document_save(page=home, document=json.loads(document), base_revision=1, author=user)
+
+
+def editor_samples(data: Sample) -> dict[str, list[str]]:
+    """The editor's pages of the sample site (the landing template's home and pricing)."""
+    from editor.models import Page
+
+    site = data.site.pk
+    home = Page.objects.get(site=data.site, is_home=True)
+    other = Page.objects.filter(site=data.site, is_home=False).first()
+    return {
+        "editor:pages": [f"/sites/{site}/pages/", f"/sites/{data.empty_site.pk}/pages/"],
+        "editor:page-create": [f"/sites/{site}/pages/new/"],
+        "editor:template-apply": [f"/sites/{site}/pages/template/"],
+        "editor:publish": [f"/sites/{site}/pages/publish/"],
+        "editor:page-edit": [f"/pages/{home.pk}/edit/", f"/pages/{other.pk}/edit/"],
+        "editor:page-settings": [f"/pages/{home.pk}/settings/"],
+        "editor:page-duplicate": [f"/pages/{home.pk}/duplicate/"],
+        "editor:page-home": [f"/pages/{other.pk}/home/"],
+        "editor:page-delete": [f"/pages/{other.pk}/delete/"],
+        "editor:page-preview": [
+            f"/pages/{home.pk}/preview/",
+            f"/pages/{home.pk}/preview/?revision=1",
+        ],
+        "editor:page-revisions": [f"/pages/{home.pk}/revisions/"],
+        "editor:revision-restore": [f"/pages/{home.pk}/revisions/1/restore/"],
+    }
+
+
+def billing_samples(data: Sample) -> dict[str, list[str]]:
+    """The plan-change confirmations (free, paid monthly and yearly) and an invoice of the
+    user's team, issued by the built-in provider when the operator assigned a paid plan."""
+    from billing.models import Invoice, Plan
+    from billing.services import plans_seed, subscription_assign
+    from teams.services import acting_team
+
+    team = acting_team(data.user)
+    invoice = Invoice.objects.for_team(team).first()
+    if invoice is None:
+        plans_seed()
+        subscription_assign(team=team, plan=Plan.objects.get(key="standard"))
+        invoice = Invoice.objects.for_team(team).get()
+    subscribe = "/billing/subscribe/"
+    return {
+        "billing:subscribe": [
+            f"{subscribe}?plan=free",
+            f"{subscribe}?plan=enterprise&interval=month",
+            f"{subscribe}?plan=enterprise&interval=year",
+        ],
+        "billing:invoice": [f"/billing/invoices/{invoice.pk}/"],
+        "billing:invoice-pdf": [f"/billing/invoices/{invoice.pk}/pdf"],
+    }
+
+
+ANALYTICS_TABS = ("success", "durations", "resources", "traffic")
 
 
 def team_samples(data: Sample) -> dict[str, list[str]]:

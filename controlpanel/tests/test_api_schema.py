@@ -177,8 +177,13 @@ def test_answers_about_real_objects_match_the_schema(api_schema, bearer, alice):
     call("DELETE", "/api/domains/{id}/records/{record_id}", 204, path_parameters=rid)
     call("PATCH", "/api/domains/{id}", 200, path_parameters=did, body={"redirect": "www_to_apex"})
     check = call("GET", "/api/domains/check", 200, query={"name": "brand"})
-    available = next(r["name"] for r in check["results"] if r["available"])
-    registered = call("POST", "/api/domains", 201, body={"name": available, "register": True})
+    available = next(r for r in check["results"] if r["available"])
+    body = {"name": available["name"], "register": True}
+    refused = call("POST", "/api/domains", 409, body=body)  # the price is confirmed first
+    assert refused["error"]["details"]["price"] == available["price"]
+    registered = call(
+        "POST", "/api/domains", 201, body={**body, "confirmPrice": available["price"]}
+    )
     assert registered["registration"]["status"] == "active"
     call("POST", "/api/domains/{id}/renew", 200, path_parameters={"id": registered["id"]})
     call("GET", "/api/domains", 200)

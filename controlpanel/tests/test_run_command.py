@@ -202,6 +202,102 @@ def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
     assert "Traceback" not in after and "ERROR" not in after and "CRIT" not in after, after
 
 
+def _serve_env(tmp_path) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(BERTH_VAR_DIR=str(tmp_path / "var"), BERTH_READ_DOTENV="0", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _started_by(var_dir) -> list[psutil.Process]:
+    """Every process on this machine that a serve with ``var_dir`` started (they inherit its
+    environment), wherever it sits in the process tree: orphans included."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("BERTH_VAR_DIR") == str(var_dir):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_signal_while_serve_starts_its_programs_stops_everything(tmp_path, how):
+    """Ctrl+C (SIGINT to the terminal's process group) or SIGTERM arriving while serve is still
+    starting supervisord and the programs under it: serve ends without error lines, says
+    nothing about running, and leaves no process behind."""
+    env = _serve_env(tmp_path)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    log_path = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(free_port()), "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not any("supervisord" in " ".join(p.cmdline()) for p in _children(proc)):
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "serve did not start supervisord"
+            time.sleep(0.02)
+        # supervisord is starting: serve waits for it to answer before it says it runs.
+        assert "Berth is running" not in log_path.read_text()
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # supervisord sits in its own session
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    except BaseException:
+        for process in _started_by(tmp_path / "var"):
+            process.kill()
+        raise
+    wait_until(lambda: not _started_by(tmp_path / "var"), "every started process ends", 15)
+    output = log_path.read_text()
+    assert "Berth is running" not in output, output
+    assert "Traceback" not in output and "ERROR" not in output and "CRIT" not in output, output
+
+
+def test_ctrl_c_while_serve_prepares_ends_it_quietly(tmp_path):
+    """Ctrl+C during ``serve --prepare``'s migrations (before anything is started) ends the
+    command quietly (the shell's 130), without a traceback or anything left running."""
+    env = _serve_env(tmp_path)
+    log_path = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--prepare", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**env, "BERTH_NO_PROMPT": "1", "BERTH_ADMIN_EMAIL": "ops@example.com"},
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    database = tmp_path / "var" / "berth.sqlite3"
+    try:
+        wait_until(lambda: database.exists() or proc.poll() is not None, "migrate begins", 180)
+        os.killpg(proc.pid, signal.SIGINT)
+        # 130: interrupted while migrating; 0 (a fast machine): stopped just after.
+        assert proc.wait(timeout=60) in (130, 0)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    output = log_path.read_text()
+    assert "Traceback" not in output and "Berth is running" not in output, output
+    assert not _started_by(tmp_path / "var")
+
+
+def _children(proc: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
 def wait_until(predicate, what: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

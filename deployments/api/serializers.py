@@ -182,6 +182,30 @@ class ProjectSerializer(serializers.Serializer):
         return dict.fromkeys(sorted(project_env(project)), MASK)
 
 
+class CacheEntrySerializer(serializers.Serializer):
+    """One cached install: the folders it holds and the files its key hashes."""
+
+    key = serializers.CharField(source="name", help_text="SHA-256 of the install's inputs.")
+    folders = serializers.ListField(child=serializers.CharField())
+    inputs = serializers.ListField(child=serializers.CharField())
+    sizeBytes = serializers.IntegerField(source="size")
+    lastUsedAt = serializers.DateTimeField(source="last_used_at")
+
+
+class ProjectCacheSerializer(serializers.Serializer):
+    """A project's dependency cache: total size (download caches included) and its limit."""
+
+    sizeBytes = serializers.IntegerField(source="size")
+    limitBytes = serializers.IntegerField(source="limit")
+    downloadCacheBytes = serializers.IntegerField(source="tools_size")
+    entries = CacheEntrySerializer(many=True)
+
+
+class ProjectCacheClearedSerializer(serializers.Serializer):
+    freedBytes = serializers.IntegerField(source="freed")
+    cache = ProjectCacheSerializer()
+
+
 class DeploymentDetailSerializer(DeploymentSummarySerializer):
     """One deployment with its stages, the last log lines (``[mm:ss] text``) and its project."""
 

@@ -38,6 +38,11 @@ urlpatterns = [
         name="api-project-deploy",
     ),
     path(
+        "projects/<uuid:pk>/cache/clear",
+        views.ProjectCacheClearView.as_view(),
+        name="api-project-cache-clear",
+    ),
+    path(
         "sites/<uuid:pk>/deploy-latest",
         views.SiteDeployLatestView.as_view(),
         name="api-site-deploy-latest",

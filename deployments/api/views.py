@@ -323,6 +323,22 @@ class SiteDeployLatestView(ProjectDeployLatestView):
         return super().post(request, project.pk)
 
 
+class ProjectCacheClearView(APIView):
+    """``POST``: delete the project's dependency cache (download caches and cached installs);
+    the next build installs from scratch."""
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.ProjectCacheClearedSerializer, 404: PROJECT_NOT_FOUND},
+        tags=["deployments"],
+    )
+    def post(self, request, pk):
+        project = get_project(request, pk)
+        freed = services.project_cache_clear(project=project)
+        answer = {"freed": freed, "cache": selectors.project_cache_usage(project=project)}
+        return Response(serializers.ProjectCacheClearedSerializer(answer).data)
+
+
 # --- GitHub ------------------------------------------------------------------------------
 
 
@@ -454,6 +470,7 @@ class GitHubWebhookView(APIView):
             200: serializers.WebhookResultSerializer,
             202: serializers.WebhookResultSerializer,
             401: error("INVALID_SIGNATURE: the signature does not match any project's secret."),
+            402: error("PLAN_LIMIT_EXCEEDED: the team has used its plan's build minutes."),
         },
         tags=["github"],
     )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.services import preferences_update
+from billing.tests.factories import free_plan_limits
 from deployments import builds, git, logs
 from deployments.models import Deployment, LogLine
 from deployments.projects import env_vars_parse
@@ -35,15 +36,15 @@ def test_claim_is_taken_once(queued):
     assert stages == {"queued": "completed", "building": "in_progress"}
 
 
-def test_per_user_limit_makes_further_builds_wait(alice, bob, tmp_path, settings):
-    settings.BUILD_CONCURRENCY_PER_USER = 1
+def test_plan_concurrent_builds_make_further_builds_wait(alice, bob, tmp_path):
+    free_plan_limits(concurrent_builds=1)
     repo = make_repo(tmp_path / "l", STATIC_SITE)
     first = builds.deployment_create(user=alice, repository=str(repo))
     second = builds.deployment_create(user=alice, repository=str(repo))
     theirs = builds.deployment_create(user=bob, repository=str(repo))
     assert builds.build_claim(deployment_id=first.pk) == "claimed"
     assert builds.build_claim(deployment_id=second.pk) == "wait"
-    assert builds.build_claim(deployment_id=theirs.pk) == "claimed"  # limits are per user
+    assert builds.build_claim(deployment_id=theirs.pk) == "claimed"  # limits are per team
     builds.build_finish(deployment_id=first.pk, status="failed", error="x")
     assert builds.build_claim(deployment_id=second.pk) == "claimed"
 

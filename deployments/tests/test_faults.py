@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from billing.tests.factories import free_plan_limits
 from conftest import make_user, require_service
 from deployments.models import Deployment, LogLine
 from deployments.outages import DATABASE_ERRORS, reconnect
@@ -128,8 +129,7 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
     from deployments import builds
 
     worker_process.stop()
-    settings.BUILD_CONCURRENCY_PER_USER = 1
-    limited = {"BUILD_CONCURRENCY_PER_USER": "1"}
+    free_plan_limits(concurrent_builds=1)  # the team's plan: one build at a time
     # The build counts what it printed in its checkout (its sandbox sees nothing else).
     script = (
         '#!/bin/sh\ni=1\nwhile true; do echo "line $i"; echo $i > printed; '
@@ -137,7 +137,7 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
     )
     doomed_repo = make_repo(tmp_path / "doomed", {"build.sh": script})
     queued_repo = make_repo(tmp_path / "waiting", STATIC_SITE)
-    worker = WorkerProcess(tmp_path, settings, limited)
+    worker = WorkerProcess(tmp_path, settings)
     lost_lines, requeued = [], []
     try:
         for _trial in range(KILL_TRIALS):
@@ -148,7 +148,7 @@ def test_killed_worker_leaves_nothing_stuck_and_the_queued_build_builds(
             worker.kill()
             printed = Path(settings.BUILD_ROOT) / doomed / "src" / "printed"
             killed_after = int(printed.read_text().strip() or 0)
-            worker = WorkerProcess(tmp_path, settings, limited)
+            worker = WorkerProcess(tmp_path, settings)
 
             # The reaper, as beat runs it. A queued task re-checks the build limit every 3 s and
             # a build beats every 0.5 s: stale means silent for well over both on a busy machine.

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from billing.tests.factories import free_plan_limits
 from deployments import builds
 from deployments.blobs import BlobStore
 from deployments.models import Deployment, LogLine
@@ -266,9 +267,9 @@ def test_concurrent_build_limit_queues_further_builds(
 ):
     repo_a = make_repo(tmp_path / "a", {**STATIC_SITE, "build.sh": "#!/bin/sh\nsleep 3\n"})
     repo_b = make_repo(tmp_path / "b", STATIC_SITE)
-    settings.BUILD_CONCURRENCY_PER_USER = 1
+    free_plan_limits(concurrent_builds=1)  # the team's plan: one build at a time
     worker_process.stop()
-    limited = WorkerProcess(tmp_path, settings, {"BUILD_CONCURRENCY_PER_USER": "1"})
+    limited = WorkerProcess(tmp_path, settings)
     try:
         a = deploy(api, repo_a, outputDir=".")["id"]
         wait_for(lambda: Deployment.objects.filter(pk=a, status="building").exists())

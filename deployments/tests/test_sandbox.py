@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from deployments import builds, runner, sandbox
+from deployments import builds, netpolicy, runner, sandbox
 from deployments.models import Deployment, LogLine
 from deployments.tests.factories import make_repo
 from deployments.tests.test_pipeline import alive, processes_running, sleep_marker
@@ -157,6 +158,96 @@ def test_the_build_cannot_reach_the_database_redis_or_the_panel(alice, tmp_path)
     assert deployment.status == "success", log
     assert log.count("blocked") == 8 and "CONNECTED" not in log
     assert reached == []
+
+
+def test_the_build_cannot_reach_the_hosts_addresses_metadata_or_private_ranges(alice, tmp_path):
+    """slirp4netns connects from the host: without the namespace's routes, a build would reach
+    the host's own address, the cloud metadata service and the private network."""
+    host = [str(address) for address in netpolicy.host_addresses()]
+    assert host, "the machine has a non-loopback IPv4 address"
+    service = socket.socket()
+    service.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    service.bind(("0.0.0.0", 0))  # noqa: S104 - a private service bound to every address
+    service.listen()
+    service.settimeout(0.2)
+    reached = []
+
+    def accept():
+        while service.fileno() != -1:
+            try:
+                conn, _ = service.accept()
+            except OSError:
+                continue
+            reached.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = service.getsockname()[1]
+    socket.create_connection((host[0], port), timeout=3).close()  # the host itself reaches it
+    wait = 0
+    while not reached and wait < 50:
+        threading.Event().wait(0.1)
+        wait += 1
+    assert len(reached) == 1
+    reached.clear()
+    targets = [(address, port) for address in host] + [
+        ("169.254.169.254", 80),
+        ("10.1.2.3", 80),
+        ("172.16.0.1", 80),
+        ("192.168.1.1", 80),
+        ("100.64.0.1", 80),
+    ]
+    probe = (
+        "import socket\n"
+        f"for host, port in {targets!r} + [('registry.npmjs.org', 443)]:\n"
+        "    try:\n"
+        "        socket.create_connection((host, port), timeout=5).close()\n"
+        "        print('CONNECTED', host)\n"
+        "    except OSError as exc:\n"
+        "        print('blocked', host, exc.errno)\n"
+    )
+    try:
+        deployment = build(alice, tmp_path, publish(f"python3 - <<'EOF'\n{probe}EOF"))
+    finally:
+        service.close()
+    log = log_of(deployment).splitlines()
+    assert deployment.status == "success", log
+    for address, _ in targets:
+        assert f"blocked {address} 113" in log  # EHOSTUNREACH: refused inside the namespace
+    assert "CONNECTED registry.npmjs.org" in log  # the internet still works
+    assert reached == []
+
+
+def _sandbox(root: Path, argv: list[str], name: str) -> sandbox.SandboxedProcess:
+    root.mkdir(mode=0o711)
+    space = sandbox.Workspace.create(root)
+    space.checkout.mkdir()
+    space.hand_over(space.checkout)
+    process = sandbox.SandboxedProcess(
+        argv, workspace=space, env={"PATH": "/usr/bin:/bin"}, cwd=space.checkout, name=name
+    )
+    process.start()
+    return process
+
+
+def test_ending_one_sandbox_never_kills_a_later_one(settings):
+    """A namespace's number is reused as soon as it ends: a late kill of a finished sandbox
+    (a cancel racing its end) must not reach a build that started after it."""
+    root = Path(tempfile.mkdtemp(prefix="berth-sandboxes-"))
+    root.chmod(0o711)
+    try:
+        first = _sandbox(root / "first", ["/bin/true"], f"first-{os.getpid()}")
+        first.proc.communicate(timeout=30)
+        first.close()
+        later = _sandbox(root / "later", ["/bin/sleep", "30"], f"later-{os.getpid()}")
+        try:
+            first.kill()
+            assert later.proc.poll() is None
+            assert later.pidns and sandbox.namespace_pids(later.pidns)
+        finally:
+            later.close()
+        assert later.proc.returncode is not None
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_no_process_of_the_build_survives_it(alice, tmp_path):

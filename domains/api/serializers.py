@@ -15,6 +15,19 @@ class DomainCreateSerializer(serializers.Serializer):
     siteId = serializers.UUIDField(source="site", required=False, allow_null=True)
     register = serializers.BooleanField(default=False)
     years = serializers.IntegerField(default=1, min_value=1, max_value=10)
+    confirmPrice = serializers.DecimalField(
+        source="confirm_price",
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        coerce_to_string=True,
+        help_text=(
+            "With register: the yearly price the customer accepted, as /api/domains/check "
+            "gives it. A registration without it, or at another price, is refused with 409 "
+            "PRICE_NOT_CONFIRMED and the current price in details; nothing is charged."
+        ),
+    )
 
 
 class DomainUpdateSerializer(serializers.Serializer):
@@ -195,8 +208,26 @@ class DomainCheckResultSerializer(serializers.Serializer):
     reason = serializers.CharField()
     registrar = serializers.CharField()
 
+    renewalPrice = serializers.SerializerMethodField(help_text="Per year at each renewal.")
+
     def get_price(self, result) -> str | None:
         return str(result.price) if result.price is not None else None
+
+    def get_renewalPrice(self, result) -> str | None:
+        return str(result.renewal_price) if result.renewal_price is not None else None
+
+
+class RegistrationQuoteSerializer(serializers.Serializer):
+    """What a registration costs now (``domains.services.RegistrationQuote``): decimal strings."""
+
+    name = serializers.CharField()
+    unicodeName = serializers.CharField(source="display_name")
+    years = serializers.IntegerField()
+    price = serializers.CharField(help_text="Per year: send it back as confirmPrice.")
+    renewalPrice = serializers.CharField(source="renewal_price", help_text="Per year.")
+    total = serializers.CharField(help_text="Charged now: price × years.")
+    currency = serializers.CharField()
+    registrar = serializers.CharField()
 
 
 class DomainCheckSerializer(serializers.Serializer):

@@ -66,7 +66,13 @@ class DomainListView(APIView):
 
     @extend_schema(
         request=serializers.DomainCreateSerializer,
-        responses={201: serializers.DomainSerializer},
+        responses={
+            201: serializers.DomainSerializer,
+            409: error(
+                "PRICE_NOT_CONFIRMED: register without confirmPrice, or at a price that is no "
+                "longer the registrar's; details hold the current price (RegistrationQuote)."
+            ),
+        },
         tags=["domains"],
     )
     def post(self, request):
@@ -74,13 +80,18 @@ class DomainListView(APIView):
         authorize(request.user, DOMAIN_MANAGE, team)
         data = validated(serializers.DomainCreateSerializer, request)
         if data["register"]:
-            domain = services.domain_register(
-                team=team,
-                owner=request.user,
-                name=data["name"],
-                years=data["years"],
-                site=data.get("site"),
-            )
+            try:
+                domain = services.domain_register(
+                    team=team,
+                    owner=request.user,
+                    name=data["name"],
+                    years=data["years"],
+                    site=data.get("site"),
+                    confirm_price=data.get("confirm_price"),
+                )
+            except services.PriceNotConfirmed as exc:
+                quote = serializers.RegistrationQuoteSerializer(exc.quote).data
+                raise ApiError(409, "PRICE_NOT_CONFIRMED", str(exc), dict(quote)) from exc
         else:
             domain = services.domain_add(
                 team=team, owner=request.user, name=data["name"], site=data.get("site")

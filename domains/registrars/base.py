@@ -23,6 +23,7 @@ class Availability:
     price: Decimal | None  # per year
     currency: str
     reason: str = ""  # why it is not available ("taken", "reserved", ...)
+    renewal_price: Decimal | None = None  # per year at renewal; None: the same as ``price``
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,9 @@ class BuiltinRegistry(RegistrarAdapter):
         entry = RegistryEntry.objects.filter(name=name).first()
         if entry is not None and entry.expires_at > timezone.now():
             return Availability(name, False, self.price(tld), currency, "taken")
-        return Availability(name, True, self.price(tld), currency)
+        # The registry renews at the price it registers for.
+        price = self.price(tld)
+        return Availability(name, True, price, currency, renewal_price=price)
 
     def register(self, name, *, years, registrant, nameservers) -> RegistrationInfo:
         if not 1 <= years <= MAX_YEARS:

@@ -6,13 +6,13 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from domains import services
+from domains.tests.factories import register_domain
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_domains_changelist_searches(client, operator, alice):
-    services.domain_register(owner=alice, name="brand.test")
+    register_domain(owner=alice, name="brand.test")
     client.force_login(operator)
     for model in apps.get_app_config("domains").get_models():
         url = reverse(f"admin:domains_{model._meta.model_name}_changelist")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import bearer_client
-from domains.models import Domain
+from domains.models import Domain, RegistryEntry
 from domains.tests.factories import make_site
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +66,12 @@ def test_check_register_renew_and_patch(api, alice):
         "brand.test": "12.00",
         "brand.berth": "0.00",
     }
+    renewal = {r["name"]: r["renewalPrice"] for r in check["results"]}
+    assert renewal["brand.test"] == "12.00"
     created = api.post(
-        "/api/domains", {"name": "brand.test", "register": True, "years": 2}, format="json"
+        "/api/domains",
+        {"name": "brand.test", "register": True, "years": 2, "confirmPrice": "12.00"},
+        format="json",
     )
     assert created.status_code == 201, created.json()
     body = created.json()
@@ -86,6 +90,44 @@ def test_check_register_renew_and_patch(api, alice):
     assert response.status_code == 409 and response.json()["error"]["code"] == "DOMAIN_REGISTERED"
 
 
+def test_registering_needs_the_current_price_confirmed(api, alice, settings):
+    """Nothing is charged until the client sends back the price it showed: without it, or with
+    an old one, the answer is 409 with the price now; the client's confirmed request succeeds."""
+    request = {"name": "brand.test", "register": True, "years": 2}
+    unconfirmed = api.post("/api/domains", request, format="json")
+    assert unconfirmed.status_code == 409
+    error = unconfirmed.json()["error"]
+    assert error["code"] == "PRICE_NOT_CONFIRMED" and error["statusCode"] == 409
+    assert error["details"] == {
+        "name": "brand.test",
+        "unicodeName": "brand.test",
+        "years": 2,
+        "price": "12.00",
+        "renewalPrice": "12.00",
+        "total": "24.00",
+        "currency": "USD",
+        "registrar": "berth",
+    }
+    assert not Domain.objects.filter(name="brand.test").exists()
+    assert not RegistryEntry.objects.filter(name="brand.test").exists()
+
+    # The registry raised its price after the client showed 12.00.
+    settings.BERTH_REGISTRY_TLDS = {**settings.BERTH_REGISTRY_TLDS, "test": "15.50"}
+    stale = api.post("/api/domains", {**request, "confirmPrice": "12.00"}, format="json")
+    assert stale.status_code == 409
+    assert stale.json()["error"]["details"]["price"] == "15.50"
+    assert "15.50" in stale.json()["error"]["message"]
+    assert not RegistryEntry.objects.filter(name="brand.test").exists()
+
+    confirmed = api.post("/api/domains", {**request, "confirmPrice": "15.5"}, format="json")
+    assert confirmed.status_code == 201, confirmed.json()
+    assert confirmed.json()["registration"]["status"] == "active"
+    # Adding a domain registered elsewhere (the Alt Production Hosting client's request) is free
+    # and needs no price.
+    added = api.post("/api/domains", {"name": "mine.example"}, format="json")
+    assert added.status_code == 201 and added.json()["registration"] is None
+
+
 def test_attach_to_someone_elses_site_is_refused(api, bob):
     bobs = make_site(bob)
     response = api.post(
@@ -95,7 +137,11 @@ def test_attach_to_someone_elses_site_is_refused(api, bob):
 
 
 def test_records_crud_through_the_api(api, alice, pdns):
-    domain = api.post("/api/domains", {"name": "shop.test", "register": True}, format="json").json()
+    domain = api.post(
+        "/api/domains",
+        {"name": "shop.test", "register": True, "confirmPrice": "12.00"},
+        format="json",
+    ).json()
     base = f"/api/domains/{domain['id']}/records"
     records = api.get(base).json()["records"]
     assert {(r["name"], r["type"]) for r in records} == {("@", "A"), ("www", "CNAME")}

@@ -40,6 +40,12 @@ def test_register_edit_zone_and_attach(live_server, alice, pdns):
         Select(row.find_element(By.NAME, "years")).select_by_value("2")
         Select(row.find_element(By.NAME, "site")).select_by_visible_text("Portfolio")
         click_and_wait(browser, row.find_element(By.XPATH, ".//button[contains(., 'Register')]"))
+        # The price is shown and confirmed before anything is charged.
+        assert "Charged now" in browser.page_source and "24.00 USD" in browser.page_source
+        assert not Domain.objects.filter(name="portfolio.test").exists()
+        shot(browser, "confirm")
+        pay = "//button[contains(., 'Pay 24.00 USD and register')]"
+        click_and_wait(browser, browser.find_element(By.XPATH, pay))
         domain = Domain.objects.get(name="portfolio.test")
         assert domain.site == site and domain.is_verified and domain.days_to_expiry >= 729
         assert "portfolio.test is yours" in browser.page_source

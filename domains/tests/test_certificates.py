@@ -17,7 +17,7 @@ from controlpanel.celery import app as celery_app
 from domains import certificates, services
 from domains.dns.pdns import PowerDNS, RRset
 from domains.models import AcmeChallenge, Certificate, Domain
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, register_domain
 from hosting import hostnames
 
 
@@ -57,7 +57,7 @@ def test_dns01_wildcard_certificate_for_a_hosted_zone(
     alice, pebble, django_capture_on_commit_callbacks, settings
 ):
     site = make_site(alice)
-    domain = services.domain_register(owner=alice, name="brand.test", site=site)
+    domain = register_domain(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
     assert domain.is_verified
     cert = certificates.certificate_request(domain=domain, names=["brand.test", "*.brand.test"])
@@ -168,7 +168,7 @@ def test_renewal_30_days_before_expiry_replaces_the_certificate(
     alice, pebble, eager_celery, django_capture_on_commit_callbacks
 ):
     site = make_site(alice)
-    domain = services.domain_register(owner=alice, name="brand.test", site=site)
+    domain = register_domain(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
     first = certificates.certificate_request(domain=domain, names=["brand.test"])
     first = certificates.certificate_issue(certificate_id=first.pk)
@@ -192,7 +192,7 @@ def test_a_certificate_is_issued_when_the_domain_is_verified(
     settings.ACME_AUTO_ISSUE = True
     site = make_site(alice)
     with django_capture_on_commit_callbacks(execute=True):
-        domain = services.domain_register(owner=alice, name="brand.test", site=site)
+        domain = register_domain(owner=alice, name="brand.test", site=site)
     cert = Certificate.objects.get(domain=domain)
     assert cert.status == "active", cert.error
     assert cert.names == ["brand.test"] and cert.challenge == "dns-01"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from domains import services
 from domains.models import Domain, RegistryEntry
 from domains.registrars import adapter_for
+from domains.tests.factories import register_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_search_shows_availability_and_price_per_tld(alice):
 
 
 def test_a_taken_name_gets_suggestions(alice, bob):
-    services.domain_register(owner=bob, name="brand.test", years=1)
+    register_domain(owner=bob, name="brand.test", years=1)
     results, suggestions = services.domain_search(query="brand.test")
     assert results[0].name == "brand.test" and not results[0].available
     assert results[0].reason == "taken"
@@ -44,7 +45,7 @@ def test_unsold_tlds_and_reserved_names_are_not_available(alice):
 
 
 def test_register_for_n_years_then_renew(alice):
-    domain = services.domain_register(owner=alice, name="Brand.Test", years=2)
+    domain = register_domain(owner=alice, name="Brand.Test", years=2)
     assert domain.name == "brand.test" and domain.is_registered and domain.registrar == "berth"
     assert domain.dns_hosted and domain.auto_renew and domain.transfer_lock
     assert 729 <= domain.days_to_expiry <= 730
@@ -57,15 +58,15 @@ def test_register_for_n_years_then_renew(alice):
 
 
 def test_a_name_cannot_be_registered_twice(alice, bob):
-    services.domain_register(owner=alice, name="brand.test")
+    register_domain(owner=alice, name="brand.test")
     with pytest.raises(ValidationError, match="not available"):
-        services.domain_register(owner=bob, name="brand.test")
+        register_domain(owner=bob, name="brand.test")
     with pytest.raises(ValidationError):
-        services.domain_register(owner=alice, name="brand.test", years=11)
+        register_domain(owner=alice, name="brand.test", years=11)
 
 
 def test_transfer_lock_and_nameservers_go_to_the_registry(alice):
-    domain = services.domain_register(owner=alice, name="brand.test")
+    domain = register_domain(owner=alice, name="brand.test")
     services.domain_update(domain=domain, transfer_lock=False)
     assert RegistryEntry.objects.get(name="brand.test").transfer_lock is False
     services.domain_set_nameservers(
@@ -80,7 +81,7 @@ def test_transfer_lock_and_nameservers_go_to_the_registry(alice):
 
 
 def test_registering_publishes_the_zone_and_the_delegation(alice, pdns):
-    services.domain_register(owner=alice, name="brand.test")
+    register_domain(owner=alice, name="brand.test")
     res = dns.resolver.Resolver(configure=False)
     res.nameservers = ["127.0.0.1"]
     res.port = pdns.dns_port
@@ -93,7 +94,7 @@ def test_registering_publishes_the_zone_and_the_delegation(alice, pdns):
 
 
 def test_reminders_before_expiry_once_per_window(alice):
-    domain = services.domain_register(owner=alice, name="brand.test")
+    domain = register_domain(owner=alice, name="brand.test")
     Domain.objects.filter(pk=domain.pk).update(
         expires_at=timezone.now() + timedelta(days=6, hours=1), auto_renew=False
     )
@@ -109,7 +110,7 @@ def test_reminders_before_expiry_once_per_window(alice):
 def test_no_reminder_when_the_user_turned_emails_off(alice):
     alice.preferences.email_notifications = False
     alice.preferences.save()
-    domain = services.domain_register(owner=alice, name="brand.test")
+    domain = register_domain(owner=alice, name="brand.test")
     Domain.objects.filter(pk=domain.pk).update(
         expires_at=timezone.now() + timedelta(days=3), auto_renew=False
     )
@@ -118,8 +119,8 @@ def test_no_reminder_when_the_user_turned_emails_off(alice):
 
 
 def test_auto_renew_extends_due_registrations_and_lapsed_ones_expire(alice):
-    soon = services.domain_register(owner=alice, name="soon.test")
-    lapsed = services.domain_register(owner=alice, name="lapsed.test")
+    soon = register_domain(owner=alice, name="soon.test")
+    lapsed = register_domain(owner=alice, name="lapsed.test")
     Domain.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(days=10))
     Domain.objects.filter(pk=lapsed.pk).update(
         expires_at=timezone.now() - timedelta(days=1), auto_renew=False
@@ -133,3 +134,27 @@ def test_auto_renew_extends_due_registrations_and_lapsed_ones_expire(alice):
     lapsed.refresh_from_db()
     assert soon.days_to_expiry >= 370
     assert lapsed.registration == Domain.Registration.EXPIRED
+
+
+def test_the_service_charges_only_the_price_the_customer_confirmed(alice, settings):
+    quote = services.registration_quote(name="Brand.Test", years=3)
+    assert (quote.name, quote.price, quote.renewal_price, quote.total, quote.currency) == (
+        "brand.test",
+        Decimal("12.00"),
+        Decimal("12.00"),
+        Decimal("36.00"),
+        "USD",
+    )
+    with pytest.raises(services.PriceNotConfirmed) as unconfirmed:
+        services.domain_register(owner=alice, name="brand.test", years=3, confirm_price=None)
+    assert unconfirmed.value.quote == quote
+    with pytest.raises(services.PriceNotConfirmed, match=r"is now 12\.00 USD a year, not 9\.99"):
+        services.domain_register(owner=alice, name="brand.test", confirm_price="9.99")
+    with pytest.raises(ValidationError) as invalid:
+        services.domain_register(owner=alice, name="brand.test", confirm_price="twelve")
+    assert "confirm_price" in invalid.value.message_dict
+    assert not RegistryEntry.objects.exists() and not Domain.objects.exists()
+    domain = services.domain_register(
+        owner=alice, name="brand.test", years=3, confirm_price=Decimal("12")
+    )
+    assert domain.is_registered

@@ -191,7 +191,12 @@ def test_done_when_register_edit_attach_verify_certify_and_https_on_nginx(
 
     check = api.get("/api/domains/check?name=shop.test").json()
     assert check["results"][0]["available"] is True
-    domain = api.post("/api/domains", {"name": "shop.test", "register": True}, format="json")
+    price = check["results"][0]["price"]
+    domain = api.post(
+        "/api/domains",
+        {"name": "shop.test", "register": True, "confirmPrice": price},
+        format="json",
+    )
     assert domain.status_code == 201, domain.json()
     domain = domain.json()
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from controlpanel.celery import app
 from domains import services, tasks
 from domains.models import Certificate
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, register_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def test_upkeep_is_on_the_beat_schedule():
 
 def test_certificate_task_claims_the_order_once(alice, pebble):
     site = make_site(alice)
-    domain = services.domain_register(owner=alice, name="brand.test", site=site)
+    domain = register_domain(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
     cert = Certificate.objects.create(
         domain=domain, names=["brand.test"], challenge="dns-01", directory_url=pebble.directory_url

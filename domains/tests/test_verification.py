@@ -11,7 +11,7 @@ from django.utils import timezone
 from domains import services
 from domains.dns.pdns import PowerDNS, RRset
 from domains.models import Domain
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, register_domain
 from hosting import hostnames
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_the_periodic_check_verifies_pending_domains(alice, pdns):
 
 def test_registered_domains_verify_through_their_hosted_zone(alice, pdns):
     site = make_site(alice)
-    domain = services.domain_register(owner=alice, name="brand.test", site=site)
+    domain = register_domain(owner=alice, name="brand.test", site=site)
     domain.refresh_from_db()
     assert domain.is_verified and domain.verification_method == "txt"
     assert domain.records.filter(name="_berth-verify", managed=True).exists()
@@ -168,8 +168,8 @@ def test_www_redirect_and_primary_domain_routes(
     alice, pdns, changes, django_capture_on_commit_callbacks
 ):
     site = make_site(alice)
-    first = services.domain_register(owner=alice, name="brand.test", site=site)
-    second = services.domain_register(owner=alice, name="other.test", site=site)
+    first = register_domain(owner=alice, name="brand.test", site=site)
+    second = register_domain(owner=alice, name="other.test", site=site)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.is_primary and not second.is_primary

@@ -6,7 +6,7 @@ import pytest
 
 from domains import services
 from domains.models import DnsRecord, Domain
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, register_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +21,59 @@ def test_the_list_shows_only_my_domains_with_an_empty_state(web, alice, bob):
     assert 'href="/domains/"' in response.text  # in the navigation
 
 
-def test_search_then_register(web, alice):
+def test_search_then_confirm_the_price_then_register(web, alice):
+    """The search's Register button leads to the price (now and at renewal) and a confirm
+    button; only confirming pays and registers."""
+    site = make_site(alice, name="Shop")
     response = web.get("/domains/search/?q=brand")
     assert "brand.test" in response.text and "12.00 USD" in response.text
-    response = web.post("/domains/register/", {"name": "brand.test", "years": 2, "site": ""})
+    assert 'action="/domains/register/"' in response.text and 'method="get"' in response.text
+    confirm = web.get(f"/domains/register/?name=brand.test&years=2&site={site.pk}")
+    assert confirm.status_code == 200
+    page = confirm.text
+    assert "Register brand.test" in page and "Nothing is charged before you do" in page
+    assert "12.00 USD" in page and "24.00 USD" in page  # a year, and for the two years now
+    assert "Renewal" in page and "Shop" in page
+    assert "Pay 24.00 USD and register" in page and 'name="confirm_price" value="12.00"' in page
+    assert not Domain.objects.filter(name="brand.test").exists()  # seeing the price is free
+
+    response = web.post(
+        "/domains/register/",
+        {"name": "brand.test", "years": 2, "site": str(site.pk), "confirm_price": "12.00"},
+    )
     domain = Domain.objects.get(owner=alice, name="brand.test")
     assert response.status_code == 302 and response["Location"] == f"/domains/{domain.pk}/"
+    assert domain.site == site and 729 <= domain.days_to_expiry <= 730
     page = web.get(response["Location"]).text
     assert "Registration" in page and domain.expires_at.strftime("%-d %b %Y") in page
     response = web.get("/domains/search/?q=brand.test")
     assert "Taken" in response.text and "Available alternatives" in response.text
+
+
+def test_registering_without_the_current_price_confirmed_charges_nothing(web, alice, settings):
+    """A form posted without the price, or with the price of before a change, registers nothing
+    and shows the confirmation again with the price now."""
+    response = web.post("/domains/register/", {"name": "brand.test", "years": 1, "site": ""})
+    assert response.status_code == 409 and "Confirm the price" in response.text
+    assert 'name="confirm_price" value="12.00"' in response.text
+    settings.BERTH_REGISTRY_TLDS = {**settings.BERTH_REGISTRY_TLDS, "test": "20.00"}
+    data = {"name": "brand.test", "years": 1, "site": "", "confirm_price": "12.00"}
+    response = web.post("/domains/register/", data)
+    assert response.status_code == 409
+    assert "is now 20.00 USD a year, not 12.00" in response.text
+    assert "Pay 20.00 USD and register" in response.text
+    assert not Domain.objects.filter(name="brand.test").exists()
+    response = web.post("/domains/register/", {**data, "confirm_price": "20.00"})
+    assert response.status_code == 302 and Domain.objects.get(name="brand.test").is_registered
+
+
+def test_a_free_name_is_confirmed_too_and_a_taken_one_goes_back_to_search(web, alice, bob):
+    page = web.get("/domains/register/?name=brand.berth&years=1").text
+    assert "Register for free" in page and 'name="confirm_price" value="0.00"' in page
+    register_domain(bob, "taken.test")
+    response = web.get("/domains/register/?name=taken.test&years=1", follow=True)
+    assert response.redirect_chain[-1][0] == "/domains/search/?q=taken.test"
+    assert "taken.test is not available (taken)." in response.text
 
 
 def test_search_rejects_bad_input(web):
@@ -84,7 +127,7 @@ def test_another_users_domain_pages_are_404(web, bob):
 
 
 def test_zone_editor_adds_edits_and_deletes(web, alice, pdns):
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     response = web.post(
         f"/domains/{domain.pk}/dns/",
         {"name": "api", "type": "A", "content": "192.0.2.9", "ttl": 300},
@@ -110,10 +153,14 @@ def test_zone_editor_adds_edits_and_deletes(web, alice, pdns):
 
 def test_attach_renew_and_remove(web, alice):
     site = make_site(alice)
-    registered = services.domain_register(owner=alice, name="brand.test")
+    registered = register_domain(owner=alice, name="brand.test")
     web.post(f"/domains/{registered.pk}/attach/", {"site": str(site.pk), "redirect": "www_to_apex"})
     registered.refresh_from_db()
     assert registered.site == site and registered.redirect == "www_to_apex"
+    page = web.get(f"/domains/{registered.pk}/").content.decode()
+    # Renewing pays too: the price is on the page and the form asks before it is paid.
+    assert "12.00 USD a year" in page
+    assert 'data-confirm="Renew brand.test? 12.00 USD is charged now for each year' in page
     before = registered.expires_at
     web.post(f"/domains/{registered.pk}/renew/", {"years": 1})
     registered.refresh_from_db()
@@ -156,8 +203,7 @@ def test_site_overview_lists_the_sites_custom_domains(web, alice, bob):
 
 
 def test_an_invalid_renewal_says_why_and_changes_nothing(web, alice):
-    web.post("/domains/register/", {"name": "steady.test", "years": 1, "site": ""})
-    domain = Domain.objects.get(owner=alice, name="steady.test")
+    domain = register_domain(alice, "steady.test")
     expires = domain.expires_at
     response = web.post(f"/domains/{domain.pk}/renew/", {"years": "99"}, follow=True)
     page = response.text

@@ -7,9 +7,8 @@ import time
 import pytest
 
 from deployments.tests.conftest import WorkerProcess, _purge_broker
-from domains import services
 from domains.models import Certificate
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, register_domain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +41,7 @@ def worker(settings, tmp_path, pebble):
 def test_a_certificate_is_issued_by_the_worker_once_the_domain_is_verified(alice, settings, worker):
     settings.ACME_AUTO_ISSUE = True
     site = make_site(alice)
-    domain = services.domain_register(owner=alice, name="brand.test", site=site)
+    domain = register_domain(owner=alice, name="brand.test", site=site)
     cert = Certificate.objects.get(domain=domain)
     deadline = time.monotonic() + 90
     while cert.status in ("pending", "issuing") and time.monotonic() < deadline:

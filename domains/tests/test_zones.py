@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from domains import services, zones
 from domains.models import DnsRecord
+from domains.tests.factories import register_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def resolve(pdns, name, rdtype):
 
 def test_a_new_zone_has_default_records(alice, pdns, settings):
     settings.EDGE_IPV6 = ["2001:db8::10"]
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     rows = {(r.name, r.type, r.content) for r in domain.records.all()}
     assert rows == {
         ("@", "A", "127.0.0.1"),
@@ -37,7 +38,7 @@ def test_a_new_zone_has_default_records(alice, pdns, settings):
 
 
 def test_every_record_type_resolves_after_editing(alice, pdns):
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     add = lambda **kw: zones.record_create(domain=domain, **kw)  # noqa: E731
     add(name="api", type="A", content="192.0.2.7", ttl=300)
     add(name="api", type="AAAA", content="2001:db8::7", ttl=300)
@@ -58,7 +59,7 @@ def test_every_record_type_resolves_after_editing(alice, pdns):
 
 
 def test_edit_and_delete_change_what_dns_answers(alice, pdns):
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     record = zones.record_create(domain=domain, name="api", type="A", content="192.0.2.7")
     zones.record_update(record=record, content="192.0.2.8", ttl=600)
     assert resolve(pdns, "api.shop.test", "A") == ["192.0.2.8"]
@@ -67,7 +68,7 @@ def test_edit_and_delete_change_what_dns_answers(alice, pdns):
 
 
 def test_zone_rules_are_enforced_against_existing_records(alice, pdns):
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     with pytest.raises(ValidationError, match="CNAME"):
         zones.record_create(domain=domain, name="www", type="A", content="192.0.2.1")
     zones.record_create(domain=domain, name="api", type="A", content="192.0.2.7")
@@ -81,7 +82,7 @@ def test_zone_rules_are_enforced_against_existing_records(alice, pdns):
 
 
 def test_a_zone_is_kept_but_marked_unpublished_without_powerdns(alice):
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     assert domain.dns_hosted and domain.records.count() == 2
     assert "not configured" in domain.zone_error
 
@@ -98,7 +99,7 @@ def test_the_database_refuses_a_duplicate_record_when_two_writers_race(alice):
     """Two requests can both pass the zone check; the database keeps only one copy."""
     from django.db import IntegrityError, transaction
 
-    domain = services.domain_register(owner=alice, name="shop.test")
+    domain = register_domain(owner=alice, name="shop.test")
     for priority in (None, 10):
         row = {"domain": domain, "name": "api", "type": "MX", "content": "mx.example.org."}
         DnsRecord.objects.create(**row, priority=priority)

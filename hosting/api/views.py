@@ -17,7 +17,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_plan_slug
+from billing.limits import plan_of
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.schema import error
@@ -68,7 +68,7 @@ class SiteMixin:
         return site
 
     def site_json(self, request, site: Site) -> dict:
-        context = {"plan": user_plan_slug(user=request.user)}
+        context = {"plan": plan_of(site.team).key}
         return serializers.SiteSerializer(site, context=context).data
 
 
@@ -90,7 +90,7 @@ class SiteListView(SiteMixin, APIView):
         page = paginator.paginate_queryset(
             selectors.site_list(user=request.user, search=search, team=team), request, view=self
         )
-        context = {"plan": user_plan_slug(user=request.user)}
+        context = {"plan": plan_of(team).key if team else "free"}
         return paginator.get_paginated_response(
             serializers.SiteSerializer(page, many=True, context=context).data
         )

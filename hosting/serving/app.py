@@ -35,7 +35,7 @@ from hosting.serving.resolve import (
     not_found_page,
     resolve,
 )
-from hosting.serving.store import ServingCache
+from hosting.serving.store import SUSPENDED, UNSERVED, ServingCache
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,9 @@ class SiteServer:
         if state is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
-        if state.status in ("offline", "error"):
-            sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+        if state.status in UNSERVED:
+            page = h.own_page(state.status if state.status == SUSPENDED else 503)
+            sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)
             self._count(state.site_id, sent, now)
             return
         if state.deployment_id is None:

@@ -45,7 +45,7 @@ from hosting.serving import http as h
 from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, render
 from hosting.serving.resolve import Release, local_blob_path
 from hosting.serving.rules import HeaderBlock, Redirect
-from hosting.serving.store import load_release
+from hosting.serving.store import load_release, serving_status
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Edge:
         self._pages()
 
     def _pages(self) -> None:
-        for status in (404, 503):
+        for status in (404, 503, "suspended"):
             target = self.root / "pages" / f"{status}.html"
             body = h.own_page(status)
             if not target.exists() or target.read_bytes() != body:
@@ -348,10 +348,10 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     with _locked(root):
         edge = Edge(root)
         sites: dict[UUID, EdgeSite] = {}
-        for site_id, status, deployment_id in Site.objects.values_list(
-            "pk", "status", "live_deployment_id"
+        for site_id, status, deployment_id, team_status in Site.objects.values_list(
+            "pk", "status", "live_deployment_id", "team__subscription__status"
         ):
-            site = EdgeSite(site_id, status, deployment_id)
+            site = EdgeSite(site_id, serving_status(status, team_status), deployment_id)
             if site.offline or deployment_id is None:
                 edge.unpoint(site_id)
                 if site.offline:

@@ -121,8 +121,9 @@ def nginx_page(status: int) -> bytes:
 
 
 @functools.cache
-def own_page(status: int) -> bytes:
-    """Berth's page for an unknown address (404) or an offline site (503)."""
+def own_page(status: int | str) -> bytes:
+    """Berth's page for an unknown address (404), an offline site (503) or a site whose team
+    is suspended ("suspended", answered with 503)."""
     return (PAGES_DIR / f"{status}.html").read_bytes()
 
 

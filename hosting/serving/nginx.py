@@ -33,7 +33,7 @@ class EdgeSite:
 
     @property
     def offline(self) -> bool:
-        return self.status in ("offline", "error")
+        return self.status in ("offline", "error", "suspended")
 
 
 @dataclass
@@ -97,13 +97,14 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
         f"{{ root {root}/acme; default_type text/plain; try_files $uri =404; }}"
     )
     if site.offline:
+        page = "suspended" if site.status == "suspended" else "503"
         return [
             *lines,
             f"add_header Cache-Control {q(h.CACHE_NO_STORE)} always;",
             "error_page 503 /.berth-internal/503;",
             acme,
             f"location = /.berth-internal/503 {{ internal; root {root}/pages; "
-            "rewrite ^ /503.html break; }",
+            f"rewrite ^ /{page}.html break; }}",
             "location / { return 503; }",
         ]
     # Cache-Control: ours unless a matching _headers block sets its own.

@@ -44,8 +44,22 @@ def load_route(host: str):
 def load_site(site_id: UUID) -> SiteState | None:
     from hosting.models import Site
 
-    row = Site.objects.filter(pk=site_id).values_list("status", "live_deployment_id").first()
-    return SiteState(site_id, row[0], row[1]) if row else None
+    row = (
+        Site.objects.filter(pk=site_id)
+        .values_list("status", "live_deployment_id", "team__subscription__status")
+        .first()
+    )
+    return SiteState(site_id, serving_status(row[0], row[2]), row[1]) if row else None
+
+
+def serving_status(site_status: str, subscription_status: str | None) -> str:
+    """What serving does with a site: its own status, or "suspended" while its team is
+    suspended for an unpaid bill (billing; the data is kept)."""
+    return SUSPENDED if subscription_status == SUSPENDED else site_status
+
+
+SUSPENDED = "suspended"
+UNSERVED = ("offline", "error", SUSPENDED)
 
 
 def load_release(deployment_id: UUID) -> Release | None:

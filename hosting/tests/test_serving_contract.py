@@ -331,6 +331,42 @@ def test_unknown_host_and_offline_site(contract, alice):
         assert answer.header("cache-control") == "no-store"
 
 
+def test_a_suspended_teams_site_answers_the_suspended_page_until_paid(contract, alice):
+    """Billing suspends a team whose payment stayed overdue: both servers answer its sites
+    with the "suspended" page; a payment serves them again, with nothing lost."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import Subscription
+    from billing.services import subscription_payment_succeeded, subscriptions_enforce
+    from billing.tests.factories import team_on_plan
+
+    _, site, _, nginx = contract
+    embedded = HostRouter(_no_django)
+    assert asgi_get(embedded, "contract.localhost", "/").status == 200  # cached as served
+    team_on_plan(site.team, price="19")
+    overdue = timezone.now() - timedelta(days=30)
+    Subscription.objects.filter(team=site.team).update(
+        status=Subscription.Status.PAST_DUE, past_due_since=overdue
+    )
+    assert subscriptions_enforce()
+    edge_sync()
+    for name, get in (
+        ("embedded", lambda: asgi_get(embedded, "contract.localhost", "/")),
+        ("nginx", lambda: eventually(lambda: nginx.get("contract.localhost", "/"), 503)),
+    ):
+        answer = get()
+        assert answer.status == 503 and b"This site is suspended" in answer.body, name
+    subscription_payment_succeeded(team=site.team)
+    edge_sync()
+    for name, get in (
+        ("embedded", lambda: asgi_get(embedded, "contract.localhost", "/")),
+        ("nginx", lambda: eventually(lambda: nginx.get("contract.localhost", "/"), 200)),
+    ):
+        assert get().status == 200, name
+
+
 @pytest.mark.slow
 def test_through_a_real_daphne_the_answers_match_nginx(contract, tmp_path):
     """The embedded default's real server (daphne over TCP) answers as nginx does."""

@@ -8,9 +8,11 @@ import time
 
 import psutil
 import pytest
+from django.test import Client
 
 from conftest import bearer_client
 from controlpanel.supervision import Program, Supervisor
+from monitoring import tasks
 from teams.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +49,18 @@ def test_a_process_restarted_through_the_api_comes_back_with_a_new_pid(supervise
     assert not psutil.pid_exists(old_pid)
     assert supervised.process("pool-a").pid == body["container"]["pid"]
 
-    event = AuditEvent.objects.get(action="process.restart")
-    assert event.actor == operator and event.object_id == "pool-a"
+    # One line in the audit log (teams.audit.audit_record), not a second one from the
+    # audit middleware: who, from where, which process, the pids.
+    [event] = AuditEvent.objects.all()
+    assert event.action == "process.restart" and event.actor == operator
+    assert (event.object_type, event.object_id, event.object_repr) == (
+        "process",
+        "pool-a",
+        "pool-a",
+    )
+    assert event.team is None and event.ip_address == "127.0.0.1"
     assert event.details["old_pid"] == old_pid and event.details["ok"] is True
+    assert event.details["new_pid"] == body["container"]["pid"]
 
 
 def test_only_operators_restart_and_unknown_processes_are_not_found(supervised, alice, operator):
@@ -64,3 +75,30 @@ def test_only_operators_restart_and_unknown_processes_are_not_found(supervised, 
 def test_without_a_supervisor_the_list_is_empty(settings, tmp_path, operator):
     settings.SUPERVISOR_DIR = tmp_path / "none"
     assert bearer_client(operator).get("/api/containers").json() == {"containers": []}
+
+
+def test_an_operator_restarts_a_process_from_the_operations_page(supervised, operator, alice):
+    old_pid = supervised.process("pool-a").pid
+    client = Client()
+    client.force_login(alice)
+    assert client.post("/operations/processes/pool-a/restart").status_code == 403
+    assert supervised.process("pool-a").pid == old_pid
+    client.force_login(operator)
+    response = client.post("/operations/processes/pool-a/restart", follow=True)
+    new_pid = supervised.process("pool-a").pid
+    assert new_pid != old_pid and not psutil.pid_exists(old_pid)
+    assert f"pool-a restarted (pid {new_pid})" in response.content.decode()
+    [event] = AuditEvent.objects.all()
+    assert event.action == "process.restart" and event.actor == operator
+    assert event.details["new_pid"] == new_pid and event.ip_address == "127.0.0.1"
+
+
+def test_a_restart_handed_to_a_worker_is_audited_too(supervised, operator):
+    """The web server cannot wait for its own restart: a worker runs it, and records it."""
+    old_pid = supervised.process("pool-a").pid
+    tasks.restart_process("pool-a", operator.pk)
+    new_pid = supervised.process("pool-a").pid
+    assert new_pid != old_pid
+    [event] = AuditEvent.objects.all()
+    assert event.actor == operator and event.object_id == "pool-a" and event.ip_address is None
+    assert (event.details["old_pid"], event.details["new_pid"]) == (old_pid, new_pid)

@@ -35,6 +35,52 @@ def upload(world=None):
     return {"file": SimpleUploadedFile("new.html", b"<p>new</p>", "text/html")}
 
 
+def editor_page(world) -> str:
+    """The id of the world's site's editor page (made on first use; writes roll back)."""
+    from editor.models import Page
+    from editor.services import page_create
+
+    page = Page.objects.filter(site=world["site"], slug="home").first()
+    if page is None:
+        page = page_create(site=world["site"], title="Home", slug="home")
+    return page.pk
+
+
+def site_with_pages(world) -> str:
+    editor_page(world)
+    return world["site"].pk
+
+
+def editor_image(world=None):
+    from teams.tests.matrix import PIXEL_PNG
+
+    return {"file": SimpleUploadedFile("pixel.png", PIXEL_PNG, "image/png")}
+
+
+EDITOR_PAGE = {"pk": editor_page}
+EDITOR_REVISION = {"pk": editor_page, "number": 1}
+EDITOR_DOCUMENT = {
+    "document": {"pages": [{"frames": [{"component": {"type": "wrapper", "components": []}}]}]},
+    "baseRevision": None,
+}
+
+
+def invoice(world):
+    """An invoice of the team, issued by the built-in provider (made once, kept)."""
+    from decimal import Decimal
+
+    from billing.models import Invoice
+    from billing.services import invoice_issue
+
+    found = Invoice.objects.filter(team=world["team"]).first()
+    return found or invoice_issue(
+        team=world["team"], lines=[("Standard plan", 1, Decimal("19.00"))], currency="USD"
+    )
+
+
+INVOICE = {"pk": lambda world: invoice(world).pk}
+
+
 ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- pages belonging to no team -------------------------------------------------------
     "": [Case("GET", PUBLIC)],
@@ -49,6 +95,23 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "^media/(?P<path>avatars/.+)$": Exempt("public avatar files"),
     "api/github/webhook": Exempt("GitHub's signed push webhook: authenticated by signature"),
     "api/webhooks/github": Exempt("GitHub's signed push webhook: authenticated by signature"),
+    "api/billing/stripe/webhook": Exempt("Stripe's signed webhook: authenticated by signature"),
+    # --- billing: owners and admins see it, owners pay ------------------------------------------
+    "billing/": [Case("GET", ADMIN)],
+    "billing/subscribe/": [
+        Case("GET", OWNER, query="plan=standard"),
+        Case("POST", OWNER, data={"plan": "free"}),
+    ],
+    "billing/portal/": [Case("POST", OWNER)],
+    "billing/invoices/<uuid:pk>/": [Case("GET", ADMIN, kwargs=INVOICE)],
+    "billing/invoices/<uuid:pk>/pdf": [Case("GET", ADMIN, kwargs=INVOICE)],
+    "api/billing/plans": [Case("GET", PERSONAL)],
+    "api/billing/subscription": [Case("GET", ADMIN)],
+    "api/billing/subscribe": [Case("POST", OWNER, data={"plan": "free"})],
+    "api/billing/portal": [Case("POST", OWNER, ok=(409,))],
+    "api/billing/usage": [Case("GET", ADMIN)],
+    "api/billing/invoices": [Case("GET", ADMIN)],
+    "api/admin/transactions": [Case("GET", OPERATOR)],
     # --- the dashboard and the person's own settings ----------------------------------------
     "dashboard/": [Case("GET", VIEWER)],
     "settings/": [Case("GET", PERSONAL)],
@@ -134,6 +197,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "deployments/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "projects/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "projects/<uuid:pk>/cache/clear/": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "projects/<uuid:pk>/": [
         Case("GET", VIEWER, kwargs={"pk": "project"}),
         Case(
@@ -146,7 +210,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- domains and DNS (pages) --------------------------------------------------------------
     "domains/": [Case("GET", VIEWER)],
     "domains/search/": [Case("GET", PERSONAL, query="q=brand")],
-    "domains/register/": [Case("POST", ADMIN, data={"name": "brand-new.test", "years": 1})],
+    "domains/register/": [
+        Case("GET", ADMIN, query="name=brand-new.test&years=1"),
+        Case(
+            "POST",
+            ADMIN,
+            data={"name": "brand-new.test", "years": 1, "confirm_price": "12.00"},
+        ),
+    ],
     "domains/add/": [
         Case("GET", ADMIN),
         Case("POST", ADMIN, data={"name": "outside.example", "site": ""}),
@@ -232,6 +303,17 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers": [Case("GET", OPERATOR)],
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
+    # --- analytics (the current team's history) -----------------------------------------------
+    "analytics/": [Case("GET", VIEWER), Case("GET", VIEWER, query="period=7&tab=traffic")],
+    "api/analytics/metrics": [Case("GET", VIEWER, query="period=7")],
+    "api/analytics/deployment-frequency": [Case("GET", VIEWER)],
+    "api/analytics/success-rates": [Case("GET", VIEWER)],
+    "api/analytics/build-durations": [Case("GET", VIEWER)],
+    "api/analytics/resource-usage": [Case("GET", VIEWER)],
+    "api/analytics/deployment-status": [Case("GET", VIEWER)],
+    "api/analytics/hourly-deployments": [Case("GET", VIEWER)],
+    "api/analytics/dora": [Case("GET", VIEWER, query="period=90")],
+    "api/analytics/traffic": [Case("GET", VIEWER)],
     # --- the API: accounts ---------------------------------------------------------------------
     "api/auth/signup": Exempt("creates an account; no one is signed in"),
     "api/auth/register": Exempt("creates an account; no one is signed in"),
@@ -299,6 +381,56 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
     "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
     "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    # --- the editor (pages) ----------------------------------------------------------------------
+    "sites/<uuid:pk>/pages/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/pages/new/": [Case("POST", DEVELOPER, kwargs=SITE, data={"title": "New"})],
+    "sites/<uuid:pk>/pages/template/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"template": "coming-soon"})
+    ],
+    "sites/<uuid:pk>/pages/publish/": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "pages/<uuid:pk>/edit/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/settings/": [
+        Case("GET", DEVELOPER, kwargs=EDITOR_PAGE),
+        Case("POST", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start", "slug": "start"}),
+    ],
+    "pages/<uuid:pk>/duplicate/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/home/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/preview/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "pages/<uuid:pk>/revisions/<int:number>/restore/": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    # --- the API: the editor -------------------------------------------------------------------
+    "api/editor/templates": [Case("GET", PERSONAL)],
+    "api/editor/templates/<slug:slug>": [Case("GET", PERSONAL, kwargs={"slug": "landing"})],
+    "api/editor/sites/<uuid:pk>/pages": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data={"title": "Pricing"}),
+    ],
+    "api/editor/sites/<uuid:pk>/assets": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE, data=editor_image, multipart=True),
+    ],
+    "api/editor/sites/<uuid:pk>/publish": [Case("POST", DEVELOPER, kwargs={"pk": site_with_pages})],
+    "api/editor/pages/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PATCH", DEVELOPER, kwargs=EDITOR_PAGE, data={"title": "Start"}),
+        Case("DELETE", DEVELOPER, kwargs=EDITOR_PAGE),
+    ],
+    "api/editor/pages/<uuid:pk>/duplicate": [Case("POST", DEVELOPER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/document": [
+        Case("GET", VIEWER, kwargs=EDITOR_PAGE),
+        Case("PUT", DEVELOPER, kwargs=EDITOR_PAGE, data=EDITOR_DOCUMENT),
+    ],
+    "api/editor/pages/<uuid:pk>/revisions": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>": [
+        Case("GET", VIEWER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/revisions/<int:number>/restore": [
+        Case("POST", DEVELOPER, kwargs=EDITOR_REVISION)
+    ],
+    "api/editor/pages/<uuid:pk>/preview": [Case("GET", VIEWER, kwargs=EDITOR_PAGE)],
     # --- the API: git deployments, dashboard, GitHub ---------------------------------------------
     "api/deployments": [
         Case("GET", VIEWER),
@@ -329,6 +461,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", PERSONAL, query="repository=https://git.example/acme/app.git", ok=(422,))
     ],
     "api/projects/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
+    "api/projects/<uuid:pk>/cache/clear": [Case("POST", DEVELOPER, kwargs={"pk": "project"})],
     "api/sites/<uuid:pk>/deploy-latest": [Case("POST", DEVELOPER, kwargs={"pk": "app_site"})],
     "api/github/connection": [Case("GET", PERSONAL)],
     "api/github/connection-status": [Case("GET", PERSONAL)],

@@ -174,7 +174,10 @@ def build_world() -> World:
         status=Deployment.Status.QUEUED,
         branch="main",
     )
-    domain = domain_services.domain_register(team=team, owner=alice, name="acme.test")
+    price = domain_services.registration_quote(name="acme.test").price
+    domain = domain_services.domain_register(
+        team=team, owner=alice, name="acme.test", confirm_price=price
+    )
     record = zones.record_create(
         domain=domain, name="www", type="CNAME", content="acme-web.sites.localhost"
     )

@@ -56,9 +56,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, host, port, no_worker, concurrency, server, prepare=False, **options):
-        if prepare:  # nothing is started yet: Ctrl+C here simply ends the command
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("ensure_operator")
+        if prepare:
+            try:
+                call_command("migrate", interactive=False, verbosity=0)
+                call_command("ensure_operator")
+            except KeyboardInterrupt:  # nothing is started yet: Ctrl+C simply ends the command
+                raise SystemExit(130) from None
         # Handlers first: a Ctrl+C or SIGTERM from here on stops everything started below.
         stopping = threading.Event()
 
@@ -86,6 +89,9 @@ class Command(BaseCommand):
             supervisor.start()
         except SupervisorError as exc:
             raise CommandError(str(exc)) from exc
+        if stopping.is_set():  # stopped while supervisord started: no banner, stop it at once
+            supervisor.shutdown()
+            return
         self.stdout.write(
             self.style.SUCCESS(f"\nBerth is running at http://{shown}:{port}/")
             + f"\n  Sign up or sign in: http://{shown}:{port}/accounts/login/"
@@ -98,7 +104,9 @@ class Command(BaseCommand):
             + "\nPress Ctrl+C to stop.\n"
         )
         self.stdout.flush()
-        heartbeat = HeartbeatThread("web")  # this host's samples for the operators' pages
+        # This host's samples for the operators' pages (shared with its web server when that
+        # one sends them too, SERVER_HEARTBEATS: one sender per host).
+        heartbeat = HeartbeatThread("web", shared=True)
         heartbeat.start()
         try:
             self.supervise(supervisor, stopping)

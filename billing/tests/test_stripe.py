@@ -1,0 +1,258 @@
+"""Stripe end to end with the real ``stripe`` library against localstripe and the test front
+(Checkout and portal sessions): subscribing through Checkout changes limits at once, webhooks
+are verified, stored once and order-independent, a failed payment suspends the team after the
+grace period and a later payment restores it, invoices are mirrored, reconciliation repairs a
+dropped event."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import stripe
+from django.core import mail
+from django.utils import timezone
+
+from billing import payments
+from billing.models import Invoice, Plan, StripeEvent, Subscription, Transaction
+from billing.services import plans_seed, subscriptions_enforce
+from billing.tests.factories import free_plan_limits
+from billing.tests.stripe_servers import API_KEY, WEBHOOK_SECRET, StripeServers, sign
+from hosting.models import Site
+from hosting.services import site_create
+from teams.services import acting_team
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "/api/billing/stripe/webhook"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    running = StripeServers(tmp_path_factory.mktemp("localstripe"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def online(settings, servers):
+    settings.STRIPE_SECRET_KEY = API_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = servers.url
+    payments.client()
+    plans_seed()
+    price = stripe.Plan.create(
+        id=f"price_standard_{secrets.token_hex(4)}",
+        amount=1900,
+        currency="usd",
+        interval="month",
+        product={"name": "Standard"},
+    )
+    Plan.objects.filter(key="standard").update(stripe_price_monthly=price.id)
+    servers.take_deliveries(0)
+    return servers
+
+
+def deliver(client, payload: bytes, signature: str):
+    return client.post(
+        WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+
+def event_type(delivery) -> str:
+    return json.loads(delivery[0])["type"]
+
+
+def until(servers, *types: str) -> list[tuple[bytes, str]]:
+    """Every delivery up to and including the events of ``types`` (localstripe sends a
+    second after each change)."""
+    wanted = set(types)
+    for count in range(1, 200):
+        got = servers.wait_for_deliveries(count)
+        if wanted <= {event_type(d) for d in got}:
+            return servers.take_deliveries(len(got))
+    raise AssertionError(f"never delivered: {wanted}")
+
+
+def subscribe(web, servers) -> tuple[str, list]:
+    """Alice confirms the Standard plan, pays on Checkout; answers the subscription id and
+    the signed deliveries Stripe made."""
+    confirm = web.get("/billing/subscribe/?plan=standard&interval=month").content.decode()
+    assert "Confirm and pay 19.00 USD" in confirm and "a month" in confirm
+    answer = web.post("/billing/subscribe/", {"plan": "standard", "interval": "month"})
+    assert answer.status_code == 302 and answer["Location"].startswith(f"{servers.url}/pay/")
+    session_id = answer["Location"].rsplit("/", 1)[1]
+    subscription_id = servers.complete_checkout(session_id)
+    deliveries = until(
+        servers,
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "invoice.payment_succeeded",
+    )
+    return subscription_id, deliveries
+
+
+def state(team) -> dict:
+    """What a customer and an operator can see of the team's billing."""
+    subscription = Subscription.objects.get(team=team)
+    return {
+        "plan": subscription.plan.key,
+        "status": subscription.status,
+        "provider": subscription.provider,
+        "invoices": sorted(
+            (i.stripe_invoice_id, i.status, str(i.total), i.lines.count())
+            for i in Invoice.objects.filter(team=team)
+        ),
+        "ledger": sorted(
+            (t.kind, str(t.amount), t.reference) for t in Transaction.objects.filter(team=team)
+        ),
+        "storage": sorted(Site.objects.filter(team=team).values_list("storage_limit", flat=True)),
+    }
+
+
+def test_checkout_subscribes_and_limits_change_at_once(web, api, alice, online):
+    team = acting_team(alice)
+    free_plan_limits(sites=1)
+    site_create(owner=alice, name="First")
+    assert api.post("/api/sites/create", {"name": "Second"}, format="json").status_code == 402
+
+    subscription_id, deliveries = subscribe(web, online)
+    for payload, signature in deliveries:
+        assert deliver(web, payload, signature).status_code == 200
+
+    subscription = Subscription.objects.get(team=team)
+    assert (subscription.plan.key, subscription.status) == ("standard", "active")
+    assert subscription.provider == "stripe"
+    assert subscription.stripe_subscription_id == subscription_id
+    assert api.post("/api/sites/create", {"name": "Second"}, format="json").status_code == 201
+    assert set(Site.objects.filter(team=team).values_list("storage_limit", flat=True)) == {
+        10 * 1024**3
+    }
+    invoice = Invoice.objects.get(team=team)
+    assert invoice.provider == "stripe" and invoice.status == "paid"
+    assert invoice.total == Decimal("19.00") and invoice.lines.count() == 1
+    charge = Transaction.objects.get(team=team)
+    assert (charge.kind, charge.amount, charge.invoice) == ("charge", Decimal("19.00"), invoice)
+    pdf = web.get(f"/billing/invoices/{invoice.pk}/pdf")
+    assert pdf.content.startswith(b"%PDF") and invoice.number.encode() in pdf.content
+    body = api.get("/api/billing/subscription").json()
+    assert body["onlinePayment"] is True and body["plan"] == "standard"
+    portal = api.post("/api/billing/portal").json()
+    assert portal["url"] == f"{online.url}/portal/{subscription.stripe_customer_id}"
+    api_checkout = api.post("/api/billing/subscribe", {"plan": "enterprise"}, format="json")
+    assert api_checkout.status_code == 422  # already paying: plan changes go through the portal
+
+
+def test_api_subscribe_answers_the_checkout_url(api, alice, online):
+    answer = api.post("/api/billing/subscribe", {"plan": "standard"}, format="json").json()
+    assert answer["status"] == "checkout"
+    assert answer["checkoutUrl"].startswith(f"{online.url}/pay/cs_test_")
+
+
+def test_webhooks_replayed_three_times_in_any_order_leave_the_same_state(web, alice, online):
+    team = acting_team(alice)
+    site_create(owner=alice, name="First")
+    _, deliveries = subscribe(web, online)
+    for payload, signature in deliveries:
+        deliver(web, payload, signature)
+    ordered = state(team)
+    assert ordered["plan"] == "standard" and ordered["ledger"][0][0] == "charge"
+
+    shuffled = deliveries * 3
+    random.Random(7).shuffle(shuffled)
+    for payload, signature in shuffled:
+        assert deliver(web, payload, signature).status_code == 200
+    assert state(team) == ordered
+    assert StripeEvent.objects.count() == len(deliveries)
+    assert set(StripeEvent.objects.values_list("deliveries", flat=True)) == {4}
+
+
+def test_shuffled_first_delivery_matches_the_ordered_outcome(web, alice, online):
+    team = acting_team(alice)
+    _, deliveries = subscribe(web, online)
+    reversed_order = list(reversed(deliveries))
+    for payload, signature in reversed_order:
+        deliver(web, payload, signature)
+    assert state(team)["plan"] == "standard" and state(team)["status"] == "active"
+    assert len(state(team)["ledger"]) == 1
+
+
+def test_a_bad_signature_is_refused_and_stored_nowhere(web, alice, online):
+    payload = json.dumps({"id": "evt_forged", "type": "invoice.paid", "data": {}}).encode()
+    assert deliver(web, payload, sign(payload, secret="whsec_wrong")).status_code == 400
+    assert deliver(web, payload, "").status_code == 400
+    old = sign(payload, timestamp=int(timezone.now().timestamp()) - 3600)
+    assert deliver(web, payload, old).status_code == 400  # a replay from long ago
+    assert not StripeEvent.objects.exists()
+
+
+def test_failed_payment_suspends_after_grace_and_a_payment_restores(
+    web, api, alice, online, django_capture_on_commit_callbacks
+):
+    team = acting_team(alice)
+    subscription_id, deliveries = subscribe(web, online)
+    for payload, signature in deliveries:
+        deliver(web, payload, signature)
+    subscription = Subscription.objects.get(team=team)
+    customer = subscription.stripe_customer_id
+
+    # The next period's payment fails: the card on file is declined.
+    stripe.PaymentMethod.attach("pm_card_chargeCustomerFail", customer=customer)
+    stripe.Customer.modify(
+        customer, invoice_settings={"default_payment_method": "pm_card_chargeCustomerFail"}
+    )
+    stripe.InvoiceItem.create(customer=customer, amount=1900, currency="usd")
+    renewal = stripe.Invoice.create(customer=customer, subscription=subscription_id)
+    with contextlib.suppress(stripe.StripeError):  # declined, as the card says
+        stripe.Invoice.pay(renewal.id)
+    assert stripe.Invoice.retrieve(renewal.id).status == "open"
+    online.renewal_failed(subscription_id, renewal.id)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for payload, signature in until(online, "invoice.payment_failed"):
+            deliver(web, payload, signature)
+    subscription.refresh_from_db()
+    assert subscription.status == "past_due" and subscription.past_due_since
+    assert Transaction.objects.filter(team=team, kind="failed_payment").count() == 1
+    assert [m.subject for m in mail.outbox] == [f"Berth: payment failed for {team.name}"]
+    assert api.post("/api/sites/create", {"name": "Grace"}, format="json").status_code == 201
+
+    # The grace period runs out: suspended, told, and new things refused; data kept.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscriptions_enforce(now=timezone.now() + timedelta(days=8))
+    subscription.refresh_from_db()
+    assert subscription.status == "suspended"
+    assert mail.outbox[-1].subject == f"Berth: {team.name} is suspended"
+    refused = api.post("/api/sites/create", {"name": "Nope"}, format="json")
+    assert refused.status_code == 402
+    assert refused.json()["error"]["code"] == "ACCOUNT_SUSPENDED"
+    assert Site.objects.filter(team=team, name="Grace").exists()
+    assert "This team is suspended" in web.get("/billing/").content.decode()
+
+    # The customer fixes the card and the invoice is paid: restored without an operator.
+    stripe.Customer.modify(customer, invoice_settings={"default_payment_method": "pm_card_visa"})
+    stripe.Invoice.pay(renewal.id)
+    for payload, signature in until(online, "invoice.payment_succeeded"):
+        deliver(web, payload, signature)
+    subscription.refresh_from_db()
+    assert subscription.status == "active" and subscription.suspended_at is None
+    assert api.post("/api/sites/create", {"name": "Back"}, format="json").status_code == 201
+    paid = Invoice.objects.get(stripe_invoice_id=renewal.id)
+    assert paid.status == "paid"
+
+
+def test_reconciliation_repairs_a_dropped_event(web, alice, online):
+    team = acting_team(alice)
+    subscribe(web, online)  # every webhook delivery is lost
+    assert not Subscription.objects.filter(team=team, plan__key="standard").exists()
+    corrections = payments.stripe_reconcile()
+    subscription = Subscription.objects.get(team=team)
+    assert (subscription.plan.key, subscription.status) == ("standard", "active")
+    assert any("free (active) -> standard (active)" in line for line in corrections)
+    assert Invoice.objects.filter(team=team, status="paid").count() == 1
+    assert payments.stripe_reconcile() == []  # nothing left to correct

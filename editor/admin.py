@@ -1,0 +1,23 @@
+"""Operators add templates here (the shipped ones are kept in step with editor/starters/)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from editor.models import Page, Template
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "category", "builtin", "position")
+    list_filter = ("builtin", "category")
+    search_fields = ("name", "slug")
+    readonly_fields = ("builtin", "created_at", "updated_at")
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ("title", "site", "slug", "is_home", "revision", "updated_at")
+    search_fields = ("title", "slug", "site__slug")
+    readonly_fields = ("site", "document", "revision", "created_at", "updated_at")
+    list_select_related = ("site",)
