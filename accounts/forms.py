@@ -87,6 +87,19 @@ class TokenCreateForm(forms.Form):
         label="Expires", choices=EXPIRY_CHOICES, required=False, initial="90"
     )
 
+    scopes = forms.MultipleChoiceField(
+        label="Admin API",
+        choices=[("admin:read", "Read (admin:read)"), ("admin:write", "Act (admin:write)")],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Operators only: what the token may do with the admin API.",
+    )
+
+    def __init__(self, *args, operator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not operator:
+            del self.fields["scopes"]
+
     def clean_expires_in_days(self):
         value = self.cleaned_data.get("expires_in_days")
         return int(value) if value else None

@@ -251,10 +251,24 @@ def token_refresh(*, refresh: str, request=None) -> IssuedToken | None:
 
 
 def personal_token_create(
-    *, user: User, name: str, expires_in_days: int | None = None, team=None, request=None
+    *,
+    user: User,
+    name: str,
+    expires_in_days: int | None = None,
+    team=None,
+    scopes=(),
+    request=None,
 ) -> IssuedToken:
     """A named API token for scripts and integrations, shown to its owner once. With ``team``
-    it is a team token: it acts in that team only (admins and owners make them)."""
+    it is a team token: it acts in that team only (admins and owners make them). ``scopes``
+    (admin:read, admin:write) let an operator's token use the admin API."""
+    scopes = sorted(set(scopes or ()))
+    if any(scope not in AccessToken.SCOPES for scope in scopes):
+        raise ValidationError({"scopes": ["Choose from admin:read and admin:write."]})
+    if scopes and not user.is_staff:
+        raise ValidationError({"scopes": ["Only operators may give a token admin scopes."]})
+    if scopes and team is not None:
+        raise ValidationError({"scopes": ["A team token cannot carry admin scopes."]})
     if team is not None:
         authorize(user, TOKEN_MANAGE, team)
     name = (name or "").strip()
@@ -274,6 +288,7 @@ def personal_token_create(
         prefix=raw[:10],
         access_digest=token_digest(raw),
         expires_at=expires,
+        scopes=" ".join(scopes),
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
     )

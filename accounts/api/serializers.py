@@ -184,6 +184,7 @@ class TokenSerializer(serializers.ModelSerializer):
     ipAddress = serializers.IPAddressField(source="ip_address", allow_null=True)
     userAgent = serializers.CharField(source="user_agent")
     current = serializers.SerializerMethodField()
+    scopes = serializers.SerializerMethodField()
 
     class Meta:
         model = AccessToken
@@ -199,6 +200,7 @@ class TokenSerializer(serializers.ModelSerializer):
             "userAgent",
             "current",
             "team",
+            "scopes",
         ]
         read_only_fields = fields
 
@@ -211,6 +213,9 @@ class TokenSerializer(serializers.ModelSerializer):
     def get_current(self, token) -> bool:
         request = self.context.get("request")
         return bool(request and getattr(request, "auth", None) == token)
+
+    def get_scopes(self, token) -> list[str]:
+        return token.scopes.split()
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -225,6 +230,12 @@ class TokenCreateSerializer(serializers.Serializer):
         max_length=128, required=False, trim_whitespace=False, help_text="When asked again"
     )
     code = serializers.CharField(max_length=64, required=False, help_text="Or a two-factor code")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=AccessToken.SCOPES),
+        required=False,
+        max_length=2,
+        help_text="Operators only: admin:read, admin:write (the admin API).",
+    )
 
 
 class BrowserSessionSerializer(serializers.ModelSerializer):

@@ -301,6 +301,7 @@ class TokenListView(APIView):
             name=data["name"],
             expires_in_days=data.get("expires_in_days"),
             team=team,
+            scopes=data.get("scopes", ()),
             request=request,
         )
         context = {"request": request, "access": issued.access}

@@ -22,6 +22,7 @@ from teams.tests.matrix import OPERATOR, PERSONAL, PUBLIC, Case, Exempt
 
 OWNER, ADMIN, DEVELOPER, VIEWER = "owner", "admin", "developer", "viewer"
 SITE = {"pk": "site"}
+WP_SITE = {"pk": "wp_site"}
 DEPLOYMENT = {"pk": "deployment"}
 DOMAIN = {"pk": "domain"}
 RECORD = {"pk": "domain", "record_id": "record"}
@@ -146,6 +147,18 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/settings/": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"name": "Renamed"}),
+    ],
+    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 503
+    # with the reason and the pool actions report that the pool cannot be reached.
+    "sites/new/wordpress/": [
+        Case("GET", DEVELOPER),
+        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(503,)),
+    ],
+    "sites/<uuid:pk>/wordpress/": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/start/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/stop/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/delete/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
@@ -303,6 +316,18 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers": [Case("GET", OPERATOR)],
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
+    "operations/users/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=active")],
+    "operations/transactions/": [
+        Case("GET", OPERATOR),
+        Case("GET", OPERATOR, query="type=charge&since=2026-01-01"),
+    ],
+    "operations/users/<uuid:pk>/": [Case("GET", OPERATOR, kwargs={"pk": "carol"})],
+    "operations/users/<uuid:pk>/suspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "operations/users/<uuid:pk>/unsuspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="search=a&limit=5")],
+    "api/admin/users/<uuid:pk>/sites": [Case("GET", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users/<uuid:pk>/suspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
+    "api/admin/users/<uuid:pk>/unsuspend": [Case("POST", OPERATOR, kwargs={"pk": "carol"})],
     # --- analytics (the current team's history) -----------------------------------------------
     "analytics/": [Case("GET", VIEWER), Case("GET", VIEWER, query="period=7&tab=traffic")],
     "api/analytics/metrics": [Case("GET", VIEWER, query="period=7")],
@@ -353,6 +378,9 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, data={"name": "Site", "slug": "acme-site"}),
     ],
     "api/sites/create": [Case("POST", DEVELOPER, data={"name": "Made", "slug": "acme-made"})],
+    "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
+    "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
