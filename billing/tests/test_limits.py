@@ -18,6 +18,7 @@ from hosting.models import Site
 from hosting.services import site_create
 from teams.models import Invitation
 from teams.services import acting_team, team_create
+from wordpress.tests.conftest import wordpress_env  # noqa: F401  (MariaDB, php-fpm, core)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,27 @@ def test_wordpress_sites_limit(alice):
         site_create(owner=alice, name="Blog", kind=Site.Kind.WORDPRESS)
     assert refused.value.api_details["limit"] == 0
     site_create(owner=alice, name="Static")  # other sites still fit
+
+
+@pytest.mark.usefixtures("wordpress_env")
+def test_wordpress_sites_limit_in_the_api_and_page(api, web, alice):
+    team_on_plan(acting_team(alice), wordpress_sites=0)
+    wordpress = {"kind": "wordpress", "adminUser": "admin", "adminPassword": "a-long-secret"}
+    response = api.post("/api/sites/create", {"name": "Blog", **wordpress}, format="json")
+    refusal(response, limit=0, used=0)
+    page = web.post(
+        "/sites/new/wordpress/",
+        {
+            "name": "Blog",
+            "slug": "blog",
+            "admin_user": "admin",
+            "admin_email": "alice@example.com",
+            "admin_password": "a-long-secret",
+        },
+    )
+    assert page.status_code == 422
+    assert "The Tiny plan allows 0 (wordpress sites)" in page.content.decode()
+    assert not Site.objects.filter(kind="wordpress").exists()
 
 
 # --- custom domains -------------------------------------------------------------------------
