@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "analytics",
     "operators",
     "editor",
+    "wordpress",
 ]
 
 MIDDLEWARE = [
@@ -474,6 +475,24 @@ CELERY_TASK_ROUTES = (
 # Unreferenced blobs are deleted after this many hours (periodic task and `collect_blobs`).
 BLOB_GC_GRACE_HOURS = env.int("BLOB_GC_GRACE_HOURS", default=24)
 BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
+
+# --- WordPress sites (see docs/wordpress.md) -------------------------------------------------
+# The MariaDB server holding each site's database, e.g. mysql://root@127.0.0.1:3306 (an account
+# that may create databases and users). Unset: creating a WordPress site is refused.
+MARIADB_URL = env.str("MARIADB_URL", default="")
+# Where each site's folder (document root, wp-content, pool config, socket) lives.
+WORDPRESS_ROOT = Path(env.str("WORDPRESS_ROOT", default=str(VAR_DIR / "wordpress")))
+# WordPress core (Debian's `wordpress` package), php-fpm and the PHP command line.
+WORDPRESS_CORE = Path(env.str("WORDPRESS_CORE", default="/usr/share/wordpress"))
+WORDPRESS_PHP_FPM = env.str("WORDPRESS_PHP_FPM", default="php-fpm8.2")
+WORDPRESS_PHP = env.str("WORDPRESS_PHP", default="php")
+# The group that may connect to the pools' sockets (the edge nginx's); default: the panel's.
+WORDPRESS_SOCKET_GROUP = env.str("WORDPRESS_SOCKET_GROUP", default="")
+# PHP limits of a pool until billing plans set them.
+WORDPRESS_MEMORY_LIMIT_MB = env.int("WORDPRESS_MEMORY_LIMIT_MB", default=128)
+WORDPRESS_UPLOAD_LIMIT_MB = env.int("WORDPRESS_UPLOAD_LIMIT_MB", default=32)
+WORDPRESS_MAX_EXECUTION_SECONDS = env.int("WORDPRESS_MAX_EXECUTION_SECONDS", default=30)
+WORDPRESS_MAX_CHILDREN = env.int("WORDPRESS_MAX_CHILDREN", default=5)
 
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.

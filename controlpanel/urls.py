@@ -15,6 +15,7 @@ DOCS_CSP = (
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("hosting.api.urls")),
+    path("", include("wordpress.api.urls")),
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
     path("", include("monitoring.api.urls")),
@@ -43,6 +44,7 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("hosting.urls")),
+    path("", include("wordpress.urls")),
     path("", include("deployments.urls")),
     path("", include("domains.urls")),
     path("", include("teams.urls")),

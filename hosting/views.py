@@ -99,6 +99,8 @@ def address_check(request):
 @login_required
 def site_detail(request, pk):
     site = site_or_404(request, pk)
+    if site.kind == Site.Kind.WORDPRESS:  # its own page: status, versions, admin, start/stop
+        return redirect("wordpress:detail", pk=site.pk)
     recent = selectors.site_deployments(user=request.user, site=site)[:5]
     context = {
         "recent": recent,

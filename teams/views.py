@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from billing.limits import plan_allows
 from teams import forms, selectors, services
 from teams.models import Invitation, Membership, Team
 from teams.permissions import (
@@ -96,6 +97,7 @@ def team_detail(request, pk):
             initial={"name": team.name, "require_two_factor": team.require_two_factor}
         ),
         "role_choices": forms.INVITE_ROLES,
+        "allowance": plan_allows(team, "members", adding=0),
     }
     return render(request, "teams/detail.html", context)
 

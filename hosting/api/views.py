@@ -35,6 +35,7 @@ from hosting.files.uploads import files_upload
 from hosting.models import Site
 from teams.context import current_team
 from teams.permissions import SITE_MANAGE, authorize, authorize_request
+from wordpress.services import WordPressUnavailable, wordpress_site_create
 
 PATH_PARAM = OpenApiParameter(
     "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
@@ -97,13 +98,32 @@ class SiteListView(SiteMixin, APIView):
     @extend_schema(
         operation_id="sites_create_post",
         request=serializers.SiteCreateSerializer,
-        responses={201: serializers.SiteSerializer},
+        responses={
+            201: serializers.SiteSerializer,
+            503: error("WORDPRESS_UNAVAILABLE: this installation lacks MariaDB or php-fpm."),
+        },
         tags=["sites"],
     )
     def post(self, request):
         team = current_team(request)
         authorize(request.user, SITE_MANAGE, team)
         data = validated(serializers.SiteCreateSerializer, request)
+        if data.get("kind") == Site.Kind.WORDPRESS:
+            try:
+                site = wordpress_site_create(
+                    team=team,
+                    owner=request.user,
+                    name=data["name"],
+                    slug=data["slug"],
+                    title=data.get("title", ""),
+                    admin_user=data["admin_user"],
+                    admin_email=data.get("admin_email") or request.user.email,
+                    admin_password=data["admin_password"],
+                )
+            except WordPressUnavailable as exc:
+                raise ApiError(503, "WORDPRESS_UNAVAILABLE", exc.messages[0]) from exc
+            site = selectors.site_get(user=request.user, pk=site.pk)
+            return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
         site = services.site_create(
             team=team,
             owner=request.user,

@@ -22,6 +22,7 @@ from teams.tests.matrix import OPERATOR, PERSONAL, PUBLIC, Case, Exempt
 
 OWNER, ADMIN, DEVELOPER, VIEWER = "owner", "admin", "developer", "viewer"
 SITE = {"pk": "site"}
+WP_SITE = {"pk": "wp_site"}
 DEPLOYMENT = {"pk": "deployment"}
 DOMAIN = {"pk": "domain"}
 RECORD = {"pk": "domain", "record_id": "record"}
@@ -146,6 +147,18 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/settings/": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"name": "Renamed"}),
+    ],
+    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 503
+    # with the reason and the pool actions report that the pool cannot be reached.
+    "sites/new/wordpress/": [
+        Case("GET", DEVELOPER),
+        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(503,)),
+    ],
+    "sites/<uuid:pk>/wordpress/": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/start/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/stop/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/delete/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
@@ -365,6 +378,9 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, data={"name": "Site", "slug": "acme-site"}),
     ],
     "api/sites/create": [Case("POST", DEVELOPER, data={"name": "Made", "slug": "acme-made"})],
+    "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
+    "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
