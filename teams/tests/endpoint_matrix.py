@@ -317,6 +317,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
     "operations/users/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=active")],
+    "operations/sites/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=online")],
     "operations/transactions/": [
         Case("GET", OPERATOR),
         Case("GET", OPERATOR, query="type=charge&since=2026-01-01"),
