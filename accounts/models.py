@@ -158,6 +158,16 @@ class AccessToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    scopes = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="An operator's personal token: admin:read and/or admin:write, space-separated. "
+        "Without them it cannot use the admin API.",
+    )
+
+    ADMIN_READ = "admin:read"
+    ADMIN_WRITE = "admin:write"
+    SCOPES = (ADMIN_READ, ADMIN_WRITE)
 
     objects = AccessTokenQuerySet.as_manager()
 
@@ -171,6 +181,14 @@ class AccessToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def allows(self, scope: str) -> bool:
+        """Does this token carry ``scope``? (admin:write includes admin:read; an API sign-in
+        acts with its person's full rights.)"""
+        if self.kind == self.Kind.LOGIN:
+            return True
+        held = set(self.scopes.split())
+        return scope in held or (scope == self.ADMIN_READ and self.ADMIN_WRITE in held)
 
     def access_valid(self, at=None) -> bool:
         at = at or timezone.now()

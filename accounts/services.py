@@ -251,10 +251,24 @@ def token_refresh(*, refresh: str, request=None) -> IssuedToken | None:
 
 
 def personal_token_create(
-    *, user: User, name: str, expires_in_days: int | None = None, team=None, request=None
+    *,
+    user: User,
+    name: str,
+    expires_in_days: int | None = None,
+    team=None,
+    scopes=(),
+    request=None,
 ) -> IssuedToken:
     """A named API token for scripts and integrations, shown to its owner once. With ``team``
-    it is a team token: it acts in that team only (admins and owners make them)."""
+    it is a team token: it acts in that team only (admins and owners make them). ``scopes``
+    (admin:read, admin:write) let an operator's token use the admin API."""
+    scopes = sorted(set(scopes or ()))
+    if any(scope not in AccessToken.SCOPES for scope in scopes):
+        raise ValidationError({"scopes": ["Choose from admin:read and admin:write."]})
+    if scopes and not user.is_staff:
+        raise ValidationError({"scopes": ["Only operators may give a token admin scopes."]})
+    if scopes and team is not None:
+        raise ValidationError({"scopes": ["A team token cannot carry admin scopes."]})
     if team is not None:
         authorize(user, TOKEN_MANAGE, team)
     name = (name or "").strip()
@@ -274,6 +288,7 @@ def personal_token_create(
         prefix=raw[:10],
         access_digest=token_digest(raw),
         expires_at=expires,
+        scopes=" ".join(scopes),
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
     )
@@ -308,12 +323,23 @@ def token_authenticate(raw: str) -> AccessToken | None:
 
 
 def token_revoke(*, token: AccessToken, request=None, record: bool = True) -> None:
-    """End a token at once; a revoked token answers 401 from then on."""
+    """End a token at once; a revoked token answers 401 from then on. A team token's end is
+    in its team's audit log."""
+    revoked = False
     if token.revoked_at is None:
-        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         token.revoked_at = timezone.now()
+    if revoked and token.team_id:
+        actor = getattr(request, "user", None) if request is not None else None
+        audit_record(
+            team=token.team_id,
+            actor=actor if actor is not None and actor.is_authenticated else token.user,
+            action="token.revoke",
+            obj=token,
+            request=request,
+        )
     if record and token.kind == AccessToken.Kind.PERSONAL:
         security_event_record(
             kind=SecurityEvent.Kind.TOKEN_REVOKED,
@@ -380,7 +406,10 @@ def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> i
     from importlib import import_module
 
     engine = import_module(settings.SESSION_ENGINE)
-    AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = AccessToken.objects.filter(user=user, revoked_at__isnull=True)
+    for token in live.filter(team__isnull=False):
+        audit_record(team=token.team_id, actor=user, action="token.revoke", obj=token)
+    live.update(revoked_at=timezone.now())
     ended = 0
     for session in BrowserSession.objects.filter(user=user).exclude(session_key=keep_session_key):
         engine.SessionStore(session_key=session.session_key).delete()

@@ -10,13 +10,24 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 
 from billing import services
-from billing.models import Invoice, InvoiceLine, Plan, StripeEvent, Subscription, Transaction
+from billing.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Plan,
+    StripeEvent,
+    Subscription,
+    Transaction,
+    UsageNotice,
+)
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "price_monthly", "price_yearly", "currency", "public")
     list_editable = ("public",)
+    list_filter = ("public", "currency")
+    search_fields = ("name", "key", "description")
     fieldsets = (
         (None, {"fields": ("key", "name", "description", "public", "position")}),
         ("Prices", {"fields": ("price_monthly", "price_yearly", "currency")}),
@@ -34,6 +45,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "custom_domains",
                     "members",
                     "backup_retention_days",
+                    "bandwidth_overage",
                 )
             },
         ),
@@ -198,3 +210,45 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(UsageNotice)
+class UsageNoticeAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "team", "site", "limit", "level", "took_offline", "restored_at")
+    list_filter = ("limit", "level", "took_offline")
+    search_fields = ("team__name", "site__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by billing's services alone (invoice lines, the numbering counter): shown to
+    operators, changed only through the invoice and plan actions above."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = ("description", "invoice", "quantity", "unit_amount", "amount")
+    list_filter = ("invoice__status",)
+    search_fields = ("description", "invoice__number", "invoice__team__name")
+    list_select_related = ("invoice",)
+
+
+@admin.register(InvoiceCounter)
+class InvoiceCounterAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "last")
+    list_filter = ("last",)
+    search_fields = ("last",)

@@ -44,6 +44,26 @@ COUNTED = (
 )
 
 
+UNLIMITED_BYTES = 2**62
+
+
+def site_storage_limit(plan: Plan) -> int:
+    return UNLIMITED_BYTES if plan.storage_bytes is None else plan.storage_bytes
+
+
+def site_bandwidth_limit(plan: Plan) -> int:
+    return UNLIMITED_BYTES if plan.bandwidth_bytes is None else plan.bandwidth_bytes
+
+
+def site_limits_for(team: Team) -> dict:
+    """The per-site limits a new site of ``team`` starts with."""
+    plan = plan_of(team)
+    return {
+        "storage_limit": site_storage_limit(plan),
+        "bandwidth_limit": site_bandwidth_limit(plan),
+    }
+
+
 def upgrade_url() -> str:
     return settings.PANEL_URL + reverse("billing:index")
 

@@ -65,6 +65,17 @@ class Plan(models.Model):
     members = _limit_field("Members of a team, pending invitations included.")
     backup_retention_days = _limit_field("Days backups are kept.")
 
+    class Overage(models.TextChoices):
+        NOTIFY = "notify", "Tell the owners, keep serving"
+        OFFLINE = "offline", "Take the site offline until next month or an upgrade"
+
+    bandwidth_overage = models.CharField(
+        max_length=10,
+        choices=Overage.choices,
+        default=Overage.NOTIFY,
+        help_text="What happens to a site that serves more than its monthly bandwidth.",
+    )
+
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -306,3 +317,32 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class UsageNotice(models.Model):
+    """An email telling a team's owners a limit is nearly or fully used, sent once per limit,
+    site, month and level; for a site taken offline over its bandwidth, when it came back."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="usage_notices")
+    site = models.ForeignKey(
+        "hosting.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    limit = models.CharField(max_length=40)
+    month = models.DateField(help_text="The first day of the month it is about.")
+    level = models.PositiveSmallIntegerField(help_text="Percent of the limit: 80 or 100.")
+    took_offline = models.BooleanField(default=False)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "site", "limit", "month", "level"],
+                name="billing_one_notice",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.limit} at {self.level}% ({self.month:%Y-%m})"

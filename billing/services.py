@@ -13,11 +13,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing.limits import plan_defaults, plan_of, upgrade_url
+from billing.limits import (
+    month_start,
+    plan_allows,
+    plan_defaults,
+    plan_of,
+    site_bandwidth_limit,
+    site_storage_limit,
+    upgrade_url,
+)
 from billing.models import (
     Invoice,
     InvoiceCounter,
@@ -25,14 +34,16 @@ from billing.models import (
     Plan,
     Subscription,
     Transaction,
+    UsageNotice,
 )
+from deployments.models import Deployment
 from hosting.hostnames import hostnames_changed
-from hosting.models import Site
+from hosting.models import Site, SiteBandwidth
+from hosting.services import site_set_offline
 from teams.audit import audit_record
 from teams.models import Team
 from teams.selectors import team_owners
 
-UNLIMITED_BYTES = 2**62
 CENT = Decimal("0.01")
 
 
@@ -86,23 +97,6 @@ def plan_changed(*, plan: Plan) -> int:
         bandwidth_limit=site_bandwidth_limit(plan),
         updated_at=timezone.now(),
     )
-
-
-def site_storage_limit(plan: Plan) -> int:
-    return UNLIMITED_BYTES if plan.storage_bytes is None else plan.storage_bytes
-
-
-def site_bandwidth_limit(plan: Plan) -> int:
-    return UNLIMITED_BYTES if plan.bandwidth_bytes is None else plan.bandwidth_bytes
-
-
-def site_limits_for(team: Team) -> dict:
-    """The per-site limits a new site of ``team`` starts with."""
-    plan = plan_of(team)
-    return {
-        "storage_limit": site_storage_limit(plan),
-        "bandwidth_limit": site_bandwidth_limit(plan),
-    }
 
 
 # --- subscriptions ------------------------------------------------------------------------------
@@ -462,3 +456,103 @@ def transaction_record(
     except IntegrityError:
         return Transaction.objects.get(reference=reference)
     return row
+
+
+# --- usage notices and bandwidth overage ---------------------------------------------------------
+WARN_PERCENT = 80
+
+
+def _level(used: int, limit: int | None) -> int:
+    if not limit:
+        return 0
+    percent = 100 * used / limit
+    return 100 if percent >= 100 else WARN_PERCENT if percent >= WARN_PERCENT else 0
+
+
+def _notice(*, team: Team, site: Site | None, limit: str, month, level: int, context: dict):
+    """Record and send one notice, unless it was sent already (returns None then)."""
+    try:
+        with transaction.atomic():
+            notice = UsageNotice.objects.create(
+                team=team, site=site, limit=limit, month=month, level=level
+            )
+    except IntegrityError:
+        return None
+    what = "used up" if level == 100 else f"{level}% used"
+    name = f"{site.name}: bandwidth" if site else "build minutes"
+    _tell_owners(
+        team,
+        f"{name} {what} for {team.name}",
+        "billing/email/usage.txt",
+        {"site": site, "limit": limit, "level": level, **context},
+    )
+    return notice
+
+
+def usage_enforce(*, now=None) -> list[UsageNotice]:
+    """Hourly: tell owners when a team has used 80% and 100% of its build minutes (builds are
+    refused at 100% by the plan check) and when a site has served 80% and 100% of its monthly
+    bandwidth; at 100%, a plan whose ``bandwidth_overage`` is "offline" takes the site offline.
+    Sites taken offline for a past month, or whose limit was raised, come back."""
+    now = now or timezone.now()
+    first = month_start(now)
+    sent = []
+    teams = Deployment.objects.filter(finished_at__gte=first, build_duration__isnull=False)
+    for team in Team.objects.filter(pk__in=teams.values("site__team_id")):
+        allowance = plan_allows(team, "build_minutes", adding=0)
+        level = _level(allowance.used, allowance.limit)
+        if level:
+            context = {"used": f"{allowance.used} min", "total": f"{allowance.limit} min"}
+            notice = _notice(
+                team=team,
+                site=None,
+                limit="build_minutes",
+                month=first,
+                level=level,
+                context=context,
+            )
+            sent += [notice] if notice else []
+    served = (
+        SiteBandwidth.objects.filter(day__gte=first.date())
+        .values("site")
+        .annotate(total=Sum("bytes_sent"))
+    )
+    totals = {row["site"]: row["total"] for row in served}
+    for site in Site.objects.filter(pk__in=totals).select_related("team"):
+        used = totals[site.pk]
+        level = _level(used, site.bandwidth_limit)
+        if not level:
+            continue
+        policy_offline = plan_of(site.team).bandwidth_overage == Plan.Overage.OFFLINE
+        offline = level == 100 and policy_offline
+        context = {
+            "used": filesizeformat(used),
+            "total": filesizeformat(site.bandwidth_limit),
+            "offline": policy_offline,
+        }
+        notice = _notice(
+            team=site.team, site=site, limit="bandwidth", month=first, level=level, context=context
+        )
+        if notice is None:
+            continue
+        sent.append(notice)
+        if offline and site.status != Site.Status.OFFLINE:
+            site_set_offline(site=site, offline=True)
+            UsageNotice.objects.filter(pk=notice.pk).update(took_offline=True)
+    _restore_sites(first=first, totals=totals, now=now)
+    return sent
+
+
+def _restore_sites(*, first, totals: dict, now) -> None:
+    taken = UsageNotice.objects.filter(took_offline=True, restored_at__isnull=True).select_related(
+        "site"
+    )
+    for notice in taken:
+        site = notice.site
+        new_month = notice.month < first.date()
+        under = totals.get(site.pk, 0) < site.bandwidth_limit
+        if not (new_month or under):
+            continue
+        if site.status == Site.Status.OFFLINE:
+            site_set_offline(site=site, offline=False)
+        UsageNotice.objects.filter(pk=notice.pk).update(restored_at=now)

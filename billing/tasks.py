@@ -20,6 +20,12 @@ def enforce_subscriptions() -> int:
 
 
 @shared_task(ignore_result=True)
+def enforce_usage() -> int:
+    """Email owners nearing or over build minutes and bandwidth; apply bandwidth overage."""
+    return len(services.usage_enforce())
+
+
+@shared_task(ignore_result=True)
 def reconcile_stripe() -> list[str]:
     """Correct what dropped or failed webhooks left different from Stripe; log each fix."""
     if not settings.STRIPE_SECRET_KEY:
@@ -32,6 +38,10 @@ def reconcile_stripe() -> list[str]:
 
 app.conf.beat_schedule["billing-enforce-subscriptions"] = {
     "task": "billing.tasks.enforce_subscriptions",
+    "schedule": 3600.0,
+}
+app.conf.beat_schedule["billing-enforce-usage"] = {
+    "task": "billing.tasks.enforce_usage",
     "schedule": 3600.0,
 }
 app.conf.beat_schedule["billing-reconcile-stripe"] = {

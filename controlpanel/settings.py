@@ -64,7 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "controlpanel.apps.BerthAdminConfig",  # django.contrib.admin, its changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -92,7 +92,9 @@ INSTALLED_APPS = [
     "monitoring",
     "billing",
     "analytics",
+    "operators",
     "editor",
+    "wordpress",
 ]
 
 MIDDLEWARE = [
@@ -474,6 +476,24 @@ CELERY_TASK_ROUTES = (
 BLOB_GC_GRACE_HOURS = env.int("BLOB_GC_GRACE_HOURS", default=24)
 BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
 
+# --- WordPress sites (see docs/wordpress.md) -------------------------------------------------
+# The MariaDB server holding each site's database, e.g. mysql://root@127.0.0.1:3306 (an account
+# that may create databases and users). Unset: creating a WordPress site is refused.
+MARIADB_URL = env.str("MARIADB_URL", default="")
+# Where each site's folder (document root, wp-content, pool config, socket) lives.
+WORDPRESS_ROOT = Path(env.str("WORDPRESS_ROOT", default=str(VAR_DIR / "wordpress")))
+# WordPress core (Debian's `wordpress` package), php-fpm and the PHP command line.
+WORDPRESS_CORE = Path(env.str("WORDPRESS_CORE", default="/usr/share/wordpress"))
+WORDPRESS_PHP_FPM = env.str("WORDPRESS_PHP_FPM", default="php-fpm8.2")
+WORDPRESS_PHP = env.str("WORDPRESS_PHP", default="php")
+# The group that may connect to the pools' sockets (the edge nginx's); default: the panel's.
+WORDPRESS_SOCKET_GROUP = env.str("WORDPRESS_SOCKET_GROUP", default="")
+# PHP limits of a pool until billing plans set them.
+WORDPRESS_MEMORY_LIMIT_MB = env.int("WORDPRESS_MEMORY_LIMIT_MB", default=128)
+WORDPRESS_UPLOAD_LIMIT_MB = env.int("WORDPRESS_UPLOAD_LIMIT_MB", default=32)
+WORDPRESS_MAX_EXECUTION_SECONDS = env.int("WORDPRESS_MAX_EXECUTION_SECONDS", default=30)
+WORDPRESS_MAX_CHILDREN = env.int("WORDPRESS_MAX_CHILDREN", default=5)
+
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
@@ -524,6 +544,9 @@ BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
 BUILD_HEARTBEAT_INTERVAL = env.float("BUILD_HEARTBEAT_INTERVAL", default=5.0)
 BUILD_HEARTBEAT_TIMEOUT = env.int("BUILD_HEARTBEAT_TIMEOUT", default=60)
 BUILD_REAPER_INTERVAL = env.int("BUILD_REAPER_INTERVAL", default=30)
+# Seconds a build waits for an unreachable database before it stops (kept below the heartbeat
+# timeout, so the reaper never fails a build that is only waiting for the database).
+BUILD_DATABASE_PATIENCE = env.float("BUILD_DATABASE_PATIENCE", default=30.0)
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
 # Optional: one secret for push webhooks of an organisation or GitHub App, besides the
 # per-project secrets shown on each project's page.
@@ -579,6 +602,9 @@ SPECTACULAR_SETTINGS = {
         "SiteStatusEnum": "hosting.models.Site.Status",
         "CertificateStatusEnum": "domains.models.Certificate.Status",
         "VerificationStatusEnum": "domains.models.Domain.Verification",
+        "TeamRoleEnum": "teams.models.Role",
+        "InviteRoleEnum": "teams.api.serializers.INVITE_ROLES",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -11,8 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from billing.limits import plan_enforce
-from billing.services import site_limits_for
+from billing.limits import plan_enforce, site_limits_for
 from hosting.files.backends import tree_for
 from hosting.files.operations import files_for_publish
 from hosting.files.quota import (  # noqa: F401  (storage accounting, re-exported)

@@ -184,6 +184,7 @@ class TokenSerializer(serializers.ModelSerializer):
     ipAddress = serializers.IPAddressField(source="ip_address", allow_null=True)
     userAgent = serializers.CharField(source="user_agent")
     current = serializers.SerializerMethodField()
+    scopes = serializers.SerializerMethodField()
 
     class Meta:
         model = AccessToken
@@ -199,6 +200,7 @@ class TokenSerializer(serializers.ModelSerializer):
             "userAgent",
             "current",
             "team",
+            "scopes",
         ]
         read_only_fields = fields
 
@@ -211,6 +213,9 @@ class TokenSerializer(serializers.ModelSerializer):
     def get_current(self, token) -> bool:
         request = self.context.get("request")
         return bool(request and getattr(request, "auth", None) == token)
+
+    def get_scopes(self, token) -> list[str]:
+        return token.scopes.split()
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -225,6 +230,33 @@ class TokenCreateSerializer(serializers.Serializer):
         max_length=128, required=False, trim_whitespace=False, help_text="When asked again"
     )
     code = serializers.CharField(max_length=64, required=False, help_text="Or a two-factor code")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=AccessToken.SCOPES),
+        required=False,
+        max_length=2,
+        help_text="Operators only: admin:read, admin:write (the admin API).",
+    )
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The new sign-in address")
+    password = serializers.CharField(
+        max_length=128, required=False, trim_whitespace=False, help_text="When asked again"
+    )
+    code = serializers.CharField(max_length=64, required=False, help_text="Or a two-factor code")
+
+
+class EmailChangeSentSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    email = serializers.EmailField(help_text="Where the confirmation link went")
+    expiresIn = serializers.IntegerField(help_text="Seconds the link works for")
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        max_length=1000,
+        help_text="The last part of the emailed link (…/settings/email/confirm/<key>/)",
+    )
 
 
 class BrowserSessionSerializer(serializers.ModelSerializer):

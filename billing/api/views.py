@@ -5,7 +5,6 @@ billing.payments and billing.selectors."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +14,7 @@ from billing.limits import COUNTED
 from billing.models import Plan
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
+from controlpanel.api.permissions import OperatorOnly
 from controlpanel.api.schema import error
 from controlpanel.api.views import validated
 from teams.context import current_team
@@ -138,7 +138,7 @@ class InvoiceListView(APIView):
 class TransactionListView(APIView):
     """Operators only: every team's money movements."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [OperatorOnly]
     results_key = "transactions"
 
     @extend_schema(

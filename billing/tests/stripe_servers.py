@@ -149,6 +149,11 @@ class StripeServers:
         self.overdue[subscription_id] = invoice_id
         self.send_event("invoice.payment_failed", self._local_json(f"/v1/invoices/{invoice_id}"))
 
+    def subscription_updated(self, subscription_id: str) -> None:
+        """What Stripe sends after a change in the portal, which localstripe does not."""
+        obj = self._local_json(f"/v1/subscriptions/{subscription_id}")
+        self.send_event("customer.subscription.updated", obj)
+
     def _local_json(self, path: str) -> dict:
         status, body = self.local_request("GET", path, headers=self._auth)
         assert status == 200, body

@@ -256,3 +256,27 @@ def test_reconciliation_repairs_a_dropped_event(web, alice, online):
     assert any("free (active) -> standard (active)" in line for line in corrections)
     assert Invoice.objects.filter(team=team, status="paid").count() == 1
     assert payments.stripe_reconcile() == []  # nothing left to correct
+
+
+def test_a_plan_change_in_the_portal_applies_at_once(web, api, alice, online):
+    """The customer moves to Enterprise in the portal (Stripe prorates); Stripe's
+    customer.subscription.updated makes Berth's limits Enterprise's."""
+    team = acting_team(alice)
+    subscription_id, deliveries = subscribe(web, online)
+    for payload, signature in deliveries:
+        deliver(web, payload, signature)
+    price = stripe.Plan.create(
+        id=f"price_enterprise_{secrets.token_hex(4)}",
+        amount=9900,
+        currency="usd",
+        interval="month",
+        product={"name": "Enterprise"},
+    )
+    Plan.objects.filter(key="enterprise").update(stripe_price_monthly=price.id)
+    stripe.Subscription.modify(subscription_id, items=[{"plan": price.id}], prorate=True)
+    online.subscription_updated(subscription_id)
+    for payload, signature in until(online, "customer.subscription.updated"):
+        deliver(web, payload, signature)
+    subscription = Subscription.objects.get(team=team)
+    assert subscription.plan.key == "enterprise" and subscription.status == "active"
+    assert api.get("/api/billing/usage").json()["usage"]["sites"]["limit"] is None

@@ -38,6 +38,7 @@ class Sample:
     session: object
     incident: object
     subscriber: object
+    wordpress: list
 
     @property
     def reset_key(self) -> str:
@@ -66,6 +67,7 @@ def sample_account(user) -> Sample:
     from hosting.models import SiteBandwidth
     from hosting.services import site_create, site_deploy
     from monitoring.services import incident_create, services_sync, subscriber_add
+    from wordpress.tests.factories import wordpress_site_make
 
     settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
     site = site_create(owner=user, name="A rather long site name for phones")
@@ -127,6 +129,10 @@ def sample_account(user) -> Sample:
         )
     empty_site = site_create(owner=user, name="Empty")
     editor_pages_add(site=site, user=user)
+    wordpress = [
+        wordpress_site_make(owner=user, name=f"WordPress blog ({state})", state=state)
+        for state in ("online", "provisioning", "error")
+    ]
 
     price = registration_quote(name=f"{LONG}.test").price  # confirmed, as a customer does
     registered = domain_register(owner=user, name=f"{LONG}.test", confirm_price=price)
@@ -164,6 +170,7 @@ def sample_account(user) -> Sample:
         session=session,
         incident=incident,
         subscriber=subscriber,
+        wordpress=wordpress,
     )
 
 
@@ -198,6 +205,10 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "hosting:site-deploy": [f"/sites/{site}/deploy/"],
         "hosting:site-rollback": [f"/sites/{site}/deployments/{data.deployment.pk}/rollback/"],
         "hosting:site-settings": [f"/sites/{site}/settings/"],
+        "wordpress:detail": [f"/sites/{wp.pk}/wordpress/" for wp in data.wordpress],
+        "wordpress:start": [f"/sites/{data.wordpress[0].pk}/wordpress/start/"],
+        "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
+        "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [
@@ -254,6 +265,10 @@ def samples(data: Sample) -> dict[str, list[str]]:
             *(f"/analytics/?tab={tab}" for tab in ANALYTICS_TABS),
             f"/analytics/?period=7&site={site}",
         ],
+        "operators:user-list": ["/operations/users/", "/operations/users/?q=a&status=suspended"],
+        "operators:user-detail": [f"/operations/users/{data.user.pk}/"],
+        "operators:user-suspend": [f"/operations/users/{data.user.pk}/suspend"],
+        "operators:user-unsuspend": [f"/operations/users/{data.user.pk}/unsuspend"],
         "monitoring:badge": ["/status/badge/database.svg"],
         "monitoring:subscribe-confirm": [f"/status/subscribe/{data.subscriber.token}"],
         "monitoring:unsubscribe": [f"/status/unsubscribe/{data.subscriber.token}"],

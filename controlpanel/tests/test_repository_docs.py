@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,3 +40,11 @@ def test_docs_do_not_send_the_reader_outside_the_repository():
         if OUTSIDE.search(line)
     ]
     assert found == [], "\n".join(found)
+
+
+def test_every_apps_tests_are_collected():
+    """A test folder missing from pytest's testpaths would never run in CI, silently."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    testpaths = set(config["tool"]["pytest"]["ini_options"]["testpaths"])
+    with_tests = {path.parent.name for path in ROOT.glob("*/tests") if path.is_dir()}
+    assert with_tests - testpaths == set(), "add these apps to testpaths in pyproject.toml"

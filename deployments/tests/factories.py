@@ -93,7 +93,7 @@ VITE_APP = {
         ' "scripts": {"dev": "vite", "build": "vite build"},\n'
         ' "devDependencies": {"vite": "^5.4.0"}}\n'
     ),
-    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
-    "</script>\n",
+    "index.html": '<!doctype html><link rel="icon" href="data:,"><div id="app"></div>'
+    '<script type="module" src="/main.js"></script>\n',
     "main.js": "document.getElementById('app').textContent = 'Hello from Vite';\n",
 }

@@ -159,7 +159,7 @@ def test_clearing_the_cache_empties_it_for_the_owners_only(
     assert held > 0
 
     page = web.get(f"/projects/{project.pk}/").content.decode()
-    assert "Dependency cache" in page and "node_modules · package-lock.json" in page
+    assert "Dependency cache" in page and "for package-lock.json, package.json" in page
     assert "data-cache-clear" in page and "data-confirm=" in page
 
     # Another team's member is not told the project exists, and clears nothing.
@@ -222,3 +222,60 @@ def test_a_build_cannot_read_another_projects_cache(alice, tmp_path):
     assert "cache-secret-of-a" not in log
     assert "found:" in lines and "read:" in lines
     assert f"cat: {a_cache}/a-secret.txt: No such file or directory" in lines
+
+
+def test_a_pinned_python_venv_is_cached_too(alice, tmp_path):
+    """MkDocs from a requirements.txt pinned with ==: the second build restores .venv and
+    skips pip."""
+    repo = make_repo(
+        tmp_path / "docs",
+        {
+            "requirements.txt": "mkdocs==1.6.1\n",
+            "mkdocs.yml": "site_name: Cached\n",
+            "docs/index.md": "# Cached docs\n",
+        },
+    )
+    first, log = first_build(alice, repo)
+    assert "Dependency cache: miss (no .venv cached" in log
+    assert "Dependency cache: saved .venv" in log
+    _, log = next_build(first.project)
+    assert "Dependency cache: hit — .venv restored" in log
+    assert "Installing dependencies" not in log
+    assert ".venv/bin/mkdocs build" in log and "Documentation built" in log
+
+
+def test_an_install_that_writes_elsewhere_is_not_cached(alice, tmp_path):
+    """Skipping an install that also generates files outside node_modules would lose them:
+    such a project is not cached, and says why."""
+    package = _package({})
+    lock = json.dumps(
+        {"name": "cache-app", "version": "1.0.0", "lockfileVersion": 3, "requires": True,
+         "packages": {"": {"name": "cache-app", "version": "1.0.0"}}}
+    )  # fmt: skip
+    repo = make_repo(
+        tmp_path / "gen",
+        {"package.json": package, "package-lock.json": lock, "index.html": "<p>gen</p>"},
+    )
+    deployment = builds.deployment_create(
+        user=alice,
+        repository=str(repo),
+        install_command="npm ci && mkdir -p node_modules && echo made > generated.txt",
+        build_command="cp generated.txt index.html",
+        output_dir=".",
+    )
+    first, log = run(deployment)
+    assert "not used for this install: it also wrote generated.txt" in log
+    assert dependency_cache.usage(first.project_id).entries == []
+    _, log = next_build(first.project)
+    assert "Dependency cache: miss" in log and "Installing dependencies" in log
+
+
+def test_deleting_the_site_deletes_its_cache(alice, tmp_path, lockfiles):
+    from hosting.services import site_delete
+
+    repo = make_repo(tmp_path / "app", {**lockfiles["one"], "build.js": BUILD_JS})
+    first, _ = first_build(alice, repo)
+    root = dependency_cache.project_root(first.project_id)
+    assert root.is_dir()
+    site_delete(site=first.site)
+    assert not root.exists()

@@ -1,5 +1,6 @@
 """In headless Chromium over a real daphne: the wizard pointed at a Vite repository whose only
-branch is master preselects master and fills the commands without typing; a build cancelled
+branch is master preselects master and fills the commands without typing, and the build it
+queues gives a working site; a build cancelled
 while the page is open shows Cancelled, not the Building spinner."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD
 from controlpanel.tests.browser import chromium, click_and_wait, console_errors
-from deployments import builds
+from deployments import builds, runner
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.tests.factories import VITE_APP, make_branch, make_repo
 
@@ -32,7 +33,7 @@ def value(browser, name: str) -> str:
     return browser.find_element(By.NAME, name).get_attribute("value")
 
 
-def test_wizard_preselects_master_and_fills_the_commands(alice, tmp_path, daphne):
+def test_wizard_preselects_master_and_fills_the_commands(alice, tmp_path, daphne, settings):
     repo = make_repo(tmp_path / "vite-app", VITE_APP, branch="master")
     docs = {"mkdocs.yml": "site_name: Docs\n", "docs/index.md": "# Docs"}
     make_branch(repo, "docs", docs, orphan=True)
@@ -93,6 +94,19 @@ def test_wizard_preselects_master_and_fills_the_commands(alice, tmp_path, daphne
         "npm run build",
         "dist",
     )
+
+    # The build the wizard queued (run here, in the sandbox, with the default limits): the
+    # site works without a command typed.
+    settings.BUILD_TIMEOUT = 600
+    assert builds.build_claim(deployment_id=deployment.pk) == "claimed"
+    built = runner.run_build(deployment.pk)
+    assert built.status == "success", built.error
+    with chromium() as browser:
+        browser.get(f"http://{built.site.slug}.localhost:{daphne.port}/")
+        WebDriverWait(browser, 30).until(
+            lambda b: b.find_element(By.ID, "app").text == "Hello from Vite"
+        )
+        assert console_errors(browser) == []
 
 
 def test_an_unreachable_repository_stays_on_step_one_with_the_reason(alice, tmp_path, daphne):

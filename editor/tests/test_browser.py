@@ -53,16 +53,12 @@ def wait_saved(browser, after: int) -> int:
     return wait_for(browser, saved)
 
 
-# A block dragged from the Blocks panel onto the canvas, as GrapesJS's own drag and drop does it.
-DRAG_BLOCK = """
+# A block from the Blocks panel added to the end of the page through GrapesJS's block API (the
+# content a drag from the panel drops; synthetic drag events do not drive its sorter).
+ADD_BLOCK = """
 const editor = window.berthEditor;
 const block = editor.Blocks.get(arguments[0]);
-const wrapper = editor.getWrapper();
-const before = wrapper.components().length;
-editor.Blocks.startDrag(block);
-editor.Blocks.endDrag();
-if (wrapper.components().length === before) { wrapper.append(block.get('content')); }
-const added = wrapper.components().at(wrapper.components().length - 1);
+const added = editor.getWrapper().append(block.get('content'))[0];
 added.addAttributes({id: 'added-block'});
 return added.getId();
 """
@@ -85,7 +81,7 @@ def test_template_edit_autosave_publish_and_roll_back(live_server, alice, tmp_pa
         # The blocks of the basic, forms and navigation plugins are there.
         blocks = browser.execute_script("return window.berthEditor.Blocks.getAll().map(b => b.id)")
         assert {"text", "image", "form", "berth-nav"} <= set(blocks)
-        browser.execute_script(DRAG_BLOCK, "text")
+        browser.execute_script(ADD_BLOCK, "text")
         # Edit its text in the canvas, as a person would: double-click, select all, type.
         frame = browser.find_element(By.CSS_SELECTOR, ".gjs-frame")
         browser.switch_to.frame(frame)
@@ -180,6 +176,12 @@ def test_template_edit_autosave_publish_and_roll_back(live_server, alice, tmp_pa
         # Every revision is kept; restoring one is a new revision.
         browser.get(f"{live_server.url}/pages/{home.pk}/revisions/")
         assert len(browser.find_elements(By.CSS_SELECTOR, "tr[data-revision]")) >= 3
+        restore = "tr[data-revision='1'] form button"
+        browser.find_element(By.CSS_SELECTOR, restore).click()
+        confirm(browser)
+        wait_for(browser, lambda d: "Restored revision 1" in d.page_source)
+        assert "First published words" not in stored(home)
+        assert "Second published words" in home.revisions.order_by("-number")[1].document
 
         errors = [e for e in console_errors(browser) if "Content Security Policy" in e]
         assert errors == []
@@ -322,3 +324,22 @@ def test_two_tabs_on_one_page_learn_of_the_conflict(live_server, alice):
         wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-editor][data-ready]"))
         html = browser.execute_script("return window.berthEditor.getHtml()")
         assert "first tab" in html and "Second tab again" not in html
+
+
+def test_a_viewer_sees_the_editor_read_only(live_server, alice, bob):
+    from editor.services import page_create
+    from hosting.services import site_create
+    from teams.models import Membership, Role
+
+    site = site_create(owner=alice, name="Read only", slug="read-only")
+    page = page_create(site=site, title="Home", author=alice)
+    Membership.objects.create(team=site.team, user=bob, role=Role.VIEWER)
+    with chromium() as browser:
+        sign_in(browser, live_server, bob)
+        open_editor(browser, live_server, page)
+        status = browser.find_element(By.CSS_SELECTOR, "[data-save-status]")
+        assert "Read only" in status.text
+        assert not browser.find_elements(By.CSS_SELECTOR, "[data-publish]")
+        browser.execute_script(SET_TEXT, "A viewer's words")
+        browser.execute_script("return new Promise(r => setTimeout(r, 2500))")
+        assert Page.objects.get(pk=page.pk).revision == 1

@@ -22,7 +22,28 @@ class SiteCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The address: 'my-blog' or 'my-blog.<SITES_DOMAIN>' (same as slug).",
     )
-    kind = serializers.ChoiceField(choices=[Site.Kind.STATIC], required=False)
+    kind = serializers.ChoiceField(
+        choices=[Site.Kind.STATIC, Site.Kind.WORDPRESS],
+        required=False,
+        help_text="'wordpress' provisions WordPress (answers status 'provisioning' at once).",
+    )
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="WordPress: the site title."
+    )
+    adminUser = serializers.CharField(
+        source="admin_user", max_length=60, required=False, help_text="WordPress: admin user."
+    )
+    adminEmail = serializers.EmailField(
+        source="admin_email", required=False, help_text="WordPress: admin email (default: yours)."
+    )
+    adminPassword = serializers.CharField(
+        source="admin_password",
+        min_length=10,
+        max_length=200,
+        required=False,
+        write_only=True,
+        help_text="WordPress: the admin's password (at least 10 characters).",
+    )
 
     def validate(self, attrs):
         slug = (attrs.get("slug") or "").strip().lower()
@@ -35,6 +56,15 @@ class SiteCreateSerializer(serializers.Serializer):
                     {"domain": [f"Sites live at <name>.{settings.SITES_DOMAIN}; give the name."]}
                 )
         attrs["slug"] = slug
+        if attrs.get("kind") == Site.Kind.WORDPRESS:
+            needed = (("adminUser", "admin_user"), ("adminPassword", "admin_password"))
+            missing = {
+                name: ["Required for a WordPress site."]
+                for name, source in needed
+                if not attrs.get(source)
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
         return attrs
 
 

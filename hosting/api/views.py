@@ -35,6 +35,7 @@ from hosting.files.uploads import files_upload
 from hosting.models import Site
 from teams.context import current_team
 from teams.permissions import SITE_MANAGE, authorize, authorize_request
+from wordpress.services import WordPressUnavailable, wordpress_site_create
 
 PATH_PARAM = OpenApiParameter(
     "path", str, description="A file or folder inside the site, e.g. 'css/site.css'."
@@ -49,6 +50,7 @@ FILE_ERRORS = {
     409: error("PATH_CONFLICT: something already has that name."),
     413: error("QUOTA_EXCEEDED: the site's storage is full."),
     422: error("PATH_INVALID, ARCHIVE_INVALID or VALIDATION_ERROR: the path or input is refused."),
+    507: error("STORAGE_FULL: the server's disk is full; nothing of the write was kept."),
 }
 
 
@@ -97,13 +99,32 @@ class SiteListView(SiteMixin, APIView):
     @extend_schema(
         operation_id="sites_create_post",
         request=serializers.SiteCreateSerializer,
-        responses={201: serializers.SiteSerializer},
+        responses={
+            201: serializers.SiteSerializer,
+            503: error("WORDPRESS_UNAVAILABLE: this installation lacks MariaDB or php-fpm."),
+        },
         tags=["sites"],
     )
     def post(self, request):
         team = current_team(request)
         authorize(request.user, SITE_MANAGE, team)
         data = validated(serializers.SiteCreateSerializer, request)
+        if data.get("kind") == Site.Kind.WORDPRESS:
+            try:
+                site = wordpress_site_create(
+                    team=team,
+                    owner=request.user,
+                    name=data["name"],
+                    slug=data["slug"],
+                    title=data.get("title", ""),
+                    admin_user=data["admin_user"],
+                    admin_email=data.get("admin_email") or request.user.email,
+                    admin_password=data["admin_password"],
+                )
+            except WordPressUnavailable as exc:
+                raise ApiError(503, "WORDPRESS_UNAVAILABLE", exc.messages[0]) from exc
+            site = selectors.site_get(user=request.user, pk=site.pk)
+            return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
         site = services.site_create(
             team=team,
             owner=request.user,
@@ -337,6 +358,7 @@ class DeployView(SiteMixin, APIView):
             201: serializers.SiteDeploymentSerializer,
             404: SITE_NOT_FOUND,
             422: error("NOTHING_TO_DEPLOY: the site has no files yet."),
+            507: error("STORAGE_FULL: the server's disk is full; the live release is unchanged."),
         },
         tags=["deployments"],
     )
@@ -346,6 +368,8 @@ class DeployView(SiteMixin, APIView):
             deployment = services.site_deploy(site=site, author=request.user)
         except ValidationError as exc:
             raise ApiError(422, "NOTHING_TO_DEPLOY", " ".join(exc.messages)) from exc
+        except FileError as exc:
+            raise _file_error(exc) from exc
         site.refresh_from_db(fields=["live_deployment", "status"])
         answer = serializers.SiteDeploymentSerializer(deployment, context={"site": site}).data
         return Response(answer, status=status.HTTP_201_CREATED)

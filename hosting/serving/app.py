@@ -36,6 +36,7 @@ from hosting.serving.resolve import (
     resolve,
 )
 from hosting.serving.store import SUSPENDED, UNSERVED, ServingCache
+from wordpress.serving import serve as serve_wordpress
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,15 @@ class SiteServer:
         if state.status in UNSERVED:
             page = h.own_page(state.status if state.status == SUSPENDED else 503)
             sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)
+            self._count(state.site_id, sent, now)
+            return
+        if state.kind == "wordpress":  # PHP through the site's pool (wordpress/serving.py)
+            if state.status != "online":  # provisioning or stopped
+                sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+            else:
+                sent = await serve_wordpress(
+                    scope, receive, send, site_id=state.site_id, hostname=hostname
+                )
             self._count(state.site_id, sent, now)
             return
         if state.deployment_id is None:

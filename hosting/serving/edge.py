@@ -42,10 +42,11 @@ from django.conf import settings
 
 from deployments.blobs import BlobStore
 from hosting.serving import http as h
-from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, render
+from hosting.serving.nginx import EdgeOptions, EdgeRedirect, EdgeSite, PhpSite, render
 from hosting.serving.resolve import Release, local_blob_path
 from hosting.serving.rules import HeaderBlock, Redirect
-from hosting.serving.store import load_release, serving_status
+from hosting.serving.store import SUSPENDED, load_release, serving_status
+from wordpress.layout import layout_for
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +306,16 @@ class Edge:
         return True
 
 
+def php_site(site_id) -> PhpSite:
+    layout = layout_for(site_id)
+    return PhpSite(
+        htdocs=str(layout.htdocs),
+        socket=str(layout.socket),
+        upload_mb=settings.WORDPRESS_UPLOAD_LIMIT_MB,
+        timeout_seconds=settings.WORDPRESS_MAX_EXECUTION_SECONDS + 30,
+    )
+
+
 class EdgeError(RuntimeError):
     pass
 
@@ -348,10 +359,17 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     with _locked(root):
         edge = Edge(root)
         sites: dict[UUID, EdgeSite] = {}
-        for site_id, status, deployment_id, team_status in Site.objects.values_list(
-            "pk", "status", "live_deployment_id", "team__subscription__status"
+        for site_id, status, deployment_id, team_status, kind in Site.objects.values_list(
+            "pk", "status", "live_deployment_id", "team__subscription__status", "kind"
         ):
-            site = EdgeSite(site_id, serving_status(status, team_status), deployment_id)
+            status = serving_status(status, team_status)
+            if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
+                served = status in (Site.Status.ONLINE, SUSPENDED)
+                sites[site_id] = EdgeSite(
+                    site_id, status if served else "offline", None, php=php_site(site_id)
+                )
+                continue
+            site = EdgeSite(site_id, status, deployment_id)
             if site.offline or deployment_id is None:
                 edge.unpoint(site_id)
                 if site.offline:

@@ -45,10 +45,13 @@ REASONS = {
     307: "307 Temporary Redirect",
     308: "308 Permanent Redirect",
     400: "400 Bad Request",
+    403: "403 Forbidden",
     404: "404 Not Found",
     405: "405 Not Allowed",
     412: "412 Precondition Failed",
+    413: "413 Request Entity Too Large",
     416: "416 Requested Range Not Satisfiable",
+    502: "502 Bad Gateway",
 }
 
 

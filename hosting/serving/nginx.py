@@ -21,6 +21,16 @@ from hosting.serving.rules import HeaderBlock, Redirect
 _PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 
 
+@dataclass(frozen=True)
+class PhpSite:
+    """A WordPress site: its document root and its php-fpm pool's socket."""
+
+    htdocs: str
+    socket: str
+    upload_mb: int
+    timeout_seconds: int
+
+
 @dataclass
 class EdgeSite:
     site_id: UUID
@@ -30,6 +40,7 @@ class EdgeSite:
     secure: list[tuple[str, tuple[str, str]]] = field(default_factory=list)  # (host, (cert, key))
     redirects: list[Redirect] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
+    php: PhpSite | None = None
 
     @property
     def offline(self) -> bool:
@@ -107,6 +118,8 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
             f"rewrite ^ /{page}.html break; }}",
             "location / { return 503; }",
         ]
+    if site.php is not None:  # its own root: the site's folder, not a deployment tree
+        return [f"set $berth_site {site.site_id};", *_php_body(site.php, acme)]
     # Cache-Control: ours unless a matching _headers block sets its own.
     cc_var = "$berth_cc"
     overriding = [
@@ -156,6 +169,59 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
         "}",
     ]
     return lines
+
+
+# A request limit on WordPress's login form, per client address (password guessing).
+LOGIN_ZONE = "limit_req_zone $binary_remote_addr zone=berth_wp_login:10m rate=30r/m;"
+
+
+def _fastcgi(php: PhpSite) -> str:
+    params = {
+        "SCRIPT_FILENAME": "$document_root$fastcgi_script_name",
+        "SCRIPT_NAME": "$fastcgi_script_name",
+        "QUERY_STRING": "$query_string",
+        "REQUEST_METHOD": "$request_method",
+        "CONTENT_TYPE": "$content_type",
+        "CONTENT_LENGTH": "$content_length",
+        "REQUEST_URI": "$request_uri",
+        "DOCUMENT_URI": "$document_uri",
+        "DOCUMENT_ROOT": "$document_root",
+        "SERVER_PROTOCOL": "$server_protocol",
+        "REQUEST_SCHEME": "$scheme",
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_SOFTWARE": "berth",
+        "REMOTE_ADDR": "$remote_addr",
+        "REMOTE_PORT": "$remote_port",
+        "SERVER_ADDR": "$server_addr",
+        "SERVER_PORT": "$server_port",
+        "SERVER_NAME": "$host",
+        "HTTP_PROXY": "",  # httpoxy
+    }
+    parts = [f"fastcgi_pass {q('unix:' + php.socket)};"]
+    parts += [f"fastcgi_param {name} {q(value)};" for name, value in params.items()]
+    parts.append('fastcgi_param HTTPS "$https" if_not_empty;')
+    parts.append(f"fastcgi_read_timeout {php.timeout_seconds}s;")
+    return " ".join(parts)
+
+
+def _php_body(php: PhpSite, acme: str) -> list[str]:
+    """A WordPress site: static files from its folder, PHP to its pool, the same rules as the
+    embedded server (wordpress/serving.py)."""
+    fastcgi = _fastcgi(php)
+    return [
+        f"root {q(php.htdocs)};",
+        "index index.php index.html;",
+        f"client_max_body_size {php.upload_mb + 1}m;",
+        acme,
+        "location = /xmlrpc.php { return 403; }",
+        "location = /wp-config.php { return 404; }",
+        'location ~ "/\\.(?!well-known/)" { return 404; }',
+        'location ~* "^/wp-content/uploads/.*\\.(php[0-9]?|phtml|phar)$" { return 403; }',
+        "location = /wp-login.php { limit_req zone=berth_wp_login burst=10 nodelay; "
+        f"limit_req_status 429; {fastcgi} }}",
+        f'location ~ "\\.php$" {{ try_files $uri =404; {fastcgi} }}',
+        "location / { try_files $uri $uri/ /index.php$is_args$args; }",
+    ]
 
 
 def _server(listen: list[str], names: list[str], body: list[str]) -> str:
@@ -268,6 +334,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
         f"map {q('$status $uri')} $berth_cc {{ {q(fingerprint)} {q(h.CACHE_IMMUTABLE)}; "
         f"default {q(h.CACHE_REVALIDATE)}; }}",
         "uninitialized_variable_warn off;",
+        *([LOGIN_ZONE] if any(site.php for site in sites) else []),
         *maps,
         f"include {root}/nginx/conf.d/*.conf;",
     ]

@@ -33,6 +33,7 @@ class SiteState:
     site_id: UUID
     status: str
     deployment_id: UUID | None
+    kind: str = "static"
 
 
 def load_route(host: str):
@@ -46,10 +47,12 @@ def load_site(site_id: UUID) -> SiteState | None:
 
     row = (
         Site.objects.filter(pk=site_id)
-        .values_list("status", "live_deployment_id", "team__subscription__status")
+        .values_list("status", "live_deployment_id", "team__subscription__status", "kind")
         .first()
     )
-    return SiteState(site_id, serving_status(row[0], row[2]), row[1]) if row else None
+    if row is None:
+        return None
+    return SiteState(site_id, serving_status(row[0], row[2]), row[1], row[3])
 
 
 def serving_status(site_status: str, subscription_status: str | None) -> str:

@@ -82,7 +82,8 @@ def test_create_validation_errors(api, bob):
         ({"name": "X", "slug": "taken"}, "slug"),
         ({"name": "X", "slug": "Bad Slug"}, "slug"),
         ({"name": "X", "domain": "a.b.example.com"}, "domain"),
-        ({"name": "X", "kind": "wordpress"}, "kind"),
+        ({"name": "X", "kind": "blog"}, "kind"),
+        ({"name": "X", "kind": "wordpress"}, "adminPassword"),  # WordPress needs an admin
     ]:
         answer = api.post("/api/sites/create", body, format="json")
         assert answer.status_code == 422, body

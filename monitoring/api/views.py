@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError
+from controlpanel.api.permissions import OperatorOnly
 from controlpanel.api.schema import error
 from monitoring import selectors, services
 from monitoring.api import serializers as api
@@ -61,7 +62,7 @@ class StatusIncidentsView(PublicView):
 
 
 class OperatorView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [OperatorOnly]
 
 
 class ServerStatsView(OperatorView):

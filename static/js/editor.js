@@ -188,7 +188,8 @@
 
   editor.on("load", function () {
     loading = false;
-    setStatus("saved", "Saved · revision " + revision);
+    if (config.canEdit) setStatus("saved", "Saved · revision " + revision);
+    else setStatus("readonly", "Read only: your role cannot change pages");
     root.dataset.ready = "1";
   });
   editor.on("update", function () {

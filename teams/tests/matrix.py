@@ -133,6 +133,7 @@ def build_world() -> World:
     from hosting.files.operations import text_save
     from hosting.services import site_create, site_deploy
     from teams.services import team_create, team_switch
+    from wordpress.tests.factories import wordpress_site_make
 
     users = {
         name: make_user(f"{name}@example.com", name.title())
@@ -152,6 +153,7 @@ def build_world() -> World:
     text_save(site=site, path="index.html", content="<h1>Acme 2</h1>")
     site_deploy(site=site, author=alice)
     app = site_create(team=team, owner=alice, name="Acme App", slug="acme-app")
+    blog = wordpress_site_make(team=team, owner=alice, name="Acme Blog", slug="acme-blog")
     project = Project.objects.create(
         team=team,
         owner=alice,
@@ -189,6 +191,7 @@ def build_world() -> World:
     world = World(
         invitation=invitation,
         app_site=app,
+        wp_site=blog,
         carol=users["carol"],
         external_domain=external,
         users=users,

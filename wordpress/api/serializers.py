@@ -1,0 +1,59 @@
+"""JSON shape of a WordPress site's details (camelCase, sizes in bytes)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from hosting.models import Site
+from wordpress.models import WordPressSite
+
+
+class WordPressStorageSerializer(serializers.Serializer):
+    files = serializers.IntegerField(help_text="Bytes of wp-content (uploads, themes, plugins).")
+    database = serializers.IntegerField(allow_null=True, help_text="Bytes in MariaDB.")
+
+
+class WordPressLimitsSerializer(serializers.Serializer):
+    memoryMb = serializers.IntegerField()
+    uploadMb = serializers.IntegerField()
+    maxExecutionSeconds = serializers.IntegerField()
+
+
+class WordPressSerializer(serializers.Serializer):
+    siteId = serializers.UUIDField(source="job.site_id")
+    status = serializers.ChoiceField(choices=Site.Status.choices, source="job.site.status")
+    provisioning = serializers.ChoiceField(
+        choices=WordPressSite.State.choices,
+        source="job.state",
+        help_text="The provisioning job: queued, running, done or failed.",
+    )
+    error = serializers.CharField(source="job.error", help_text="Why provisioning failed.")
+    title = serializers.CharField(source="job.title")
+    adminUser = serializers.CharField(source="job.admin_user")
+    adminEmail = serializers.CharField(source="job.admin_email")
+    adminUrl = serializers.SerializerMethodField()
+    version = serializers.CharField(source="job.version", help_text="WordPress installed.")
+    coreVersion = serializers.CharField(source="core_version", help_text="Of the server's package.")
+    updateAvailable = serializers.BooleanField(source="update_available")
+    poolState = serializers.CharField(
+        source="pool_state", help_text="The PHP pool's process: running, stopped, ... or missing."
+    )
+    storage = serializers.SerializerMethodField()
+    limits = serializers.SerializerMethodField()
+
+    def get_adminUrl(self, detail) -> str:
+        return f"{detail.job.site.url}/wp-admin/"
+
+    @extend_schema_field(WordPressStorageSerializer)
+    def get_storage(self, detail) -> dict:
+        return {"files": detail.files_bytes, "database": detail.database_bytes}
+
+    @extend_schema_field(WordPressLimitsSerializer)
+    def get_limits(self, detail) -> dict:
+        job = detail.job
+        return {
+            "memoryMb": job.memory_limit_mb,
+            "uploadMb": job.upload_limit_mb,
+            "maxExecutionSeconds": job.max_execution_seconds,
+        }

@@ -1,0 +1,19 @@
+"""REST endpoints of WordPress sites (mounted under /api/)."""
+
+from django.urls import path
+
+from wordpress.api import views
+
+urlpatterns = [
+    path("sites/<uuid:pk>/wordpress", views.WordPressView.as_view(), name="api-site-wordpress"),
+    path(
+        "sites/<uuid:pk>/wordpress/start",
+        views.WordPressStartView.as_view(),
+        name="api-site-wordpress-start",
+    ),
+    path(
+        "sites/<uuid:pk>/wordpress/stop",
+        views.WordPressStopView.as_view(),
+        name="api-site-wordpress-stop",
+    ),
+]

@@ -1,0 +1,436 @@
+"""A WordPress site's parts on this machine: its Unix user, folder, wp-config.php, php-fpm pool
+configuration, and WordPress's own installer run through the PHP command line.
+
+As root, each site gets a system user (``bwp-<id>``) that owns its wp-content and temporary
+files and reads its wp-config.php (mode 0400); its pool runs as that user, so one site's PHP
+cannot read another's configuration even without ``open_basedir``. Not as root (the embedded
+default on a laptop), every pool runs as the panel's user and ``open_basedir`` is the only wall
+between sites: docs/wordpress.md says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import string
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from django.conf import settings
+
+from wordpress.layout import SiteLayout
+
+# Core entries a site does not take from the package: its own config and content, and the
+# package's Apache file.
+OWN = {"wp-config.php", "wp-content", ".htaccess"}
+# Folders outside the site that core's own symlinks point into (Debian links getID3, the CA
+# bundle and two JavaScript libraries to their packages): readable, nothing secret.
+SHARED_READ = (
+    "/usr/share/php/",
+    "/usr/share/javascript/",
+    "/etc/ssl/certs/",
+    "/usr/share/ca-certificates/",
+)
+DISABLED_FUNCTIONS = "exec,passthru,shell_exec,system,proc_open,popen,pcntl_exec,dl"
+SALT_ALPHABET = string.ascii_letters + string.digits + "!#%&()*+,-./:;<=>?@[]^_{|}~"
+SALTS = (
+    "AUTH_KEY",
+    "SECURE_AUTH_KEY",
+    "LOGGED_IN_KEY",
+    "NONCE_KEY",
+    "AUTH_SALT",
+    "SECURE_AUTH_SALT",
+    "LOGGED_IN_SALT",
+    "NONCE_SALT",
+)
+
+
+class SiteSetupError(Exception):
+    """A step on this machine failed; the message is the reason shown on the site's page."""
+
+
+def isolated() -> bool:
+    """True when sites get their own Unix users (Berth runs as root)."""
+    return os.geteuid() == 0
+
+
+def find_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in ("/usr/sbin", "/usr/bin"):
+        if os.access(f"{folder}/{name}", os.X_OK):
+            return f"{folder}/{name}"
+    return None
+
+
+def core_version(core: Path | None = None) -> str:
+    """The WordPress version of a core tree (``wp-includes/version.php``), or ""."""
+    path = Path(core or settings.WORDPRESS_CORE) / "wp-includes" / "version.php"
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    match = re.search(r"\$wp_version\s*=\s*'([^']+)'", text)
+    return match.group(1) if match else ""
+
+
+# -- Unix user ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owner:
+    uid: int
+    gid: int
+    name: str
+
+
+def owner_for(layout: SiteLayout) -> Owner:
+    """The user the site's PHP runs as: its own (created when missing) as root, else ours."""
+    if not isolated():
+        entry = pwd.getpwuid(os.geteuid())
+        return Owner(entry.pw_uid, entry.pw_gid, "")
+    try:
+        entry = pwd.getpwnam(layout.unix_user)
+    except KeyError:
+        _run(
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                str(layout.root),
+                "--shell",
+                "/usr/sbin/nologin",
+                layout.unix_user,
+            ],
+            "Could not create the site's Unix user",
+        )
+        entry = pwd.getpwnam(layout.unix_user)
+    return Owner(entry.pw_uid, entry.pw_gid, layout.unix_user)
+
+
+def user_remove(layout: SiteLayout) -> None:
+    if not isolated():
+        return
+    try:
+        pwd.getpwnam(layout.unix_user)
+    except KeyError:
+        return
+    uid = pwd.getpwnam(layout.unix_user).pw_uid
+    # Nothing may run as the user any more (a PHP request outliving its pool, say).
+    procs = [
+        p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid
+    ]
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=5)
+    _run(["userdel", layout.unix_user], "Could not remove the site's Unix user")
+    try:
+        grp.getgrnam(layout.unix_user)
+    except KeyError:
+        return
+    _run(["groupdel", layout.unix_user], "Could not remove the site's group")
+
+
+def user_exists(layout: SiteLayout) -> bool:
+    try:
+        pwd.getpwnam(layout.unix_user)
+    except KeyError:
+        return False
+    return True
+
+
+def _run(args: list[str], what: str) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise SiteSetupError(f"{what}: {(done.stderr or done.stdout).strip()[:300]}")
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link core into the site (a copy where links cannot be made): read-only to the site,
+    and 2,800 links cost no disk."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(source):
+        if entry.name in OWN:
+            continue
+        dest = target / entry.name
+        if entry.is_symlink():
+            # Debian's relative links (into /usr/share/javascript, ...) made absolute.
+            link = os.path.join(os.path.dirname(entry.path), os.readlink(entry.path))
+            if not dest.is_symlink():
+                dest.unlink(missing_ok=True)
+                os.symlink(os.path.normpath(link), dest)
+        elif entry.is_dir():
+            _link_tree(Path(entry.path), dest)
+        elif not dest.exists():
+            try:
+                os.link(entry.path, dest)
+            except OSError:
+                shutil.copy2(entry.path, dest)
+
+
+def _chown_tree(path: Path, owner: Owner) -> None:
+    if not isolated():
+        return
+    for folder, dirs, files in os.walk(path):
+        os.chown(folder, owner.uid, owner.gid)
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), owner.uid, owner.gid, follow_symlinks=False)
+
+
+def files_create(layout: SiteLayout, owner: Owner) -> None:
+    """The site's folder: core linked in, its own wp-content (themes and plugins of the
+    package, copied), temporary and log folders owned by the site's user."""
+    core = Path(settings.WORDPRESS_CORE)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.root, 0o755)  # noqa: S103 - the web servers read the static files
+    _link_tree(core, layout.htdocs)
+    os.chmod(layout.htdocs, 0o755)  # noqa: S103
+    if not layout.wp_content.exists():
+        work = layout.htdocs / ".wp-content.tmp"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(core / "wp-content", work, symlinks=False)
+        (work / "uploads").mkdir(exist_ok=True)
+        os.rename(work, layout.wp_content)
+    _chown_tree(layout.wp_content, owner)
+    for folder in (layout.tmp, layout.logs):
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, 0o700)
+        if isolated():
+            os.chown(folder, owner.uid, owner.gid)
+    layout.socket.parent.mkdir(parents=True, exist_ok=True)
+
+
+def files_remove(layout: SiteLayout) -> None:
+    shutil.rmtree(layout.root, ignore_errors=True)
+    if layout.root.exists():
+        raise SiteSetupError(f"Could not remove {layout.root}.")
+    if layout.socket.parent != layout.root:
+        shutil.rmtree(layout.socket.parent, ignore_errors=True)
+
+
+def _php(value: str) -> str:
+    """A single-quoted PHP string."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def wp_config_write(
+    layout: SiteLayout, owner: Owner, *, db_host: str, db_password: str, default_url: str
+) -> None:
+    """wp-config.php with the site's database, unique keys and salts, and its address taken
+    from the request's Host (the servers only pass this site's hostnames to its pool)."""
+    salts = "\n".join(
+        f"define({_php(name)}, {_php(''.join(secrets.choice(SALT_ALPHABET) for _ in range(64)))});"
+        for name in SALTS
+    )
+    text = f"""<?php
+// Written by Berth for this site; regenerated by Berth, edits are lost.
+define('DB_NAME', {_php(layout.db_name)});
+define('DB_USER', {_php(layout.db_user)});
+define('DB_PASSWORD', {_php(db_password)});
+define('DB_HOST', {_php(db_host)});
+define('DB_CHARSET', 'utf8mb4');
+define('DB_COLLATE', '');
+{salts}
+$table_prefix = 'wp_';
+
+$berth_host = isset($_SERVER['HTTP_HOST']) ? $_SERVER['HTTP_HOST'] : '';
+if (preg_match('/^[A-Za-z0-9.-]+(:[0-9]{{1,5}})?$/', $berth_host)) {{
+    $berth_scheme = (!empty($_SERVER['HTTPS']) && $_SERVER['HTTPS'] !== 'off') ? 'https' : 'http';
+    define('WP_HOME', $berth_scheme . '://' . $berth_host);
+}} else {{
+    define('WP_HOME', {_php(default_url)});
+}}
+define('WP_SITEURL', WP_HOME);
+define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
+define('FS_METHOD', 'direct');
+define('WP_AUTO_UPDATE_CORE', false);
+define('DISALLOW_FILE_EDIT', true);
+if (!defined('WP_DEBUG')) {{
+    define('WP_DEBUG', false);
+}}
+if (!defined('ABSPATH')) {{
+    define('ABSPATH', __DIR__ . '/');
+}}
+require_once ABSPATH . 'wp-settings.php';
+"""
+    tmp = layout.wp_config.with_name(".wp-config.php.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    if isolated():
+        os.chown(tmp, owner.uid, owner.gid)
+    os.replace(tmp, layout.wp_config)
+
+
+def socket_group() -> int:
+    name = settings.WORDPRESS_SOCKET_GROUP
+    if name:
+        try:
+            return grp.getgrnam(name).gr_gid
+        except KeyError as exc:
+            raise SiteSetupError(f"WORDPRESS_SOCKET_GROUP {name!r} is not a group here.") from exc
+    return os.getegid()
+
+
+def pool_config_write(
+    layout: SiteLayout, owner: Owner, *, memory_mb: int, upload_mb: int, max_seconds: int
+) -> None:
+    """The php-fpm configuration of the site's own master and pool (root-owned, 0600)."""
+    group = grp.getgrgid(socket_group()).gr_name
+    basedir = ":".join([f"{layout.htdocs}/", f"{layout.tmp}/", *SHARED_READ])
+    lines = [
+        "; Written by Berth for this site; regenerated by Berth, edits are lost.",
+        "[global]",
+        f"error_log = {layout.root}/php-fpm.log",
+        "daemonize = no",
+        "",
+        f"[{layout.pool}]",
+    ]
+    if isolated():
+        lines += [f"user = {owner.name}", f"group = {owner.name}"]
+    lines += [
+        f"listen = {layout.socket}",
+        f"listen.owner = {pwd.getpwuid(os.geteuid()).pw_name}",
+        f"listen.group = {group}",
+        "listen.mode = 0660",
+        "pm = ondemand",
+        f"pm.max_children = {settings.WORDPRESS_MAX_CHILDREN}",
+        "pm.process_idle_timeout = 30s",
+        "pm.max_requests = 500",
+        "chdir = /",
+        "clear_env = yes",
+        "catch_workers_output = yes",
+        "security.limit_extensions = .php",
+        f"request_terminate_timeout = {max_seconds + 30}s",
+        f"php_admin_value[open_basedir] = {basedir}",
+        f"php_admin_value[memory_limit] = {memory_mb}M",
+        f"php_admin_value[upload_max_filesize] = {upload_mb}M",
+        f"php_admin_value[post_max_size] = {upload_mb + 1}M",
+        f"php_admin_value[max_execution_time] = {max_seconds}",
+        f"php_admin_value[upload_tmp_dir] = {layout.tmp}",
+        f"php_admin_value[sys_temp_dir] = {layout.tmp}",
+        f"php_admin_value[session.save_path] = {layout.tmp}",
+        f"php_admin_value[error_log] = {layout.logs}/php-error.log",
+        "php_admin_flag[log_errors] = on",
+        "php_admin_flag[display_errors] = off",
+        "php_admin_flag[allow_url_include] = off",
+        "php_admin_flag[expose_php] = off",
+        f"php_admin_value[disable_functions] = {DISABLED_FUNCTIONS}",
+        "",
+    ]
+    for line in lines:
+        if "\n" in line or "\r" in line:
+            raise SiteSetupError("A pool setting may not span lines.")
+    tmp = layout.pool_config.with_name(".php-fpm.conf.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines))
+    os.replace(tmp, layout.pool_config)
+
+
+def pool_command(layout: SiteLayout) -> list[str]:
+    """php-fpm in the foreground, started through ``wordpress.poolrun`` (which first ends the
+    workers of a master that crashed)."""
+    binary = find_binary(settings.WORDPRESS_PHP_FPM) or settings.WORDPRESS_PHP_FPM
+    fpm = [binary, "--nodaemonize", "--fpm-config", str(layout.pool_config)]
+    return [sys.executable, "-m", "wordpress.poolrun", layout.pool, *fpm]
+
+
+# -- WordPress's installer ---------------------------------------------------------------------
+
+INSTALLER = r"""<?php
+// WordPress's own installer (wp_install), run once by Berth through the PHP command line.
+$input = json_decode(stream_get_contents(STDIN), true);
+$_SERVER['HTTP_HOST'] = $input['host'];
+$_SERVER['REQUEST_URI'] = '/';
+$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+define('WP_INSTALLING', true);
+function wp_new_blog_notification($title, $url, $user_id, $password) {}
+require $input['htdocs'] . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+if (is_blog_installed()) {
+    echo json_encode(['installed' => false, 'version' => $GLOBALS['wp_version']]);
+    exit(0);
+}
+$result = wp_install(
+    $input['title'], $input['user'], $input['email'], true, '', wp_slash($input['password'])
+);
+if (is_wp_error($result)) {
+    fwrite(STDERR, $result->get_error_message());
+    exit(2);
+}
+update_option('permalink_structure', '/%postname%/');
+echo json_encode(['installed' => true, 'version' => $GLOBALS['wp_version']]);
+"""
+
+
+def wordpress_install(
+    layout: SiteLayout,
+    owner: Owner,
+    *,
+    host: str,
+    title: str,
+    user: str,
+    email: str,
+    password: str,
+) -> str:
+    """Run ``wp_install`` as the site's user; returns the version installed (idempotent: an
+    installed site is left as it is). Secrets travel on stdin, never on the command line."""
+    php = find_binary(settings.WORDPRESS_PHP)
+    if php is None:
+        raise SiteSetupError(f"The PHP command line ({settings.WORDPRESS_PHP}) is not installed.")
+    script = layout.tmp / "berth-install.php"
+    script.write_text(INSTALLER)
+    os.chmod(script, 0o444)
+    basedir = ":".join([f"{layout.htdocs}/", f"{layout.tmp}/", *SHARED_READ])
+    payload = {
+        "htdocs": str(layout.htdocs),
+        "host": host,
+        "title": title,
+        "user": user,
+        "email": email,
+        "password": password,
+    }
+    kwargs = {}
+    if isolated():
+        kwargs = {"user": owner.uid, "group": owner.gid, "extra_groups": []}
+    try:
+        done = subprocess.run(
+            [php, "-d", f"open_basedir={basedir}", "-d", "display_errors=stderr", str(script)],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=layout.tmp,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(layout.tmp)},
+            **kwargs,
+        )
+    finally:
+        script.unlink(missing_ok=True)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise SiteSetupError(
+            "WordPress's installer failed: " + (detail[-1][:300] if detail else "no output")
+        )
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])["version"]
+    except (ValueError, KeyError, IndexError) as exc:
+        raise SiteSetupError(f"WordPress's installer said: {done.stdout.strip()[:300]}") from exc

@@ -1,0 +1,112 @@
+"""WordPress pages: create, the site's page (status, versions, admin link, start, stop,
+delete). Writes go through wordpress.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from controlpanel.forms import errors_to_form
+from hosting import selectors as site_selectors
+from hosting.models import Site
+from teams.context import current_team
+from teams.permissions import SITE_MANAGE, authorize, authorize_request
+from wordpress import forms, selectors, services
+from wordpress.pools import PoolError
+
+
+def wordpress_or_404(request, pk) -> Site:
+    """A WordPress site of the user's teams their role allows this request on."""
+    try:
+        site = site_selectors.site_get(user=request.user, pk=pk)
+    except Site.DoesNotExist as exc:
+        raise Http404("No such site.") from exc
+    if site.kind != Site.Kind.WORDPRESS:
+        raise Http404("No such WordPress site.")
+    authorize_request(request, site, SITE_MANAGE)
+    return site
+
+
+@login_required
+def create(request):
+    team = current_team(request)
+    authorize(request.user, SITE_MANAGE, team)
+    problem = services.wordpress_problem()
+    form = forms.WordPressCreateForm(initial={"admin_email": request.user.email})
+    if request.method == "POST" and not problem:
+        form = forms.WordPressCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                site = services.wordpress_site_create(
+                    owner=request.user,
+                    team=team,
+                    name=data["name"],
+                    slug=data["slug"],
+                    title=data["title"],
+                    admin_user=data["admin_user"],
+                    admin_email=data["admin_email"],
+                    admin_password=data["admin_password"],
+                )
+            except ValidationError as exc:
+                errors_to_form(form, exc)
+            else:
+                messages.success(request, f"Setting up WordPress for “{site.name}”…")
+                return redirect("wordpress:detail", pk=site.pk)
+    status = 422 if form.errors else (503 if problem and request.method == "POST" else 200)
+    context = {"form": form, "problem": problem}
+    return render(request, "wordpress/create.html", context, status=status)
+
+
+@login_required
+def detail(request, pk):
+    site = wordpress_or_404(request, pk)
+    context = {
+        "site": site,
+        "wp": selectors.wordpress_detail(site=site),
+        "delete_form": forms.DeleteForm(),
+    }
+    return render(request, "wordpress/detail.html", context)
+
+
+@login_required
+@require_POST
+def start(request, pk):
+    site = wordpress_or_404(request, pk)
+    try:
+        services.wordpress_start(site=site)
+    except (ValidationError, PoolError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{site.hostname} is running again.")
+    return redirect("wordpress:detail", pk=site.pk)
+
+
+@login_required
+@require_POST
+def stop(request, pk):
+    site = wordpress_or_404(request, pk)
+    try:
+        services.wordpress_stop(site=site)
+    except PoolError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{site.hostname} is stopped; visitors get “503 Unavailable”.")
+    return redirect("wordpress:detail", pk=site.pk)
+
+
+@login_required
+@require_POST
+def delete(request, pk):
+    site = wordpress_or_404(request, pk)
+    try:
+        services.wordpress_delete(site=site, confirm=request.POST.get("confirm", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("wordpress:detail", pk=site.pk)
+    messages.success(request, f"“{site.name}” was deleted with its database, files and PHP pool.")
+    return redirect("hosting:site-list")
