@@ -11,6 +11,13 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from conftest import bearer_client, make_user
+from controlpanel.tests.test_api_schema import (  # noqa: F401 (fixtures)
+    CHECKS,
+    api_schema,
+    bearer,
+    raised_rate_limits,
+    same_connection,
+)
 from teams.models import AuditEvent, Invitation, Membership, Role, Team
 from teams.services import team_create
 
@@ -216,3 +223,61 @@ def test_switching_teams_moves_the_seed_endpoints(alice):
     assert [s["name"] for s in owner.get(f"/api/sites?team={acme.pk}").json()["sites"]] == [
         "Shared"
     ]
+
+
+@pytest.mark.slow
+def test_team_answers_about_real_objects_match_the_schema(api_schema, bearer, alice, bob):  # noqa: F811
+    """Each success answer of the teams API, about real teams, members and invitations, is
+    what the schema at /api/schema/ declares."""
+
+    def call(method: str, path: str, status: int, headers=None, **parts):
+        if "body" in parts:
+            parts["media_type"] = "application/json"
+        case = api_schema[path][method].Case(**parts)
+        response = case.call_and_validate(
+            headers=bearer if headers is None else headers, checks=CHECKS
+        )
+        assert response.status_code == status, (method, path, response.text)
+        return response.json() if response.content else None
+
+    team = call("POST", "/api/teams", 201, body={"name": "Acme"})
+    ids = {"id": team["id"]}
+    call("GET", "/api/teams", 200)
+    call("GET", "/api/teams/{id}", 200, path_parameters=ids)
+    call("PATCH", "/api/teams/{id}", 200, path_parameters=ids, body={"requireTwoFactor": False})
+    call("POST", "/api/teams/{id}/switch", 200, path_parameters=ids)
+    invited = call(
+        "POST", "/api/teams/{id}/invitations", 201, path_parameters=ids, body={"email": bob.email}
+    )
+    invitation = {**ids, "invitation_pk": invited["id"]}
+    call("GET", "/api/teams/{id}/invitations", 200, path_parameters=ids)
+    call(
+        "POST",
+        "/api/teams/{id}/invitations/{invitation_pk}/resend",
+        200,
+        path_parameters=invitation,
+    )
+    key = {"key": Invitation.objects.get(pk=invited["id"]).key}
+    call("GET", "/api/invitations/{key}", 200, path_parameters=key)
+    as_bob = {"Authorization": f"Bearer {bearer_client(bob).token.access}"}
+    call("POST", "/api/invitations/{key}/accept", 200, headers=as_bob, path_parameters=key)
+    member = {**ids, "user_pk": str(bob.pk)}
+    call("GET", "/api/teams/{id}/members", 200, path_parameters=ids)
+    call(
+        "PATCH",
+        "/api/teams/{id}/members/{user_pk}",
+        200,
+        path_parameters=member,
+        body={"role": "admin"},
+    )
+    call("GET", "/api/teams/{id}/audit", 200, path_parameters=ids, query={"action": "member."})
+    call("POST", "/api/teams/{id}/transfer", 200, path_parameters=ids, body={"userId": str(bob.pk)})
+    call("POST", "/api/teams/{id}/leave", 204, path_parameters=ids)
+    call(
+        "DELETE",
+        "/api/teams/{id}",
+        204,
+        headers=as_bob,
+        path_parameters=ids,
+        body={"confirm": "Acme"},
+    )
