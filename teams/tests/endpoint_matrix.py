@@ -160,6 +160,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/wordpress/delete/": [
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
+    "sites/<uuid:pk>/wordpress/login/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
@@ -381,6 +382,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
+    "api/sites/<uuid:pk>/wordpress/login": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
