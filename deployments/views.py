@@ -196,7 +196,11 @@ def project_deploy_latest(request, pk):
     if not DeploymentCreateThrottle().allow_request(request, None):
         messages.error(request, "Too many deployments in the last hour; try again later.")
         return redirect(_next(request, default=reverse("deployments:project", args=[pk])))
-    deployment = services.deployment_deploy_latest(project=project, author=request.user)
+    try:
+        deployment = services.deployment_deploy_latest(project=project, author=request.user)
+    except ValidationError as exc:  # the team's plan: build minutes used up, or suspended
+        messages.error(request, exc.messages[0])
+        return redirect(_next(request, default=reverse("deployments:project", args=[pk])))
     messages.success(request, f"Deploying the latest commit of {project.branch}.")
     return redirect("deployments:detail", pk=deployment.pk)
 

@@ -198,3 +198,22 @@ def test_admin_transactions_api_and_csv_export(client, alice, bob, operator):
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("date,team,type,amount,currency")
     assert len(lines) == 3 and ",charge,19.00,USD," in csv_text
+
+
+def test_operator_edits_a_plan_and_its_sites_follow(client, alice, operator):
+    from hosting.services import site_create
+
+    site = site_create(owner=alice, name="One")
+    free = Plan.objects.get(key="free")
+    client.force_login(operator)
+    form = client.get(f"/admin/billing/plan/{free.pk}/change/").context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data.update(storage_per_site_mb=2048, bandwidth_gb=50)
+    response = client.post(f"/admin/billing/plan/{free.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    site.refresh_from_db()
+    assert (site.storage_limit, site.bandwidth_limit) == (2048 * 1024**2, 50 * 1024**3)

@@ -18,6 +18,7 @@ from hosting.models import Site
 from hosting.services import site_create
 from teams.models import Invitation
 from teams.services import acting_team, team_create
+from wordpress.tests.conftest import wordpress_env  # noqa: F401  (MariaDB, php-fpm, core)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,27 @@ def test_wordpress_sites_limit(alice):
         site_create(owner=alice, name="Blog", kind=Site.Kind.WORDPRESS)
     assert refused.value.api_details["limit"] == 0
     site_create(owner=alice, name="Static")  # other sites still fit
+
+
+@pytest.mark.usefixtures("wordpress_env")
+def test_wordpress_sites_limit_in_the_api_and_page(api, web, alice):
+    team_on_plan(acting_team(alice), wordpress_sites=0)
+    wordpress = {"kind": "wordpress", "adminUser": "admin", "adminPassword": "a-long-secret"}
+    response = api.post("/api/sites/create", {"name": "Blog", **wordpress}, format="json")
+    refusal(response, limit=0, used=0)
+    page = web.post(
+        "/sites/new/wordpress/",
+        {
+            "name": "Blog",
+            "slug": "blog",
+            "admin_user": "admin",
+            "admin_email": "alice@example.com",
+            "admin_password": "a-long-secret",
+        },
+    )
+    assert page.status_code == 422
+    assert "The Tiny plan allows 0 (wordpress sites)" in page.content.decode()
+    assert not Site.objects.filter(kind="wordpress").exists()
 
 
 # --- custom domains -------------------------------------------------------------------------
@@ -181,3 +203,15 @@ def test_a_suspended_team_may_add_nothing(api, alice):
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "ACCOUNT_SUSPENDED"
     assert api.get("/api/auth/session").json()["user"]["status"] == "suspended"
+
+
+def test_build_minutes_refuse_deploy_latest_on_the_page(web, alice, repo):
+    deployment = builds.deployment_create(user=alice, repository=repo.as_uri())
+    project = deployment.project
+    team_on_plan(project.site.team, build_minutes=1)
+    used_minutes(project.site.team, 1, site=project.site)
+    queued = Deployment.objects.filter(status="queued").count()
+    page = web.post(f"/projects/{project.pk}/deploy/", follow=True)
+    assert page.status_code == 200
+    assert "The Tiny plan allows 1 min (build minutes per month)" in page.content.decode()
+    assert Deployment.objects.filter(status="queued").count() == queued
