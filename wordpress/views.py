@@ -57,7 +57,7 @@ def create(request):
             else:
                 messages.success(request, f"Setting up WordPress for “{site.name}”…")
                 return redirect("wordpress:detail", pk=site.pk)
-    status = 422 if form.errors else (503 if problem and request.method == "POST" else 200)
+    status = 422 if form.errors else (409 if problem and request.method == "POST" else 200)
     context = {"form": form, "problem": problem}
     return render(request, "wordpress/create.html", context, status=status)
 

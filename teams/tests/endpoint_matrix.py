@@ -148,11 +148,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"name": "Renamed"}),
     ],
-    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 503
+    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 409
     # with the reason and the pool actions report that the pool cannot be reached.
     "sites/new/wordpress/": [
         Case("GET", DEVELOPER),
-        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(503,)),
+        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(409,)),
     ],
     "sites/<uuid:pk>/wordpress/": [Case("GET", VIEWER, kwargs=WP_SITE)],
     "sites/<uuid:pk>/wordpress/start/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],

@@ -115,7 +115,7 @@ def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api
 def test_provisioning_refused_without_mariadb_and_static_sites_unaffected(api, web, settings):
     settings.MARIADB_URL = ""
     response = create(api, "Nope")
-    assert response.status_code == 503
+    assert response.status_code == 409
     assert response.json()["error"]["code"] == "WORDPRESS_UNAVAILABLE"
     assert "MARIADB_URL" in response.json()["error"]["message"]
     assert not Site.objects.filter(name="Nope").exists()
