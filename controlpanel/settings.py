@@ -64,7 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "controlpanel.apps.BerthAdminConfig",  # django.contrib.admin, its changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -544,6 +544,9 @@ BUILD_CONCURRENCY_PER_USER = env.int("BUILD_CONCURRENCY_PER_USER", default=2)
 BUILD_HEARTBEAT_INTERVAL = env.float("BUILD_HEARTBEAT_INTERVAL", default=5.0)
 BUILD_HEARTBEAT_TIMEOUT = env.int("BUILD_HEARTBEAT_TIMEOUT", default=60)
 BUILD_REAPER_INTERVAL = env.int("BUILD_REAPER_INTERVAL", default=30)
+# Seconds a build waits for an unreachable database before it stops (kept below the heartbeat
+# timeout, so the reaper never fails a build that is only waiting for the database).
+BUILD_DATABASE_PATIENCE = env.float("BUILD_DATABASE_PATIENCE", default=30.0)
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com").rstrip("/")
 # Optional: one secret for push webhooks of an organisation or GitHub App, besides the
 # per-project secrets shown on each project's page.
@@ -599,6 +602,9 @@ SPECTACULAR_SETTINGS = {
         "SiteStatusEnum": "hosting.models.Site.Status",
         "CertificateStatusEnum": "domains.models.Certificate.Status",
         "VerificationStatusEnum": "domains.models.Domain.Verification",
+        "TeamRoleEnum": "teams.models.Role",
+        "InviteRoleEnum": "teams.api.serializers.INVITE_ROLES",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -10,12 +10,15 @@ import gzip
 import hashlib
 import io
 import mimetypes
+import os
 from pathlib import Path
 from typing import IO
 
 import brotli
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.core.files.storage import storages
+
+from hosting.files.whole import SCRATCH, ContentsChanged, write_whole
 
 CHUNK = 1024 * 1024
 COMPRESSIBLE_PREFIXES = ("text/",)
@@ -104,14 +107,16 @@ class BlobStore:
             return None
 
     def write(
-        self, digest: str, stream: IO[bytes], content_type: str
+        self, digest: str, stream: IO[bytes], content_type: str, size: int | None = None
     ) -> tuple[int | None, int | None]:
         """Store contents (and compressed variants for text); returns (gzip_size, brotli_size).
 
         Writing the same digest twice is harmless: the contents are identical by definition.
+        Contents are checked against ``digest`` (and ``size``) as they are written: a blob is
+        stored whole and right, or not at all (StorageFull when the disk is full).
         """
         stream.seek(0)
-        self.storage.save(self.key(digest), File(stream))
+        self._save(self.key(digest), stream, digest=digest, size=size)
         if not is_compressible(content_type):
             return None, None
         stream.seek(0)
@@ -121,13 +126,37 @@ class BlobStore:
         gz_size = br_size = None
         gz = gzip.compress(data, compresslevel=9, mtime=0)
         if len(gz) < len(data) * 0.95:
-            self.storage.save(self.key(digest, ".gz"), ContentFile(gz))
+            self._save(self.key(digest, ".gz"), io.BytesIO(gz), size=len(gz))
             gz_size = len(gz)
         br = brotli.compress(data, quality=9)
         if len(br) < len(data) * 0.95:
-            self.storage.save(self.key(digest, ".br"), ContentFile(br))
+            self._save(self.key(digest, ".br"), io.BytesIO(br), size=len(br))
             br_size = len(br)
         return gz_size, br_size
+
+    def _save(self, key: str, stream: IO[bytes], *, digest=None, size=None) -> None:
+        what = f"the stored file {key.rsplit('/', 1)[-1][:12]}…"
+        try:
+            target = self.storage.path(key)
+        except NotImplementedError:  # object storage: an object appears whole or not at all
+            self.storage.save(key, File(stream))
+            if size is not None and self.storage.size(key) != size:
+                self.storage.delete(key)
+                raise ContentsChanged(f"{what} was stored short") from None
+            return
+        scratch = os.path.join(os.path.realpath(self.storage.location), SCRATCH)
+        write_whole(target, stream, scratch=scratch, what=what, digest=digest, size=size)
+
+    def stored_whole(self, digest: str, size: int) -> bool:
+        """Whether the blob's file is there at its full size (on local disk; object storage
+        is taken on trust, as objects are written whole)."""
+        path = self.local_path(digest)
+        if path is None:
+            return True
+        try:
+            return path.stat().st_size == size
+        except OSError:
+            return False
 
     def delete(self, digest: str) -> None:
         for variant in ("", ".gz", ".br"):

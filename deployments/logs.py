@@ -5,6 +5,11 @@ and writes them with one ``bulk_create`` per batch (every ``FLUSH_INTERVAL`` or 
 lines, and every ``QUIET_FLUSH_INTERVAL`` while only a few lines wait, so a worker that dies
 takes few with it), then announces the stored batch to the deployment's group. Persist first,
 then broadcast: a client that missed the broadcast reads the same lines back.
+
+A builder's writer rides out a database restart: while the database is away its lines stay in
+memory, in order, and are stored with their numbers when it is back (a batch whose insert may
+have gone through before the connection broke is inserted again skipping the rows already
+there, so no line is lost or stored twice).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.models import Max
@@ -19,12 +25,14 @@ from django.utils import timezone
 
 from deployments import events
 from deployments.models import LogLine
+from deployments.outages import DATABASE_ERRORS, Outage
 
 FLUSH_INTERVAL = 0.1  # seconds a line may wait before it is stored and sent
 # A quiet build (a few lines pending) is stored sooner, so a worker that dies loses less.
 QUIET_FLUSH_INTERVAL = 0.02
 QUIET_BATCH = 100
 BATCH_SIZE = 2000
+OUTAGE_RETRY = 0.25  # seconds between attempts to store lines while the database is away
 MAX_LINE_CHARS = 4000
 MASK = "••••••"
 
@@ -74,10 +82,21 @@ class LogWriter:
 
     Only one writer runs per deployment at a time (the builder holding the claim; or a service
     acting on a deployment no builder holds), so numbering from the stored maximum is safe.
+    With an ``outage``, a flush that finds the database away keeps the lines for the next one
+    (``DatabaseAway`` once the outage outlasts its patience); without, it raises.
     """
 
-    def __init__(self, deployment_id, *, secrets: Iterable[str] = (), max_lines: int = 0):
+    def __init__(
+        self,
+        deployment_id,
+        *,
+        secrets: Iterable[str] = (),
+        max_lines: int = 0,
+        outage: Outage | None = None,
+    ):
         self.deployment_id = deployment_id
+        self.outage = outage
+        self.unsure = False  # an insert was cut off: some of the pending rows may be stored
         self.mask = masker(secrets)
         self.seq = next_seq(deployment_id)
         self.pending: list[LogLine] = []
@@ -118,6 +137,8 @@ class LogWriter:
         if not self.pending:
             return
         waited = time.monotonic() - self.last_flush
+        if self.outage is not None and self.outage.since is not None and waited < OUTAGE_RETRY:
+            return
         if (
             len(self.pending) >= BATCH_SIZE
             or waited >= FLUSH_INTERVAL
@@ -129,9 +150,38 @@ class LogWriter:
         self.last_flush = time.monotonic()
         if not self.pending:
             return
-        batch, self.pending = self.pending, []
-        LogLine.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        if self.outage is None:
+            self.store()
+        else:
+            self.outage.attempt(self.store)
+
+    def store(self) -> None:
+        """Store the pending lines now, then announce them; raises if the database is away."""
+        if not self.pending:
+            return
+        try:
+            LogLine.objects.bulk_create(
+                self.pending, batch_size=BATCH_SIZE, ignore_conflicts=self.unsure
+            )
+        except DATABASE_ERRORS:
+            self.unsure = True
+            raise
+        batch, self.pending, self.unsure = self.pending, [], False
         events.log_lines_published(self.deployment_id, [line_payload(line) for line in batch])
+
+    @contextmanager
+    def rewind_on_error(self):
+        """Forget the lines written inside the block if it fails (its transaction rolled
+        back), so a retried block writes them again with the same numbers."""
+        saved = (list(self.pending), self.seq, self.written, self.truncated)
+        try:
+            yield
+        except BaseException:
+            self.pending, self.seq, self.written, self.truncated = saved
+            for line in self.pending:
+                line.pk = None  # an id from the rolled-back insert
+            self.unsure = True
+            raise
 
 
 def line_payload(line: LogLine) -> dict:

@@ -6,6 +6,10 @@ environment (the project's variables plus PATH, HOME, LANG and the cache locatio
 worker's). While a command runs the runner reads its output, stores log lines in batches,
 writes a heartbeat, watches memory, and polls the row: a cancelled status or the wall timeout
 kills the sandbox, and with it every process the command started.
+
+A database restart does not stop a build: every write the builder makes is retried once the
+database is back (deployments/outages.py) and log lines wait in memory meanwhile. A database
+away longer than BUILD_DATABASE_PATIENCE stops the build with a reason naming the database.
 """
 
 from __future__ import annotations
@@ -39,9 +43,19 @@ from deployments import (
     services,
 )
 from deployments.dependency_cache import DependencyStep
-from deployments.logs import QUIET_FLUSH_INTERVAL, LogWriter
+from deployments.logs import OUTAGE_RETRY, QUIET_FLUSH_INTERVAL, LogWriter
 from deployments.models import Deployment, LogLine
+from deployments.outages import (
+    DATABASE_ERRORS,
+    FINAL_PATIENCE_FACTOR,
+    DatabaseAway,
+    Outage,
+    reconnect,
+    retry,
+)
 from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
+from hosting.files.errors import StorageFull
+from hosting.files.whole import disk_full
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +64,12 @@ KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 PIPE_GRACE = 2.0  # seconds to drain pipes held open by leftover children after the exit
 SANDBOX_ATTEMPTS = 3  # bubblewrap's setup rarely fails under load (loopback: RTM_NEWADDR)
 NO_SANDBOX = "builds are disabled: no sandbox; see docs/builds.md"
+NO_SPACE = "No space left on device"
+DISK_FULL = (
+    "the build server's disk is full (No space left on device). The build's files were "
+    "removed; free space on the server (or ask its operator), then redeploy."
+)
+LOW_SPACE = 1024 * 1024  # bytes free under which a failed command is put down to a full disk
 TOOL_VERSIONS = (
     'printf "Tools: node %s, npm %s, %s\\n" "$(node --version 2>/dev/null || echo none)" '
     '"$(npm --version 2>/dev/null || echo none)" '
@@ -102,12 +122,14 @@ class Runner:
     def __init__(self, deployment: Deployment, writer: LogWriter, deadline: float):
         self.deployment = deployment
         self.writer = writer
+        self.outage = writer.outage
         self.deadline = deadline
         self.next_cancel_check = 0.0
         self.next_heartbeat = 0.0
         self.commands = 0
         self.first_line = ""  # of the running command, to tell bubblewrap's own errors
         self.last_error = ""  # git's "fatal: ..." line, the reason a clone failed
+        self.disk_full = False  # the command said "No space left on device"
 
     def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
@@ -120,19 +142,26 @@ class Runner:
         if process is not None and process.watch_memory():
             return  # killed; the exit is explained by run()
         if now >= self.next_cancel_check:
-            self.next_cancel_check = now + CANCEL_POLL
-            status = (
-                Deployment.objects.filter(pk=self.deployment.pk)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status != Deployment.Status.BUILDING:
+            # DatabaseAway goes up through run(), which stops the command on its way.
+            ok, status = self.outage.attempt(self._status)
+            self.next_cancel_check = now + (CANCEL_POLL if ok else OUTAGE_RETRY)
+            if ok and status != Deployment.Status.BUILDING:
                 self._stop(pgid, process)
                 raise BuildCancelled()
         if now >= self.next_heartbeat:
-            self.next_heartbeat = now + settings.BUILD_HEARTBEAT_INTERVAL
-            Deployment.objects.filter(pk=self.deployment.pk).update(heartbeat_at=timezone.now())
+            ok, _ = self.outage.attempt(self._beat)
+            self.next_heartbeat = now + (settings.BUILD_HEARTBEAT_INTERVAL if ok else OUTAGE_RETRY)
         self.writer.maybe_flush()
+
+    def _status(self) -> str | None:
+        return (
+            Deployment.objects.filter(pk=self.deployment.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+
+    def _beat(self) -> None:
+        Deployment.objects.filter(pk=self.deployment.pk).update(heartbeat_at=timezone.now())
 
     @staticmethod
     def _stop(pgid: int | None, process: SandboxedProcess | None) -> None:
@@ -208,8 +237,11 @@ class Runner:
             )
         self.commands += 1
         pgid = proc.pid
-        Deployment.objects.filter(pk=self.deployment.pk).update(build_pgid=pgid)
         try:
+            retry(
+                lambda: Deployment.objects.filter(pk=self.deployment.pk).update(build_pgid=pgid),
+                what="the build's process group",
+            )
             self._pump(proc, pgid, process)
         finally:
             # Whatever the command left running goes too.
@@ -230,6 +262,8 @@ class Runner:
             )
         if returncode == 0:
             return
+        if self.disk_full or _disk_nearly_full(Path(settings.BUILD_ROOT)):
+            raise BuildFailed(f"{label} failed: {DISK_FULL}")
         # bubblewrap reports a command killed by a signal as 128 + the signal.
         signum = -returncode if returncode < 0 else returncode - 128 if process else 0
         if signum in signal.valid_signals():
@@ -284,6 +318,8 @@ class Runner:
             text = text.rstrip("\r").rsplit("\r", 1)[-1]
         if not self.first_line:
             self.first_line = text or " "
+        if NO_SPACE in text:
+            self.disk_full = True
         if stream == "stderr" and text.startswith(("fatal: ", "error: ")):
             self.last_error = remotes.git_reason(text)
         self.writer.write(text, stream=stream)
@@ -344,45 +380,73 @@ def output_directory(checkout: Path, output_dir: str) -> Path:
 
 def run_build(deployment_id) -> Deployment:
     """Build a deployment this worker has claimed (status building) to its final state."""
-    deployment = Deployment.objects.select_related("project", "site", "author").get(
-        pk=deployment_id
+    deployment = retry(
+        lambda: Deployment.objects.select_related("project", "site", "author").get(
+            pk=deployment_id
+        ),
+        what="reading the deployment",
     )
     project = deployment.project
     workdir = Path(settings.BUILD_ROOT) / str(deployment.pk)
     shutil.rmtree(workdir, ignore_errors=True)
     (workdir / "home").mkdir(parents=True)
     workdir.chmod(0o711)
-    Deployment.objects.filter(pk=deployment.pk).update(
-        build_dir=str(workdir), worker=f"{socket.gethostname()}:{os.getpid()}"
+    retry(
+        lambda: Deployment.objects.filter(pk=deployment.pk).update(
+            build_dir=str(workdir), worker=f"{socket.gethostname()}:{os.getpid()}"
+        ),
+        what="the build's folder",
     )
-    project_env = projects.project_env(project)
-    writer = LogWriter(deployment.pk, secrets=project_env.values())
+    project_env = retry(lambda: projects.project_env(project), what="the project's variables")
+    writer = retry(
+        lambda: LogWriter(deployment.pk, secrets=project_env.values(), outage=Outage()),
+        what="the log's last line",
+    )
     runner = Runner(deployment, writer, time.monotonic() + settings.BUILD_TIMEOUT)
     started = time.monotonic()
     outcome, error = Deployment.Status.FAILED, ""
     try:
         workspace = _workspace(workdir, project, writer)
         out = _steps(deployment, project, runner, writer, workspace, project_env)
-        deployment.refresh_from_db()
+        retry(deployment.refresh_from_db, what="reading the deployment")
         return _publish(deployment, out, writer, round(time.monotonic() - started))
     except BuildCancelled:
         outcome = Deployment.Status.CANCELLED
-        writer.write("Deployment cancelled; the build was stopped.", level=LogLine.Level.WARNING)
-    except BuildFailed as exc:
+    except (BuildFailed, DatabaseAway) as exc:
         error = str(exc)
-        writer.write(error, level=LogLine.Level.ERROR)
+    except DATABASE_ERRORS as exc:  # a database error outside the retried writes
+        log.exception("Build of %s lost the database", deployment.pk)
+        error = (
+            f"The build stopped: the connection to the database ({connection.display_name}) "
+            f"failed ({exc.__class__.__name__}). Redeploy to try again."
+        )
     except Exception as exc:  # the row must end in a final state whatever happens
         log.exception("Build of %s crashed", deployment.pk)
-        error = f"The build stopped on an internal error ({exc.__class__.__name__})."
-        writer.write(error, level=LogLine.Level.ERROR)
+        if disk_full(exc):
+            error = f"The build stopped: {DISK_FULL}"
+        else:
+            error = f"The build stopped on an internal error ({exc.__class__.__name__})."
     finally:
-        writer.flush()
         shutil.rmtree(workdir, ignore_errors=True)
-    return builds.build_finish(
-        deployment_id=deployment.pk,
-        status=outcome,
-        error=error,
-        build_duration=round(time.monotonic() - started),
+    return _record_end(writer, deployment.pk, outcome, error, round(time.monotonic() - started))
+
+
+def _record_end(writer: LogWriter, deployment_id, outcome: str, error: str, duration: int):
+    """The reason as the log's last line, then the final status: both waited for longer than
+    a build step waits, since a build left "building" is worse than a slow end."""
+    patience = settings.BUILD_DATABASE_PATIENCE * FINAL_PATIENCE_FACTOR
+    writer.outage = Outage(patience)  # lines written now wait in memory, whatever came before
+    if outcome == Deployment.Status.CANCELLED:
+        writer.write("Deployment cancelled; the build was stopped.", level=LogLine.Level.WARNING)
+    else:
+        writer.write(error, level=LogLine.Level.ERROR)
+    retry(writer.store, patience=patience, what="the log's last lines")
+    return retry(
+        lambda: builds.build_finish(
+            deployment_id=deployment_id, status=outcome, error=error, build_duration=duration
+        ),
+        patience=patience,
+        what="the build's final status",
     )
 
 
@@ -407,7 +471,7 @@ def _workspace(workdir: Path, project, writer: LogWriter) -> Workspace | None:
 def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     info = LogLine.Level.INFO
     checkout, home = workspace_paths(runner, workspace)
-    token = connections.github_token_for(project)
+    token = retry(lambda: connections.github_token_for(project), what="the GitHub token")
     clone_env = git_env(home, token)
     wanted = deployment.commit_hash if deployment.redeploy_of_id else ""
     if wanted:
@@ -417,8 +481,11 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     commit_hash, author, message = _git_output(
         checkout, clone_env, "log", "-1", "--format=%H%x00%an%x00%s"
     ).split("\x00", 2)
-    Deployment.objects.filter(pk=deployment.pk).update(
-        commit_hash=commit_hash, commit_author=author[:255], commit_message=message
+    retry(
+        lambda: Deployment.objects.filter(pk=deployment.pk).update(
+            commit_hash=commit_hash, commit_author=author[:255], commit_message=message
+        ),
+        what="the commit",
     )
     writer.write(f"Commit {commit_hash[:7]} by {author}: {message}", level=info)
 
@@ -460,15 +527,23 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     cached.save(out)
     runner.tick()
 
-    if not builds.build_status_move(
-        deployment_id=deployment.pk,
-        from_status=Deployment.Status.BUILDING,
-        to_status=Deployment.Status.DEPLOYING,
-    ):
+    if not retry(lambda: _to_deploying(deployment.pk), what="the deploying status"):
         raise BuildCancelled()
     writer.write(f"Deploying {output_dir}…", level=info)
     writer.flush()
     return out
+
+
+def _to_deploying(deployment_id) -> bool:
+    """Building -> deploying; also true when a cut-off earlier attempt already moved it."""
+    return (
+        builds.build_status_move(
+            deployment_id=deployment_id,
+            from_status=Deployment.Status.BUILDING,
+            to_status=Deployment.Status.DEPLOYING,
+        )
+        or Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.DEPLOYING).exists()
+    )
 
 
 def _clone_branch(deployment, project, runner, writer, checkout: Path, env: dict) -> None:
@@ -556,7 +631,10 @@ def heartbeats(deployment_id):
     def beat():
         try:
             while not stop.wait(settings.BUILD_HEARTBEAT_INTERVAL):
-                Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+                try:
+                    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+                except DATABASE_ERRORS:
+                    reconnect()  # the database restarted: beat again on a new connection
         finally:
             connection.close()
 
@@ -576,35 +654,53 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
     every blob and the manifest exist by then."""
     try:
         with heartbeats(deployment.pk):
-            _, stored = services.manifest_create(services.directory_files(out))
-        with transaction.atomic():
-            published = services.deployment_publish(
-                site=deployment.site,
-                files=services.directory_files(out),
-                source=Deployment.Source.GIT,
-                author=deployment.author,
-                deployment=deployment,
+            _, stored = retry(
+                lambda: services.manifest_create(services.directory_files(out)),
+                what="storing the files",
             )
-            files = published.publish_stats.files
-            where = (
-                f"Live at {deployment.site.url}"
-                if published.went_live
-                else "Not made live: a newer release (a rollback or a later deploy) is live; "
-                "promote this one from the site's deployments to serve it"
-            )
-            writer.write(
-                f"Published {files} file{'' if files == 1 else 's'} "
-                f"({stored.blobs_written} new to the blob store). {where}",
-                level=LogLine.Level.INFO,
-            )
-            writer.flush()
-            return builds.build_finish(
-                deployment_id=deployment.pk,
-                status=Deployment.Status.SUCCESS,
-                build_duration=build_duration,
-            )
+        retry(writer.store, what="the log")
+
+        def publish() -> Deployment:
+            with writer.rewind_on_error(), transaction.atomic():
+                published = services.deployment_publish(
+                    site=deployment.site,
+                    files=services.directory_files(out),
+                    source=Deployment.Source.GIT,
+                    author=deployment.author,
+                    deployment=deployment,
+                )
+                files = published.publish_stats.files
+                where = (
+                    f"Live at {deployment.site.url}"
+                    if published.went_live
+                    else "Not made live: a newer release (a rollback or a later deploy) is "
+                    "live; promote this one from the site's deployments to serve it"
+                )
+                writer.write(
+                    f"Published {files} file{'' if files == 1 else 's'} "
+                    f"({stored.blobs_written} new to the blob store). {where}",
+                    level=LogLine.Level.INFO,
+                )
+                writer.store()
+                return builds.build_finish(
+                    deployment_id=deployment.pk,
+                    status=Deployment.Status.SUCCESS,
+                    build_duration=build_duration,
+                )
+
+        # A transaction cut by a restart was rolled back whole: publishing again is safe.
+        return retry(publish, what="publishing")
     except ValidationError as exc:
         raise BuildFailed(" ".join(exc.messages)) from exc
+    except StorageFull as exc:
+        raise BuildFailed(f"Publishing failed: {exc.message}") from exc
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path).free < LOW_SPACE
+    except OSError:
+        return False
 
 
 def _git_output(checkout: Path, env: dict, *args: str) -> str:

@@ -54,6 +54,8 @@ from deployments.projects import (  # noqa: F401  (re-exported)
     project_update,
 )
 from deployments.signals import live_deployment_changed
+from hosting.files.errors import StorageFull
+from hosting.files.whole import ContentsChanged, storage_full
 from hosting.models import Site
 
 log = logging.getLogger(__name__)
@@ -113,16 +115,29 @@ def manifest_create(files: Iterable[tuple[str, Opener]], *, store: BlobStore | N
         published[path] = PublishedFile(path, digest, size, content_type_for(path))
 
     digests = {f.digest for f in published.values()}
-    known = set(Blob.objects.filter(digest__in=digests).values_list("digest", flat=True))
     first_path = {}
     for f in published.values():
         first_path.setdefault(f.digest, f)
+    # A blob counts as stored only if its file is there whole (one cut short by a full disk
+    # or lost from the disk is written again).
+    known = {
+        digest
+        for digest, size in Blob.objects.filter(digest__in=digests).values_list("digest", "size")
+        if store.stored_whole(digest, size)
+    }
     blobs_written = bytes_written = 0
     for digest in sorted(digests - known):
         info = first_path[digest]
         with openers[info.path]() as stream:
-            gz_size, br_size = store.write(digest, stream, info.content_type)
-        Blob.objects.get_or_create(
+            try:
+                gz_size, br_size = store.write(digest, stream, info.content_type, size=info.size)
+            except ContentsChanged as exc:
+                raise ValidationError(
+                    f"“{info.path}” changed while it was being published; publish again."
+                ) from exc
+            except StorageFull as exc:
+                raise storage_full(f"“{info.path}”") from exc
+        Blob.objects.update_or_create(
             digest=digest,
             defaults={"size": info.size, "gzip_size": gz_size, "brotli_size": br_size},
         )

@@ -19,6 +19,7 @@ from controlpanel.forms import errors_to_form
 from deployments.models import Deployment
 from deployments.services import deployment_rollback
 from hosting import forms, selectors, services
+from hosting.files.errors import FileError
 from hosting.models import Site
 from teams.context import current_team
 from teams.permissions import SITE_MANAGE, authorize, authorize_request
@@ -130,6 +131,9 @@ def site_deploy(request, pk):
         deployment = services.site_deploy(site=site, author=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return redirect("hosting:site-files", pk=site.pk)
+    except FileError as exc:  # a full disk: nothing was published
+        messages.error(request, exc.message)
         return redirect("hosting:site-files", pk=site.pk)
     stats = deployment.publish_stats
     plural = "s" if stats.files != 1 else ""

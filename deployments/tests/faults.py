@@ -1,7 +1,8 @@
-"""Private Redis and PostgreSQL servers that fault tests start, kill and restart themselves.
+"""Private Redis and PostgreSQL servers that fault tests start, kill and restart themselves,
+and small disks they fill.
 
-They listen on spare loopback ports with their data in the test's tmp folder, so killing one
-never touches the shared servers (5432, 6379) other tests and developers use.
+The servers listen on spare loopback ports with their data in the test's tmp folder, so
+killing one never touches the shared servers (5432, 6379) other tests and developers use.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -119,7 +121,9 @@ class PostgresServer:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{directory}'\nfsync = off\n"
-                "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 50\n"
+                # Commits reach the WAL before they are acknowledged, so a crash-restart keeps
+                # every acknowledged write, as a real server does (fsync only guards the OS).
+                "synchronous_commit = on\nfull_page_writes = off\nmax_connections = 50\n"
             )
         self.start()
 
@@ -150,7 +154,12 @@ class PostgresServer:
 
     def restart(self) -> None:
         """Stop at once (every connection is cut) and start again: a sub-second blip."""
-        self._run([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "restart"])
+        self._run(
+            [
+                *(self.pg_ctl, "-D", str(self.data), "-l", str(self.directory / "pg.log")),
+                *("-m", "immediate", "-w", "-t", "30", "restart"),
+            ]
+        )
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -184,3 +193,50 @@ class broker_at:
 
     def __exit__(self, *exc):
         self._reset(self.previous)
+
+
+class SmallDisk:
+    """A tmpfs of ``size`` bytes mounted for one test (needs root): a disk that fills up.
+
+    ``resize`` grows or shrinks it in place (the operator freeing space)."""
+
+    def __init__(self, size: int):
+        self.path = Path(tempfile.mkdtemp(prefix="berth-disk-"))
+        mounted = None
+        if os.geteuid() == 0 and shutil.which("mount"):
+            mounted = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0711", "tmpfs", str(self.path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        if mounted is None or mounted.returncode != 0:
+            self.path.rmdir()
+        require_service(
+            "a small filesystem (mount -t tmpfs, as root)",
+            mounted is not None and mounted.returncode == 0,
+            mounted.stderr.strip() if mounted is not None else "run the tests as root",
+        )
+
+    def free(self) -> int:
+        return shutil.disk_usage(self.path).free
+
+    def used(self) -> int:
+        return shutil.disk_usage(self.path).used
+
+    def resize(self, size: int) -> None:
+        subprocess.run(
+            ["mount", "-o", f"remount,size={size}", str(self.path)], check=True, timeout=30
+        )
+
+    def files(self) -> dict[str, int]:
+        """Every file on the disk (relative path: size)."""
+        return {
+            str(path.relative_to(self.path)): path.stat().st_size
+            for path in self.path.rglob("*")
+            if path.is_file()
+        }
+
+    def close(self) -> None:
+        subprocess.run(["umount", "-l", str(self.path)], check=False, timeout=30)
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -7,15 +7,22 @@ fails with a reason that names the fault, no line of its log is lost, nothing st
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from billing.tests.factories import free_plan_limits
+from conftest import make_user, require_service
 from deployments.models import Deployment, LogLine
+from deployments.outages import DATABASE_ERRORS, reconnect
 from deployments.tests.conftest import WorkerProcess, wait_for
 from deployments.tests.factories import STATIC_SITE, make_repo
-from deployments.tests.faults import RedisServer, broker_at
+from deployments.tests.faults import PostgresServer, RedisServer, broker_at, postgres_bin
 from deployments.tests.test_pipeline import final
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -222,3 +229,176 @@ def test_a_rollback_pins_the_site_against_builds_finishing_around_it(alice):
         complete(earlier, b"earlier", results)
         assert (results[later.pk], results[earlier.pk]) == (True, False)
         assert Site.objects.get(pk=site.pk).live_deployment_id == later.pk
+
+
+@pytest.fixture
+def private_postgres(transactional_db, tmp_path):
+    """The test database copied into a private PostgreSQL, and this process (and the workers
+    it starts) switched to it for the test: restarting it touches nothing else."""
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL")
+    # Not under tmp_path: pytest keeps that private (0700), out of the postgres user's reach.
+    directory = Path(tempfile.mkdtemp(prefix="berth-pg-"))
+    server = PostgresServer(directory)
+    db = connection.settings_dict
+    dump = subprocess.run(
+        [
+            postgres_bin("pg_dump"),
+            "--no-owner",
+            "-h",
+            db["HOST"] or "127.0.0.1",
+            "-p",
+            str(db["PORT"] or 5432),
+            "-U",
+            db["USER"],
+            db["NAME"],
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    psql = [postgres_bin("psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+    psql += ["-p", str(server.port), "-U", "postgres"]
+    subprocess.run([*psql, "-c", f'CREATE DATABASE "{db["NAME"]}"'], check=True, timeout=60)
+    subprocess.run(
+        [*psql, "-d", db["NAME"]], input=dump, check=True, timeout=120, stdout=subprocess.DEVNULL
+    )
+    saved = db["HOST"], db["PORT"]
+    connection.close()
+    db["HOST"], db["PORT"] = "127.0.0.1", server.port
+    try:
+        yield server
+    finally:
+        reconnect()
+        db["HOST"], db["PORT"] = saved
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def through_blips(predicate):
+    """``predicate`` for wait_for, answering None while this process's own connection is cut."""
+
+    def attempt():
+        try:
+            return predicate()
+        except DATABASE_ERRORS:
+            reconnect()
+            return None
+
+    return attempt
+
+
+PG_TRIALS = 3
+
+
+@pytest.mark.timeout(900)
+def test_builds_ride_out_a_postgresql_restart(private_postgres, settings, tmp_path):
+    """PostgreSQL restarted (every connection cut, back within a second) while a build prints,
+    three times: the build completes, and its log has every line once, in order.
+
+    Before, the build failed on the dead connection, its failure handler failed on it too, and
+    the reaper later blamed the worker; about 40 lines were lost."""
+    user = make_user("pat@example.com", "Pat Postgres")
+    repo = make_repo(tmp_path / "chatty", chatty_site(lines=120))
+    worker = WorkerProcess(tmp_path, settings)
+    try:
+        for _trial in range(PG_TRIALS):
+            pk = deploy(user, repo)
+            wait_for(through_blips(lambda pk=pk: len(numbered(pk)) >= 10), timeout=60)
+            private_postgres.restart()
+            deployment = wait_for(
+                through_blips(
+                    lambda pk=pk: Deployment.objects.filter(pk=pk, status__in=FINAL).first()
+                ),
+                timeout=120,
+            )
+            assert deployment.status == "success", (deployment.error, worker.output()[-3000:])
+            assert_whole_log(pk, lines=120)
+            assert worker.proc.poll() is None, worker.output()[-3000:]
+    finally:
+        worker.stop()
+
+
+@pytest.mark.timeout(900)
+def test_a_build_fails_naming_the_database_when_it_stays_away(private_postgres, settings, tmp_path):
+    """PostgreSQL down for longer than BUILD_DATABASE_PATIENCE mid-build: the build stops,
+    and once the database is back it is failed with a reason naming the database (not left
+    building, not blamed on the worker), with every line printed before it stopped stored."""
+    user = make_user("pat@example.com", "Pat Postgres")
+    repo = make_repo(tmp_path / "chatty", chatty_site(lines=2000))
+    worker = WorkerProcess(tmp_path, settings, {"BUILD_DATABASE_PATIENCE": "2"})
+    try:
+        pk = deploy(user, repo)
+        wait_for(through_blips(lambda: len(numbered(pk)) >= 10), timeout=60)
+        private_postgres.stop()
+        time.sleep(8)  # the outage: four times the build's patience
+        private_postgres.start()
+        deployment = wait_for(
+            through_blips(lambda: Deployment.objects.filter(pk=pk, status__in=FINAL).first()),
+            timeout=120,
+        )
+        assert deployment.status == "failed"
+        assert deployment.error.startswith("The database (PostgreSQL) could not be reached for"), (
+            deployment.error
+        )
+        messages = messages_of(pk)
+        assert messages[-1] == deployment.error
+        stored = numbered(pk)
+        assert 10 <= len(stored) < 2000
+        assert stored == list(range(1, len(stored) + 1)), "lines lost or stored twice"
+        seqs = list(
+            LogLine.objects.filter(deployment_id=pk).order_by("seq").values_list("seq", flat=True)
+        )
+        assert seqs == list(range(1, len(seqs) + 1))
+    finally:
+        worker.stop()
+
+
+@pytest.mark.timeout(900)
+def test_a_build_that_fills_the_disk_fails_saying_so(alice, settings, tmp_path):
+    """A build whose command fills the build disk, and one whose output does not fit the
+    blob store's disk, each fail with a reason that says the disk is full; nothing of them is
+    kept on either disk, the live release is unchanged, and the next build succeeds."""
+    from controlpanel.settings import file_storages
+    from deployments.tests.faults import SmallDisk
+    from hosting.models import Site
+
+    build_disk, media_disk = SmallDisk(16 * 1024 * 1024), SmallDisk(3 * 1024 * 1024)
+    settings.BUILD_ROOT = build_disk.path / "builds"
+    settings.MEDIA_ROOT = media_disk.path
+    settings.STORAGES = {**settings.STORAGES, **file_storages(media_disk.path)}
+    worker = WorkerProcess(tmp_path, settings)
+    filler = "#!/bin/sh\nset -e\nmkdir -p dist\ncp index.html dist/\n"
+    try:
+        good = final(deploy(alice, make_repo(tmp_path / "good", STATIC_SITE)))
+        assert good.status == "success", (good.error, messages_of(good.pk))
+        media_before = media_disk.files()
+
+        # The build fills its disk.
+        big = make_repo(
+            tmp_path / "fills",
+            {**STATIC_SITE, "build.sh": filler + "head -c 64000000 /dev/zero > dist/big\n"},
+        )
+        failed = final(deploy(alice, big))
+        assert failed.status == "failed"
+        assert "The build failed: the build server's disk is full" in failed.error, failed.error
+        assert messages_of(failed.pk)[-1] == failed.error
+        assert build_disk.files() == {}, "the failed build's files were kept"
+
+        # The output does not fit where releases are stored.
+        heavy = make_repo(
+            tmp_path / "heavy",
+            {**STATIC_SITE, "build.sh": filler + "head -c 4000000 /dev/urandom > dist/photo\n"},
+        )
+        failed = final(deploy(alice, heavy))
+        assert failed.status == "failed"
+        assert failed.error.startswith("Publishing failed: The server's disk is full, so “photo”")
+        assert media_disk.files() == media_before, "a cut-short blob was kept"
+        assert Site.objects.get(pk=failed.site_id).live_deployment_id is None
+        assert Site.objects.get(pk=good.site_id).live_deployment_id == good.pk
+
+        again = final(deploy(alice, make_repo(tmp_path / "again", STATIC_SITE)))
+        assert again.status == "success", (again.error, messages_of(again.pk))
+    finally:
+        worker.stop()
+        build_disk.close()
+        media_disk.close()

@@ -50,6 +50,7 @@ FILE_ERRORS = {
     409: error("PATH_CONFLICT: something already has that name."),
     413: error("QUOTA_EXCEEDED: the site's storage is full."),
     422: error("PATH_INVALID, ARCHIVE_INVALID or VALIDATION_ERROR: the path or input is refused."),
+    507: error("STORAGE_FULL: the server's disk is full; nothing of the write was kept."),
 }
 
 
@@ -357,6 +358,7 @@ class DeployView(SiteMixin, APIView):
             201: serializers.SiteDeploymentSerializer,
             404: SITE_NOT_FOUND,
             422: error("NOTHING_TO_DEPLOY: the site has no files yet."),
+            507: error("STORAGE_FULL: the server's disk is full; the live release is unchanged."),
         },
         tags=["deployments"],
     )
@@ -366,6 +368,8 @@ class DeployView(SiteMixin, APIView):
             deployment = services.site_deploy(site=site, author=request.user)
         except ValidationError as exc:
             raise ApiError(422, "NOTHING_TO_DEPLOY", " ".join(exc.messages)) from exc
+        except FileError as exc:
+            raise _file_error(exc) from exc
         site.refresh_from_db(fields=["live_deployment", "status"])
         answer = serializers.SiteDeploymentSerializer(deployment, context={"site": site}).data
         return Response(answer, status=status.HTTP_201_CREATED)

@@ -23,6 +23,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, storages
 
 from hosting.files.errors import PathInvalid
+from hosting.files.whole import SCRATCH, write_whole
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,13 @@ class LocalTree:
         return self.storage.open(_join(self.prefix, path), "rb")
 
     def save(self, path: str, stream: IO[bytes]) -> None:
-        self._full(path)
-        self.storage.save(_join(self.prefix, path), File(stream, name=path.rsplit("/", 1)[-1]))
+        """Write the file whole or not at all (a replaced file stays as it was on failure)."""
+        write_whole(
+            self._full(path),
+            stream,
+            scratch=os.path.join(os.path.realpath(self.storage.location), SCRATCH),
+            what=f"“{path}”",
+        )
 
     def make_dir(self, path: str) -> None:
         os.makedirs(self._full(path), exist_ok=True)

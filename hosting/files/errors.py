@@ -50,3 +50,10 @@ class ArchiveInvalid(FileError):
 class NotEditable(FileError):
     code = "NOT_EDITABLE"
     status = 422
+
+
+class StorageFull(FileError):
+    """The disk (or quota) under the storage ran out while writing: nothing was kept."""
+
+    code = "STORAGE_FULL"
+    status = 507

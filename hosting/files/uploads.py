@@ -14,6 +14,7 @@ from __future__ import annotations
 import stat
 import tempfile
 import zipfile
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -23,8 +24,9 @@ from django.template.defaultfilters import filesizeformat
 
 from hosting.files import quota
 from hosting.files.backends import tree_for
-from hosting.files.errors import ArchiveInvalid, PathConflict, PathInvalid, TooLarge
+from hosting.files.errors import ArchiveInvalid, FileError, PathConflict, PathInvalid, TooLarge
 from hosting.files.paths import clean_path, join, parent_of
+from hosting.files.whole import disk_full, storage_full
 from hosting.models import Site
 
 CHUNK = 256 * 1024
@@ -125,6 +127,8 @@ def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> int:
                     )
                 target.write(chunk)
     except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError) as exc:
+        if disk_full(exc):
+            raise storage_full(f"“{info.filename}”") from exc
         raise ArchiveInvalid(f"“{info.filename}” could not be unpacked: {exc}") from exc
     return written
 
@@ -204,7 +208,13 @@ def files_upload(
                 result.sizes[item.path] = item.size
                 result.bytes += item.size
         except Exception:
-            # Storage failed part-way: count what is really there so the quota stays exact.
+            # Storage failed part-way (a full disk): take back the files this upload added,
+            # then count what is really there so the quota stays exact. Each file is written
+            # whole or not at all, so a file it was replacing is either old or new, never cut.
+            for path in result.files:
+                if path not in replaced:
+                    with suppress(OSError, FileError):
+                        tree.delete_file(path)
             quota.site_storage_recount(site=site)
             raise
     return result
