@@ -25,6 +25,7 @@ from hosting.models import Site
 from hosting.services import site_create, site_delete
 from wordpress import mariadb, pools, system
 from wordpress.layout import layout_for
+from wordpress.login import LoginLink, login_key, login_link
 from wordpress.models import WordPressSite
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ def _provision_steps(job: WordPressSite, layout) -> str:
         db_host=server.address,
         db_password=job.db_password,
         default_url=job.site.url,
+        login_key=login_key(layout.site_id),
     )
     system.pool_config_write(
         layout,
@@ -273,3 +275,11 @@ def wordpress_delete(*, site: Site, confirm: str) -> None:
     if (confirm or "").strip().lower() != site.slug:
         raise ValidationError({"confirm": [f"Type “{site.slug}” to delete this site."]})
     site_delete(site=site)
+
+
+def wordpress_login_link(*, site: Site) -> LoginLink:
+    """A one-time link, valid for a minute, that lands in wp-admin as the site's administrator
+    (checked by Berth's must-use plugin in the site)."""
+    if site.status != Site.Status.ONLINE:
+        raise ValidationError("Start the site first: it is not online.")
+    return login_link(site_id=site.pk, site_url=site.url)
