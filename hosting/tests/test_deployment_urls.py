@@ -6,14 +6,18 @@ rollback), while the site's own address follows the live pointer as before.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deployments.services import deployment_publish, deployment_rollback
 from deployments.tests.factories import files, make_site
 from hosting.hostnames import DEPLOYMENT_ID_LENGTH, route_for_host
 from hosting.serving.app import HostRouter
+from hosting.serving.edge import edge_sync
 from hosting.slugs import slug_problem
 from hosting.tests.serving_support import asgi_get
+from hosting.tests.test_edge import edge  # noqa: F401  (the nginx fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,6 +52,37 @@ def test_an_old_deployment_keeps_its_address_after_a_newer_one_went_live(router,
     deployment_rollback(deployment=old)
     assert asgi_get(router, "shop.localhost", "/").body == b"old"
     assert asgi_get(router, host(new), "/").body == b"new"  # immutable either way
+
+
+def test_the_edge_serves_every_deployment_at_its_own_address(edge, alice, settings):  # noqa: F811
+    site = make_site(alice, slug="edgy")
+    ruled = deployment_publish(
+        site=site,
+        files=files({"index.html": b"ruled", "_redirects": b"/go /index.html 302\n"}),
+        source="upload",
+    )
+    old = deployment_publish(site=site, files=files({"index.html": b"old"}), source="upload")
+    edge_sync()
+    nginx = edge()
+    new = deployment_publish(site=site, files=files({"index.html": b"new"}), source="upload")
+    result = edge_sync()
+    assert not result.config_changed  # a new deployment address is a symlink, not a reload
+
+    assert nginx.get("edgy.localhost", "/").body == b"new"  # production: the live one
+    assert nginx.get(host(old), "/").body == b"old"
+    assert nginx.get(host(new), "/").body == b"new"
+    assert nginx.get(host(ruled), "/").body == b"ruled"
+    assert nginx.get(host(ruled), "/go").status == 302  # its own _redirects apply
+    assert nginx.get(host(old), "/go").status == 404
+    assert nginx.get("00000000--edgy.localhost", "/").status == 404
+
+    gone, tree = host(old), Path(settings.EDGE_ROOT) / "sites" / str(old.pk)
+    assert tree.is_dir()
+    old.delete()
+    edge_sync()
+    assert nginx.get(gone, "/").status == 404
+    assert not tree.exists()  # pruned with the deployment
+    assert nginx.get(host(new), "/").body == b"new"
 
 
 def test_the_address_names_the_deployment_of_that_site_only(router, alice, bob):
