@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from backups import restic
 from backups.models import Backup, Repository, Restore
+from billing.limits import plan_of
 from controlpanel.enqueue import enqueue_on_commit
 from deployments.models import ManifestEntry
 from editor.models import Page
@@ -115,7 +116,31 @@ def backup_run(*, backup_id) -> Backup | None:
         _finish(Backup, backup_id, error=reason)
     else:
         _finish(Backup, backup_id, **fields)
+        retention_apply(site=backup.site)
     return Backup.objects.get(pk=backup_id)
+
+
+def retention_apply(*, site: Site) -> int:
+    """Forget the site's snapshots older than the plan's backup retention (counted back from
+    the newest) and delete their rows; how many went. A failure is logged and retried at the
+    next backup: the snapshots stay, so nothing is lost."""
+    days = plan_of(site.team).backup_retention_days
+    if days is None:
+        return 0
+    repo = repository_for(site.team)
+    tag = f"site:{site.pk}"
+    try:
+        restic.forget_older(repo.location, repo.password, tag=tag, days=days)
+        kept = restic.snapshot_ids(repo.location, repo.password, tag=tag)
+    except restic.ResticError as exc:
+        log.warning("Retention of site %s's backups failed: %s", site.pk, exc)
+        return 0
+    gone = Backup.objects.filter(site=site, state=Backup.State.SUCCEEDED).exclude(
+        snapshot_id__in=kept
+    )
+    count = gone.count()
+    gone.delete()
+    return count
 
 
 def _reason(exc: Exception) -> str:
