@@ -131,11 +131,11 @@ def seed(user, *, sites: int, deployments: int, start: int = 0) -> None:
             team=team,
             owner=user,
             site=site,
-            name=f"app-{n}",
-            repository=f"acme/app-{n}",
-            clone_url=f"https://github.com/acme/app-{n}.git",
+            name=f"app-{site.slug}",
+            repository=f"acme/app-{site.slug}",
+            clone_url=f"https://github.com/acme/app-{site.slug}.git",
         )
-        for n, site in enumerate(all_sites)
+        for site in all_sites
         if site.pk not in projects
     ]
     Project.objects.bulk_create(new_projects, batch_size=500)
@@ -160,7 +160,7 @@ def seed(user, *, sites: int, deployments: int, start: int = 0) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
 
 
 def main() -> None:
