@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0008_deployment_damaged_path'),
+        ('deployments', '0009_search_trigram_indexes'),
     ]
 
     operations = [
