@@ -86,6 +86,11 @@ class TokenCreateForm(forms.Form):
     expires_in_days = forms.ChoiceField(
         label="Expires", choices=EXPIRY_CHOICES, required=False, initial="90"
     )
+    team = forms.ChoiceField(
+        label="Acts in",
+        required=False,
+        help_text="A team token acts in that team only, whoever you are in others.",
+    )
 
     scopes = forms.MultipleChoiceField(
         label="Admin API",
@@ -95,14 +100,24 @@ class TokenCreateForm(forms.Form):
         help_text="Operators only: what the token may do with the admin API.",
     )
 
-    def __init__(self, *args, operator: bool = False, **kwargs):
+    def __init__(self, *args, teams=(), operator: bool = False, **kwargs):
+        """``teams``: the teams whose tokens this person may make (owner or admin);
+        ``operator``: whether to offer the admin API's scopes."""
         super().__init__(*args, **kwargs)
+        self.teams = {str(team.pk): team for team in teams}
+        self.fields["team"].choices = [("", "Personal: every team I belong to")] + [
+            (pk, f"Team: {team.name}") for pk, team in self.teams.items()
+        ]
         if not operator:
             del self.fields["scopes"]
 
     def clean_expires_in_days(self):
         value = self.cleaned_data.get("expires_in_days")
         return int(value) if value else None
+
+    def clean_team(self):
+        value = self.cleaned_data.get("team")
+        return self.teams[value] if value else None
 
 
 class DeleteAccountForm(forms.Form):

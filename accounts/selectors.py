@@ -15,7 +15,7 @@ def security_events(*, user: User):
 
 
 def active_tokens(*, user: User, kind: str | None = None):
-    tokens = AccessToken.objects.for_user(user).active()
+    tokens = AccessToken.objects.for_user(user).active().select_related("team")
     return tokens.filter(kind=kind) if kind else tokens
 
 

@@ -323,12 +323,23 @@ def token_authenticate(raw: str) -> AccessToken | None:
 
 
 def token_revoke(*, token: AccessToken, request=None, record: bool = True) -> None:
-    """End a token at once; a revoked token answers 401 from then on."""
+    """End a token at once; a revoked token answers 401 from then on. A team token's end is
+    in its team's audit log."""
+    revoked = False
     if token.revoked_at is None:
-        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         token.revoked_at = timezone.now()
+    if revoked and token.team_id:
+        actor = getattr(request, "user", None) if request is not None else None
+        audit_record(
+            team=token.team_id,
+            actor=actor if actor is not None and actor.is_authenticated else token.user,
+            action="token.revoke",
+            obj=token,
+            request=request,
+        )
     if record and token.kind == AccessToken.Kind.PERSONAL:
         security_event_record(
             kind=SecurityEvent.Kind.TOKEN_REVOKED,
@@ -395,7 +406,10 @@ def sessions_revoke_all(*, user: User, keep_session_key: str | None = None) -> i
     from importlib import import_module
 
     engine = import_module(settings.SESSION_ENGINE)
-    AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = AccessToken.objects.filter(user=user, revoked_at__isnull=True)
+    for token in live.filter(team__isnull=False):
+        audit_record(team=token.team_id, actor=user, action="token.revoke", obj=token)
+    live.update(revoked_at=timezone.now())
     ended = 0
     for session in BrowserSession.objects.filter(user=user).exclude(session_key=keep_session_key):
         engine.SessionStore(session_key=session.session_key).delete()

@@ -17,6 +17,8 @@ from accounts import forms, selectors, services
 from accounts.models import AccessToken, BrowserSession
 from accounts.reauth import recent_check_required
 from controlpanel.forms import errors_to_form
+from teams import selectors as team_selectors
+from teams.permissions import TOKEN_MANAGE
 
 TABS = [
     ("profile", "Profile"),
@@ -102,23 +104,25 @@ def _appearance(request):
 @recent_check_required
 def _tokens(request):
     """API tokens; making one asks for the password again when the last check is old."""
-    form = forms.TokenCreateForm(operator=request.user.is_staff)
+    teams = team_selectors.team_list_allowing(user=request.user, action=TOKEN_MANAGE)
+    form = forms.TokenCreateForm(teams=teams, operator=request.user.is_staff)
     new_token = None
     if request.method == "POST":
-        form = forms.TokenCreateForm(request.POST, operator=request.user.is_staff)
+        form = forms.TokenCreateForm(request.POST, teams=teams, operator=request.user.is_staff)
         if form.is_valid():
             try:
                 new_token = services.personal_token_create(
                     user=request.user,
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
+                    team=form.cleaned_data["team"],
                     scopes=form.cleaned_data.get("scopes", ()),
                     request=request,
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)
             else:
-                form = forms.TokenCreateForm(operator=request.user.is_staff)
+                form = forms.TokenCreateForm(teams=teams, operator=request.user.is_staff)
     tokens = selectors.active_tokens(user=request.user, kind=AccessToken.Kind.PERSONAL)
     context = {"form": form, "tokens": tokens, "new_token": new_token}
     return _render(request, "tokens", context, status=422 if form.errors else 200)

@@ -34,6 +34,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate, TruncWeek
 from django.utils import timezone
@@ -410,15 +411,19 @@ def time_to_restore(scope: Scope) -> dict:
         .order_by("created_at")
         .values("finished_at")[:1]
     )
+    # Each subquery is written once in the SQL: the previous status with a default (so one
+    # comparison filters), the restore time left null when none came (Count and Avg skip it).
     failures = (
         _deployments(scope)
         .filter(status=FAILED)
-        .annotate(previous_status=Subquery(previous), restored_at=Subquery(restored))
-        .filter(Q(previous_status__isnull=True) | ~Q(previous_status=FAILED))
-        .filter(restored_at__isnull=False)
+        .annotate(
+            previous_status=Coalesce(Subquery(previous), Value("")),
+            restored_at=Subquery(restored),
+        )
+        .exclude(previous_status=FAILED)
     )
     figures = failures.aggregate(
-        count=Count("pk"),
+        count=Count("restored_at"),
         average=Avg(
             ExpressionWrapper(
                 F("restored_at") - Coalesce("finished_at", "created_at"),

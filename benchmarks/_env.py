@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup(name: str, database_url: str = "") -> Path:
+def setup(name: str, database_url: str = "", redis_url: str = "") -> Path:
     """Point Berth at a fresh temporary folder (and ``database_url``, default a SQLite file
-    in it), migrate, and return the folder."""
+    in it) and ``redis_url`` (default none), migrate, and return the folder."""
     work = Path(tempfile.mkdtemp(prefix=f"berth-{name}-"))
     os.environ.update(
         BERTH_READ_DOTENV="0",
@@ -26,6 +26,8 @@ def setup(name: str, database_url: str = "") -> Path:
     )
     for key in ("REDIS_URL", "S3_BUCKET"):
         os.environ.pop(key, None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
     sys.path.insert(0, str(ROOT))
     import django
     from django.core.management import call_command

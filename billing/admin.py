@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from billing import services
 from billing.models import (
     Invoice,
+    InvoiceCounter,
     InvoiceLine,
     Plan,
     StripeEvent,
@@ -25,6 +26,8 @@ from billing.models import (
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "price_monthly", "price_yearly", "currency", "public")
     list_editable = ("public",)
+    list_filter = ("public", "currency")
+    search_fields = ("name", "key", "description")
     fieldsets = (
         (None, {"fields": ("key", "name", "description", "public", "position")}),
         ("Prices", {"fields": ("price_monthly", "price_yearly", "currency")}),
@@ -220,3 +223,32 @@ class UsageNoticeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by billing's services alone (invoice lines, the numbering counter): shown to
+    operators, changed only through the invoice and plan actions above."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = ("description", "invoice", "quantity", "unit_amount", "amount")
+    list_filter = ("invoice__status",)
+    search_fields = ("description", "invoice__number", "invoice__team__name")
+    list_select_related = ("invoice",)
+
+
+@admin.register(InvoiceCounter)
+class InvoiceCounterAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "last")
+    list_filter = ("last",)
+    search_fields = ("last",)

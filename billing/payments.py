@@ -23,6 +23,7 @@ from django.utils import timezone
 from billing.limits import plan_default
 from billing.models import Invoice, InvoiceLine, Plan, StripeEvent, Subscription, Transaction
 from billing.services import (
+    invoice_issue,
     invoice_number_next,
     plan_limits_apply,
     subscription_past_due_notice,
@@ -151,6 +152,31 @@ def portal_url(*, team: Team) -> str:
     except stripe.StripeError as exc:
         raise PaymentError(f"Stripe could not open the portal: {exc.user_message or exc}") from exc
     return session.url
+
+
+# --- one-off charges (domain registrations) -----------------------------------------------------
+def charge_add(*, team: Team, description: str, amount: Decimal, currency: str) -> str:
+    """Charge ``team`` once for something it bought: with Stripe, an invoice item on its
+    customer (billed with its next invoice, mirrored and put in the ledger when paid); without,
+    a built-in invoice the operator marks paid. Returns the invoice number or Stripe item id."""
+    if amount <= 0:
+        return ""
+    if not settings.STRIPE_SECRET_KEY:
+        lines = [(description, 1, amount)]
+        return invoice_issue(team=team, lines=lines, currency=currency.upper()).number
+    try:
+        item = client().InvoiceItem.create(
+            customer=customer_for(team),
+            amount=int(amount * 100),
+            currency=currency.lower(),
+            description=description[:300],
+            metadata={"team_id": str(team.pk)},
+        )
+    except stripe.StripeError as exc:
+        raise PaymentError(
+            f"Stripe could not record the charge: {exc.user_message or exc}"
+        ) from exc
+    return item.id
 
 
 # --- mirroring Stripe's objects -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from django.conf import settings
@@ -21,19 +22,45 @@ def _timed(check) -> dict:
 
 
 def _database():
-    with connections["default"].cursor() as cursor:
+    connection = connections["default"]
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+    ):
+        # A connection kept from an earlier request: Django's own health check (one round
+        # trip) is the check; it closes the connection when the server does not answer.
+        connection.close_if_health_check_failed()
+        if connection.connection is not None:
+            return
+    with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
 
 
-def _redis():
-    import redis
+_redis_clients: dict[str, object] = {}
+_redis_lock = threading.Lock()
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    finally:
-        client.close()
+
+def _redis_client(url: str):
+    """One client (and connection pool) per URL for the process: a new client per call would
+    open a new connection per call. A dropped connection is replaced by the pool."""
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        with _redis_lock:
+            client = _redis_clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=False
+                )
+                _redis_clients[url] = client
+    return client
+
+
+def _redis():
+    _redis_client(settings.REDIS_URL).ping()
 
 
 def component_checks() -> dict:

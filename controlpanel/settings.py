@@ -64,7 +64,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_URL])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "controlpanel.apps.BerthAdminConfig",  # django.contrib.admin, its changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -602,6 +602,9 @@ SPECTACULAR_SETTINGS = {
         "SiteStatusEnum": "hosting.models.Site.Status",
         "CertificateStatusEnum": "domains.models.Certificate.Status",
         "VerificationStatusEnum": "domains.models.Domain.Verification",
+        "TeamRoleEnum": "teams.models.Role",
+        "InviteRoleEnum": "teams.api.serializers.INVITE_ROLES",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

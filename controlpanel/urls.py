@@ -18,6 +18,7 @@ api_patterns = [
     path("", include("wordpress.api.urls")),
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
+    path("", include("teams.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("analytics.api.urls")),

@@ -26,6 +26,7 @@ from django.utils import timezone
 from billing.limits import plan_allows, plan_enforce
 from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
+from deployments.logs import log_append
 from deployments.models import Deployment, DeploymentStage, Project
 from deployments.projects import (
     branch_verify,
@@ -35,7 +36,9 @@ from deployments.projects import (
 )
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
+from teams.audit import audit_record
 from teams.models import Team
+from teams.permissions import SITE_MANAGE, job_refusal
 from teams.selectors import team_owners
 
 log = logging.getLogger(__name__)
@@ -147,8 +150,6 @@ def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     A building deployment is cancelled without ``finished_at``: its builder still writes the
     last log line, then ``build_finish`` stamps it, and only then do live viewers get
     ``deployment_complete`` (so none stops before the last line)."""
-    from deployments.logs import log_append
-
     now = timezone.now()
     cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
     if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
@@ -195,12 +196,27 @@ def deployment_delete(*, deployment: Deployment) -> None:
 
 def build_claim(*, deployment_id, worker: str = "") -> str:
     """Take a queued build for this worker: "claimed", "wait" (the team's plan allows no more
-    concurrent builds), "refused" (its build minutes are used up, or it is suspended: the
-    deployment fails saying so) or "skip" (gone, cancelled, or claimed by a duplicate
-    delivery)."""
-    deployment = Deployment.objects.filter(pk=deployment_id).select_related("site__team").first()
+    concurrent builds), "refused" (whoever queued it may no longer deploy there, asked now as
+    their role may have changed while it waited; or its build minutes are used up, or it is
+    suspended: the deployment fails saying so) or "skip" (gone, cancelled, or claimed by a
+    duplicate delivery)."""
+    deployment = (
+        Deployment.objects.filter(pk=deployment_id).select_related("site__team", "author").first()
+    )
     if deployment is None or deployment.status != Deployment.Status.QUEUED:
         return "skip"
+    refusal = job_refusal(deployment.author, SITE_MANAGE, deployment.site)
+    if refusal:
+        with transaction.atomic():  # failed and audited together
+            if _refuse_queued(deployment_id, refusal):
+                audit_record(
+                    team=deployment.site.team_id,
+                    actor=deployment.author,
+                    action="deployment.refused",
+                    obj=deployment,
+                    details={"reason": refusal},
+                )
+        return "refused"
     team = deployment.site.team
     team_id = team.pk
     now = timezone.now()
@@ -234,9 +250,9 @@ def build_claim(*, deployment_id, worker: str = "") -> str:
     return "claimed"
 
 
-def _refuse_queued(deployment_id, reason: str) -> None:
-    from deployments.logs import log_append
-
+def _refuse_queued(deployment_id, reason: str) -> bool:
+    """Fail a queued build without running it, saying why in its log; False if it was no
+    longer queued."""
     failed = {"status": Deployment.Status.FAILED, "error": reason[:2000]}
     if Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.QUEUED).update(
         finished_at=timezone.now(), **failed
@@ -245,6 +261,8 @@ def _refuse_queued(deployment_id, reason: str) -> None:
         _stages_finish(deployment_id, Deployment.Status.FAILED, reason)
         events.status_changed(deployment_id, Deployment.Status.FAILED)
         _finished(deployment_id)
+        return True
+    return False
 
 
 def build_status_move(*, deployment_id, from_status: str, to_status: str) -> bool:

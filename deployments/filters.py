@@ -30,15 +30,24 @@ class FilterError(ValueError):
     pass
 
 
-def deployment_filter(queryset, *, search: str = "", status: str = ""):
-    """Search by repository (project name, repository, site name); filter by status."""
+def deployment_filter(queryset, *, search: str = "", status: str = "", sites, projects):
+    """Search by repository (project name, repository, site name), branch or commit; filter
+    by status. ``sites`` and ``projects`` are the ones the list is scoped to: the matching
+    ones are looked up first (a few hundred rows at most), so the search on the deployments
+    themselves is a union of index lookups (site, project, and the trigram indexes on branch
+    and commit) rather than a scan of every deployment joined to its site and project."""
     search = (search or "").strip()[:200]
     status = (status or "").strip().lower()
     if search:
+        site_ids = list(sites.filter(name__icontains=search).values_list("pk", flat=True))
+        project_ids = list(
+            projects.filter(
+                Q(name__icontains=search) | Q(repository__icontains=search)
+            ).values_list("pk", flat=True)
+        )
         queryset = queryset.filter(
-            Q(project__name__icontains=search)
-            | Q(project__repository__icontains=search)
-            | Q(site__name__icontains=search)
+            Q(site_id__in=site_ids)
+            | Q(project_id__in=project_ids)
             | Q(branch__icontains=search)
             | Q(commit_hash__istartswith=search)
         )

@@ -238,6 +238,28 @@ class Deployment(models.Model):
     def short_commit(self) -> str:
         return self.commit_hash[:7]
 
+    @property
+    def short_id(self) -> str:
+        """The first hex digits of the id: the label part of the deployment's own address."""
+        from hosting.hostnames import DEPLOYMENT_ID_LENGTH
+
+        return self.pk.hex[:DEPLOYMENT_ID_LENGTH]
+
+    @property
+    def own_hostname(self) -> str | None:
+        """``<short id>--<slug>.<SITES_DOMAIN>``: this deployment's files, whatever is live.
+        None until the deployment has files to serve."""
+        from hosting.hostnames import deployment_hostname
+
+        if self.status != self.Status.SUCCESS or self.manifest_id is None:
+            return None
+        return deployment_hostname(self.short_id, self.site.slug)
+
+    @property
+    def own_url(self) -> str | None:
+        hostname = self.own_hostname
+        return None if hostname is None else self.site.url_for(hostname)
+
 
 class DeploymentStage(models.Model):
     """One step of a build with its timestamps (the Autostack schema's deployment_stages)."""

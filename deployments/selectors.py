@@ -25,7 +25,13 @@ def deployment_list(*, user, search: str = "", status: str = "", team=None):
     queryset = Deployment.objects.scoped(user=user, team=team).select_related(
         "site", "project", "author"
     )
-    return deployment_filter(queryset, search=search, status=status)
+    return deployment_filter(
+        queryset,
+        search=search,
+        status=status,
+        sites=Site.objects.scoped(user=user, team=team),
+        projects=Project.objects.scoped(user=user, team=team),
+    )
 
 
 def deployment_get(*, user, pk) -> Deployment:

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.limits import plan_enforce
+from billing.payments import charge_add
 from domains import certificates, registrars, zones
 from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
     certificate_issue,
@@ -294,6 +295,13 @@ def domain_register(
         domain.nameservers = info.nameservers
         domain.transfer_lock = info.transfer_lock
         domain.save(force_insert=True)
+        # Billed through the team's billing (an invoice, or Stripe's next invoice), once.
+        charge_add(
+            team=domain.team,
+            description=f"Registration of {domain.name} ({years} year{'s' if years > 1 else ''})",
+            amount=quote.total,
+            currency=quote.currency,
+        )
     zones.zone_enable(domain=domain)
     if domain.site_id:
         domain_verify(domain=domain)

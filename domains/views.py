@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.limits import plan_allows
-from controlpanel.forms import errors_to_form
+from controlpanel.forms import act_and_report, errors_to_form, flash_errors
 from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
 from teams.context import current_team
@@ -34,11 +34,6 @@ def _domain(request, pk, write_action: str = DOMAIN_MANAGE) -> Domain:
         raise Http404("No such domain.") from None
     authorize_request(request, domain, write_action)
     return domain
-
-
-def _flash_error(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -123,7 +118,7 @@ def domain_register(request):
     except services.PriceNotConfirmed as exc:
         return _register_confirmation(request, form, exc.quote, notice=str(exc), status=409)
     except ValidationError as exc:
-        _flash_error(request, exc)
+        flash_errors(request, exc)
         return redirect(back)
     messages.success(request, f"{domain.display_name} is yours.")
     return redirect("domains:detail", pk=domain.pk)
@@ -197,18 +192,8 @@ def domain_verify(request, pk):
 
 
 def _detail_form_action(request, domain: Domain, form, action, success) -> HttpResponse:
-    """A form posted from the domain page: validate it, run the service, say how it went and
-    go back to the page. ``success`` is a message, or a callable making one afterwards."""
-    if not form.is_valid():
-        errors = [e for field_errors in form.errors.values() for e in field_errors]
-        messages.error(request, errors[0] if errors else "Check the form and try again.")
-    else:
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, success() if callable(success) else success)
+    """A form posted from the domain page: validate, act, report, back to the page."""
+    act_and_report(request, action, success, form=form)
     return redirect("domains:detail", pk=domain.pk)
 
 
@@ -254,7 +239,9 @@ def domain_renew(request, pk):
         domain,
         forms.RenewForm(request.POST),
         lambda data: services.domain_renew(domain=domain, years=data["years"]),
-        lambda: f"Renewed: {domain.display_name} now runs to {domain.expires_at:%-d %B %Y}.",
+        lambda renewed: (
+            f"Renewed: {renewed.display_name} now runs to {renewed.expires_at:%-d %B %Y}."
+        ),
     )
 
 
@@ -285,28 +272,23 @@ def domain_dns_enable(request, pk):
 @require_POST
 def domain_delete(request, pk):
     domain = _domain(request, pk)
-    try:
-        services.domain_delete(domain=domain)
-    except ValidationError as exc:
-        _flash_error(request, exc)
-        return redirect("domains:detail", pk=domain.pk)
-    messages.success(request, f"{domain.display_name} removed.")
-    return redirect("domains:list")
+    removed = f"{domain.display_name} removed."
+    if act_and_report(request, lambda: services.domain_delete(domain=domain), removed):
+        return redirect("domains:list")
+    return redirect("domains:detail", pk=domain.pk)
 
 
 @login_required
 @require_POST
 def certificate_request(request, pk):
     domain = _domain(request, pk)
-    form = forms.CertificateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.certificate_request(domain=domain, names=form.cleaned_data["names"] or None)
-        except ValidationError as exc:
-            _flash_error(request, exc)
-        else:
-            messages.success(request, "Certificate requested. It is usually ready within a minute.")
-    return redirect("domains:detail", pk=domain.pk)
+    return _detail_form_action(
+        request,
+        domain,
+        forms.CertificateForm(request.POST),
+        lambda data: services.certificate_request(domain=domain, names=data["names"] or None),
+        "Certificate requested. It is usually ready within a minute.",
+    )
 
 
 # --- zone editor --------------------------------------------------------------------------------
@@ -367,10 +349,9 @@ def record_edit(request, pk, record_id):
 def record_delete(request, pk, record_id):
     domain = _domain(request, pk, DNS_MANAGE)
     record = _record(domain, record_id)
-    try:
-        services.record_delete(record=record)
-    except ValidationError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, f"Deleted the {record.type} record of {record.fqdn}.")
+    act_and_report(
+        request,
+        lambda: services.record_delete(record=record),
+        f"Deleted the {record.type} record of {record.fqdn}.",
+    )
     return redirect("domains:zone", pk=domain.pk)

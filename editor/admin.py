@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from editor.models import Page, Template
+from editor.models import Page, Publication, Revision, Template
 
 
 @admin.register(Template)
@@ -17,7 +17,43 @@ class TemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
+    """Pages are changed by their team in the editor (its services check every change); the
+    admin shows them."""
+
     list_display = ("title", "site", "slug", "is_home", "revision", "updated_at")
+    list_filter = ("is_home", "updated_at")
     search_fields = ("title", "slug", "site__slug")
-    readonly_fields = ("site", "document", "revision", "created_at", "updated_at")
     list_select_related = ("site",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """A page's revisions and a site's publications are its history: shown, never rewritten."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Revision)
+class RevisionAdmin(HistoryAdmin):
+    list_display = ("page", "number", "reason", "size", "author", "created_at")
+    list_filter = ("reason", "created_at")
+    search_fields = ("page__title", "page__site__slug", "author__email")
+    list_select_related = ("page", "author")
+    exclude = ("document",)
+
+
+@admin.register(Publication)
+class PublicationAdmin(HistoryAdmin):
+    list_display = ("site", "deployment", "author", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("site__slug", "author__email")
+    list_select_related = ("site", "deployment", "author")

@@ -38,6 +38,22 @@ class Template(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Each page needs a title, an address and a document the editor accepts."""
+        from django.core.exceptions import ValidationError
+
+        from editor.documents import DocumentInvalid, document_clean
+
+        if not isinstance(self.pages, list) or not self.pages:
+            raise ValidationError({"pages": ["Give at least one page."]})
+        for number, page in enumerate(self.pages, start=1):
+            if not isinstance(page, dict) or not page.get("title") or not page.get("slug"):
+                raise ValidationError({"pages": [f"Page {number} needs a “title” and a “slug”."]})
+            try:
+                document_clean(page.get("document"))
+            except DocumentInvalid as exc:
+                raise ValidationError({"pages": [f"Page {number}: {exc.messages[0]}"]}) from exc
+
 
 class PageQuerySet(TeamScopedQuerySet):
     team_path = "site__team"

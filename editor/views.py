@@ -94,7 +94,11 @@ def template_apply(request, pk):
     except Template.DoesNotExist:
         messages.error(request, "Choose one of the templates below.")
         return redirect("editor:pages", pk=site.pk)
-    pages = services.pages_from_template(site=site, template=template, author=request.user)
+    try:
+        pages = services.pages_from_template(site=site, template=template, author=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"“{template.name}” could not be used: {' '.join(exc.messages)}")
+        return redirect("editor:pages", pk=site.pk)
     messages.success(
         request, f"Added {len(pages)} page{'s' if len(pages) != 1 else ''} from “{template.name}”."
     )

@@ -1,8 +1,10 @@
 """Which hostnames serve which site: the contract between sites, serving and domains.
 
-Every site answers at ``<slug>.<SITES_DOMAIN>``. Other apps add hostnames (custom domains,
-``www.`` redirects, certificates) by registering a provider; the embedded site server and the
-nginx edge both read routes only through here. Whoever changes routes sends
+Every site answers at ``<slug>.<SITES_DOMAIN>``, and every successful deployment of a static site
+at its own immutable ``<short id>--<slug>.<SITES_DOMAIN>`` whatever is live (site slugs never
+hold ``--`` outside an ``xn--`` prefix, so the two never collide). Other apps add hostnames
+(custom domains, ``www.`` redirects, certificates) by registering a provider; the embedded site
+server and the nginx edge both read routes only through here. Whoever changes routes sends
 ``hostnames_changed`` (after commit) so caches and the edge config are refreshed.
 
 ACME HTTP-01 challenges are answered on every hostname by both servers: the embedded server
@@ -11,6 +13,7 @@ asks ``acme_challenge(token)``; the edge serves files from ``<EDGE_ROOT>/acme``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +34,8 @@ class HostRoute:
     redirect_to: str | None = None
     # (certificate chain path, private key path) on the edge, when the hostname has HTTPS.
     certificate: tuple[str, str] | None = None
+    # Serve this deployment instead of the site's live one (a deployment's own address).
+    deployment_id: UUID | None = None
 
 
 class RouteProvider(Protocol):
@@ -61,6 +66,15 @@ def normalise_host(host: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
 
 
+# How many hex digits of a deployment's id its address carries.
+DEPLOYMENT_ID_LENGTH = 8
+DEPLOYMENT_LABEL_RE = re.compile(rf"^([0-9a-f]{{{DEPLOYMENT_ID_LENGTH}}})--([a-z0-9-]+)$")
+
+
+def deployment_hostname(short_id: str, slug: str) -> str:
+    return f"{short_id}--{slug}.{settings.SITES_DOMAIN}"
+
+
 def default_hostname(slug: str) -> str:
     return f"{slug}.{settings.SITES_DOMAIN}"
 
@@ -82,12 +96,36 @@ def route_for_host(host: str) -> HostRoute | None:
     slug = slug_from_host(hostname)
     if slug is not None:
         site_id = Site.objects.filter(slug=slug).values_list("pk", flat=True).first()
+        if site_id is None and (match := DEPLOYMENT_LABEL_RE.match(slug)):
+            return _deployment_route(hostname, *match.groups())
         return HostRoute(hostname, site_id) if site_id else None
     for provider in _providers:
         route = provider.route_for_host(hostname)
         if route is not None:
             return route
     return None
+
+
+def _deployment_route(hostname: str, short_id: str, slug: str) -> HostRoute | None:
+    """The route to one deployment's files: the site's successful deployment whose id starts
+    with ``short_id`` (None when no deployment, or more than one, does)."""
+    from deployments.models import Deployment
+
+    low = UUID(short_id + "0" * (32 - len(short_id)))
+    high = UUID(short_id + "f" * (32 - len(short_id)))
+    found = list(
+        Deployment.objects.filter(
+            site__slug=slug,
+            id__gte=low,
+            id__lte=high,
+            status=Deployment.Status.SUCCESS,
+            manifest__isnull=False,
+        ).values_list("pk", "site_id")[:2]
+    )
+    if len(found) != 1:
+        return None
+    deployment_id, site_id = found[0]
+    return HostRoute(hostname, site_id, deployment_id=deployment_id)
 
 
 def routes(site_ids: Iterable[UUID] | None = None) -> list[HostRoute]:

@@ -86,10 +86,15 @@ class Site(models.Model):
 
     @property
     def url(self) -> str:
+        return self.url_for(self.hostname)
+
+    @staticmethod
+    def url_for(hostname: str) -> str:
+        """The address visitors use for one of the site's hostnames (scheme and port)."""
         port = settings.SITES_PORT
         default = {"http": 80, "https": 443}.get(settings.SITES_SCHEME)
         suffix = f":{port}" if port and port != default else ""
-        return f"{settings.SITES_SCHEME}://{self.hostname}{suffix}"
+        return f"{settings.SITES_SCHEME}://{hostname}{suffix}"
 
     @property
     def status_label(self) -> str:

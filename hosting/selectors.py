@@ -62,6 +62,24 @@ def site_list(*, user, search: str = "", team=None) -> QuerySet:
     return _with_usage(sites).order_by("-created_at")
 
 
+def site_list_all(*, search: str = "", status: str = "", kind: str = "") -> QuerySet:
+    """Every team's sites with their usage, newest first, for operators: ``search`` matches the
+    name, address, team or the creator's email."""
+    sites = Site.objects.select_related("team", "owner")
+    if search:
+        sites = sites.filter(
+            Q(name__icontains=search)
+            | Q(slug__icontains=search)
+            | Q(team__name__icontains=search)
+            | Q(owner__email__icontains=search)
+        )
+    if status:
+        sites = sites.filter(status=status)
+    if kind:
+        sites = sites.filter(kind=kind)
+    return _with_usage(sites).order_by("-created_at")
+
+
 def site_get(*, user, pk) -> Site:
     """The user's site, with usage; raises Site.DoesNotExist for anyone else's."""
     sites = Site.objects.for_user(user).select_related("live_deployment", "project")

@@ -4,6 +4,7 @@ create form and the live address check all ask (through the model's slug validat
 Reserved: names the panel, its mail and its nameservers use or will use, names that would
 mislead visitors (``admin``, ``status``), and punycode labels (``xn--``) that spell one of
 them with look-alike letters (``аdmin`` with a Cyrillic "а") or are not valid IDNA at all.
+Two hyphens in a row elsewhere are kept: ``<short id>--<slug>`` is a deployment's own address.
 """
 
 from __future__ import annotations
@@ -74,4 +75,6 @@ def slug_problem(value: str) -> str | None:
             return f"“{value}” is not a valid encoded (punycode) name."
         if _ascii_skeleton(decoded) in reserved:
             return f"“{value}” ({decoded}) looks like a reserved name; choose another address."
+    if "--" in value.removeprefix("xn--"):  # kept for deployment and preview addresses
+        return "Two hyphens in a row are kept for deployment and preview addresses."
     return None

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from controlpanel.celery import app
 from monitoring import services
+from teams.permissions import is_operator
 
 
 @app.task(name="monitoring.run_checks", ignore_result=True, soft_time_limit=60, time_limit=90)
@@ -26,8 +27,10 @@ def prune() -> dict:
 @app.task(name="monitoring.restart_process", ignore_result=True)
 def restart_process(name: str, actor_id: int | None = None) -> None:
     """Restart a program from a worker (used for the web server, which cannot restart the
-    process answering the request)."""
+    process answering the request), if the operator who asked still is one."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    if actor_id and not is_operator(actor):
+        return  # whoever asked is no longer an operator (asked now: it may have changed)
     with contextlib.suppress(services.RestartFailed):  # recorded in the audit log
         services.process_restart(name=name, actor=actor)
 

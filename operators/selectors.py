@@ -64,6 +64,26 @@ def user_sites(*, user) -> QuerySet:
     )
 
 
+def site_list(*, search: str = "", status: str = "", kind: str = "") -> QuerySet:
+    """Every site of every team, with usage and its team's plan (``plan_key``)."""
+    plan = (
+        Subscription.objects.filter(team=OuterRef("team"))
+        .exclude(status=Subscription.Status.CANCELED)
+        .values("plan__key")[:1]
+    )
+    return hosting_selectors.site_list_all(search=search, status=status, kind=kind).annotate(
+        plan_key=Coalesce(Subquery(plan), Value(settings.BILLING_DEFAULT_PLAN))
+    )
+
+
+def site_statuses() -> list[tuple[str, str]]:
+    return list(Site.Status.choices)
+
+
+def site_kinds() -> list[tuple[str, str]]:
+    return list(Site.Kind.choices)
+
+
 def transaction_list(*, team_id=None, kind: str = "", since=None, until=None) -> QuerySet:
     """The billing ledger, newest first, filtered (the billing app's reading of it)."""
     return billing_selectors.transaction_list(team_id=team_id, kind=kind, since=since, until=until)

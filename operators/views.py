@@ -72,6 +72,27 @@ def user_unsuspend(request, pk):
 
 @operator_required
 @require_GET
+def site_list(request):
+    search = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    status = status if status in dict(selectors.site_statuses()) else ""
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in dict(selectors.site_kinds()) else ""
+    sites = selectors.site_list(search=search, status=status, kind=kind)
+    page = Paginator(sites, 25).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "search": search,
+        "status": status,
+        "kind": kind,
+        "statuses": selectors.site_statuses(),
+        "kinds": selectors.site_kinds(),
+    }
+    return render(request, "operators/site_list.html", context)
+
+
+@operator_required
+@require_GET
 def transaction_list(request):
     form = TransactionFilterForm(request.GET, kinds=selectors.transaction_kinds())
     filters = form.cleaned_data if form.is_valid() else {}

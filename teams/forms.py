@@ -31,7 +31,3 @@ class RoleForm(forms.Form):
 
 class TransferForm(forms.Form):
     user = forms.UUIDField(label="New owner")
-
-
-class DeleteTeamForm(forms.Form):
-    confirm = forms.CharField(label="Type the team's name to confirm", max_length=100)

@@ -92,7 +92,7 @@ def role_of(user, team) -> str | None:
     team_id = team.pk if isinstance(team, Team) else team
     if team_id is None:
         return None
-    only = user.__dict__.get("_only_team_id")
+    only = token_team_id(user)
     if only is not None and str(only) != str(team_id):
         return None  # a team token acts in its own team only
     return _membership_of(user, team_id)[0]
@@ -114,6 +114,18 @@ def _membership_of(user, team_id) -> tuple[str | None, bool]:
 def restrict_to_team(user, team_id) -> None:
     """For a request made with a team token: every other team answers as if not a member."""
     user.__dict__["_only_team_id"] = team_id
+
+
+def token_team_id(user):
+    """The team a team token restricts this request to, or None."""
+    return None if user is None else user.__dict__.get("_only_team_id")
+
+
+def authorize_personal(user) -> None:
+    """Acts for the person across teams (create a team, answer an invitation): refused to a
+    request made with a team token, which acts in its own team only."""
+    if token_team_id(user) is not None:
+        raise PermissionDenied("A team token acts in its own team only; use a personal token.")
 
 
 def forget_roles(user) -> None:
@@ -150,6 +162,31 @@ def authorize(user, action: str, obj) -> str:
             f"Your role ({Role(role).label.lower()}) does not allow you to {ACTION_WORDS[action]}."
         )
     return role
+
+
+def is_operator(user) -> bool:
+    """Operators (staff) run the installation: the admin, operations pages and their jobs."""
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+def job_refusal(actor, action: str, obj) -> str:
+    """For background work acting for ``actor`` (a queued build, say), asked when it runs:
+    roles may have changed since it was queued. Answers "" when ``actor`` may still do
+    ``action`` on ``obj``, else why not, in a sentence for the job's record. Work queued by
+    nobody (``actor`` None: the system's own upkeep) is not refused."""
+    if actor is None:
+        return ""
+    forget_roles(actor)
+    actor.__dict__.pop("_has_two_factor", None)
+    if not actor.is_active:
+        return f"Not run: {actor} can no longer sign in."
+    try:
+        authorize(actor, action, obj)
+    except Http404:
+        return f"Not run: {actor} is no longer a member of the team."
+    except PermissionDenied as exc:
+        return f"Not run for {actor}: {exc}"
+    return ""
 
 
 def two_factor_missing(user, team_id) -> bool:

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from billing.limits import plan_allows
+from controlpanel.forms import act_and_report
 from teams import forms, selectors, services
 from teams.models import Invitation, Membership, Team
 from teams.permissions import (
@@ -35,11 +36,6 @@ def _team(request, pk, action: str = VIEW) -> Team:
         raise Http404("No such team.") from None
     authorize(request.user, action, team)
     return team
-
-
-def _flash(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _back(request, default: str):
@@ -106,18 +102,13 @@ def team_detail(request, pk):
 @require_POST
 def team_settings(request, pk):
     team = _team(request, pk, TEAM_SETTINGS)
-    form = forms.TeamSettingsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.team_update(
-                team=team, actor=request.user, request=request, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, "Team settings saved.")
-    else:
-        messages.error(request, "Give the team a name.")
+    act_and_report(
+        request,
+        lambda data: services.team_update(team=team, actor=request.user, request=request, **data),
+        "Team settings saved.",
+        form=forms.TeamSettingsForm(request.POST),
+        invalid="Give the team a name.",
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -125,18 +116,15 @@ def team_settings(request, pk):
 @require_POST
 def invitation_create(request, pk):
     team = _team(request, pk, MEMBER_MANAGE)
-    form = forms.InviteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Enter an email address and a role.")
-        return redirect("teams:detail", pk=team.pk)
-    try:
-        invitation = services.invitation_create(
-            team=team, actor=request.user, request=request, **form.cleaned_data
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, f"Invitation sent to {invitation.email}.")
+    act_and_report(
+        request,
+        lambda data: services.invitation_create(
+            team=team, actor=request.user, request=request, **data
+        ),
+        lambda invitation: f"Invitation sent to {invitation.email}.",
+        form=forms.InviteForm(request.POST),
+        invalid="Enter an email address and a role.",
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -148,14 +136,14 @@ def _invitation(team, invitation_pk) -> Invitation:
 @require_POST
 def invitation_resend(request, pk, invitation_pk):
     team = _team(request, pk, MEMBER_MANAGE)
-    try:
-        invitation = services.invitation_resend(
-            invitation=_invitation(team, invitation_pk), actor=request.user, request=request
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, f"Invitation sent again to {invitation.email}.")
+    invitation = _invitation(team, invitation_pk)
+    act_and_report(
+        request,
+        lambda: services.invitation_resend(
+            invitation=invitation, actor=request.user, request=request
+        ),
+        f"Invitation sent again to {invitation.email}.",
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -163,14 +151,14 @@ def invitation_resend(request, pk, invitation_pk):
 @require_POST
 def invitation_revoke(request, pk, invitation_pk):
     team = _team(request, pk, MEMBER_MANAGE)
-    try:
-        services.invitation_revoke(
-            invitation=_invitation(team, invitation_pk), actor=request.user, request=request
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, "Invitation withdrawn; its link no longer works.")
+    invitation = _invitation(team, invitation_pk)
+    act_and_report(
+        request,
+        lambda: services.invitation_revoke(
+            invitation=invitation, actor=request.user, request=request
+        ),
+        "Invitation withdrawn; its link no longer works.",
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -184,20 +172,15 @@ def _membership(team, user_pk) -> Membership:
 @require_POST
 def member_role(request, pk, user_pk):
     team = _team(request, pk, MEMBER_MANAGE)
-    form = forms.RoleForm(request.POST)
     membership = _membership(team, user_pk)
-    if form.is_valid():
-        try:
-            services.member_role_change(
-                membership=membership,
-                role=form.cleaned_data["role"],
-                actor=request.user,
-                request=request,
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
+    act_and_report(
+        request,
+        lambda data: services.member_role_change(
+            membership=membership, role=data["role"], actor=request.user, request=request
+        ),
+        lambda changed: f"{changed.user} is now {changed.get_role_display()}.",
+        form=forms.RoleForm(request.POST),
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -206,12 +189,11 @@ def member_role(request, pk, user_pk):
 def member_remove(request, pk, user_pk):
     team = _team(request, pk, MEMBER_MANAGE)
     membership = _membership(team, user_pk)
-    try:
-        services.member_remove(membership=membership, actor=request.user, request=request)
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, f"{membership.user} was removed from {team.name}.")
+    act_and_report(
+        request,
+        lambda: services.member_remove(membership=membership, actor=request.user, request=request),
+        f"{membership.user} was removed from {team.name}.",
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -219,30 +201,33 @@ def member_remove(request, pk, user_pk):
 @require_POST
 def team_leave(request, pk):
     team = _team(request, pk)
-    try:
-        services.member_leave(team=team, user=request.user, request=request)
-    except ValidationError as exc:
-        _flash(request, exc)
-        return redirect("teams:detail", pk=team.pk)
-    messages.success(request, f"You left {team.name}.")
-    return redirect("teams:list")
+    if act_and_report(
+        request,
+        lambda: services.member_leave(team=team, user=request.user, request=request),
+        f"You left {team.name}.",
+    ):
+        return redirect("teams:list")
+    return redirect("teams:detail", pk=team.pk)
 
 
 @login_required
 @require_POST
 def team_transfer(request, pk):
     team = _team(request, pk, TEAM_TRANSFER)
-    form = forms.TransferForm(request.POST)
-    if form.is_valid():
-        membership = _membership(team, form.cleaned_data["user"])
-        try:
-            services.team_transfer(
-                team=team, to_user=membership.user, actor=request.user, request=request
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, f"{membership.user} now owns {team.name}; you are an admin.")
+
+    def transfer(data):
+        membership = _membership(team, data["user"])
+        services.team_transfer(
+            team=team, to_user=membership.user, actor=request.user, request=request
+        )
+        return membership.user
+
+    act_and_report(
+        request,
+        transfer,
+        lambda owner: f"{owner} now owns {team.name}; you are an admin.",
+        form=forms.TransferForm(request.POST),
+    )
     return redirect("teams:detail", pk=team.pk)
 
 
@@ -250,19 +235,18 @@ def team_transfer(request, pk):
 @require_POST
 def team_delete(request, pk):
     team = _team(request, pk, TEAM_DELETE)
-    form = forms.DeleteTeamForm(request.POST)
-    try:
-        services.team_delete(
+    if act_and_report(
+        request,
+        lambda: services.team_delete(
             team=team,
             actor=request.user,
-            confirm_name=form.data.get("confirm", ""),
+            confirm_name=request.POST.get("confirm", ""),
             request=request,
-        )
-    except ValidationError as exc:
-        _flash(request, exc)
-        return redirect("teams:detail", pk=team.pk)
-    messages.success(request, f"Team “{team.name}” and everything it owned were deleted.")
-    return redirect("teams:list")
+        ),
+        f"Team “{team.name}” and everything it owned were deleted.",
+    ):
+        return redirect("teams:list")
+    return redirect("teams:detail", pk=team.pk)
 
 
 @login_required
@@ -291,16 +275,15 @@ def invitation(request, key):
     """The emailed link: the invited person accepts or declines."""
     found = get_object_or_404(Invitation.objects.select_related("team", "invited_by"), key=key)
     if request.method == "POST":
-        try:
-            if request.POST.get("answer") == "accept":
-                services.invitation_accept(invitation=found, user=request.user, request=request)
-                messages.success(request, f"Welcome to {found.team.name}.")
-                return redirect("dashboard")
-            services.invitation_decline(invitation=found, user=request.user, request=request)
-            messages.success(request, f"You declined to join {found.team.name}.")
-            return redirect("teams:list")
-        except ValidationError as exc:
-            _flash(request, exc)
+        accept = request.POST.get("answer") == "accept"
+        answer = services.invitation_accept if accept else services.invitation_decline
+        said = "Welcome to {}." if accept else "You declined to join {}."
+        if act_and_report(
+            request,
+            lambda: answer(invitation=found, user=request.user, request=request),
+            said.format(found.team.name),
+        ):
+            return redirect("dashboard" if accept else "teams:list")
     mismatch = request.user.email.lower() != found.email.lower()
     context = {"invitation": found, "mismatch": mismatch}
     return render(request, "teams/invitation.html", context)

@@ -23,8 +23,10 @@ from controlpanel.enqueue import enqueue_on_commit
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from hosting.services import site_create, site_delete
+from teams.permissions import SITE_MANAGE, job_refusal
 from wordpress import mariadb, pools, system
 from wordpress.layout import layout_for
+from wordpress.login import LoginLink, login_key, login_link
 from wordpress.models import WordPressSite
 
 log = logging.getLogger(__name__)
@@ -144,9 +146,13 @@ def wordpress_provision(*, site_id) -> WordPressSite | None:
     ).update(state=WordPressSite.State.RUNNING, started_at=timezone.now(), error="")
     if not claimed:
         return None
-    job = WordPressSite.objects.select_related("site").get(pk=site_id)
+    job = WordPressSite.objects.select_related("site__owner").get(pk=site_id)
     layout = layout_for(site_id)
     try:
+        # Whoever asked for the site may have lost the right to while the job waited.
+        refusal = job_refusal(job.site.owner, SITE_MANAGE, job.site)
+        if refusal:
+            raise PermissionError(refusal)
         version = _provision_steps(job, layout)
     except Exception as exc:  # any failure ends the job with its reason and cleans up
         reason = str(exc) or type(exc).__name__
@@ -190,6 +196,7 @@ def _provision_steps(job: WordPressSite, layout) -> str:
         db_host=server.address,
         db_password=job.db_password,
         default_url=job.site.url,
+        login_key=login_key(layout.site_id),
     )
     system.pool_config_write(
         layout,
@@ -273,3 +280,11 @@ def wordpress_delete(*, site: Site, confirm: str) -> None:
     if (confirm or "").strip().lower() != site.slug:
         raise ValidationError({"confirm": [f"Type “{site.slug}” to delete this site."]})
     site_delete(site=site)
+
+
+def wordpress_login_link(*, site: Site) -> LoginLink:
+    """A one-time link, valid for a minute, that lands in wp-admin as the site's administrator
+    (checked by Berth's must-use plugin in the site)."""
+    if site.status != Site.Status.ONLINE:
+        raise ValidationError("Start the site first: it is not online.")
+    return login_link(site_id=site.pk, site_url=site.url)

@@ -28,6 +28,7 @@ import psutil
 from django.conf import settings
 
 from wordpress.layout import SiteLayout
+from wordpress.login import plugin_write
 
 # Core entries a site does not take from the package: its own config and content, and the
 # package's Apache file.
@@ -207,6 +208,7 @@ def files_create(layout: SiteLayout, owner: Owner) -> None:
         shutil.copytree(core / "wp-content", work, symlinks=False)
         (work / "uploads").mkdir(exist_ok=True)
         os.rename(work, layout.wp_content)
+    plugin_write(layout.wp_content)  # "Log in to WordPress" from the panel
     _chown_tree(layout.wp_content, owner)
     for folder in (layout.tmp, layout.logs):
         folder.mkdir(exist_ok=True)
@@ -230,7 +232,13 @@ def _php(value: str) -> str:
 
 
 def wp_config_write(
-    layout: SiteLayout, owner: Owner, *, db_host: str, db_password: str, default_url: str
+    layout: SiteLayout,
+    owner: Owner,
+    *,
+    db_host: str,
+    db_password: str,
+    default_url: str,
+    login_key: str,
 ) -> None:
     """wp-config.php with the site's database, unique keys and salts, and its address taken
     from the request's Host (the servers only pass this site's hostnames to its pool)."""
@@ -261,6 +269,7 @@ define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
 define('FS_METHOD', 'direct');
 define('WP_AUTO_UPDATE_CORE', false);
 define('DISALLOW_FILE_EDIT', true);
+define('BERTH_LOGIN_KEY', {_php(login_key)});
 if (!defined('WP_DEBUG')) {{
     define('WP_DEBUG', false);
 }}

@@ -11,4 +11,5 @@ urlpatterns = [
     path("sites/<uuid:pk>/wordpress/start/", views.start, name="start"),
     path("sites/<uuid:pk>/wordpress/stop/", views.stop, name="stop"),
     path("sites/<uuid:pk>/wordpress/delete/", views.delete, name="delete"),
+    path("sites/<uuid:pk>/wordpress/login/", views.login, name="login"),
 ]

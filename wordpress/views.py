@@ -57,7 +57,7 @@ def create(request):
             else:
                 messages.success(request, f"Setting up WordPress for “{site.name}”…")
                 return redirect("wordpress:detail", pk=site.pk)
-    status = 422 if form.errors else (503 if problem and request.method == "POST" else 200)
+    status = 422 if form.errors else (409 if problem and request.method == "POST" else 200)
     context = {"form": form, "problem": problem}
     return render(request, "wordpress/create.html", context, status=status)
 
@@ -110,3 +110,18 @@ def delete(request, pk):
         return redirect("wordpress:detail", pk=site.pk)
     messages.success(request, f"“{site.name}” was deleted with its database, files and PHP pool.")
     return redirect("hosting:site-list")
+
+
+@login_required
+@require_POST
+def login(request, pk):
+    """To wp-admin as the site's administrator, through a one-time link."""
+    site = wordpress_or_404(request, pk)
+    try:
+        link = services.wordpress_login_link(site=site)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("wordpress:detail", pk=site.pk)
+    # A page that moves on by itself: the panel's CSP (form-action 'self') would stop a redirect
+    # from this form to the site's own address.
+    return render(request, "wordpress/login.html", {"site": site, "link": link})

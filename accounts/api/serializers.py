@@ -238,6 +238,27 @@ class TokenCreateSerializer(serializers.Serializer):
     )
 
 
+class EmailChangeSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The new sign-in address")
+    password = serializers.CharField(
+        max_length=128, required=False, trim_whitespace=False, help_text="When asked again"
+    )
+    code = serializers.CharField(max_length=64, required=False, help_text="Or a two-factor code")
+
+
+class EmailChangeSentSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    email = serializers.EmailField(help_text="Where the confirmation link went")
+    expiresIn = serializers.IntegerField(help_text="Seconds the link works for")
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        max_length=1000,
+        help_text="The last part of the emailed link (…/settings/email/confirm/<key>/)",
+    )
+
+
 class BrowserSessionSerializer(serializers.ModelSerializer):
     type = serializers.SerializerMethodField()
     name = serializers.SerializerMethodField()

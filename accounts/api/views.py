@@ -203,8 +203,8 @@ class ProfileView(APIView):
         fields = validated(serializers.ProfileSerializer, request)
         if "email" in request.data and request.data["email"] != request.user.email:
             raise ValidationFailed(
-                "The email address cannot be changed here.",
-                {"email": ["The email address is read-only."]},
+                "The email address changes with POST /api/user/email (a link confirms it).",
+                {"email": ["Change it with POST /api/user/email."]},
             )
         services.profile_update(
             user=request.user,
@@ -267,6 +267,61 @@ class SecurityLogView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+REAUTHENTICATION_REQUIRED = error(
+    "REAUTHENTICATION_REQUIRED: the sign-in is older than 5 minutes; send `password` (or a "
+    "two-factor `code`) with the request."
+)
+
+
+def _checked_again(request, data: dict) -> None:
+    """Security changes need a recent sign-in, or the password (or a code) with the request."""
+    if not recently_checked(request) and not check_again(
+        user=request.user, password=data.get("password", ""), code=data.get("code", "")
+    ):
+        raise ApiError(
+            401,
+            "REAUTHENTICATION_REQUIRED",
+            "Confirm it is you: send your password (or a two-factor code) with the request.",
+        )
+
+
+class EmailChangeView(APIView):
+    """``POST /api/user/email``: a confirmation link goes to the new address; the address
+    changes when it is followed (``POST /api/user/email/confirm``, or the link's page)."""
+
+    @extend_schema(
+        request=serializers.EmailChangeSerializer,
+        responses={202: serializers.EmailChangeSentSerializer, 401: REAUTHENTICATION_REQUIRED},
+        tags=["user"],
+    )
+    def post(self, request):
+        data = validated(serializers.EmailChangeSerializer, request)
+        _checked_again(request, data)
+        services.email_change_request(user=request.user, new_email=data["email"])
+        sent = {
+            "message": f"We sent a link to {data['email']}; follow it to switch addresses.",
+            "email": data["email"],
+            "expiresIn": services.EMAIL_CHANGE_SECONDS,
+        }
+        body = serializers.EmailChangeSentSerializer(sent).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailConfirmView(APIView):
+    @extend_schema(
+        request=serializers.EmailConfirmSerializer,
+        responses={
+            200: serializers.UserSerializer,
+            422: error("VALIDATION_ERROR: the link is invalid, expired or for another account."),
+        },
+        tags=["user"],
+    )
+    def post(self, request):
+        data = validated(serializers.EmailConfirmSerializer, request)
+        user = services.email_change_confirm(user=request.user, key=data["key"], request=request)
+        return Response(serializers.UserSerializer(user, context={"request": request}).data)
+
+
 class TokenListView(APIView):
     @extend_schema(responses={200: serializers.TokenListSerializer}, tags=["user"])
     def get(self, request):
@@ -277,19 +332,12 @@ class TokenListView(APIView):
 
     @extend_schema(
         request=serializers.TokenCreateSerializer,
-        responses={201: serializers.TokenCreatedSerializer},
+        responses={201: serializers.TokenCreatedSerializer, 401: REAUTHENTICATION_REQUIRED},
         tags=["user"],
     )
     def post(self, request):
         data = validated(serializers.TokenCreateSerializer, request)
-        if not recently_checked(request) and not check_again(
-            user=request.user, password=data.get("password", ""), code=data.get("code", "")
-        ):
-            raise ApiError(
-                401,
-                "REAUTHENTICATION_REQUIRED",
-                "Confirm it is you: send your password (or a two-factor code) with the request.",
-            )
+        _checked_again(request, data)
         team = None
         if data.get("team"):
             try:

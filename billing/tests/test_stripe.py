@@ -280,3 +280,19 @@ def test_a_plan_change_in_the_portal_applies_at_once(web, api, alice, online):
     subscription = Subscription.objects.get(team=team)
     assert subscription.plan.key == "enterprise" and subscription.status == "active"
     assert api.get("/api/billing/usage").json()["usage"]["sites"]["limit"] is None
+
+
+def test_a_domain_registration_goes_on_the_next_stripe_invoice(web, alice, online, settings):
+    from domains.tests.factories import register_domain
+
+    settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
+    subscribe(web, online)  # the team is a Stripe customer
+    register_domain(owner=alice, name="shop.test")
+    customer = Subscription.objects.get(team=acting_team(alice)).stripe_customer_id
+    items = [
+        item
+        for item in stripe.InvoiceItem.list(customer=customer).data
+        if item["description"] == "Registration of shop.test (1 year)"
+    ]
+    assert len(items) == 1 and items[0]["amount"] == 1200
+    assert not Invoice.objects.filter(provider="builtin").exists()

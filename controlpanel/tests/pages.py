@@ -209,6 +209,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:start": [f"/sites/{data.wordpress[0].pk}/wordpress/start/"],
         "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
         "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
+        "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [

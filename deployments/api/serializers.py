@@ -132,6 +132,14 @@ class DeploymentSummarySerializer(serializers.Serializer):
     duration = serializers.SerializerMethodField()
     timestamp = serializers.DateTimeField(source="created_at")
     url = serializers.CharField(source="site.url")
+    deploymentUrl = serializers.CharField(
+        source="own_url",
+        allow_null=True,
+        help_text=(
+            "This deployment's own immutable address (<short id>--<slug>.<SITES_DOMAIN>), "
+            "serving its files whatever is live; null until it succeeded."
+        ),
+    )
     source = serializers.ChoiceField(choices=Deployment.Source.choices)
     commitHash = serializers.CharField(source="commit_hash")
     commitMessage = serializers.CharField(source="commit_message")

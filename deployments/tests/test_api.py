@@ -8,7 +8,7 @@ from django.utils import timezone
 from conftest import bearer_client
 from deployments import builds
 from deployments.logs import LogWriter
-from deployments.models import Deployment
+from deployments.models import Deployment, Project
 from deployments.tests.factories import STATIC_SITE, make_repo
 from deployments.tests.test_views import git_deployment
 
@@ -101,6 +101,37 @@ def test_list_shape_filters_and_pagination(api, alice, bob):
     assert api.get("/api/deployments?status=all").json()["pagination"]["totalItems"] == 13
     assert api.get("/api/deployments?search=app-12").json()["pagination"]["totalItems"] == 1
     assert api.get("/api/deployments?status=bogus").status_code == 422
+
+
+def test_search_matches_site_repository_branch_and_commit_of_your_teams_only(api, alice, bob):
+    by_site = git_deployment(alice, name="harbour-shop")
+    by_repo = git_deployment(alice, name="plain")
+    by_repo.project = Project.objects.create(
+        team=by_repo.site.team,
+        owner=alice,
+        site=by_repo.site,
+        name="storefront",
+        repository="acme/storefront",
+        clone_url="https://github.com/acme/storefront.git",
+    )
+    by_repo.save()
+    by_branch = git_deployment(alice, name="other")
+    Deployment.objects.filter(pk=by_branch.pk).update(branch="feature/checkout")
+    by_commit = git_deployment(alice, name="fourth")
+    Deployment.objects.filter(pk=by_commit.pk).update(commit_hash="beef" + "1" * 36)
+    git_deployment(bob, name="harbour-of-bob")
+
+    def found(term):
+        return {
+            row["id"] for row in api.get(f"/api/deployments?search={term}").json()["deployments"]
+        }
+
+    assert found("HARBOUR") == {str(by_site.pk)}
+    assert found("acme/store") == {str(by_repo.pk)}
+    assert found("checkout") == {str(by_branch.pk)}
+    assert found("BEEF1") == {str(by_commit.pk)}
+    assert found("eef1") == set()  # the commit matches from its start only
+    assert found("no-such-thing") == set()
 
 
 def test_list_query_count_is_constant(api, alice, django_assert_max_num_queries):

@@ -159,7 +159,7 @@ def test_clearing_the_cache_empties_it_for_the_owners_only(
     assert held > 0
 
     page = web.get(f"/projects/{project.pk}/").content.decode()
-    assert "Dependency cache" in page and "node_modules · package-lock.json" in page
+    assert "Dependency cache" in page and "for package-lock.json, package.json" in page
     assert "data-cache-clear" in page and "data-confirm=" in page
 
     # Another team's member is not told the project exists, and clears nothing.

@@ -101,7 +101,7 @@ class SiteListView(SiteMixin, APIView):
         request=serializers.SiteCreateSerializer,
         responses={
             201: serializers.SiteSerializer,
-            503: error("WORDPRESS_UNAVAILABLE: this installation lacks MariaDB or php-fpm."),
+            409: error("WORDPRESS_UNAVAILABLE: this installation lacks MariaDB or php-fpm."),
         },
         tags=["sites"],
     )
@@ -122,7 +122,7 @@ class SiteListView(SiteMixin, APIView):
                     admin_password=data["admin_password"],
                 )
             except WordPressUnavailable as exc:
-                raise ApiError(503, "WORDPRESS_UNAVAILABLE", exc.messages[0]) from exc
+                raise ApiError(409, "WORDPRESS_UNAVAILABLE", exc.messages[0]) from exc
             site = selectors.site_get(user=request.user, pk=site.pk)
             return Response(self.site_json(request, site), status=status.HTTP_201_CREATED)
         site = services.site_create(

@@ -264,10 +264,11 @@ class SiteServer:
                 )
             self._count(state.site_id, sent, now)
             return
-        if state.deployment_id is None:
+        deployment_id = route.deployment_id or state.deployment_id
+        if deployment_id is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
-        release = await self.cache.release(state.deployment_id)
+        release = await self.cache.release(deployment_id)
         if release is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return

@@ -70,6 +70,7 @@ def edge_options() -> EdgeOptions:
         user=settings.EDGE_NGINX_USER,
         brotli_module=settings.EDGE_BROTLI_MODULE,
         access_log=str(edge_access_log()),
+        deployments_domain=settings.SITES_DOMAIN,
     )
 
 
@@ -384,6 +385,7 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
             result.links_swapped += edge.point(site_id, deployment_id)
             site.redirects, site.headers = edge.rules(deployment_id)
             sites[site_id] = site
+        own = _deployment_addresses(edge, sites, result)
         redirects: list[EdgeRedirect] = []
         for route in hostnames.routes():
             site = sites.get(route.site_id)
@@ -401,7 +403,7 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
                 site.hostnames.append(route.hostname)
             else:
                 site.hostnames.append(route.hostname)
-        served = [s for s in sites.values() if s.hostnames or s.secure]
+        served = [s for s in sites.values() if s.hostnames or s.secure] + own
         text = render(served, redirects, edge_options())
         result.config_changed = edge.write_config(text)
         if result.config_changed and reload:
@@ -410,6 +412,60 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     if result.trees_built or result.links_swapped or result.config_changed or result.pruned:
         log.info("Edge sync: %s", result)
     return result
+
+
+DEPLOYMENT_LINK = "d-"
+_OWN_LINK = re.compile(r"^[0-9a-f]{8}--")
+
+
+def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[EdgeSite]:
+    """Every successful deployment of a served static site at ``<short id>--<slug>``.
+
+    A deployment without ``_redirects``/``_headers`` is a symlink ``live/<short id>--<slug>``
+    served by the one deployment-address server block (a new deployment costs no reload); one
+    with rules gets its own server block behind ``live/d-<deployment id>``. Links of
+    deployments gone (or of sites offline) are removed, so prune collects their trees. A short
+    id two deployments of a site share serves neither, as in the embedded server.
+    """
+    from deployments.models import Deployment
+    from hosting.hostnames import DEPLOYMENT_ID_LENGTH, deployment_hostname
+
+    rows = Deployment.objects.filter(
+        status=Deployment.Status.SUCCESS,
+        manifest__isnull=False,
+        site_id__in=[pk for pk, s in sites.items() if s.php is None and not s.offline],
+    ).values_list("pk", "site_id", "site__slug")
+    by_label: dict[str, list[tuple[UUID, UUID, str]]] = {}
+    for deployment_id, site_id, slug in rows:
+        label = f"{deployment_id.hex[:DEPLOYMENT_ID_LENGTH]}--{slug}"
+        by_label.setdefault(label, []).append((deployment_id, site_id, slug))
+    found: list[EdgeSite] = []
+    wanted: set[str] = set()
+    for label, matches in sorted(by_label.items()):
+        if len(matches) != 1:
+            continue
+        deployment_id, site_id, slug = matches[0]
+        hostname = deployment_hostname(deployment_id.hex[:DEPLOYMENT_ID_LENGTH], slug)
+        if not _HOSTNAME.match(hostname):
+            continue
+        if not edge.has_tree(deployment_id):
+            release = load_release(deployment_id)
+            if release is None:
+                continue
+            result.trees_built += edge.build_tree(release)
+        redirects, headers = edge.rules(deployment_id)
+        link = f"{DEPLOYMENT_LINK}{deployment_id}" if redirects or headers else label
+        edge.point(link, deployment_id)
+        wanted.add(link)
+        if link != label:
+            own = EdgeSite(site_id, sites[site_id].status, deployment_id, [hostname], link=link)
+            own.redirects, own.headers = redirects, headers
+            found.append(own)
+    for entry in (edge.root / "live").iterdir():
+        own_link = entry.name.startswith(DEPLOYMENT_LINK) or _OWN_LINK.match(entry.name)
+        if own_link and entry.name not in wanted:
+            entry.unlink(missing_ok=True)
+    return found
 
 
 def config_digest() -> str:

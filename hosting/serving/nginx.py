@@ -41,6 +41,13 @@ class EdgeSite:
     redirects: list[Redirect] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
     php: PhpSite | None = None
+    # The name under ``live/`` serving it: the site id, or ``d-<deployment id>`` for one
+    # deployment's own address.
+    link: str = ""
+
+    @property
+    def live_name(self) -> str:
+        return self.link or str(self.site_id)
 
     @property
     def offline(self) -> bool:
@@ -65,6 +72,9 @@ class EdgeOptions:
     access_log: str = ""
     error_log: str = ""
     worker_processes: str = "auto"
+    # Serve ``<short id>--<slug>.<this>`` from ``live/<short id>--<slug>`` (deployment
+    # addresses: one server block, a symlink per deployment, no reload per deploy).
+    deployments_domain: str = ""
 
 
 def q(value: str) -> str:
@@ -95,8 +105,8 @@ def _action(rule: Redirect) -> str:
 def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> list[str]:
     root = opts.root
     lines = [
-        f"root {root}/live/{site.site_id};",
-        f"set $berth_site {site.site_id};",
+        f"root {root}/live/{site.live_name};",
+        'set $berth_site "";' if site.link.startswith("$") else f"set $berth_site {site.site_id};",
         "recursive_error_pages on;",
     ]
     if site.headers:
@@ -258,7 +268,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
     maps: list[str] = []
     servers: list[str] = []
     tls = f"{opts.listen_tls} ssl"
-    for n, site in enumerate(sorted(sites, key=lambda s: str(s.site_id))):
+    for n, site in enumerate(sorted(sites, key=lambda s: (str(s.site_id), s.link))):
         site_maps: list[str] = []
         body = _site_body(site, n, opts, site_maps)
         maps.extend(site_maps)
@@ -277,6 +287,13 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
         servers.append(_server([opts.listen], [red.hostname], body))
         if red.certificate:
             servers.append(_server([tls], [red.hostname], _tls(red.certificate) + body))
+    if opts.deployments_domain:
+        # Exact names are matched first, so a site's own or custom hostname always wins.
+        domain = re.escape(opts.deployments_domain)
+        name = q(f"~^(?<berth_dl>[0-9a-f]{{8}}--[a-z0-9-]+)\\.{domain}$")
+        own = EdgeSite(UUID(int=0), "online", None, link="$berth_dl")
+        body = _site_body(own, len(sites), opts, maps)
+        servers.append(_server([opts.listen], [name], body))
     default = [
         'set $berth_site "";',
         'set $berth_path "";',

@@ -64,7 +64,8 @@ def test_a_deploy_swaps_the_symlink_without_a_reload(edge, alice, settings):
     assert nginx.get("swap.localhost", "/").body == b"v2"  # at once: no reload involved
     live = Path(settings.EDGE_ROOT) / "live" / str(site.pk)
     assert os.readlink(live) == f"../sites/{second.pk}"
-    assert not (Path(settings.EDGE_ROOT) / "sites" / str(first.pk)).exists()  # pruned
+    # Kept: the first deployment still answers at its own address (pruned once deleted).
+    assert (Path(settings.EDGE_ROOT) / "sites" / str(first.pk)).is_dir()
 
     restored = deployment_rollback(deployment=first)
     edge_sync()

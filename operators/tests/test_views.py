@@ -47,3 +47,22 @@ def test_user_page_lists_teams_and_sites_and_suspends(ops_web, operator, alice):
     ops_web.post(f"/operations/users/{alice.pk}/unsuspend")
     alice.refresh_from_db()
     assert alice.is_active
+
+
+def test_sites_page_searches_every_team(ops_web, alice, bob, django_assert_max_num_queries):
+    alpha = site_create(owner=alice, name="Alpha site")
+    site_create(owner=bob, name="Bobs blog")
+    html = ops_web.get("/operations/sites/").content.decode()
+    assert "Alpha site" in html and "Bobs blog" in html
+    html = ops_web.get("/operations/sites/?q=bob@example").content.decode()
+    assert "Bobs blog" in html and "Alpha site" not in html
+    html = ops_web.get(f"/operations/sites/?q={alpha.slug}&status=offline").content.decode()
+    assert "No sites match" in html
+    for n in range(5):
+        site_create(owner=bob, name=f"More {n}")
+    with django_assert_max_num_queries(12):
+        ops_web.get("/operations/sites/")
+
+
+def test_customers_cannot_see_every_site(web):
+    assert web.get("/operations/sites/").status_code == 403

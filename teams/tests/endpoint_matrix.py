@@ -29,6 +29,7 @@ RECORD = {"pk": "domain", "record_id": "record"}
 TEAM = {"pk": "team"}
 CAROL = {"pk": "team", "user_pk": "carol"}
 INVITATION = {"pk": "team", "invitation_pk": "invitation"}
+INVITATION_KEY = lambda world: world["invitation"].key  # noqa: E731
 NEEDS_GITHUB = (409, 422, 503)  # GitHub is not configured in tests: the call reaches the service
 
 
@@ -148,11 +149,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE, data={"name": "Renamed"}),
     ],
-    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 503
+    # WordPress sites: MariaDB and php-fpm are not configured here, so creating answers 409
     # with the reason and the pool actions report that the pool cannot be reached.
     "sites/new/wordpress/": [
         Case("GET", DEVELOPER),
-        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(503,)),
+        Case("POST", DEVELOPER, data={"name": "Blog", "admin_user": "x"}, ok=(409,)),
     ],
     "sites/<uuid:pk>/wordpress/": [Case("GET", VIEWER, kwargs=WP_SITE)],
     "sites/<uuid:pk>/wordpress/start/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
@@ -160,6 +161,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/wordpress/delete/": [
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
+    "sites/<uuid:pk>/wordpress/login/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
@@ -317,6 +319,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/containers/<slug:pk>/restart": [Case("POST", OPERATOR, kwargs={"pk": "web"})],
     "api/admin/monitoring": [Case("GET", OPERATOR)],
     "operations/users/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=active")],
+    "operations/sites/": [Case("GET", OPERATOR), Case("GET", OPERATOR, query="q=a&status=online")],
     "operations/transactions/": [
         Case("GET", OPERATOR),
         Case("GET", OPERATOR, query="type=charge&since=2026-01-01"),
@@ -360,6 +363,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("PATCH", PERSONAL, data={"theme": "light"}),
     ],
     "api/user/account": [Case("DELETE", PERSONAL, data={"password": "wrong"}, ok=(422,))],
+    "api/user/email": [
+        Case("POST", PERSONAL, data={"email": "new@example.com", "password": PASSWORD})
+    ],
+    "api/user/email/confirm": [Case("POST", PERSONAL, data={"key": "not-a-key"}, ok=(422,))],
     "api/user/tokens": [
         Case("GET", PERSONAL),
         Case("POST", PERSONAL, data={"name": "CI", "password": PASSWORD}),
@@ -381,6 +388,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
+    "api/sites/<uuid:pk>/wordpress/login": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),
@@ -498,6 +506,43 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/github/repos": [Case("GET", PERSONAL, ok=(409, 422, 503))],
     "api/github/repos/<path:repo>/branches": [
         Case("GET", PERSONAL, kwargs={"repo": "acme/app"}, ok=(409, 422, 503))
+    ],
+    # --- the API: teams, members, invitations, audit -------------------------------------------
+    "api/teams": [Case("GET", PERSONAL), Case("POST", PERSONAL, data={"name": "Side project"})],
+    "api/teams/<uuid:pk>": [
+        Case("GET", VIEWER, kwargs=TEAM),
+        Case("PATCH", ADMIN, kwargs=TEAM, data={"name": "Acme Inc", "requireTwoFactor": False}),
+        Case("DELETE", OWNER, kwargs=TEAM, data={"confirm": "Acme"}),
+    ],
+    "api/teams/<uuid:pk>/switch": [Case("POST", VIEWER, kwargs=TEAM)],
+    # The only owner may not leave (422, transfer first); everyone else leaves.
+    "api/teams/<uuid:pk>/leave": [Case("POST", VIEWER, kwargs=TEAM, ok=(422,))],
+    "api/teams/<uuid:pk>/transfer": [
+        Case("POST", OWNER, kwargs=TEAM, data=lambda world: {"userId": str(world["carol"].pk)})
+    ],
+    "api/teams/<uuid:pk>/members": [Case("GET", VIEWER, kwargs=TEAM)],
+    "api/teams/<uuid:pk>/members/<uuid:user_pk>": [
+        Case("PATCH", ADMIN, kwargs=CAROL, data={"role": "developer"}),
+        Case("DELETE", ADMIN, kwargs=CAROL),
+    ],
+    "api/teams/<uuid:pk>/invitations": [
+        Case("GET", VIEWER, kwargs=TEAM),
+        Case("POST", ADMIN, kwargs=TEAM, data={"email": "fred@example.com", "role": "viewer"}),
+    ],
+    "api/teams/<uuid:pk>/invitations/<uuid:invitation_pk>": [
+        Case("DELETE", ADMIN, kwargs=INVITATION)
+    ],
+    "api/teams/<uuid:pk>/invitations/<uuid:invitation_pk>/resend": [
+        Case("POST", ADMIN, kwargs=INVITATION)
+    ],
+    "api/teams/<uuid:pk>/audit": [Case("GET", ADMIN, kwargs=TEAM)],
+    # The emailed link: anyone holding it reads it; it is Erin's, so others' answers are refused.
+    "api/invitations/<str:key>": [Case("GET", PERSONAL, kwargs={"key": INVITATION_KEY})],
+    "api/invitations/<str:key>/accept": [
+        Case("POST", PERSONAL, kwargs={"key": INVITATION_KEY}, ok=(422,))
+    ],
+    "api/invitations/<str:key>/decline": [
+        Case("POST", PERSONAL, kwargs={"key": INVITATION_KEY}, ok=(422,))
     ],
     # --- the API: domains, DNS, certificates ---------------------------------------------------
     "api/domains": [

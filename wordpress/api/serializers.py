@@ -57,3 +57,8 @@ class WordPressSerializer(serializers.Serializer):
             "uploadMb": job.upload_limit_mb,
             "maxExecutionSeconds": job.max_execution_seconds,
         }
+
+
+class LoginLinkSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="Open it within a minute; it works once.")
+    expiresAt = serializers.DateTimeField()

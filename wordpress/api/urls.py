@@ -16,4 +16,9 @@ urlpatterns = [
         views.WordPressStopView.as_view(),
         name="api-site-wordpress-stop",
     ),
+    path(
+        "sites/<uuid:pk>/wordpress/login",
+        views.WordPressLoginView.as_view(),
+        name="api-site-wordpress-login",
+    ),
 ]

@@ -4,6 +4,8 @@ actions. Creation is ``POST /api/sites/create`` with ``kind: wordpress`` (hostin
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
@@ -14,7 +16,7 @@ from controlpanel.api.schema import error
 from hosting.api.views import SiteMixin
 from hosting.models import Site
 from wordpress import selectors, services
-from wordpress.api.serializers import WordPressSerializer
+from wordpress.api.serializers import LoginLinkSerializer, WordPressSerializer
 from wordpress.pools import PoolError
 
 NOT_FOUND = error("SITE_NOT_FOUND: no such WordPress site of yours.")
@@ -82,3 +84,26 @@ class WordPressStopView(WordPressActionView):
     """``POST /api/sites/<id>/wordpress/stop``: stop the PHP pool (visitors get 503)."""
 
     action = "stop"
+
+
+class WordPressLoginView(WordPressMixin, APIView):
+    """``POST /api/sites/<id>/wordpress/login``: a one-time link into wp-admin."""
+
+    @extend_schema(
+        operation_id="sites_wordpress_login",
+        request=None,
+        responses={
+            200: LoginLinkSerializer,
+            404: NOT_FOUND,
+            409: error("NOT_ONLINE: the site is not online."),
+        },
+        tags=["sites"],
+    )
+    def post(self, request, pk):
+        site = self.wordpress_site(request, pk)
+        try:
+            link = services.wordpress_login_link(site=site)
+        except ValidationError as exc:
+            raise ApiError(409, "NOT_ONLINE", exc.messages[0]) from exc
+        expires = datetime.fromtimestamp(link.expires_at, tz=UTC)
+        return Response(LoginLinkSerializer({"url": link.url, "expiresAt": expires}).data)

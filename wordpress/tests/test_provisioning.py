@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api
 def test_provisioning_refused_without_mariadb_and_static_sites_unaffected(api, web, settings):
     settings.MARIADB_URL = ""
     response = create(api, "Nope")
-    assert response.status_code == 503
+    assert response.status_code == 409
     assert response.json()["error"]["code"] == "WORDPRESS_UNAVAILABLE"
     assert "MARIADB_URL" in response.json()["error"]["message"]
     assert not Site.objects.filter(name="Nope").exists()
@@ -225,9 +226,15 @@ def test_mariadb_down_during_provisioning_is_an_error_with_the_reason(
     assert page["status"] == "error"
 
 
-def test_stop_start_and_a_crashed_pool_is_restarted(wp_worker, api, wordpress_env):
+def test_stop_start_and_a_crashed_pool_is_restarted(wp_worker, api, wordpress_env, operator):
+    from conftest import bearer_client
+
     site = settled(create(api, "Pool").json()["id"])
     layout = layout_for(site.pk)
+    # Operators see the pool with the other supervised processes ("containers").
+    containers = bearer_client(operator).get("/api/containers").json()["containers"]
+    [pool] = [c for c in containers if c["id"] == layout.program]
+    assert pool["state"] == "running" and pool["memory"] > 0
     assert api.post(f"/api/sites/{site.pk}/wordpress/stop").json()["poolState"] == "stopped"
     assert SiteClient(SiteServer(), site.hostname).get("/").status == 503
     started = api.post(f"/api/sites/{site.pk}/wordpress/start").json()
@@ -256,3 +263,41 @@ def test_the_plan_limits_wordpress_sites(wordpress_env, api, alice):
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "PLAN_LIMIT_EXCEEDED"
     assert not Site.objects.filter(name="Over").exists()
+
+
+def test_the_owner_logs_in_to_wordpress_from_the_panel_once(wp_worker, api, web):
+    site = settled(create(api, "Login").json()["id"])
+    page = web.post(f"/sites/{site.pk}/wordpress/login/")
+    assert page.status_code == 200
+    url = re.search(rb'url=([^"]+)"', page.content).group(1).decode().replace("&amp;", "&")
+    parts = urlsplit(url)
+    path = f"{parts.path}?{parts.query}"
+    browser = SiteClient(SiteServer(), site.hostname)
+    landed = browser.get(path)
+    assert landed.status == 302 and landed.header("location").endswith("/wp-admin/")
+    dashboard = browser.get("/wp-admin/")
+    assert dashboard.status == 200 and b"Dashboard" in dashboard.body
+
+    again = SiteClient(SiteServer(), site.hostname).get(path)  # someone replays the link
+    assert again.status == 403 and b"used already" in again.body
+    forged = SiteClient(SiteServer(), site.hostname).get(path[:-4] + "0000")
+    assert forged.status == 403 and b"not valid" in forged.body
+    link = api.post(f"/api/sites/{site.pk}/wordpress/login").json()
+    assert link["url"].startswith(site.url) and link["expiresAt"]
+
+
+def test_a_creator_who_lost_access_while_the_job_waited_gets_nothing_provisioned(
+    wordpress_env, api, alice
+):
+    """The job asks the permission module when it runs, not only when it was queued."""
+    from wordpress.services import wordpress_provision
+
+    site_id = create(api, "Waited").json()["id"]
+    alice.is_active = False  # suspended by an operator before a worker took the job
+    alice.save(update_fields=["is_active"])
+    wordpress_provision(site_id=site_id)
+    site = Site.objects.get(pk=site_id)
+    assert site.status == Site.Status.ERROR
+    assert site.status_message == f"Not run: {alice} can no longer sign in."
+    assert WordPressSite.objects.get(pk=site_id).state == WordPressSite.State.FAILED
+    assert parts_exist(site_id) == dict.fromkeys(parts_exist(site_id), False)
