@@ -23,6 +23,7 @@ from controlpanel.enqueue import enqueue_on_commit
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from hosting.services import site_create, site_delete
+from teams.permissions import SITE_MANAGE, job_refusal
 from wordpress import mariadb, pools, system
 from wordpress.layout import layout_for
 from wordpress.login import LoginLink, login_key, login_link
@@ -145,9 +146,13 @@ def wordpress_provision(*, site_id) -> WordPressSite | None:
     ).update(state=WordPressSite.State.RUNNING, started_at=timezone.now(), error="")
     if not claimed:
         return None
-    job = WordPressSite.objects.select_related("site").get(pk=site_id)
+    job = WordPressSite.objects.select_related("site__owner").get(pk=site_id)
     layout = layout_for(site_id)
     try:
+        # Whoever asked for the site may have lost the right to while the job waited.
+        refusal = job_refusal(job.site.owner, SITE_MANAGE, job.site)
+        if refusal:
+            raise PermissionError(refusal)
         version = _provision_steps(job, layout)
     except Exception as exc:  # any failure ends the job with its reason and cleans up
         reason = str(exc) or type(exc).__name__

@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def our_apps() -> set[str]:
     """Every app of this repository's, so a new app's models are held to the same rule."""
+    # A virtualenv may sit inside the checkout: its packages are not ours.
     return {
         config.label
         for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(ROOT) and config.models_module
+        if config.models_module
+        and Path(config.path).resolve().is_relative_to(ROOT)
+        and "site-packages" not in Path(config.path).parts
     }
 
 

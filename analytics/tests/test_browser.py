@@ -11,6 +11,7 @@ from django.utils import timezone
 from analytics.charts import TABS
 from analytics.tests.fixtures import build_history
 from controlpanel.tests.browser import chromium, console_errors
+from hosting.models import Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +30,8 @@ def test_every_tab_draws_its_charts_on_a_phone(live_server, alice, bob):
     from accounts.services import preferences_get
 
     build_history(alice, bob, timezone.localdate())
+    # A customer's long unbroken site name wraps instead of widening the page.
+    Site.objects.filter(owner=alice).update(name="Supercalifragilisticexpialidocious" * 2)
     client = Client()
     client.force_login(alice)
     with chromium(390, 844) as browser:

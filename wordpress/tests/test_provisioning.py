@@ -284,3 +284,20 @@ def test_the_owner_logs_in_to_wordpress_from_the_panel_once(wp_worker, api, web)
     assert forged.status == 403 and b"not valid" in forged.body
     link = api.post(f"/api/sites/{site.pk}/wordpress/login").json()
     assert link["url"].startswith(site.url) and link["expiresAt"]
+
+
+def test_a_creator_who_lost_access_while_the_job_waited_gets_nothing_provisioned(
+    wordpress_env, api, alice
+):
+    """The job asks the permission module when it runs, not only when it was queued."""
+    from wordpress.services import wordpress_provision
+
+    site_id = create(api, "Waited").json()["id"]
+    alice.is_active = False  # suspended by an operator before a worker took the job
+    alice.save(update_fields=["is_active"])
+    wordpress_provision(site_id=site_id)
+    site = Site.objects.get(pk=site_id)
+    assert site.status == Site.Status.ERROR
+    assert site.status_message == f"Not run: {alice} can no longer sign in."
+    assert WordPressSite.objects.get(pk=site_id).state == WordPressSite.State.FAILED
+    assert parts_exist(site_id) == dict.fromkeys(parts_exist(site_id), False)
