@@ -33,12 +33,14 @@ def act_and_report(
     *,
     form=None,
     invalid: str | None = None,
+    failures: tuple[type[Exception], ...] = (),
 ) -> bool:
     """A button or small form posted from a page: validate ``form`` (if any), run ``action``
     (given the form's cleaned data, or nothing), and flash how it went for the page the view
     redirects to. ``success`` is a message, or a callable making one from the action's result;
-    ``invalid`` replaces the form's first error when the form does not validate. Answers
-    whether the action went through."""
+    ``invalid`` replaces the form's first error when the form does not validate; ``failures``
+    are other exceptions whose message is meant for the user. Answers whether the action went
+    through."""
     if form is not None and not form.is_valid():
         errors = [error for field_errors in form.errors.values() for error in field_errors]
         messages.error(
@@ -49,6 +51,9 @@ def act_and_report(
         result = action(form.cleaned_data) if form is not None else action()
     except ValidationError as exc:
         flash_errors(request, exc)
+        return False
+    except failures as exc:
+        messages.error(request, str(exc))
         return False
     messages.success(request, success(result) if callable(success) else success)
     return True

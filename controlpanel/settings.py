@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "operators",
     "editor",
     "wordpress",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -160,7 +161,7 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="berth")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "controlpanel.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
@@ -493,6 +494,14 @@ WORDPRESS_MEMORY_LIMIT_MB = env.int("WORDPRESS_MEMORY_LIMIT_MB", default=128)
 WORDPRESS_UPLOAD_LIMIT_MB = env.int("WORDPRESS_UPLOAD_LIMIT_MB", default=32)
 WORDPRESS_MAX_EXECUTION_SECONDS = env.int("WORDPRESS_MAX_EXECUTION_SECONDS", default=30)
 WORDPRESS_MAX_CHILDREN = env.int("WORDPRESS_MAX_CHILDREN", default=5)
+
+# --- Backups (restic) -----------------------------------------------------------------------
+# Each team's restic repository: a folder under BACKUP_ROOT, or under s3:<endpoint>/<bucket>/
+# backups/ when S3_BUCKET is set (the same storage settings as the file stores).
+BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(VAR_DIR / "backups")))
+RESTIC_BINARY = env.str("RESTIC_BINARY", default="restic")
+# Wall-clock limit of one restic or mysqldump command, in seconds.
+BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
 
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.

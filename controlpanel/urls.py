@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("hosting.api.urls")),
     path("", include("wordpress.api.urls")),
+    path("", include("backups.api.urls")),
     path("", include("deployments.api.urls")),
     path("", include("domains.api.urls")),
     path("", include("teams.api.urls")),
@@ -54,6 +55,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("operators.urls")),
     path("", include("editor.urls")),
+    path("", include("backups.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

@@ -29,6 +29,7 @@ TABS = [
     ("files", "Files", "hosting:site-files"),
     ("pages", "Pages", "editor:pages"),
     ("deployments", "Deployments", "hosting:site-deployments"),
+    ("backups", "Backups", "backups:site-backups"),
     ("settings", "Settings", "hosting:site-settings"),
 ]
 

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from controlpanel.forms import errors_to_form
+from controlpanel.forms import act_and_report, errors_to_form
 from hosting import selectors as site_selectors
 from hosting.models import Site
 from teams.context import current_team
@@ -77,12 +77,12 @@ def detail(request, pk):
 @require_POST
 def start(request, pk):
     site = wordpress_or_404(request, pk)
-    try:
-        services.wordpress_start(site=site)
-    except (ValidationError, PoolError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"{site.hostname} is running again.")
+    act_and_report(
+        request,
+        lambda: services.wordpress_start(site=site),
+        f"{site.hostname} is running again.",
+        failures=(PoolError,),
+    )
     return redirect("wordpress:detail", pk=site.pk)
 
 
@@ -90,12 +90,12 @@ def start(request, pk):
 @require_POST
 def stop(request, pk):
     site = wordpress_or_404(request, pk)
-    try:
-        services.wordpress_stop(site=site)
-    except PoolError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{site.hostname} is stopped; visitors get “503 Unavailable”.")
+    act_and_report(
+        request,
+        lambda: services.wordpress_stop(site=site),
+        f"{site.hostname} is stopped; visitors get “503 Unavailable”.",
+        failures=(PoolError,),
+    )
     return redirect("wordpress:detail", pk=site.pk)
 
 
@@ -103,13 +103,13 @@ def stop(request, pk):
 @require_POST
 def delete(request, pk):
     site = wordpress_or_404(request, pk)
-    try:
-        services.wordpress_delete(site=site, confirm=request.POST.get("confirm", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("wordpress:detail", pk=site.pk)
-    messages.success(request, f"“{site.name}” was deleted with its database, files and PHP pool.")
-    return redirect("hosting:site-list")
+    if act_and_report(
+        request,
+        lambda: services.wordpress_delete(site=site, confirm=request.POST.get("confirm", "")),
+        f"“{site.name}” was deleted with its database, files and PHP pool.",
+    ):
+        return redirect("hosting:site-list")
+    return redirect("wordpress:detail", pk=site.pk)
 
 
 @login_required

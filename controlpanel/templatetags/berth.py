@@ -90,6 +90,7 @@ STATUS_TONES = {
         "issued",
         "operational",
         "completed",
+        "succeeded",
         "live",
     },
     "danger": {"failed", "error", "offline", "down", "expired", "cancelled", "revoked", "outage"},

@@ -284,6 +284,44 @@ def samples(data: Sample) -> dict[str, list[str]]:
         **team_samples(data),
         **editor_samples(data),
         **billing_samples(data),
+        **backups_samples(data),
+    }
+
+
+def backups_samples(data: Sample) -> dict[str, list[str]]:
+    """The Backups tab with a checked backup, a failed one with its reason, one running, and a
+    restore (rows as a worker leaves them; backups/tests runs real restic)."""
+    from backups.models import Backup, Restore
+
+    now = timezone.now()
+    good = Backup.objects.create(
+        site=data.site,
+        state=Backup.State.SUCCEEDED,
+        snapshot_id="5" * 64,
+        files=14,
+        size=48_213,
+        started_at=now - timedelta(days=1, seconds=9),
+        finished_at=now - timedelta(days=1),
+        verified_at=now - timedelta(days=1),
+    )
+    Backup.objects.create(
+        site=data.site,
+        type=Backup.Type.SCHEDULED,
+        state=Backup.State.FAILED,
+        reason=f"restic backup failed (exit 1): Fatal: unable to open config file ({LONG})",
+    )
+    Backup.objects.create(site=data.site, state=Backup.State.RUNNING, started_at=now)
+    Restore.objects.create(
+        backup=good, state=Restore.State.FAILED, reason="The backup before restoring failed."
+    )
+    site = data.site.pk
+    return {
+        "backups:site-backups": [
+            f"/sites/{site}/backups/",
+            f"/sites/{data.empty_site.pk}/backups/",
+        ],
+        "backups:backup-now": [f"/sites/{site}/backups/new/"],
+        "backups:backup-restore": [f"/sites/{site}/backups/{good.pk}/restore/"],
     }
 
 

@@ -59,6 +59,35 @@ def editor_image(world=None):
     return {"file": SimpleUploadedFile("pixel.png", PIXEL_PNG, "image/png")}
 
 
+def site_backup(world) -> str:
+    """A succeeded backup row of the world's site (the backups tests make real ones)."""
+    from backups.models import Backup
+
+    backup = Backup.objects.filter(site=world["site"], state=Backup.State.SUCCEEDED).first()
+    if backup is None:
+        backup = Backup.objects.create(
+            site=world["site"], state=Backup.State.SUCCEEDED, snapshot_id="0" * 64
+        )
+    return backup.pk
+
+
+def site_restore(world) -> str:
+    from backups.models import Restore
+
+    restore = Restore.objects.filter(backup__site=world["site"]).first()
+    if restore is None:
+        from backups.models import Backup
+
+        restore = Restore.objects.create(
+            backup=Backup.objects.get(pk=site_backup(world)),
+            state=Restore.State.FAILED,
+            reason="The snapshot could not be read.",
+        )
+    return restore.pk
+
+
+BACKUP = {"pk": "site", "backup_id": site_backup}
+RESTORE = {"pk": "site", "restore_id": site_restore}
 EDITOR_PAGE = {"pk": editor_page}
 EDITOR_REVISION = {"pk": editor_page, "number": 1}
 EDITOR_DOCUMENT = {
@@ -141,6 +170,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/address-check/": [Case("GET", PERSONAL, query="slug=free-name")],
     "sites/<uuid:pk>/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/backups/": [Case("GET", VIEWER, kwargs=SITE)],
+    "sites/<uuid:pk>/backups/new/": [Case("POST", DEVELOPER, kwargs=SITE)],
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
+        Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
@@ -389,6 +423,15 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/login": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "api/sites/<uuid:pk>/backups": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("POST", DEVELOPER, kwargs=SITE),
+    ],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [Case("GET", VIEWER, kwargs=BACKUP)],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
+        Case("POST", DEVELOPER, kwargs=BACKUP)
+    ],
+    "api/sites/<uuid:pk>/restores/<uuid:restore_id>": [Case("GET", VIEWER, kwargs=RESTORE)],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
         Case("PATCH", DEVELOPER, kwargs=SITE, data={"name": "Patched"}),

@@ -1,0 +1,114 @@
+"""Backups over the REST API.
+
+The Cloud Haven client's two paths — ``GET /api/sites/<id>/backups`` and ``POST
+/api/sites/<id>/backups/<backupId>/restore`` — with its Backup shape, and Berth's own: ``POST
+/api/sites/<id>/backups`` (back up now), ``GET /api/sites/<id>/backups/<backupId>`` (a run's
+state) and ``GET /api/sites/<id>/restores/<restoreId>``. The site is looked up among the
+caller's teams (another team's answers 404) and writes need ``site.manage``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backups import selectors, services
+from backups.api.serializers import BackupPageSerializer, BackupSerializer, RestoreSerializer
+from backups.models import Backup, Restore
+from controlpanel.api.exceptions import ApiError
+from controlpanel.api.pagination import PagePagination
+from controlpanel.api.schema import error
+from hosting.api.views import SiteMixin
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("limit", int, description="Items per page."),
+]
+BACKUP_NOT_FOUND = error("SITE_NOT_FOUND or BACKUP_NOT_FOUND: no such site or backup of yours.")
+
+
+class BackupMixin(SiteMixin):
+    def backup(self, request, pk, backup_id) -> Backup:
+        site = self.site(request, pk)
+        try:
+            return selectors.backup_get(site=site, pk=backup_id)
+        except Backup.DoesNotExist as exc:
+            raise ApiError(404, "BACKUP_NOT_FOUND", "No backup with that id.") from exc
+
+
+class BackupListView(BackupMixin, APIView):
+    results_key = "backups"
+
+    @extend_schema(
+        operation_id="sites_backups_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: BackupPageSerializer, 404: BACKUP_NOT_FOUND},
+        tags=["backups"],
+    )
+    def get(self, request, pk):
+        """The site's backups, newest first."""
+        site = self.site(request, pk)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(selectors.backups_of_site(site=site), request, view=self)
+        return paginator.get_paginated_response(BackupSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="sites_backups_create",
+        request=None,
+        responses={202: BackupSerializer, 404: BACKUP_NOT_FOUND},
+        tags=["backups"],
+    )
+    def post(self, request, pk):
+        """Back up now: queues a manual backup (its ``state`` says how it went)."""
+        site = self.site(request, pk)
+        backup = services.backup_create(site=site, user=request.user)
+        return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BackupDetailView(BackupMixin, APIView):
+    @extend_schema(
+        operation_id="sites_backups_detail",
+        responses={200: BackupSerializer, 404: BACKUP_NOT_FOUND},
+        tags=["backups"],
+    )
+    def get(self, request, pk, backup_id):
+        return Response(BackupSerializer(self.backup(request, pk, backup_id)).data)
+
+
+class BackupRestoreView(BackupMixin, APIView):
+    @extend_schema(
+        operation_id="sites_backups_restore",
+        request=None,
+        responses={
+            202: RestoreSerializer,
+            404: BACKUP_NOT_FOUND,
+            409: error("NOT_RESTORABLE: the backup did not succeed, or a restore is under way."),
+        },
+        tags=["backups"],
+    )
+    def post(self, request, pk, backup_id):
+        """Restore the site from the backup (a "before restore" backup is taken first)."""
+        backup = self.backup(request, pk, backup_id)
+        try:
+            job = services.restore_create(backup=backup, user=request.user)
+        except ValidationError as exc:
+            raise ApiError(409, "NOT_RESTORABLE", exc.messages[0]) from exc
+        return Response(RestoreSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RestoreDetailView(BackupMixin, APIView):
+    @extend_schema(
+        operation_id="sites_restores_detail",
+        responses={200: RestoreSerializer, 404: error("SITE_NOT_FOUND or RESTORE_NOT_FOUND.")},
+        tags=["backups"],
+    )
+    def get(self, request, pk, restore_id):
+        site = self.site(request, pk)
+        try:
+            job = selectors.restore_get(site=site, pk=restore_id)
+        except Restore.DoesNotExist as exc:
+            raise ApiError(404, "RESTORE_NOT_FOUND", "No restore with that id.") from exc
+        return Response(RestoreSerializer(job).data)

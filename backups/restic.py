@@ -1,0 +1,114 @@
+"""restic, run as a command: every call checks the exit code and turns a failure into
+``ResticError`` carrying restic's own words, so no failure is ever taken for success.
+
+The password reaches restic through its environment (``RESTIC_PASSWORD``), never the command
+line; arguments are passed as a list, never through a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+
+
+class ResticError(Exception):
+    """restic failed (non-zero exit, unreadable output, or not installed)."""
+
+
+def _env(location: str, password: str) -> dict:
+    cache = Path(settings.BACKUP_ROOT) / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cache),
+        "RESTIC_REPOSITORY": location,
+        "RESTIC_PASSWORD": password,
+        "RESTIC_CACHE_DIR": str(cache),
+    }
+    if location.startswith("s3:"):
+        env["AWS_ACCESS_KEY_ID"] = settings.AWS_ACCESS_KEY_ID
+        env["AWS_SECRET_ACCESS_KEY"] = settings.AWS_SECRET_ACCESS_KEY
+        env["AWS_DEFAULT_REGION"] = settings.S3_REGION
+    return env
+
+
+def run(location: str, password: str, *args: str, cwd: str | None = None) -> str:
+    """Run ``restic <args>`` on the repository; its standard output, or ``ResticError``."""
+    command = [settings.RESTIC_BINARY, *args]
+    try:
+        done = subprocess.run(
+            command,
+            env=_env(location, password),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=settings.BACKUP_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ResticError(
+            f"restic is not installed ({settings.RESTIC_BINARY!r} not found)."
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ResticError(
+            f"restic {args[0]} took longer than {settings.BACKUP_TIMEOUT} s."
+        ) from exc
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        tail = " ".join(said[-3:])[:500] or "no message"
+        raise ResticError(f"restic {args[0]} failed (exit {done.returncode}): {tail}")
+    return done.stdout
+
+
+def json_lines(output: str) -> list[dict]:
+    """restic's ``--json`` output: one JSON object per line (non-JSON lines ignored)."""
+    objects = []
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                objects.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ResticError(f"restic printed unreadable JSON: {line[:200]}") from exc
+    return objects
+
+
+def init(location: str, password: str) -> None:
+    run(location, password, "init")
+
+
+def backup(location: str, password: str, folder: str, *, tags: list[str]) -> dict:
+    """Back up ``folder``; restic's summary (``snapshot_id``, files, bytes)."""
+    args = ["backup", "--json", "--host", "berth"]
+    for tag in tags:
+        args += ["--tag", tag]
+    output = run(location, password, *args, folder)
+    summaries = [o for o in json_lines(output) if o.get("message_type") == "summary"]
+    if not summaries or not summaries[-1].get("snapshot_id"):
+        raise ResticError("restic backup finished without reporting a snapshot.")
+    return summaries[-1]
+
+
+def check(location: str, password: str, *, read_data_subset: str = "") -> None:
+    args = ["check"]
+    if read_data_subset:
+        args.append(f"--read-data-subset={read_data_subset}")
+    run(location, password, *args)
+
+
+def ls(location: str, password: str, snapshot_id: str) -> list[dict]:
+    """The snapshot's files and folders (``path``, ``type``, ``size``)."""
+    output = run(location, password, "ls", "--json", snapshot_id)
+    return [o for o in json_lines(output) if o.get("struct_type") == "node"]
+
+
+def restore(location: str, password: str, snapshot_id: str, target: str) -> None:
+    run(location, password, "restore", snapshot_id, "--target", target)
+
+
+def forget(location: str, password: str, snapshot_id: str) -> None:
+    run(location, password, "forget", "--prune", snapshot_id)

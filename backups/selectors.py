@@ -1,0 +1,24 @@
+"""Reads of backups, scoped to the caller's teams."""
+
+from __future__ import annotations
+
+from backups.models import Backup, Restore
+
+
+def backups_of_site(*, site):
+    return Backup.objects.filter(site=site).order_by("-created_at")
+
+
+def backup_get(*, site, pk) -> Backup:
+    """A backup of ``site`` (the site was already looked up for the caller); DoesNotExist else."""
+    return Backup.objects.for_team(site.team).get(site=site, pk=pk)
+
+
+def restores_of_site(*, site):
+    return (
+        Restore.objects.filter(backup__site=site).select_related("backup").order_by("-created_at")
+    )
+
+
+def restore_get(*, site, pk) -> Restore:
+    return Restore.objects.for_team(site.team).get(backup__site=site, pk=pk)

@@ -1,0 +1,19 @@
+"""Celery entry points of backups: thin, taking primary keys, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from backups import services
+
+
+@shared_task(name="backups.tasks.backup_run", acks_late=True, reject_on_worker_lost=True)
+def backup_run(backup_id: str) -> None:
+    """Run a backup (its row is the job record)."""
+    services.backup_run(backup_id=backup_id)
+
+
+@shared_task(name="backups.tasks.restore_run", acks_late=True, reject_on_worker_lost=True)
+def restore_run(restore_id: str) -> None:
+    """Restore a backup into its site (its row is the job record)."""
+    services.restore_run(restore_id=restore_id)

@@ -1,0 +1,16 @@
+"""HTML pages of backups (namespace "backups")."""
+
+from django.urls import path
+
+from backups import views
+
+app_name = "backups"
+urlpatterns = [
+    path("sites/<uuid:pk>/backups/", views.site_backups, name="site-backups"),
+    path("sites/<uuid:pk>/backups/new/", views.backup_now, name="backup-now"),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/",
+        views.backup_restore,
+        name="backup-restore",
+    ),
+]
