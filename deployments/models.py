@@ -96,6 +96,11 @@ class Project(models.Model):
     build_command = models.TextField(blank=True, help_text="Empty: detected.")
     output_dir = models.CharField(max_length=255, blank=True, help_text="Empty: detected.")
     env_vars = EncryptedTextField(blank=True, help_text="JSON object, encrypted at rest.")
+    preview_env_vars = EncryptedTextField(
+        blank=True,
+        help_text="Variables of preview builds (JSON object, encrypted at rest); previews never "
+        "see the production ones.",
+    )
     auto_deploy = models.BooleanField(default=True, help_text="Deploy on every push to branch.")
     preview_branches = models.CharField(
         max_length=255,

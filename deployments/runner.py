@@ -397,7 +397,10 @@ def run_build(deployment_id) -> Deployment:
         ),
         what="the build's folder",
     )
-    project_env = retry(lambda: projects.project_env(project), what="the project's variables")
+    project_env = retry(
+        lambda: projects.project_env(project, preview=bool(deployment.preview)),
+        what="the project's variables",
+    )
     writer = retry(
         lambda: LogWriter(deployment.pk, secrets=project_env.values(), outage=Outage()),
         what="the log's last line",

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from deployments.models import Deployment
+from deployments.projects import project_update
 from deployments.tests.factories import STATIC_SITE, head, make_repo
 from deployments.tests.test_pipeline import deploy, final, logs
 from hosting.models import Site
@@ -32,10 +33,20 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     production = final(deploy(api, repo, repository=repo.as_uri())["id"])
     assert production.status == "success", logs(production.pk)
     project = production.project
-    project.preview_branches = "feature/*"
-    project.save(update_fields=["preview_branches"])
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="feature/*",
+        preview_env_vars="STAGE=preview",
+    )
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/New-Look"], check=True)
-    make_repo(repo, {"index.html": "<h1>new look</h1>"}, message="New look")
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>new look</h1>", "build.sh": script}, message="New look")
 
     ignored = push(project.clone_url, branch="experiment")
     answer = deliver(client, ignored, signature(project.webhook_secret, ignored))
@@ -56,6 +67,9 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     slug = site.slug
     assert b"new look" in asgi_get(router, f"feature-new-look--{slug}.localhost", "/").body
     assert b"new look" not in asgi_get(router, f"{slug}.localhost", "/").body
+    # The preview saw its own variables and never production's.
+    seen = asgi_get(router, f"feature-new-look--{slug}.localhost", "/env.txt").body
+    assert seen == b"secret=[] stage=[preview]\n"
     detail = api.get(f"/api/deployments/{preview.pk}").json()
     assert detail["previewUrl"].startswith(f"http://feature-new-look--{slug}.")
     assert detail["live"] is False
