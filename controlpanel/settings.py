@@ -161,7 +161,7 @@ CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="berth")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "controlpanel.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
