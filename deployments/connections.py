@@ -5,6 +5,7 @@ Writes and reads that call GitHub go through ``deployments.github.GitHubClient``
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -163,9 +164,18 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     branch = ref[len("refs/heads/") :]
     queued, refused = [], []
     for project in verified:
-        if project.auto_deploy and project.branch == branch:
+        preview = ""
+        if project.branch != branch:
+            if not _builds_previews(project, branch):
+                continue
+            from hosting.hostnames import preview_label
+
+            preview = preview_label(branch, project.site.slug)
+        if project.auto_deploy or preview:
             try:
-                deployment = deployment_build_queue(project=project, author=project.owner)
+                deployment = deployment_build_queue(
+                    project=project, author=project.owner, branch=branch, preview=preview
+                )
             except PlanLimitExceeded as exc:  # that team's plan; other teams still build
                 refused.append(exc)
                 continue
@@ -176,6 +186,12 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     if refused:
         message += f" {len(refused)} refused by their team's plan: {refused[0].messages[0]}"
     return {"ok": True, "message": message, "deployments": queued}
+
+
+def _builds_previews(project: Project, branch: str) -> bool:
+    """Whether a push to ``branch`` (not the production one) builds a preview."""
+    pattern = project.preview_branches.strip()
+    return bool(pattern) and fnmatch.fnmatchcase(branch, pattern)
 
 
 def _repository_spellings(keys: set[str]) -> list[str]:

@@ -87,6 +87,13 @@ class ProjectForm(forms.Form):
     )
     clear_env_vars = forms.BooleanField(label="Remove all environment variables", required=False)
     auto_deploy = forms.BooleanField(label="Deploy automatically on push", required=False)
+    preview_branches = forms.CharField(
+        label="Preview branches",
+        max_length=255,
+        required=False,
+        help_text="Pushes to these other branches build a preview at <branch>--<site address>, "
+        "never production: “*” for all, a pattern such as “feature/*”, or empty for none.",
+    )
 
 
 class DeploymentFilterForm(forms.Form):

@@ -241,6 +241,7 @@ def project_update(
     output_dir: str,
     auto_deploy: bool,
     env_vars: str | None = None,
+    preview_branches: str | None = None,
 ) -> Project:
     """Change a project's build settings; ``env_vars`` None keeps the stored variables.
 
@@ -257,6 +258,8 @@ def project_update(
     project.build_command = build_command.strip()
     project.output_dir = output_dir_clean(output_dir)
     project.auto_deploy = auto_deploy
+    if preview_branches is not None:
+        project.preview_branches = preview_branches.strip()
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
     project.full_clean(exclude=["site", "owner", "team"])

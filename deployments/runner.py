@@ -668,10 +668,13 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
                     source=Deployment.Source.GIT,
                     author=deployment.author,
                     deployment=deployment,
+                    activate=not deployment.preview,
                 )
                 files = published.publish_stats.files
                 where = (
-                    f"Live at {deployment.site.url}"
+                    f"Preview at {deployment.preview_url} (production unchanged)"
+                    if deployment.preview
+                    else f"Live at {deployment.site.url}"
                     if published.went_live
                     else "Not made live: a newer release (a rollback or a later deploy) is "
                     "live; promote this one from the site's deployments to serve it"
@@ -682,6 +685,13 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
                     level=LogLine.Level.INFO,
                 )
                 writer.store()
+                if deployment.preview:  # its address now serves this build
+                    from hosting.hostnames import hostnames_changed
+
+                    site_id = deployment.site_id
+                    transaction.on_commit(
+                        lambda: hostnames_changed.send(sender=Deployment, site_id=site_id)
+                    )
                 return builds.build_finish(
                     deployment_id=deployment.pk,
                     status=Deployment.Status.SUCCESS,

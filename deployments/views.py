@@ -237,6 +237,7 @@ def project_settings(request, pk):
             "build_command": project.build_command,
             "output_dir": project.output_dir,
             "auto_deploy": project.auto_deploy,
+            "preview_branches": project.preview_branches,
         }
     )
     if request.method == "POST":
@@ -253,6 +254,7 @@ def project_settings(request, pk):
                     output_dir=data["output_dir"],
                     auto_deploy=data["auto_deploy"],
                     env_vars=env,
+                    preview_branches=data["preview_branches"],
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from deployments.models import Deployment
 from deployments.services import deployment_publish, deployment_rollback
 from deployments.tests.factories import files, make_site
 from hosting.hostnames import DEPLOYMENT_ID_LENGTH, route_for_host
@@ -75,6 +76,16 @@ def test_the_edge_serves_every_deployment_at_its_own_address(edge, alice, settin
     assert nginx.get(host(ruled), "/go").status == 302  # its own _redirects apply
     assert nginx.get(host(old), "/go").status == 404
     assert nginx.get("00000000--edgy.localhost", "/").status == 404
+
+    # A preview (a branch build, never made live) answers at <preview>--<slug>, newest first.
+    for text in (b"preview one", b"preview two"):
+        built = deployment_publish(
+            site=site, files=files({"index.html": text}), source="upload", activate=False
+        )
+        Deployment.objects.filter(pk=built.pk).update(preview="feature-x")
+        assert not edge_sync().config_changed
+        assert nginx.get("feature-x--edgy.localhost", "/").body == text
+    assert nginx.get("edgy.localhost", "/").body == b"new"  # production unchanged
 
     gone, tree = host(old), Path(settings.EDGE_ROOT) / "sites" / str(old.pk)
     assert tree.is_dir()
