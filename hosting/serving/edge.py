@@ -360,10 +360,16 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     with _locked(root):
         edge = Edge(root)
         sites: dict[UUID, EdgeSite] = {}
-        for site_id, status, deployment_id, team_status, kind in Site.objects.values_list(
-            "pk", "status", "live_deployment_id", "team__subscription__status", "kind"
-        ):
-            status = serving_status(status, team_status)
+        rows = Site.objects.values_list(
+            "pk",
+            "status",
+            "live_deployment_id",
+            "team__subscription__status",
+            "kind",
+            "team__suspended_at",
+        )
+        for site_id, status, deployment_id, team_status, kind, suspended_at in rows:
+            status = serving_status(status, team_status, suspended_at)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
                 served = status in (Site.Status.ONLINE, SUSPENDED)
                 sites[site_id] = EdgeSite(
