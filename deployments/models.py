@@ -194,6 +194,9 @@ class Deployment(models.Model):
         db_index=True,
         help_text="Built as the preview <preview>--<slug>: never made live.",
     )
+    from_fork = models.BooleanField(
+        default=False, help_text="A pull request from a fork: built without any variables."
+    )
     commit_hash = models.CharField(max_length=40, blank=True)
     commit_message = models.TextField(blank=True)
     commit_author = models.CharField(max_length=255, blank=True)

@@ -74,3 +74,70 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     assert detail["previewUrl"].startswith(f"http://feature-new-look--{slug}.")
     assert detail["live"] is False
     assert Deployment.objects.get(pk=production.pk).preview == ""
+
+
+def pull_request(project, action: str, number: int, sha: str, *, fork: bool) -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "action": action,
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {
+                    "ref": "feature/pr",
+                    "sha": sha,
+                    "repo": {"full_name": "someone/fork" if fork else "octocat/site"},
+                },
+                "base": {"ref": "main", "repo": {"full_name": "octocat/site"}},
+            },
+            "repository": {"full_name": "octocat/site", "clone_url": project.clone_url},
+        }
+    ).encode()
+
+
+def test_pull_requests_build_previews_without_secrets_from_forks_and_close_removes_them(
+    api, client, worker, tmp_path, settings
+):
+    from deployments.tests.test_github import deliver, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "pulled", STATIC_SITE)
+    production = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    project = production.project
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="*",
+        preview_env_vars="STAGE=preview",
+    )
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/pr"], check=True)
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>pull</h1>", "build.sh": script}, message="PR")
+    sha = head(repo)
+    router = HostRouter(django_stub)
+    slug = production.site.slug
+
+    for number, fork, expected in ((7, False, b"stage=[preview]"), (8, True, b"stage=[]")):
+        body = pull_request(project, "opened", number, sha, fork=fork)
+        answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+        assert answer.status_code in (200, 202), answer.json()
+        built = final(answer.json()["deployments"][0])
+        assert built.status == "success", (built.error, logs(built.pk))
+        assert built.preview == f"pr-{number}" and built.commit_hash == sha
+        seen = asgi_get(router, f"pr-{number}--{slug}.localhost", "/env.txt").body
+        assert b"secret=[]" in seen and expected in seen  # never production's secret
+    assert Site.objects.get(pk=production.site_id).live_deployment_id == production.pk
+
+    body = pull_request(project, "closed", 7, sha, fork=False)
+    answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+    assert answer.status_code in (200, 202)
+    router = HostRouter(django_stub)  # a fresh cache: the address is gone, not just stale
+    assert asgi_get(router, f"pr-7--{slug}.localhost", "/").status == 404
+    assert asgi_get(router, f"pr-8--{slug}.localhost", "/").status == 200
