@@ -82,7 +82,14 @@ def deployment_create(
 
 
 def deployment_build_queue(
-    *, project: Project, author=None, branch: str = "", redeploy_of: Deployment | None = None
+    *,
+    project: Project,
+    author=None,
+    branch: str = "",
+    redeploy_of: Deployment | None = None,
+    preview: str = "",
+    commit_hash: str = "",
+    from_fork: bool = False,
 ) -> Deployment:
     """Record a queued git deployment and enqueue its build once the transaction commits.
 
@@ -98,7 +105,9 @@ def deployment_build_queue(
             source=Deployment.Source.GIT,
             status=Deployment.Status.QUEUED,
             branch=branch or project.branch,
-            commit_hash=redeploy_of.commit_hash if redeploy_of else "",
+            preview=preview or (redeploy_of.preview if redeploy_of else ""),
+            commit_hash=redeploy_of.commit_hash if redeploy_of else commit_hash,
+            from_fork=from_fork,
             commit_message=redeploy_of.commit_message if redeploy_of else "",
             commit_author=redeploy_of.commit_author if redeploy_of else "",
             redeploy_of=redeploy_of,

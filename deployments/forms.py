@@ -87,6 +87,23 @@ class ProjectForm(forms.Form):
     )
     clear_env_vars = forms.BooleanField(label="Remove all environment variables", required=False)
     auto_deploy = forms.BooleanField(label="Deploy automatically on push", required=False)
+    preview_branches = forms.CharField(
+        label="Preview branches",
+        max_length=255,
+        required=False,
+        help_text="Pushes to these other branches build a preview at <branch>--<site address>, "
+        "never production: “*” for all, a pattern such as “feature/*”, or empty for none.",
+    )
+    preview_env_vars = forms.CharField(
+        label="Replace preview variables",
+        required=False,
+        help_text="Variables of preview builds only (previews never see the production ones). "
+        "Leave empty to keep them. One NAME=value per line.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    clear_preview_env_vars = forms.BooleanField(
+        label="Remove all preview variables", required=False
+    )
 
 
 class DeploymentFilterForm(forms.Form):

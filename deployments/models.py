@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -95,7 +96,24 @@ class Project(models.Model):
     build_command = models.TextField(blank=True, help_text="Empty: detected.")
     output_dir = models.CharField(max_length=255, blank=True, help_text="Empty: detected.")
     env_vars = EncryptedTextField(blank=True, help_text="JSON object, encrypted at rest.")
+    preview_env_vars = EncryptedTextField(
+        blank=True,
+        help_text="Variables of preview builds (JSON object, encrypted at rest); previews never "
+        "see the production ones.",
+    )
     auto_deploy = models.BooleanField(default=True, help_text="Deploy on every push to branch.")
+    preview_branches = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9._/*?-]*$",
+                "Use “*” for every branch, or a pattern of branch-name characters and * or ?.",
+            )
+        ],
+        help_text="Other branches a push builds as previews: “*” for all, a pattern such as "
+        "“feature/*”, or empty for none. Previews never touch production.",
+    )
     webhook_secret = EncryptedTextField(blank=True, help_text="Signs GitHub push webhooks.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -170,6 +188,15 @@ class Deployment(models.Model):
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
     )
     branch = models.CharField(max_length=255, blank=True)
+    preview = models.CharField(
+        max_length=63,
+        blank=True,
+        db_index=True,
+        help_text="Built as the preview <preview>--<slug>: never made live.",
+    )
+    from_fork = models.BooleanField(
+        default=False, help_text="A pull request from a fork: built without any variables."
+    )
     commit_hash = models.CharField(max_length=40, blank=True)
     commit_message = models.TextField(blank=True)
     commit_author = models.CharField(max_length=255, blank=True)
@@ -254,6 +281,13 @@ class Deployment(models.Model):
         if self.status != self.Status.SUCCESS or self.manifest_id is None:
             return None
         return deployment_hostname(self.short_id, self.site.slug)
+
+    @property
+    def preview_url(self) -> str | None:
+        """The preview address this deployment was built for (it serves the newest build)."""
+        if not self.preview:
+            return None
+        return self.site.url_for(f"{self.preview}--{self.site.slug}.{settings.SITES_DOMAIN}")
 
     @property
     def own_url(self) -> str | None:

@@ -316,3 +316,38 @@ def blobs_collect_garbage(*, grace: timedelta = timedelta(hours=1), store: BlobS
             store.delete(digest)
             blobs_deleted += 1
     return manifests_deleted, blobs_deleted
+
+
+def previews_expire(*, now=None) -> int:
+    """Remove previews whose newest build finished more than ``PREVIEW_EXPIRE_DAYS`` ago (0
+    keeps them): their deployments stay, their ``<preview>--<slug>`` address stops answering.
+    Returns how many previews were removed."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    from hosting.hostnames import hostnames_changed
+
+    days = settings.PREVIEW_EXPIRE_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    stale = (
+        Deployment.objects.exclude(preview="")
+        .values("site_id", "preview")
+        .annotate(newest=Max("created_at"))
+        .filter(newest__lt=cutoff)
+    )
+    removed = 0
+    for row in stale:
+        with transaction.atomic():
+            Deployment.objects.filter(site_id=row["site_id"], preview=row["preview"]).update(
+                preview=""
+            )
+            site_id = row["site_id"]
+            transaction.on_commit(
+                lambda s=site_id: hostnames_changed.send(sender=Deployment, site_id=s)
+            )
+        removed += 1
+    if removed:
+        log.info("Removed %d expired preview(s)", removed)
+    return removed

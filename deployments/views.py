@@ -237,6 +237,7 @@ def project_settings(request, pk):
             "build_command": project.build_command,
             "output_dir": project.output_dir,
             "auto_deploy": project.auto_deploy,
+            "preview_branches": project.preview_branches,
         }
     )
     if request.method == "POST":
@@ -253,6 +254,10 @@ def project_settings(request, pk):
                     output_dir=data["output_dir"],
                     auto_deploy=data["auto_deploy"],
                     env_vars=env,
+                    preview_branches=data["preview_branches"],
+                    preview_env_vars=""
+                    if data["clear_preview_env_vars"]
+                    else (data["preview_env_vars"] or None),
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)

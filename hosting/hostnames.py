@@ -69,6 +69,17 @@ def normalise_host(host: str) -> str:
 # How many hex digits of a deployment's id its address carries.
 DEPLOYMENT_ID_LENGTH = 8
 DEPLOYMENT_LABEL_RE = re.compile(rf"^([0-9a-f]{{{DEPLOYMENT_ID_LENGTH}}})--([a-z0-9-]+)$")
+# ``<preview>--<slug>``: a branch or pull request preview (the preview holds no "--").
+PREVIEW_LABEL_RE = re.compile(r"^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)--([a-z0-9-]+)$")
+
+
+def preview_label(name: str, slug: str) -> str:
+    """A branch name as a preview label: lower-case letters, digits and single hyphens,
+    short enough that ``<label>--<slug>`` is one DNS label, never a deployment's short id."""
+    label = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9]+", "-", name.lower())).strip("-")
+    if re.fullmatch(rf"[0-9a-f]{{{DEPLOYMENT_ID_LENGTH}}}", label):
+        label = "b-" + label
+    return label[: max(1, 63 - 2 - len(slug))].rstrip("-") or "preview"
 
 
 def deployment_hostname(short_id: str, slug: str) -> str:
@@ -98,6 +109,8 @@ def route_for_host(host: str) -> HostRoute | None:
         site_id = Site.objects.filter(slug=slug).values_list("pk", flat=True).first()
         if site_id is None and (match := DEPLOYMENT_LABEL_RE.match(slug)):
             return _deployment_route(hostname, *match.groups())
+        if site_id is None and (match := PREVIEW_LABEL_RE.match(slug)):
+            return _preview_route(hostname, *match.groups())
         return HostRoute(hostname, site_id) if site_id else None
     for provider in _providers:
         route = provider.route_for_host(hostname)
@@ -126,6 +139,24 @@ def _deployment_route(hostname: str, short_id: str, slug: str) -> HostRoute | No
         return None
     deployment_id, site_id = found[0]
     return HostRoute(hostname, site_id, deployment_id=deployment_id)
+
+
+def _preview_route(hostname: str, label: str, slug: str) -> HostRoute | None:
+    """The route to a preview: the newest successful deployment built as it."""
+    from deployments.models import Deployment
+
+    found = (
+        Deployment.objects.filter(
+            site__slug=slug,
+            preview=label,
+            status=Deployment.Status.SUCCESS,
+            manifest__isnull=False,
+        )
+        .order_by("-finished_at", "-created_at")
+        .values_list("pk", "site_id")
+        .first()
+    )
+    return HostRoute(hostname, found[1], deployment_id=found[0]) if found else None
 
 
 def routes(site_ids: Iterable[UUID] | None = None) -> list[HostRoute]:

@@ -42,6 +42,12 @@ class Team(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Members must set up two-factor sign-in before acting here."
     )
+    suspended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while an operator has suspended an owner: the team's sites answer the "
+        "suspended page; nothing is deleted.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -132,6 +132,11 @@ class DeploymentSummarySerializer(serializers.Serializer):
     duration = serializers.SerializerMethodField()
     timestamp = serializers.DateTimeField(source="created_at")
     url = serializers.CharField(source="site.url")
+    previewUrl = serializers.CharField(
+        source="preview_url",
+        allow_null=True,
+        help_text="For a preview build: its preview address (<branch>--<slug>.<SITES_DOMAIN>).",
+    )
     deploymentUrl = serializers.CharField(
         source="own_url",
         allow_null=True,
@@ -182,12 +187,21 @@ class ProjectSerializer(serializers.Serializer):
     buildCommand = serializers.CharField(source="build_command")
     outputDir = serializers.CharField(source="output_dir")
     autoDeploy = serializers.BooleanField(source="auto_deploy")
+    previewBranches = serializers.CharField(
+        source="preview_branches",
+        help_text="Other branches that build previews: '*', a pattern, or empty for none.",
+    )
     envVars = serializers.SerializerMethodField()
     siteId = serializers.UUIDField(source="site_id")
     url = serializers.CharField(source="site.url")
 
+    previewEnvVars = serializers.SerializerMethodField()
+
     def get_envVars(self, project) -> dict[str, str]:
         return dict.fromkeys(sorted(project_env(project)), MASK)
+
+    def get_previewEnvVars(self, project) -> dict[str, str]:
+        return dict.fromkeys(sorted(project_env(project, preview=True)), MASK)
 
 
 class CacheEntrySerializer(serializers.Serializer):

@@ -360,10 +360,16 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     with _locked(root):
         edge = Edge(root)
         sites: dict[UUID, EdgeSite] = {}
-        for site_id, status, deployment_id, team_status, kind in Site.objects.values_list(
-            "pk", "status", "live_deployment_id", "team__subscription__status", "kind"
-        ):
-            status = serving_status(status, team_status)
+        rows = Site.objects.values_list(
+            "pk",
+            "status",
+            "live_deployment_id",
+            "team__subscription__status",
+            "kind",
+            "team__suspended_at",
+        )
+        for site_id, status, deployment_id, team_status, kind, suspended_at in rows:
+            status = serving_status(status, team_status, suspended_at)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
                 served = status in (Site.Status.ONLINE, SUSPENDED)
                 sites[site_id] = EdgeSite(
@@ -415,11 +421,12 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
 
 
 DEPLOYMENT_LINK = "d-"
-_OWN_LINK = re.compile(r"^[0-9a-f]{8}--")
+_OWN_LINK = re.compile(r"^[a-z0-9-]+--[a-z0-9-]+$")
 
 
 def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[EdgeSite]:
-    """Every successful deployment of a served static site at ``<short id>--<slug>``.
+    """Every successful deployment of a served static site at ``<short id>--<slug>``, and
+    every preview at ``<preview>--<slug>`` (its newest build).
 
     A deployment without ``_redirects``/``_headers`` is a symlink ``live/<short id>--<slug>``
     served by the one deployment-address server block (a new deployment costs no reload); one
@@ -428,24 +435,31 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
     id two deployments of a site share serves neither, as in the embedded server.
     """
     from deployments.models import Deployment
-    from hosting.hostnames import DEPLOYMENT_ID_LENGTH, deployment_hostname
+    from hosting.hostnames import DEPLOYMENT_ID_LENGTH
 
     rows = Deployment.objects.filter(
         status=Deployment.Status.SUCCESS,
         manifest__isnull=False,
         site_id__in=[pk for pk, s in sites.items() if s.php is None and not s.offline],
-    ).values_list("pk", "site_id", "site__slug")
+    ).values_list("pk", "site_id", "site__slug", "preview", "finished_at", "created_at")
     by_label: dict[str, list[tuple[UUID, UUID, str]]] = {}
-    for deployment_id, site_id, slug in rows:
+    previews: dict[str, tuple] = {}
+    for deployment_id, site_id, slug, preview, finished, created in rows:
         label = f"{deployment_id.hex[:DEPLOYMENT_ID_LENGTH]}--{slug}"
         by_label.setdefault(label, []).append((deployment_id, site_id, slug))
+        if preview:  # a preview serves its newest build
+            key, order = f"{preview}--{slug}", (finished or created, created)
+            if key not in previews or previews[key][0] < order:
+                previews[key] = (order, (deployment_id, site_id, slug))
+    for key, (_, match) in previews.items():
+        by_label.setdefault(key, []).append(match)
     found: list[EdgeSite] = []
     wanted: set[str] = set()
     for label, matches in sorted(by_label.items()):
         if len(matches) != 1:
             continue
         deployment_id, site_id, slug = matches[0]
-        hostname = deployment_hostname(deployment_id.hex[:DEPLOYMENT_ID_LENGTH], slug)
+        hostname = f"{label}.{settings.SITES_DOMAIN}"
         if not _HOSTNAME.match(hostname):
             continue
         if not edge.has_tree(deployment_id):

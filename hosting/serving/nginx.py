@@ -72,8 +72,8 @@ class EdgeOptions:
     access_log: str = ""
     error_log: str = ""
     worker_processes: str = "auto"
-    # Serve ``<short id>--<slug>.<this>`` from ``live/<short id>--<slug>`` (deployment
-    # addresses: one server block, a symlink per deployment, no reload per deploy).
+    # Serve ``<short id or preview>--<slug>.<this>`` from ``live/<label>--<slug>`` (deployment
+    # and preview addresses: one server block, a symlink each, no reload per deploy).
     deployments_domain: str = ""
 
 
@@ -290,7 +290,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
     if opts.deployments_domain:
         # Exact names are matched first, so a site's own or custom hostname always wins.
         domain = re.escape(opts.deployments_domain)
-        name = q(f"~^(?<berth_dl>[0-9a-f]{{8}}--[a-z0-9-]+)\\.{domain}$")
+        name = q(f"~^(?<berth_dl>[a-z0-9-]+--[a-z0-9-]+)\\.{domain}$")
         own = EdgeSite(UUID(int=0), "online", None, link="$berth_dl")
         body = _site_body(own, len(sites), opts, maps)
         servers.append(_server([opts.listen], [name], body))

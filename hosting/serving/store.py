@@ -47,18 +47,26 @@ def load_site(site_id: UUID) -> SiteState | None:
 
     row = (
         Site.objects.filter(pk=site_id)
-        .values_list("status", "live_deployment_id", "team__subscription__status", "kind")
+        .values_list(
+            "status",
+            "live_deployment_id",
+            "team__subscription__status",
+            "kind",
+            "team__suspended_at",
+        )
         .first()
     )
     if row is None:
         return None
-    return SiteState(site_id, serving_status(row[0], row[2]), row[1], row[3])
+    return SiteState(site_id, serving_status(row[0], row[2], row[4]), row[1], row[3])
 
 
-def serving_status(site_status: str, subscription_status: str | None) -> str:
+def serving_status(site_status: str, subscription_status: str | None, team_suspended_at) -> str:
     """What serving does with a site: its own status, or "suspended" while its team is
-    suspended for an unpaid bill (billing; the data is kept)."""
-    return SUSPENDED if subscription_status == SUSPENDED else site_status
+    suspended for an unpaid bill (billing) or by an operator (operators); the data is kept."""
+    if subscription_status == SUSPENDED or team_suspended_at is not None:
+        return SUSPENDED
+    return site_status
 
 
 SUSPENDED = "suspended"

@@ -367,6 +367,33 @@ def test_a_suspended_teams_site_answers_the_suspended_page_until_paid(contract, 
         assert get().status == 200, name
 
 
+def test_a_suspended_owners_sites_answer_the_suspended_page_until_reinstated(
+    contract, alice, operator
+):
+    """An operator suspends the site's owner: both servers answer the "suspended" page;
+    reinstating them serves the site again, with nothing lost."""
+    from operators.services import user_suspend, user_unsuspend
+
+    _, _, _, nginx = contract
+    embedded = HostRouter(_no_django)
+    assert asgi_get(embedded, "contract.localhost", "/").status == 200  # cached as served
+    user_suspend(user=alice, actor=operator)
+    edge_sync()
+    for name, get in (
+        ("embedded", lambda: asgi_get(embedded, "contract.localhost", "/")),
+        ("nginx", lambda: eventually(lambda: nginx.get("contract.localhost", "/"), 503)),
+    ):
+        answer = get()
+        assert answer.status == 503 and b"This site is suspended" in answer.body, name
+    user_unsuspend(user=alice, actor=operator)
+    edge_sync()
+    for name, get in (
+        ("embedded", lambda: asgi_get(embedded, "contract.localhost", "/")),
+        ("nginx", lambda: eventually(lambda: nginx.get("contract.localhost", "/"), 200)),
+    ):
+        assert get().status == 200, name
+
+
 @pytest.mark.slow
 def test_through_a_real_daphne_the_answers_match_nginx(contract, tmp_path):
     """The embedded default's real server (daphne over TCP) answers as nginx does."""

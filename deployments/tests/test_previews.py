@@ -1,0 +1,143 @@
+"""Branch previews: a push to a preview branch builds at ``<branch>--<slug>`` and never
+touches production; a push to any other branch builds nothing."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from deployments.models import Deployment
+from deployments.projects import project_update
+from deployments.tests.factories import STATIC_SITE, head, make_repo
+from deployments.tests.test_pipeline import deploy, final, logs
+from hosting.models import Site
+from hosting.serving.app import HostRouter
+from hosting.tests.serving_support import asgi_get
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+async def django_stub(scope, receive, send):
+    await send({"type": "http.response.start", "status": 299, "headers": []})
+    await send({"type": "http.response.body", "body": b"django"})
+
+
+def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
+    api, client, worker, tmp_path, settings
+):
+    from deployments.tests.test_github import deliver, push, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "previewed", STATIC_SITE)
+    production = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    assert production.status == "success", logs(production.pk)
+    project = production.project
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="feature/*",
+        preview_env_vars="STAGE=preview",
+    )
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/New-Look"], check=True)
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>new look</h1>", "build.sh": script}, message="New look")
+
+    ignored = push(project.clone_url, branch="experiment")
+    answer = deliver(client, ignored, signature(project.webhook_secret, ignored))
+    assert answer.status_code == 200 and answer.json()["deployments"] == []
+
+    body = push(project.clone_url, branch="feature/New-Look")
+    answer = deliver(client, body, signature(project.webhook_secret, body))
+    assert answer.status_code == 202
+    preview = final(answer.json()["deployments"][0])
+    assert preview.status == "success", (preview.error, logs(preview.pk))
+    assert preview.preview == "feature-new-look" and preview.commit_hash == head(repo)
+    assert preview.branch == "feature/New-Look"
+    site = Site.objects.get(pk=production.site_id)
+    assert site.live_deployment_id == production.pk  # production untouched
+    assert any(line.startswith("Published") and "Preview at" in line for line in logs(preview.pk))
+
+    router = HostRouter(django_stub)
+    slug = site.slug
+    assert b"new look" in asgi_get(router, f"feature-new-look--{slug}.localhost", "/").body
+    assert b"new look" not in asgi_get(router, f"{slug}.localhost", "/").body
+    # The preview saw its own variables and never production's.
+    seen = asgi_get(router, f"feature-new-look--{slug}.localhost", "/env.txt").body
+    assert seen == b"secret=[] stage=[preview]\n"
+    detail = api.get(f"/api/deployments/{preview.pk}").json()
+    assert detail["previewUrl"].startswith(f"http://feature-new-look--{slug}.")
+    assert detail["live"] is False
+    assert Deployment.objects.get(pk=production.pk).preview == ""
+
+
+def pull_request(project, action: str, number: int, sha: str, *, fork: bool) -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "action": action,
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {
+                    "ref": "feature/pr",
+                    "sha": sha,
+                    "repo": {"full_name": "someone/fork" if fork else "octocat/site"},
+                },
+                "base": {"ref": "main", "repo": {"full_name": "octocat/site"}},
+            },
+            "repository": {"full_name": "octocat/site", "clone_url": project.clone_url},
+        }
+    ).encode()
+
+
+def test_pull_requests_build_previews_without_secrets_from_forks_and_close_removes_them(
+    api, client, worker, tmp_path, settings
+):
+    from deployments.tests.test_github import deliver, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "pulled", STATIC_SITE)
+    production = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    project = production.project
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="*",
+        preview_env_vars="STAGE=preview",
+    )
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/pr"], check=True)
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>pull</h1>", "build.sh": script}, message="PR")
+    sha = head(repo)
+    router = HostRouter(django_stub)
+    slug = production.site.slug
+
+    for number, fork, expected in ((7, False, b"stage=[preview]"), (8, True, b"stage=[]")):
+        body = pull_request(project, "opened", number, sha, fork=fork)
+        answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+        assert answer.status_code in (200, 202), answer.json()
+        built = final(answer.json()["deployments"][0])
+        assert built.status == "success", (built.error, logs(built.pk))
+        assert built.preview == f"pr-{number}" and built.commit_hash == sha
+        seen = asgi_get(router, f"pr-{number}--{slug}.localhost", "/env.txt").body
+        assert b"secret=[]" in seen and expected in seen  # never production's secret
+    assert Site.objects.get(pk=production.site_id).live_deployment_id == production.pk
+
+    body = pull_request(project, "closed", 7, sha, fork=False)
+    answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+    assert answer.status_code in (200, 202)
+    router = HostRouter(django_stub)  # a fresh cache: the address is gone, not just stale
+    assert asgi_get(router, f"pr-7--{slug}.localhost", "/").status == 404
+    assert asgi_get(router, f"pr-8--{slug}.localhost", "/").status == 200
