@@ -57,8 +57,9 @@ app.conf.beat_schedule["deployments-reap-stale-builds"] = {
 @shared_task(ignore_result=True)
 def previews_expire() -> int:
     from deployments.services import previews_expire as expire
+    from deployments.services import previews_reconcile
 
-    return expire()
+    return expire() + previews_reconcile()
 
 
 app.conf.beat_schedule["deployments-previews-expire"] = {

@@ -141,3 +141,38 @@ def test_pull_requests_build_previews_without_secrets_from_forks_and_close_remov
     router = HostRouter(django_stub)  # a fresh cache: the address is gone, not just stale
     assert asgi_get(router, f"pr-7--{slug}.localhost", "/").status == 404
     assert asgi_get(router, f"pr-8--{slug}.localhost", "/").status == 200
+
+
+def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, tmp_path, settings):
+    from deployments.models import Project
+    from deployments.services import deployment_publish
+    from deployments.tasks import previews_expire
+    from deployments.tests.factories import files, make_site
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "reconciled", STATIC_SITE)
+    for branch in ("feature/a", "feature/b"):
+        subprocess.run(["git", "-C", str(repo), "branch", branch], check=True)
+    site = make_site(alice, slug="recon")
+    project = Project.objects.create(
+        team=site.team,
+        owner=alice,
+        site=site,
+        name="reconciled",
+        repository=repo.as_uri(),
+        clone_url=repo.as_uri(),
+        preview_branches="*",
+    )
+    deployment_publish(site=site, files=files({"index.html": b"live"}), source="upload")
+    for branch, label in (("feature/a", "feature-a"), ("feature/b", "feature-b")):
+        built = deployment_publish(
+            site=site, files=files({"index.html": label.encode()}), source="upload", activate=False
+        )
+        Deployment.objects.filter(pk=built.pk).update(preview=label, branch=branch, project=project)
+    subprocess.run(["git", "-C", str(repo), "branch", "-D", "feature/a"], check=True)
+
+    previews_expire()  # the hourly task: expiry, then the reconciler
+    router = HostRouter(django_stub)
+    assert asgi_get(router, "feature-a--recon.localhost", "/").status == 404
+    assert asgi_get(router, "feature-b--recon.localhost", "/").body == b"feature-b"
+    assert asgi_get(router, "recon.localhost", "/").body == b"live"
