@@ -44,3 +44,14 @@ class RestoreSerializer(serializers.Serializer):
     created = IsoDateTimeField(source="created_at")
     startedAt = IsoDateTimeField(source="started_at", allow_null=True)
     finishedAt = IsoDateTimeField(source="finished_at", allow_null=True)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    frequency = serializers.ChoiceField(
+        choices=[("off", "Off"), ("daily", "Daily"), ("weekly", "Weekly")]
+    )
+    hour = serializers.IntegerField(min_value=0, max_value=23, default=3, help_text="UTC.")
+    weekday = serializers.IntegerField(
+        min_value=0, max_value=6, default=0, help_text="Weekly: 0 Monday .. 6 Sunday."
+    )
+    nextRunAt = IsoDateTimeField(read_only=True, allow_null=True)

@@ -7,6 +7,11 @@ from backups.api import views
 urlpatterns = [
     path("sites/<uuid:pk>/backups", views.BackupListView.as_view(), name="api-site-backups"),
     path(
+        "sites/<uuid:pk>/backups/schedule",
+        views.ScheduleView.as_view(),
+        name="api-site-backups-schedule",
+    ),
+    path(
         "sites/<uuid:pk>/backups/<uuid:backup_id>",
         views.BackupDetailView.as_view(),
         name="api-site-backup",

@@ -16,11 +16,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backups import selectors, services
-from backups.api.serializers import BackupPageSerializer, BackupSerializer, RestoreSerializer
+from backups.api.serializers import (
+    BackupPageSerializer,
+    BackupSerializer,
+    RestoreSerializer,
+    ScheduleSerializer,
+)
 from backups.models import Backup, Restore
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.schema import error
+from controlpanel.api.views import validated
 from hosting.api.views import SiteMixin
 
 PAGE_PARAMETERS = [
@@ -112,3 +118,41 @@ class RestoreDetailView(BackupMixin, APIView):
         except Restore.DoesNotExist as exc:
             raise ApiError(404, "RESTORE_NOT_FOUND", "No restore with that id.") from exc
         return Response(RestoreSerializer(job).data)
+
+
+class ScheduleView(BackupMixin, APIView):
+    """``GET/PUT /api/sites/<id>/backups/schedule``: daily or weekly backups at an hour (UTC),
+    or ``off``."""
+
+    def schedule_json(self, site) -> dict:
+        schedule = selectors.schedule_of(site=site)
+        if schedule is None:
+            return {"frequency": "off", "hour": 3, "weekday": 0, "nextRunAt": None}
+        return {
+            "frequency": schedule.frequency,
+            "hour": schedule.hour,
+            "weekday": schedule.weekday,
+            "nextRunAt": ScheduleSerializer()
+            .fields["nextRunAt"]
+            .to_representation(schedule.next_run_at),
+        }
+
+    @extend_schema(
+        operation_id="sites_backups_schedule",
+        responses={200: ScheduleSerializer, 404: BACKUP_NOT_FOUND},
+        tags=["backups"],
+    )
+    def get(self, request, pk):
+        return Response(self.schedule_json(self.site(request, pk)))
+
+    @extend_schema(
+        operation_id="sites_backups_schedule_set",
+        request=ScheduleSerializer,
+        responses={200: ScheduleSerializer, 404: BACKUP_NOT_FOUND},
+        tags=["backups"],
+    )
+    def put(self, request, pk):
+        site = self.site(request, pk)
+        data = validated(ScheduleSerializer, request)
+        services.schedule_set(site=site, user=request.user, **data)
+        return Response(self.schedule_json(site))

@@ -69,3 +69,21 @@ def test_another_teams_schedule_is_not_found(client, alice, bob):
     )
     assert answer.status_code == 404
     assert not Schedule.objects.exists()
+
+
+def test_the_api_sets_reads_and_removes_the_schedule(db, alice, api, bob):
+    from conftest import bearer_client
+
+    site = site_with_files(alice)
+    url = f"/api/sites/{site.pk}/backups/schedule"
+    assert api.get(url).json() == {"frequency": "off", "hour": 3, "weekday": 0, "nextRunAt": None}
+    answer = api.put(url, {"frequency": "weekly", "hour": 4, "weekday": 6}, format="json")
+    assert answer.status_code == 200, answer.content
+    body = api.get(url).json()
+    assert (body["frequency"], body["hour"], body["weekday"]) == ("weekly", 4, 6)
+    assert datetime.fromisoformat(body["nextRunAt"]).weekday() == 6
+    bad = api.put(url, {"frequency": "weekly", "hour": 24}, format="json")
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["hour"]
+    assert bearer_client(bob).put(url, {"frequency": "off"}, format="json").status_code == 404
+    assert api.put(url, {"frequency": "off"}, format="json").status_code == 200
+    assert not Schedule.objects.filter(site=site).exists()

@@ -432,6 +432,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("POST", DEVELOPER, kwargs=SITE),
     ],
+    "api/sites/<uuid:pk>/backups/schedule": [
+        Case("GET", VIEWER, kwargs=SITE),
+        Case("PUT", DEVELOPER, kwargs=SITE, data={"frequency": "weekly", "hour": 4, "weekday": 6}),
+    ],
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [Case("GET", VIEWER, kwargs=BACKUP)],
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
         Case("POST", DEVELOPER, kwargs=BACKUP)
