@@ -163,7 +163,9 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     if event != "push":
         return {"ok": True, "message": f"Ignored event “{event}”."}
     ref = str(payload.get("ref", ""))
-    if not ref.startswith("refs/heads/") or payload.get("deleted"):
+    if ref.startswith("refs/heads/") and payload.get("deleted"):
+        return _branch_deleted(ref[len("refs/heads/") :], verified)
+    if not ref.startswith("refs/heads/"):
         return {"ok": True, "message": "Nothing to deploy.", "deployments": []}
     branch = ref[len("refs/heads/") :]
     queued, refused = [], []
@@ -190,6 +192,25 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     if refused:
         message += f" {len(refused)} refused by their team's plan: {refused[0].messages[0]}"
     return {"ok": True, "message": message, "deployments": queued}
+
+
+def _branch_deleted(branch: str, projects: list[Project]) -> dict:
+    """A deleted branch removes its preview (the deployments stay)."""
+    from deployments.models import Deployment
+    from deployments.services import _preview_remove
+
+    removed = 0
+    for project in projects:
+        labels = set(
+            Deployment.objects.filter(site_id=project.site_id, project=project, branch=branch)
+            .exclude(preview="")
+            .exclude(preview__startswith="pr-")
+            .values_list("preview", flat=True)
+        )
+        for label in labels:
+            _preview_remove(site_id=project.site_id, label=label)
+            removed += 1
+    return {"ok": True, "message": f"Removed {removed} preview(s).", "deployments": []}
 
 
 PULL_BUILD_ACTIONS = ("opened", "synchronize", "reopened")

@@ -143,7 +143,7 @@ def test_pull_requests_build_previews_without_secrets_from_forks_and_close_remov
     assert asgi_get(router, f"pr-8--{slug}.localhost", "/").status == 200
 
 
-def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, tmp_path, settings):
+def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, client, tmp_path, settings):
     from deployments.models import Project
     from deployments.services import deployment_publish
     from deployments.tasks import previews_expire
@@ -162,6 +162,7 @@ def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, tmp_path, s
         repository=repo.as_uri(),
         clone_url=repo.as_uri(),
         preview_branches="*",
+        webhook_secret="reconcile-secret",
     )
     deployment_publish(site=site, files=files({"index.html": b"live"}), source="upload")
     for branch, label in (("feature/a", "feature-a"), ("feature/b", "feature-b")):
@@ -176,3 +177,21 @@ def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, tmp_path, s
     assert asgi_get(router, "feature-a--recon.localhost", "/").status == 404
     assert asgi_get(router, "feature-b--recon.localhost", "/").body == b"feature-b"
     assert asgi_get(router, "recon.localhost", "/").body == b"live"
+
+    # A delivered branch deletion removes that preview at once.
+    import json
+
+    from deployments.tests.test_github import deliver, signature
+
+    body = json.dumps(
+        {
+            "ref": "refs/heads/feature/b",
+            "deleted": True,
+            "repository": {"full_name": "octocat/site", "clone_url": repo.as_uri()},
+        }
+    ).encode()
+    project.refresh_from_db()
+    answer = deliver(client, body, signature(project.webhook_secret, body))
+    assert answer.status_code in (200, 202), answer.json()
+    router = HostRouter(django_stub)
+    assert asgi_get(router, "feature-b--recon.localhost", "/").status == 404
