@@ -123,3 +123,23 @@ class Restore(models.Model):
 
     def __str__(self) -> str:
         return f"restore of {self.backup_id} ({self.state})"
+
+
+class Schedule(models.Model):
+    """When a site is backed up by itself: daily or weekly at an hour (UTC)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    site = models.OneToOneField(
+        "hosting.Site", primary_key=True, on_delete=models.CASCADE, related_name="backup_schedule"
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    hour = models.PositiveSmallIntegerField(help_text="Hour of the day, UTC (0-23).")
+    weekday = models.PositiveSmallIntegerField(default=0, help_text="Weekly: 0 Monday .. 6 Sunday.")
+    next_run_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} backups of {self.site_id}"

@@ -110,5 +110,19 @@ def restore(location: str, password: str, snapshot_id: str, target: str) -> None
     run(location, password, "restore", snapshot_id, "--target", target)
 
 
-def forget(location: str, password: str, snapshot_id: str) -> None:
-    run(location, password, "forget", "--prune", snapshot_id)
+def forget_older(location: str, password: str, *, tag: str, days: int) -> None:
+    """Forget (and prune) the snapshots tagged ``tag`` more than ``days`` older than the
+    newest of them."""
+    # One group for all of them: each backup's staging folder differs, and restic's default
+    # grouping by host and paths would make every snapshot the newest of its own group.
+    args = ["forget", "--tag", tag, "--group-by", "", "--keep-within", f"{days}d", "--prune"]
+    run(location, password, *args)
+
+
+def snapshot_ids(location: str, password: str, *, tag: str) -> set[str]:
+    output = run(location, password, "snapshots", "--json", "--tag", tag)
+    try:
+        listed = json.loads(output or "[]")
+    except json.JSONDecodeError as exc:
+        raise ResticError("restic snapshots printed unreadable JSON.") from exc
+    return {snapshot["short_id"] for snapshot in listed or []}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backups.models import Backup, Restore
+from backups.models import Backup, Restore, Schedule
 
 
 def backups_of_site(*, site):
@@ -22,3 +22,7 @@ def restores_of_site(*, site):
 
 def restore_get(*, site, pk) -> Restore:
     return Restore.objects.for_team(site.team).get(backup__site=site, pk=pk)
+
+
+def schedule_of(*, site) -> Schedule | None:
+    return Schedule.objects.filter(site=site).first()

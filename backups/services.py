@@ -17,14 +17,17 @@ import os
 import secrets
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from backups import restic
-from backups.models import Backup, Repository, Restore
+from backups.models import Backup, Repository, Restore, Schedule
+from billing.limits import plan_of
 from controlpanel.enqueue import enqueue_on_commit
 from deployments.models import ManifestEntry
 from editor.models import Page
@@ -115,7 +118,31 @@ def backup_run(*, backup_id) -> Backup | None:
         _finish(Backup, backup_id, error=reason)
     else:
         _finish(Backup, backup_id, **fields)
+        retention_apply(site=backup.site)
     return Backup.objects.get(pk=backup_id)
+
+
+def retention_apply(*, site: Site) -> int:
+    """Forget the site's snapshots older than the plan's backup retention (counted back from
+    the newest) and delete their rows; how many went. A failure is logged and retried at the
+    next backup: the snapshots stay, so nothing is lost."""
+    days = plan_of(site.team).backup_retention_days
+    if days is None:
+        return 0
+    repo = repository_for(site.team)
+    tag = f"site:{site.pk}"
+    try:
+        restic.forget_older(repo.location, repo.password, tag=tag, days=days)
+        kept = restic.snapshot_ids(repo.location, repo.password, tag=tag)
+    except restic.ResticError as exc:
+        log.warning("Retention of site %s's backups failed: %s", site.pk, exc)
+        return 0
+    gone = Backup.objects.filter(site=site, state=Backup.State.SUCCEEDED).exclude(
+        snapshot_id__in=kept
+    )
+    count = gone.count()
+    gone.delete()
+    return count
 
 
 def _reason(exc: Exception) -> str:
@@ -285,8 +312,6 @@ def _verify_snapshot(repo: Repository, snapshot_id: str, stage: Path, expected: 
 
 def restore_create(*, backup: Backup, user=None) -> Restore:
     """Queue restoring ``backup`` into its site (a succeeded backup only)."""
-    from django.core.exceptions import ValidationError
-
     if backup.state != Backup.State.SUCCEEDED:
         raise ValidationError(
             "Only a backup that succeeded can be restored.", code="not_restorable"
@@ -392,3 +417,80 @@ def _database_load(site: Site, dump: Path) -> None:
     command += ["--", _database_name(site)]
     with open(dump, "rb") as stream:
         _mysql(command, env, stdin=stream, what="Loading the database")
+
+
+# --- Schedules ------------------------------------------------------------------------------
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def next_occurrence(*, frequency: str, hour: int, weekday: int, after: datetime) -> datetime:
+    """The first time strictly after ``after`` at ``hour``:00 UTC (on ``weekday`` if weekly)."""
+    after = after.astimezone(UTC)
+    at = after.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if frequency == Schedule.Frequency.WEEKLY:
+        at += timedelta(days=(weekday - at.weekday()) % 7)
+        step = timedelta(days=7)
+    else:
+        step = timedelta(days=1)
+    while at <= after:
+        at += step
+    return at
+
+
+def schedule_set(*, site: Site, frequency: str, hour: int = 3, weekday: int = 0, user=None):
+    """Back ``site`` up daily or weekly at ``hour`` UTC; ``frequency`` "off" removes the
+    schedule. The schedule, or None."""
+    if frequency == "off":
+        Schedule.objects.filter(site=site).delete()
+        return None
+    if frequency not in Schedule.Frequency.values:
+        raise ValidationError({"frequency": ["Choose daily, weekly or off."]})
+    if not 0 <= int(hour) <= 23:
+        raise ValidationError({"hour": ["The hour is 0 to 23 (UTC)."]})
+    if not 0 <= int(weekday) <= 6:
+        raise ValidationError({"weekday": ["Choose a day of the week."]})
+    next_run = next_occurrence(
+        frequency=frequency, hour=int(hour), weekday=int(weekday), after=timezone.now()
+    )
+    schedule, _ = Schedule.objects.update_or_create(
+        site=site,
+        defaults={
+            "frequency": frequency,
+            "hour": int(hour),
+            "weekday": int(weekday),
+            "next_run_at": next_run,
+        },
+    )
+    if user is not None:
+        audit_record(
+            team=site.team,
+            actor=user,
+            action="backup.schedule",
+            obj=site,
+            details={"frequency": frequency, "hour": int(hour), "weekday": int(weekday)},
+        )
+    return schedule
+
+
+def schedules_run(*, now: datetime | None = None) -> list[Backup]:
+    """Queue a scheduled backup of every site whose time has come (the beat task's body), and
+    move each schedule to its next time. Two beats at once never queue the same one twice."""
+    now = now or timezone.now()
+    queued = []
+    with transaction.atomic():
+        due = (
+            Schedule.objects.select_for_update(skip_locked=True)
+            .select_related("site__team")
+            .filter(next_run_at__lte=now)
+        )
+        for schedule in due:
+            queued.append(backup_create(site=schedule.site, type=Backup.Type.SCHEDULED))
+            schedule.next_run_at = next_occurrence(
+                frequency=schedule.frequency,
+                hour=schedule.hour,
+                weekday=schedule.weekday,
+                after=now,
+            )
+            schedule.save(update_fields=["next_run_at"])
+    return queued

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from backups import services
+from controlpanel.celery import app
 
 
 @shared_task(name="backups.tasks.backup_run", acks_late=True, reject_on_worker_lost=True)
@@ -17,3 +18,15 @@ def backup_run(backup_id: str) -> None:
 def restore_run(restore_id: str) -> None:
     """Restore a backup into its site (its row is the job record)."""
     services.restore_run(restore_id=restore_id)
+
+
+@shared_task(name="backups.tasks.schedules_run")
+def schedules_run() -> int:
+    """Queue the scheduled backups whose time has come."""
+    return len(services.schedules_run())
+
+
+app.conf.beat_schedule["backups-schedules"] = {
+    "task": "backups.tasks.schedules_run",
+    "schedule": 300,
+}

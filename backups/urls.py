@@ -8,6 +8,7 @@ app_name = "backups"
 urlpatterns = [
     path("sites/<uuid:pk>/backups/", views.site_backups, name="site-backups"),
     path("sites/<uuid:pk>/backups/new/", views.backup_now, name="backup-now"),
+    path("sites/<uuid:pk>/backups/schedule/", views.schedule_set, name="schedule-set"),
     path(
         "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/",
         views.backup_restore,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from backups import selectors, services
+from backups.forms import ScheduleForm
 from backups.models import Backup
 from hosting.views import render_tab, site_or_404
 from teams.permissions import SITE_MANAGE, can
@@ -22,7 +23,17 @@ from teams.permissions import SITE_MANAGE, can
 def site_backups(request, pk):
     site = site_or_404(request, pk)
     page = Paginator(selectors.backups_of_site(site=site), 20).get_page(request.GET.get("page"))
+    schedule = selectors.schedule_of(site=site)
+    initial = {"frequency": "off"}
+    if schedule is not None:
+        initial = {
+            "frequency": schedule.frequency,
+            "hour": schedule.hour,
+            "weekday": schedule.weekday,
+        }
     context = {
+        "schedule": schedule,
+        "schedule_form": ScheduleForm(initial=initial),
         "page": page,
         "restores": selectors.restores_of_site(site=site)[:5],
         "can_manage": can(request.user, SITE_MANAGE, site),
@@ -58,4 +69,25 @@ def backup_restore(request, pk, backup_pk):
             "Restore queued: the site's current state is backed up first, then this backup "
             "is put back.",
         )
+    return redirect("backups:site-backups", pk=site.pk)
+
+
+@login_required
+@require_POST
+def schedule_set(request, pk):
+    site = site_or_404(request, pk)
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a frequency, an hour and a day from the lists.")
+        return redirect("backups:site-backups", pk=site.pk)
+    try:
+        schedule = services.schedule_set(site=site, user=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if schedule is None:
+            messages.success(request, "Scheduled backups are off for this site.")
+        else:
+            when = schedule.next_run_at.strftime("%d %b %Y, %H:%M UTC")
+            messages.success(request, f"Scheduled backups saved; the next runs {when}.")
     return redirect("backups:site-backups", pk=site.pk)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import secrets
 import statistics
@@ -134,6 +135,10 @@ def seed(user, *, sites: int, deployments: int, start: int = 0) -> None:
             name=f"app-{site.slug}",
             repository=f"acme/app-{site.slug}",
             clone_url=f"https://github.com/acme/app-{site.slug}.git",
+            env_vars=json.dumps(
+                {"API_URL": "https://api.example.com", "TOKEN": secrets.token_hex()}
+            ),
+            webhook_secret=secrets.token_hex(),
         )
         for site in all_sites
         if site.pk not in projects

@@ -506,6 +506,8 @@ BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
+# Days after its newest build a branch or pull request preview is removed (0 keeps them).
+PREVIEW_EXPIRE_DAYS = env.int("PREVIEW_EXPIRE_DAYS", default=30)
 # Largest output directory a build may publish, in MB (the Autostack backend's MAX_BUILD_SIZE).
 MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
 BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))

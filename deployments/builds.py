@@ -88,6 +88,8 @@ def deployment_build_queue(
     branch: str = "",
     redeploy_of: Deployment | None = None,
     preview: str = "",
+    commit_hash: str = "",
+    from_fork: bool = False,
 ) -> Deployment:
     """Record a queued git deployment and enqueue its build once the transaction commits.
 
@@ -104,7 +106,8 @@ def deployment_build_queue(
             status=Deployment.Status.QUEUED,
             branch=branch or project.branch,
             preview=preview or (redeploy_of.preview if redeploy_of else ""),
-            commit_hash=redeploy_of.commit_hash if redeploy_of else "",
+            commit_hash=redeploy_of.commit_hash if redeploy_of else commit_hash,
+            from_fork=from_fork,
             commit_message=redeploy_of.commit_message if redeploy_of else "",
             commit_author=redeploy_of.commit_author if redeploy_of else "",
             redeploy_of=redeploy_of,

@@ -9,9 +9,11 @@ import fnmatch
 import hashlib
 import hmac
 import json
+import re
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from billing.limits import PlanLimitExceeded
@@ -156,10 +158,14 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
         raise PermissionError("Invalid signature.")
     if event == "ping":
         return {"ok": True, "message": "pong", "projects": len(verified)}
+    if event == "pull_request":
+        return _pull_request_receive(payload, verified)
     if event != "push":
         return {"ok": True, "message": f"Ignored event “{event}”."}
     ref = str(payload.get("ref", ""))
-    if not ref.startswith("refs/heads/") or payload.get("deleted"):
+    if ref.startswith("refs/heads/") and payload.get("deleted"):
+        return _branch_deleted(ref[len("refs/heads/") :], verified)
+    if not ref.startswith("refs/heads/"):
         return {"ok": True, "message": "Nothing to deploy.", "deployments": []}
     branch = ref[len("refs/heads/") :]
     queued, refused = [], []
@@ -186,6 +192,82 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
     if refused:
         message += f" {len(refused)} refused by their team's plan: {refused[0].messages[0]}"
     return {"ok": True, "message": message, "deployments": queued}
+
+
+def _branch_deleted(branch: str, projects: list[Project]) -> dict:
+    """A deleted branch removes its preview (the deployments stay)."""
+    from deployments.models import Deployment
+    from deployments.services import _preview_remove
+
+    removed = 0
+    for project in projects:
+        labels = set(
+            Deployment.objects.filter(site_id=project.site_id, project=project, branch=branch)
+            .exclude(preview="")
+            .exclude(preview__startswith="pr-")
+            .values_list("preview", flat=True)
+        )
+        for label in labels:
+            _preview_remove(site_id=project.site_id, label=label)
+            removed += 1
+    return {"ok": True, "message": f"Removed {removed} preview(s).", "deployments": []}
+
+
+PULL_BUILD_ACTIONS = ("opened", "synchronize", "reopened")
+
+
+def _pull_request_receive(payload: dict, projects: list[Project]) -> dict:
+    """A pull request opened, updated or reopened builds ``pr-<number>--<slug>`` of every
+    project with previews (its head commit; from a fork without any variables); closed (or
+    merged) removes that preview."""
+    from deployments.builds import deployment_build_queue
+    from deployments.models import Deployment
+    from hosting.hostnames import hostnames_changed
+
+    action = str(payload.get("action", ""))
+    pull = payload.get("pull_request") or {}
+    number = payload.get("number") or pull.get("number")
+    head = pull.get("head") or {}
+    sha = str(head.get("sha", ""))
+    if not isinstance(number, int) or number < 1:
+        return {"ok": False, "message": "The payload names no pull request.", "deployments": []}
+    label = f"pr-{number}"
+    projects = [p for p in projects if p.preview_branches.strip()]
+    if action == "closed":
+        removed = 0
+        for project in projects:
+            removed += Deployment.objects.filter(site=project.site, preview=label).update(
+                preview=""
+            )
+            site_id = project.site_id
+            transaction.on_commit(
+                lambda s=site_id: hostnames_changed.send(sender=Project, site_id=s)
+            )
+        return {"ok": True, "message": f"Removed preview {label}.", "deployments": []}
+    if action not in PULL_BUILD_ACTIONS:
+        return {
+            "ok": True,
+            "message": f"Ignored pull request action “{action}”.",
+            "deployments": [],
+        }
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        return {"ok": False, "message": "The pull request has no head commit.", "deployments": []}
+    base_repo = ((pull.get("base") or {}).get("repo") or {}).get("full_name")
+    head_repo = (head.get("repo") or {}).get("full_name")
+    from_fork = not head_repo or head_repo != base_repo
+    branch = str(head.get("ref", ""))
+    queued = []
+    for project in projects:
+        deployment = deployment_build_queue(
+            project=project,
+            author=project.owner,
+            branch=branch if branch and not from_fork else project.branch,
+            preview=label,
+            commit_hash=sha,
+            from_fork=from_fork,
+        )
+        queued.append(str(deployment.pk))
+    return {"ok": True, "message": f"Queued {len(queued)} deployment(s).", "deployments": queued}
 
 
 def _builds_previews(project: Project, branch: str) -> bool:

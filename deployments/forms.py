@@ -94,6 +94,16 @@ class ProjectForm(forms.Form):
         help_text="Pushes to these other branches build a preview at <branch>--<site address>, "
         "never production: “*” for all, a pattern such as “feature/*”, or empty for none.",
     )
+    preview_env_vars = forms.CharField(
+        label="Replace preview variables",
+        required=False,
+        help_text="Variables of preview builds only (previews never see the production ones). "
+        "Leave empty to keep them. One NAME=value per line.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    clear_preview_env_vars = forms.BooleanField(
+        label="Remove all preview variables", required=False
+    )
 
 
 class DeploymentFilterForm(forms.Form):

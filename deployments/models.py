@@ -96,6 +96,11 @@ class Project(models.Model):
     build_command = models.TextField(blank=True, help_text="Empty: detected.")
     output_dir = models.CharField(max_length=255, blank=True, help_text="Empty: detected.")
     env_vars = EncryptedTextField(blank=True, help_text="JSON object, encrypted at rest.")
+    preview_env_vars = EncryptedTextField(
+        blank=True,
+        help_text="Variables of preview builds (JSON object, encrypted at rest); previews never "
+        "see the production ones.",
+    )
     auto_deploy = models.BooleanField(default=True, help_text="Deploy on every push to branch.")
     preview_branches = models.CharField(
         max_length=255,
@@ -188,6 +193,9 @@ class Deployment(models.Model):
         blank=True,
         db_index=True,
         help_text="Built as the preview <preview>--<slug>: never made live.",
+    )
+    from_fork = models.BooleanField(
+        default=False, help_text="A pull request from a fork: built without any variables."
     )
     commit_hash = models.CharField(max_length=40, blank=True)
     commit_message = models.TextField(blank=True)

@@ -58,10 +58,12 @@ def env_vars_parse(text: str) -> dict[str, str]:
     return result
 
 
-def project_env(project: Project | None) -> dict[str, str]:
-    if project is None or not project.env_vars:
+def project_env(project: Project | None, *, preview: bool = False) -> dict[str, str]:
+    """A build's variables: production's, or for a preview build only the preview ones."""
+    if project is None:
         return {}
-    return json.loads(project.env_vars)
+    stored = project.preview_env_vars if preview else project.env_vars
+    return json.loads(stored) if stored else {}
 
 
 def repository_resolve(*, user, repository: str) -> RepositorySource:
@@ -242,6 +244,7 @@ def project_update(
     auto_deploy: bool,
     env_vars: str | None = None,
     preview_branches: str | None = None,
+    preview_env_vars: str | None = None,
 ) -> Project:
     """Change a project's build settings; ``env_vars`` None keeps the stored variables.
 
@@ -260,6 +263,9 @@ def project_update(
     project.auto_deploy = auto_deploy
     if preview_branches is not None:
         project.preview_branches = preview_branches.strip()
+    if preview_env_vars is not None:
+        parsed = env_vars_parse(preview_env_vars) if preview_env_vars.strip() else {}
+        project.preview_env_vars = json.dumps(parsed) if parsed else ""
     if env_vars is not None:
         project.env_vars = json.dumps(env_vars_parse(env_vars)) if env_vars.strip() else ""
     project.full_clean(exclude=["site", "owner", "team"])

@@ -59,6 +59,8 @@ from hosting.files.whole import disk_full
 
 log = logging.getLogger(__name__)
 
+PULL_PREFIX = "pr-"
+
 CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 PIPE_GRACE = 2.0  # seconds to drain pipes held open by leftover children after the exit
@@ -397,7 +399,14 @@ def run_build(deployment_id) -> Deployment:
         ),
         what="the build's folder",
     )
-    project_env = retry(lambda: projects.project_env(project), what="the project's variables")
+    project_env = retry(
+        lambda: (
+            {}
+            if deployment.from_fork  # someone else's code: no secrets at all
+            else projects.project_env(project, preview=bool(deployment.preview))
+        ),
+        what="the project's variables",
+    )
     writer = retry(
         lambda: LogWriter(deployment.pk, secrets=project_env.values(), outage=Outage()),
         what="the log's last line",
@@ -473,7 +482,10 @@ def _steps(deployment, project, runner, writer, workspace, project_env) -> Path:
     checkout, home = workspace_paths(runner, workspace)
     token = retry(lambda: connections.github_token_for(project), what="the GitHub token")
     clone_env = git_env(home, token)
-    wanted = deployment.commit_hash if deployment.redeploy_of_id else ""
+    # A redeploy, or a pull request (its head commit, fetched from the base repository,
+    # which also serves the commits of pull requests from forks).
+    pinned = deployment.redeploy_of_id or deployment.preview.startswith(PULL_PREFIX)
+    wanted = deployment.commit_hash if pinned else ""
     if wanted:
         _checkout_commit(deployment, project, runner, writer, checkout, clone_env, wanted)
     else:

@@ -316,3 +316,82 @@ def blobs_collect_garbage(*, grace: timedelta = timedelta(hours=1), store: BlobS
             store.delete(digest)
             blobs_deleted += 1
     return manifests_deleted, blobs_deleted
+
+
+def previews_expire(*, now=None) -> int:
+    """Remove previews whose newest build finished more than ``PREVIEW_EXPIRE_DAYS`` ago (0
+    keeps them): their deployments stay, their ``<preview>--<slug>`` address stops answering.
+    Returns how many previews were removed."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    from hosting.hostnames import hostnames_changed
+
+    days = settings.PREVIEW_EXPIRE_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    stale = (
+        Deployment.objects.exclude(preview="")
+        .values("site_id", "preview")
+        .annotate(newest=Max("created_at"))
+        .filter(newest__lt=cutoff)
+    )
+    removed = 0
+    for row in stale:
+        with transaction.atomic():
+            Deployment.objects.filter(site_id=row["site_id"], preview=row["preview"]).update(
+                preview=""
+            )
+            site_id = row["site_id"]
+            transaction.on_commit(
+                lambda s=site_id: hostnames_changed.send(sender=Deployment, site_id=s)
+            )
+        removed += 1
+    if removed:
+        log.info("Removed %d expired preview(s)", removed)
+    return removed
+
+
+def _preview_remove(*, site_id, label: str) -> int:
+    from hosting.hostnames import hostnames_changed
+
+    with transaction.atomic():
+        removed = Deployment.objects.filter(site_id=site_id, preview=label).update(preview="")
+        transaction.on_commit(lambda: hostnames_changed.send(sender=Deployment, site_id=site_id))
+    return removed
+
+
+def previews_reconcile() -> int:
+    """Remove branch previews whose branch is gone from the repository (``git ls-remote``),
+    for when the push that deleted it was never delivered. A repository that cannot be read
+    removes nothing. Returns how many previews were removed."""
+    from deployments import remotes
+    from deployments.models import Project
+    from deployments.projects import RepositorySource, source_token
+
+    removed = 0
+    for project in Project.objects.exclude(preview_branches="").select_related("owner"):
+        labels = dict(
+            Deployment.objects.filter(site_id=project.site_id, project=project)
+            .exclude(preview="")
+            .exclude(preview__startswith="pr-")
+            .values_list("preview", "branch")
+            .distinct()
+        )
+        if not labels:
+            continue
+        source = RepositorySource(
+            name=project.name, repository=project.repository, clone_url=project.clone_url
+        )
+        try:
+            token = source_token(user=project.owner, source=source) if project.owner else ""
+            heads = remotes.branches_list(project.clone_url, token=token).heads
+        except (remotes.RemoteError, ValidationError) as exc:
+            log.info("Previews of %s not reconciled: %s", project.repository, exc)
+            continue
+        for label, branch in labels.items():
+            if branch not in heads:
+                _preview_remove(site_id=project.site_id, label=label)
+                removed += 1
+    return removed

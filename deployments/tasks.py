@@ -52,3 +52,17 @@ app.conf.beat_schedule["deployments-reap-stale-builds"] = {
     "task": "deployments.tasks.reap_stale_builds",
     "schedule": float(settings.BUILD_REAPER_INTERVAL),
 }
+
+
+@shared_task(ignore_result=True)
+def previews_expire() -> int:
+    from deployments.services import previews_expire as expire
+    from deployments.services import previews_reconcile
+
+    return expire() + previews_reconcile()
+
+
+app.conf.beat_schedule["deployments-previews-expire"] = {
+    "task": "deployments.tasks.previews_expire",
+    "schedule": 3600.0,
+}

@@ -255,6 +255,9 @@ def project_settings(request, pk):
                     auto_deploy=data["auto_deploy"],
                     env_vars=env,
                     preview_branches=data["preview_branches"],
+                    preview_env_vars=""
+                    if data["clear_preview_env_vars"]
+                    else (data["preview_env_vars"] or None),
                 )
             except ValidationError as exc:
                 errors_to_form(form, exc)

@@ -311,6 +311,9 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         reason=f"restic backup failed (exit 1): Fatal: unable to open config file ({LONG})",
     )
     Backup.objects.create(site=data.site, state=Backup.State.RUNNING, started_at=now)
+    from backups.services import schedule_set
+
+    schedule_set(site=data.site, frequency="weekly", hour=4, weekday=6)
     Restore.objects.create(
         backup=good, state=Restore.State.FAILED, reason="The backup before restoring failed."
     )
@@ -321,6 +324,7 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
             f"/sites/{data.empty_site.pk}/backups/",
         ],
         "backups:backup-now": [f"/sites/{site}/backups/new/"],
+        "backups:schedule-set": [f"/sites/{site}/backups/schedule/"],
         "backups:backup-restore": [f"/sites/{site}/backups/{good.pk}/restore/"],
     }
 

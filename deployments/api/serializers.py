@@ -195,8 +195,13 @@ class ProjectSerializer(serializers.Serializer):
     siteId = serializers.UUIDField(source="site_id")
     url = serializers.CharField(source="site.url")
 
+    previewEnvVars = serializers.SerializerMethodField()
+
     def get_envVars(self, project) -> dict[str, str]:
         return dict.fromkeys(sorted(project_env(project)), MASK)
+
+    def get_previewEnvVars(self, project) -> dict[str, str]:
+        return dict.fromkeys(sorted(project_env(project, preview=True)), MASK)
 
 
 class CacheEntrySerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from deployments.models import Deployment
+from deployments.projects import project_update
 from deployments.tests.factories import STATIC_SITE, head, make_repo
 from deployments.tests.test_pipeline import deploy, final, logs
 from hosting.models import Site
@@ -32,10 +33,20 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     production = final(deploy(api, repo, repository=repo.as_uri())["id"])
     assert production.status == "success", logs(production.pk)
     project = production.project
-    project.preview_branches = "feature/*"
-    project.save(update_fields=["preview_branches"])
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="feature/*",
+        preview_env_vars="STAGE=preview",
+    )
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/New-Look"], check=True)
-    make_repo(repo, {"index.html": "<h1>new look</h1>"}, message="New look")
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>new look</h1>", "build.sh": script}, message="New look")
 
     ignored = push(project.clone_url, branch="experiment")
     answer = deliver(client, ignored, signature(project.webhook_secret, ignored))
@@ -56,7 +67,131 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     slug = site.slug
     assert b"new look" in asgi_get(router, f"feature-new-look--{slug}.localhost", "/").body
     assert b"new look" not in asgi_get(router, f"{slug}.localhost", "/").body
+    # The preview saw its own variables and never production's.
+    seen = asgi_get(router, f"feature-new-look--{slug}.localhost", "/env.txt").body
+    assert seen == b"secret=[] stage=[preview]\n"
     detail = api.get(f"/api/deployments/{preview.pk}").json()
     assert detail["previewUrl"].startswith(f"http://feature-new-look--{slug}.")
     assert detail["live"] is False
     assert Deployment.objects.get(pk=production.pk).preview == ""
+
+
+def pull_request(project, action: str, number: int, sha: str, *, fork: bool) -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "action": action,
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {
+                    "ref": "feature/pr",
+                    "sha": sha,
+                    "repo": {"full_name": "someone/fork" if fork else "octocat/site"},
+                },
+                "base": {"ref": "main", "repo": {"full_name": "octocat/site"}},
+            },
+            "repository": {"full_name": "octocat/site", "clone_url": project.clone_url},
+        }
+    ).encode()
+
+
+def test_pull_requests_build_previews_without_secrets_from_forks_and_close_removes_them(
+    api, client, worker, tmp_path, settings
+):
+    from deployments.tests.test_github import deliver, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "pulled", STATIC_SITE)
+    production = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    project = production.project
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value",
+        preview_branches="*",
+        preview_env_vars="STAGE=preview",
+    )
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/pr"], check=True)
+    script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
+    make_repo(repo, {"index.html": "<h1>pull</h1>", "build.sh": script}, message="PR")
+    sha = head(repo)
+    router = HostRouter(django_stub)
+    slug = production.site.slug
+
+    for number, fork, expected in ((7, False, b"stage=[preview]"), (8, True, b"stage=[]")):
+        body = pull_request(project, "opened", number, sha, fork=fork)
+        answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+        assert answer.status_code in (200, 202), answer.json()
+        built = final(answer.json()["deployments"][0])
+        assert built.status == "success", (built.error, logs(built.pk))
+        assert built.preview == f"pr-{number}" and built.commit_hash == sha
+        seen = asgi_get(router, f"pr-{number}--{slug}.localhost", "/env.txt").body
+        assert b"secret=[]" in seen and expected in seen  # never production's secret
+    assert Site.objects.get(pk=production.site_id).live_deployment_id == production.pk
+
+    body = pull_request(project, "closed", 7, sha, fork=False)
+    answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+    assert answer.status_code in (200, 202)
+    router = HostRouter(django_stub)  # a fresh cache: the address is gone, not just stale
+    assert asgi_get(router, f"pr-7--{slug}.localhost", "/").status == 404
+    assert asgi_get(router, f"pr-8--{slug}.localhost", "/").status == 200
+
+
+def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, client, tmp_path, settings):
+    from deployments.models import Project
+    from deployments.services import deployment_publish
+    from deployments.tasks import previews_expire
+    from deployments.tests.factories import files, make_site
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "reconciled", STATIC_SITE)
+    for branch in ("feature/a", "feature/b"):
+        subprocess.run(["git", "-C", str(repo), "branch", branch], check=True)
+    site = make_site(alice, slug="recon")
+    project = Project.objects.create(
+        team=site.team,
+        owner=alice,
+        site=site,
+        name="reconciled",
+        repository=repo.as_uri(),
+        clone_url=repo.as_uri(),
+        preview_branches="*",
+        webhook_secret="reconcile-secret",
+    )
+    deployment_publish(site=site, files=files({"index.html": b"live"}), source="upload")
+    for branch, label in (("feature/a", "feature-a"), ("feature/b", "feature-b")):
+        built = deployment_publish(
+            site=site, files=files({"index.html": label.encode()}), source="upload", activate=False
+        )
+        Deployment.objects.filter(pk=built.pk).update(preview=label, branch=branch, project=project)
+    subprocess.run(["git", "-C", str(repo), "branch", "-D", "feature/a"], check=True)
+
+    previews_expire()  # the hourly task: expiry, then the reconciler
+    router = HostRouter(django_stub)
+    assert asgi_get(router, "feature-a--recon.localhost", "/").status == 404
+    assert asgi_get(router, "feature-b--recon.localhost", "/").body == b"feature-b"
+    assert asgi_get(router, "recon.localhost", "/").body == b"live"
+
+    # A delivered branch deletion removes that preview at once.
+    import json
+
+    from deployments.tests.test_github import deliver, signature
+
+    body = json.dumps(
+        {
+            "ref": "refs/heads/feature/b",
+            "deleted": True,
+            "repository": {"full_name": "octocat/site", "clone_url": repo.as_uri()},
+        }
+    ).encode()
+    project.refresh_from_db()
+    answer = deliver(client, body, signature(project.webhook_secret, body))
+    assert answer.status_code in (200, 202), answer.json()
+    router = HostRouter(django_stub)
+    assert asgi_get(router, "feature-b--recon.localhost", "/").status == 404

@@ -138,3 +138,48 @@ def test_api_and_page_show_the_deployment_address(api, web, alice):
 
     page = web.get(f"/deployments/{old.pk}/").content.decode()
     assert detail["deploymentUrl"] in page
+
+
+def test_expired_previews_are_removed_and_fresh_ones_stay(router, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.tasks import previews_expire
+
+    settings.PREVIEW_EXPIRE_DAYS = 30
+    site = make_site(alice, slug="aging")
+    deployment_publish(site=site, files=files({"index.html": b"live"}), source="upload")
+    for label, age in (("old-branch", 31), ("fresh-branch", 1)):
+        built = deployment_publish(
+            site=site, files=files({"index.html": label.encode()}), source="upload", activate=False
+        )
+        Deployment.objects.filter(pk=built.pk).update(
+            preview=label, created_at=timezone.now() - timedelta(days=age)
+        )
+    assert previews_expire() == 1
+    fresh = HostRouter(django_stub)
+    assert asgi_get(fresh, "old-branch--aging.localhost", "/").status == 404
+    assert asgi_get(fresh, "fresh-branch--aging.localhost", "/").body == b"fresh-branch"
+    assert asgi_get(fresh, "aging.localhost", "/").body == b"live"
+    settings.PREVIEW_EXPIRE_DAYS = 0
+    Deployment.objects.filter(site=site).update(preview="fresh-branch")
+    assert previews_expire() == 0  # 0 keeps previews
+
+
+def test_a_preview_is_promoted_to_production_without_a_rebuild(router, api, alice):
+    site = make_site(alice, slug="promo")
+    deployment_publish(site=site, files=files({"index.html": b"production"}), source="upload")
+    built = deployment_publish(
+        site=site, files=files({"index.html": b"preview"}), source="upload", activate=False
+    )
+    Deployment.objects.filter(pk=built.pk).update(preview="feature-x")
+    assert asgi_get(router, "promo.localhost", "/").body == b"production"
+
+    answer = api.post(f"/api/deployments/{built.pk}/rollback")
+    assert answer.status_code in (200, 201), answer.json()
+    promoted = Deployment.objects.get(site=site, restored_from=built)
+    assert promoted.manifest_id == built.manifest_id  # the same files: a pointer switch
+    fresh = HostRouter(django_stub)
+    assert asgi_get(fresh, "promo.localhost", "/").body == b"preview"
+    assert asgi_get(fresh, "feature-x--promo.localhost", "/").body == b"preview"

@@ -172,6 +172,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/deployments/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/backups/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/backups/new/": [Case("POST", DEVELOPER, kwargs=SITE)],
+    "sites/<uuid:pk>/backups/schedule/": [
+        Case(
+            "POST", DEVELOPER, kwargs=SITE, data={"frequency": "daily", "hour": "3", "weekday": "0"}
+        )
+    ],
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
