@@ -1,7 +1,7 @@
 """The editor in headless Chromium against a live server, on the page's own CSP: choose a
-template, add a block, edit its text, autosave, reload, publish, see the site served from its
-hostname, publish again, roll back; and the payloads known to work against GrapesJS never run
-in the panel."""
+template, drag a block from the Blocks panel into the canvas, edit its text, autosave, reload,
+publish, see the site served from its hostname, publish again, roll back; and the payloads
+known to work against GrapesJS never run in the panel."""
 
 from __future__ import annotations
 
@@ -53,15 +53,49 @@ def wait_saved(browser, after: int) -> int:
     return wait_for(browser, saved)
 
 
-# A block from the Blocks panel added to the end of the page through GrapesJS's block API (the
-# content a drag from the panel drops; synthetic drag events do not drive its sorter).
-ADD_BLOCK = """
-const editor = window.berthEditor;
-const block = editor.Blocks.get(arguments[0]);
-const added = editor.getWrapper().append(block.get('content'))[0];
-added.addAttributes({id: 'added-block'});
-return added.getId();
+# Drag a block from the Blocks panel and drop it into the canvas, with the HTML5 drag events a
+# person's drag fires: dragstart on the block, then dragenter/dragover/drop inside the canvas
+# frame at the drop point (one DataTransfer shared by all, as during a real drag). GrapesJS's
+# own handlers (the block view's dragstart, the frame's droppable) place the block.
+DRAG_BLOCK = """
+const [blockEl, done] = arguments;
+const pause = () => new Promise(r => setTimeout(r, 50));
+const doc = document.querySelector('.gjs-frame').contentDocument;
+const page = doc.querySelector('[data-gjs-type=wrapper]');
+const shown = [...page.children].filter(el => el.getBoundingClientRect().height > 0);
+const target = shown[shown.length - 1];
+target.scrollIntoView({block: 'center'});
+const data = new DataTransfer();
+const rect = target.getBoundingClientRect();
+const x = rect.left + rect.width / 2, y = rect.top + rect.height - 2;
+const fire = (node, type, view, cx, cy) => node.dispatchEvent(new (view.DragEvent)(type, {
+  bubbles: true, cancelable: true, composed: true, dataTransfer: data, clientX: cx, clientY: cy,
+  view,
+}));
+const b = blockEl.getBoundingClientRect();
+(async () => {
+  fire(blockEl, 'dragstart', window, b.left + 5, b.top + 5);
+  fire(target, 'dragenter', doc.defaultView, x, y);
+  // GrapesJS's sorter handles moves at most once an animation frame: keep moving a while.
+  for (let step = 0; step < 10; step++) {
+    fire(target, 'dragover', doc.defaultView, x, y - step % 2);
+    await pause();
+  }
+  fire(target, 'drop', doc.defaultView, x, y);
+  fire(blockEl, 'dragend', window, x, y);
+})().then(() => done(), error => done(String(error)));
 """
+
+# The text components in the canvas still holding the Text block's own words.
+DROPPED_IDS = """
+return window.berthEditor.getWrapper().find('*')
+  .filter(c => c.get('type') === 'text' && c.getInnerHTML().includes('Insert your text here'))
+  .map(c => c.getId());
+"""
+TEXT_BLOCK = (
+    "//*[contains(concat(' ', @class, ' '), ' gjs-block ')]"
+    "[.//*[contains(@class, 'gjs-block-label')][normalize-space() = 'Text']]"
+)
 
 
 def test_template_edit_autosave_publish_and_roll_back(live_server, alice, tmp_path):
@@ -81,9 +115,29 @@ def test_template_edit_autosave_publish_and_roll_back(live_server, alice, tmp_pa
         # The blocks of the basic, forms and navigation plugins are there.
         blocks = browser.execute_script("return window.berthEditor.Blocks.getAll().map(b => b.id)")
         assert {"text", "image", "form", "berth-nav"} <= set(blocks)
-        browser.execute_script(ADD_BLOCK, "text")
-        # Edit its text in the canvas, as a person would: double-click, select all, type.
+        # The Blocks panel is open; drag its Text block into the canvas, onto the page's end.
+        assert browser.find_elements(
+            By.CSS_SELECTOR, ".gjs-pn-btn.gjs-pn-active[title='Open Blocks']"
+        )
+        text_block = wait_for(browser, lambda d: d.find_element(By.XPATH, TEXT_BLOCK))
+        before = set(browser.execute_script(DROPPED_IDS))
+        assert browser.execute_async_script(DRAG_BLOCK, text_block) is None
+        (added_id,) = wait_for(browser, lambda d: set(d.execute_script(DROPPED_IDS)) - before)
         frame = browser.find_element(By.CSS_SELECTOR, ".gjs-frame")
+        browser.switch_to.frame(frame)
+        dropped = browser.find_element(By.ID, added_id)
+        assert dropped.text == "Insert your text here"
+        # The drop opens the text for editing; click elsewhere to leave it first.
+        browser.find_element(By.CSS_SELECTOR, "footer").click()
+        wait_for(browser, lambda d: dropped.get_attribute("contenteditable") != "true")
+        browser.switch_to.default_content()
+        wait_for(browser, lambda d: "Insert your text here" in stored(home))
+        browser.execute_script(
+            "window.berthEditor.getWrapper().find('#' + arguments[0])[0]"
+            ".addAttributes({id: 'added-block'})",
+            added_id,
+        )
+        # Edit its text in the canvas, as a person would: double-click, select all, type.
         browser.switch_to.frame(frame)
         block = browser.find_element(By.ID, "added-block")
         browser.execute_script("arguments[0].scrollIntoView()", block)
