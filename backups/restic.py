@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -36,7 +37,24 @@ def _env(location: str, password: str) -> dict:
     return env
 
 
+LOCKED = ("lock was created at", "repository is already locked")
+LOCK_WAIT = 120  # seconds to wait for another run's lock (restic 0.14 has no --retry-lock)
+
+
 def run(location: str, password: str, *args: str, cwd: str | None = None) -> str:
+    """Run ``restic <args>``; while another run (say, a prune) holds the repository's lock,
+    wait and try again for up to ``LOCK_WAIT`` seconds."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            return _run_once(location, password, *args, cwd=cwd)
+        except ResticError as exc:
+            if not any(word in str(exc) for word in LOCKED) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _run_once(location: str, password: str, *args: str, cwd: str | None = None) -> str:
     """Run ``restic <args>`` on the repository; its standard output, or ``ResticError``."""
     command = [settings.RESTIC_BINARY, *args]
     try:
@@ -59,7 +77,7 @@ def run(location: str, password: str, *args: str, cwd: str | None = None) -> str
         ) from exc
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
-        tail = " ".join(said[-3:])[:500] or "no message"
+        tail = " ".join(said[-4:])[:500] or "no message"
         raise ResticError(f"restic {args[0]} failed (exit {done.returncode}): {tail}")
     return done.stdout
 
