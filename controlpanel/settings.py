@@ -611,6 +611,7 @@ SPECTACULAR_SETTINGS = {
         "TokenTypeEnum": "accounts.models.AccessToken.Kind",
         "DeploymentStatusEnum": "deployments.models.Deployment.Status",
         "SiteStatusEnum": "hosting.models.Site.Status",
+        "SiteKindEnum": "hosting.models.Site.Kind",
         "CertificateStatusEnum": "domains.models.Certificate.Status",
         "VerificationStatusEnum": "domains.models.Domain.Verification",
         "TeamRoleEnum": "teams.models.Role",
