@@ -1,0 +1,49 @@
+"""Backups in the operators' admin: read-only records (runs and restores are made by the site's
+Backups tab and the API, whose services check every step; the repository password never shows)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from backups.models import Backup, Repository, Restore, Schedule
+
+
+class RecordAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Repository)
+class RepositoryAdmin(RecordAdmin):
+    list_display = ("team", "location", "initialized_at", "created_at")
+    list_filter = ("initialized_at",)
+    search_fields = ("team__name", "location")
+    exclude = ("password",)
+    list_select_related = ("team",)
+
+
+@admin.register(Backup)
+class BackupAdmin(RecordAdmin):
+    list_display = ("site", "type", "state", "files", "size", "verified_at", "created_at")
+    list_filter = ("state", "type", "has_database", "created_at")
+    search_fields = ("site__name", "site__slug", "snapshot_id", "reason")
+    list_select_related = ("site",)
+
+
+@admin.register(Restore)
+class RestoreAdmin(RecordAdmin):
+    list_display = ("backup", "state", "created_by", "created_at", "finished_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("backup__site__name", "backup__site__slug", "reason")
+    list_select_related = ("backup__site", "created_by")
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(RecordAdmin):
+    list_display = ("site", "frequency", "hour", "weekday", "next_run_at")
+    list_filter = ("frequency",)
+    search_fields = ("site__name", "site__slug")
+    list_select_related = ("site",)
