@@ -57,11 +57,31 @@ class Command(BaseCommand):
 
     def handle(self, host, port, no_worker, concurrency, server, prepare=False, **options):
         if prepare:
+            interrupted = threading.Event()
+
+            def interrupt(signum=None, frame=None):
+                # Noted as well as raised: Python swallows (and prints) an exception raised
+                # while a finalizer runs, so the note is what makes a Ctrl+C always end the
+                # command, and the hook below keeps that case quiet.
+                interrupted.set()
+                raise KeyboardInterrupt
+
+            def unraisable(info, default=sys.unraisablehook):
+                if not issubclass(info.exc_type, KeyboardInterrupt):
+                    default(info)
+
+            previous, previous_hook = signal.signal(signal.SIGINT, interrupt), sys.unraisablehook
+            sys.unraisablehook = unraisable
             try:
                 call_command("migrate", interactive=False, verbosity=0)
                 call_command("ensure_operator")
             except KeyboardInterrupt:  # nothing is started yet: Ctrl+C simply ends the command
                 raise SystemExit(130) from None
+            finally:
+                signal.signal(signal.SIGINT, previous)
+                sys.unraisablehook = previous_hook
+            if interrupted.is_set():
+                raise SystemExit(130)
         # Handlers first: a Ctrl+C or SIGTERM from here on stops everything started below.
         stopping = threading.Event()
 
