@@ -50,9 +50,24 @@ def console_errors(driver) -> list[str]:
 def click_and_wait(driver, element, timeout: float = 10) -> None:
     """Click something that loads a new page, and wait until the old page is gone."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, timeout).until(lambda driver: _gone(old))
+
+
+def _gone(element) -> bool:
+    """Has ``element``'s page been replaced? Chromium says so either as a stale reference or,
+    mid-navigation, as a node that "does not belong to the document"."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
