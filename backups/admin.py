@@ -6,14 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from backups.models import Backup, Repository, Restore, Schedule
-
-
-class RecordAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+from controlpanel.admin_records import RecordAdmin
 
 
 @admin.register(Repository)

@@ -20,6 +20,7 @@ from billing.models import (
     Transaction,
     UsageNotice,
 )
+from controlpanel.admin_records import RecordAdmin
 
 
 @admin.register(Plan)
@@ -225,15 +226,9 @@ class UsageNoticeAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RecordAdmin):
     """Rows written by billing's services alone (invoice lines, the numbering counter): shown to
-    operators, changed only through the invoice and plan actions above."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    operators, changed only through the invoice and plan actions above, never deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

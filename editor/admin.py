@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from controlpanel.admin_records import RecordAdmin
 from editor.models import Page, Publication, Revision, Template
 
 
@@ -32,14 +33,8 @@ class PageAdmin(admin.ModelAdmin):
         return False
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(RecordAdmin):
     """A page's revisions and a site's publications are its history: shown, never rewritten."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Revision)
