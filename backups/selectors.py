@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backups.models import Backup, Restore, Schedule
+from backups.models import Backup, Drill, Restore, Schedule
 
 
 def backups_of_site(*, site):
@@ -26,3 +26,31 @@ def restore_get(*, site, pk) -> Restore:
 
 def schedule_of(*, site) -> Schedule | None:
     return Schedule.objects.filter(site=site).first()
+
+
+def site_alerts(*, site) -> dict:
+    """The failures a site's pages warn about: its last scheduled backup, when it failed and
+    no backup succeeded after it; its last restore drill, when it failed."""
+    scheduled = Backup.objects.filter(site=site, type=Backup.Type.SCHEDULED).exclude(
+        state__in=[Backup.State.QUEUED, Backup.State.RUNNING]
+    )
+    failed_backup = scheduled.order_by("-created_at").first()
+    if failed_backup is not None and (
+        failed_backup.state != Backup.State.FAILED
+        or Backup.objects.filter(
+            site=site, state=Backup.State.SUCCEEDED, created_at__gt=failed_backup.created_at
+        ).exists()
+    ):
+        failed_backup = None
+    drill = (
+        Drill.objects.filter(site=site, state__in=Drill.FINAL_STATES)
+        .select_related("backup")
+        .order_by("-created_at")
+        .first()
+    )
+    failed_drill = drill if drill is not None and drill.state == Drill.State.FAILED else None
+    return {"failed_backup": failed_backup, "failed_drill": failed_drill}
+
+
+def drills_of_site(*, site):
+    return Drill.objects.filter(site=site).select_related("backup").order_by("-created_at")
