@@ -270,9 +270,13 @@ def _restore_wordpress(job: Restore, site: Site, source: Path) -> None:
     database.swap_in(live=live, loaded=loaded, trash=trash)
     exchange(staged, layout.wp_content)
     _editor_put_back(site, source / "berth" / "editor.json")
+    _phase(job, "cleaning")  # done: from here on, leftovers are only cleaned up
+    _out_of_maintenance(layout)
+
+
+def _out_of_maintenance(layout) -> None:
     (layout.wp_content / MARKER).unlink(missing_ok=True)
     _maintenance(layout, on=False)
-    _phase(job, "cleaning")
 
 
 def _own(path: Path, owner) -> None:
@@ -431,6 +435,8 @@ def _clean_up(job: Restore) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     if not job.backup.has_database:
         return
+    if job.phase == "cleaning":
+        _out_of_maintenance(layout_for(job.site.pk))
     try:
         for name in _names(job):
             database.drop(name)

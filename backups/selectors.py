@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from backups.models import Backup, Drill, Restore, Schedule
+from hosting.models import Site
+
+KEEP_FIELDS = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
 
 
 def backups_of_site(*, site):
@@ -15,13 +20,21 @@ def backup_get(*, site, pk) -> Backup:
 
 
 def restores_of_site(*, site):
+    """Restores from this site's backups, and into this site from another's."""
     return (
-        Restore.objects.filter(backup__site=site).select_related("backup").order_by("-created_at")
+        Restore.objects.filter(Q(backup__site=site) | Q(target=site))
+        .select_related("backup__site", "target")
+        .order_by("-created_at")
     )
 
 
+def restore_targets(*, site):
+    """The other sites of the team a backup of ``site`` may be restored into."""
+    return Site.objects.for_team(site.team).filter(kind=site.kind).exclude(pk=site.pk)
+
+
 def restore_get(*, site, pk) -> Restore:
-    return Restore.objects.for_team(site.team).get(backup__site=site, pk=pk)
+    return Restore.objects.for_team(site.team).get(Q(backup__site=site) | Q(target=site), pk=pk)
 
 
 def schedule_of(*, site) -> Schedule | None:

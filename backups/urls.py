@@ -14,4 +14,9 @@ urlpatterns = [
         views.backup_restore,
         name="backup-restore",
     ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore-elsewhere/",
+        views.backup_restore_elsewhere,
+        name="backup-restore-elsewhere",
+    ),
 ]

@@ -180,6 +180,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore-elsewhere/": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": "site", "backup_pk": site_backup},
+            data={"new_site_name": "Restored copy"},
+        )
+    ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
