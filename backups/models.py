@@ -53,13 +53,14 @@ class Backup(models.Model):
         MANUAL = "manual", "Manual"
         SCHEDULED = "scheduled", "Scheduled"
         BEFORE_RESTORE = "before_restore", "Before restore"
+        BEFORE_WORDPRESS_UPDATE = "before_wordpress_update", "Before a WordPress update"
 
     State = State
     FINAL_STATES = (State.SUCCEEDED, State.FAILED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey("hosting.Site", on_delete=models.CASCADE, related_name="backups")
-    type = models.CharField(max_length=20, choices=Type.choices, default=Type.MANUAL)
+    type = models.CharField(max_length=30, choices=Type.choices, default=Type.MANUAL)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     reason = models.TextField(blank=True, help_text="Why it failed.")
     snapshot_id = models.CharField(max_length=64, blank=True)
