@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backups', '0002_schedule'),
+        ('backups', '0003_backup_type_before_wordpress_update'),
     ]
 
     operations = [
