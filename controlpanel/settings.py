@@ -502,6 +502,10 @@ BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(VAR_DIR / "backups")))
 RESTIC_BINARY = env.str("RESTIC_BINARY", default="restic")
 # Wall-clock limit of one restic or mysqldump command, in seconds.
 BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
+# Berth's own backups (manage.py backup / restore): a restic repository of their own, whose
+# password the operator keeps somewhere other than this machine.
+PANEL_BACKUP_REPOSITORY = env.str("PANEL_BACKUP_REPOSITORY", default="")
+PANEL_BACKUP_PASSWORD = secret("PANEL_BACKUP_PASSWORD")
 
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.
