@@ -415,6 +415,11 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger uploads go to a temporary file; a full disk there answers 507 STORAGE_FULL.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "hosting.files.uploadtemp.TemporaryFileUploadHandler",
+]
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Sites ----------------------------------------------------------------------------------
