@@ -481,7 +481,8 @@ BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
 
 # --- WordPress sites (see docs/wordpress.md) -------------------------------------------------
 # The MariaDB server holding each site's database, e.g. mysql://root@127.0.0.1:3306 (an account
-# that may create databases and users). Unset: creating a WordPress site is refused.
+# that may create databases and users). Unset: a MariaDB at 127.0.0.1:3306 (root, no password)
+# when one answers there, else creating a WordPress site is refused with the reason.
 MARIADB_URL = env.str("MARIADB_URL", default="")
 # Where each site's folder (document root, wp-content, pool config, socket) lives.
 WORDPRESS_ROOT = Path(env.str("WORDPRESS_ROOT", default=str(VAR_DIR / "wordpress")))
