@@ -433,6 +433,8 @@ SITE_UPLOAD_MAX_FILE_SIZE = env.int("SITE_UPLOAD_MAX_FILE_MB", default=100) * 10
 SITE_UPLOAD_MAX_REQUEST_SIZE = env.int("SITE_UPLOAD_MAX_REQUEST_MB", default=512) * 1024 * 1024
 SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
 SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
+# Most files in one folder deploy through the API (the berth command-line client's deploys).
+DEPLOY_MAX_FILES = env.int("DEPLOY_MAX_FILES", default=20000)
 SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
 # --- The visual editor (docs/editor.md): the largest page document a save may store.
