@@ -28,6 +28,10 @@ class Repository(models.Model):
     location = models.CharField(max_length=500, help_text="restic's repository string.")
     password = EncryptedTextField()
     initialized_at = models.DateTimeField(null=True, blank=True)
+    stored_bytes = models.BigIntegerField(
+        default=0, help_text="Bytes the repository takes (restic stats, raw data)."
+    )
+    measured_at = models.DateTimeField(null=True, blank=True, help_text="When it was measured.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -51,7 +51,7 @@ def apply(*, site) -> int:
     tag = f"site:{site.pk}"
     try:
         for keep in passes:
-            restic.forget(repo.location, repo.password, tag=tag, keep=keep)
+            restic.forget_keeping(repo.location, repo.password, tag=tag, keep=keep)
         kept = restic.snapshot_ids(repo.location, repo.password, tag=tag)
     except restic.ResticError as exc:
         log.warning("Retention of site %s's backups failed: %s", site.pk, exc)

@@ -19,4 +19,9 @@ urlpatterns = [
         views.backup_restore_elsewhere,
         name="backup-restore-elsewhere",
     ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/",
+        views.backup_download,
+        name="backup-download",
+    ),
 ]

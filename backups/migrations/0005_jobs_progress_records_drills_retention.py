@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backups', '0003_backup_type_before_wordpress_update'),
+        ('backups', '0004_repository_stored_bytes'),
         ('hosting', '0004_admin_names'),
     ]
 
