@@ -161,7 +161,8 @@ def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     ``deployment_complete`` (so none stops before the last line)."""
     now = timezone.now()
     cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
-    if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
+    waiting = [Deployment.Status.QUEUED, Deployment.Status.UPLOADING]
+    if Deployment.objects.filter(pk=deployment.pk, status__in=waiting).update(
         finished_at=now, **cancelled
     ):
         _revoke(deployment.task_id)

@@ -15,7 +15,7 @@ from celery import shared_task
 from django.conf import settings
 
 from controlpanel.celery import app
-from deployments import builds, runner
+from deployments import builds, runner, uploads
 
 QUEUE_WAIT = 3  # seconds between looks while the owner's concurrent build limit is reached
 
@@ -64,5 +64,17 @@ def previews_expire() -> int:
 
 app.conf.beat_schedule["deployments-previews-expire"] = {
     "task": "deployments.tasks.previews_expire",
+    "schedule": 3600.0,
+}
+
+
+@shared_task(ignore_result=True)
+def uploads_abandon() -> int:
+    """Fail folder deploys whose files never all came (a client that stopped half-way)."""
+    return uploads.uploads_abandon()
+
+
+app.conf.beat_schedule["deployments-uploads-abandon"] = {
+    "task": "deployments.tasks.uploads_abandon",
     "schedule": 3600.0,
 }
