@@ -461,9 +461,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("PATCH", DEVELOPER, kwargs=WP_SITE, data={"debug": True}, ok=(502,)),
     ],
     "api/sites/<uuid:pk>/wordpress/password": [
-        Case(
-            "POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"}, ok=(502,)
-        )
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"}, ok=(502,))
     ],
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
