@@ -94,6 +94,10 @@ class Client:
         headers = {"Content-Type": "application/octet-stream"}
         return self.request("PUT", path, content=data, headers=headers).json()
 
+    def post_files(self, path: str, files: list[tuple[str, tuple[str, bytes]]]) -> dict:
+        """multipart/form-data: (field name, (file name, contents)) each."""
+        return self.request("POST", path, files=files).json()
+
     def pages(self, path: str, key: str, limit: int = 100, **params) -> Iterator[dict]:
         """Every item of a paginated list (``{key: [...], "pagination": {...}}``)."""
         page = 1
