@@ -205,6 +205,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
+    # The world's backup row has no snapshot in a repository: the page says so (a redirect).
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/": [
+        Case("GET", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
@@ -464,6 +468,9 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [Case("GET", VIEWER, kwargs=BACKUP)],
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
         Case("POST", DEVELOPER, kwargs=BACKUP)
+    ],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>/download": [
+        Case("GET", DEVELOPER, kwargs=BACKUP, ok=(409,))
     ],
     "api/sites/<uuid:pk>/restores/<uuid:restore_id>": [Case("GET", VIEWER, kwargs=RESTORE)],
     "api/hosting/spaces/<uuid:pk>": [
