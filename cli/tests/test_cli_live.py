@@ -160,3 +160,28 @@ def test_git_deploys_wait_for_the_build_and_exit_non_zero_when_it_fails(
     site = Site.objects.get(project__repository=str(broken))
     follow = berth("logs", "--site", site.slug, "--follow", env=ci)
     assert follow.code == 0 and "compiling" in follow.stdout
+
+
+def test_login_asks_for_the_second_factor_when_the_account_has_one(berth, alice, settings):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    alice.set_password(PASSWORD)
+    alice.save(update_fields=["password"])
+    TOTP.activate(alice, generate_totp_secret())
+    RecoveryCodes.activate(alice)
+    codes = RecoveryCodes(Authenticator.objects.get(user=alice, type="recovery_codes"))
+
+    wrong = berth(
+        "login", "--email", alice.email, "--password-stdin", "--code", "000000", stdin=PASSWORD
+    )
+    assert wrong.code == 1 and "INVALID_CODE" in wrong.stderr
+    assert not berth.config_file.exists()
+    code = codes.get_unused_codes()[0]
+    signed = berth(
+        "login", "--email", alice.email, "--password-stdin", "--code", code, stdin=PASSWORD
+    )
+    assert signed.code == 0, signed.stderr
+    assert berth("sites", "list", "--json").json() == []
