@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0012_pull_request_previews'),
+        ('deployments', '0013_folder_deploys'),
     ]
 
     operations = [
