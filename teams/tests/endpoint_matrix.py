@@ -524,6 +524,15 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/deploys": [
         Case("POST", DEVELOPER, kwargs=SITE, data={"files": {"index.html": "0" * 64}})
     ],
+    "api/deployments/<uuid:pk>/blobs": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": uploading_deployment},
+            data={_sha256(b"{}"): b"{}"},
+            multipart=True,
+        )
+    ],
     "api/deployments/<uuid:pk>/blobs/<str:digest>": [
         Case("PUT", DEVELOPER, kwargs={"pk": uploading_deployment, "digest": _sha256(b"{}")})
     ],
