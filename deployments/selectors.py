@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
+from controlpanel.prepared import PreparedQuery
 from deployments import dependency_cache
 from deployments.filters import deployment_filter
 from deployments.models import Deployment, GitHubConnection, LogLine, Project
@@ -21,14 +22,31 @@ from deployments.projects import (  # noqa: F401  (re-exported reads of a reposi
 from hosting.models import Site
 
 
-def deployment_list(*, user, search: str = "", status: str = "", team=None):
+def _listed(queryset):
     # The project's encrypted columns are left out: a list never shows them, and decrypting
     # them cost two Fernet decryptions per row.
-    queryset = (
-        Deployment.objects.scoped(user=user, team=team)
-        .select_related("site", "project", "author")
-        .defer("project__env_vars", "project__webhook_secret")
+    return queryset.select_related("site", "project", "author").defer(
+        "project__env_vars", "project__webhook_secret"
     )
+
+
+# A team's whole list (no search, no status filter) is what the API and the pages ask for
+# most: compiled once per process (controlpanel.prepared).
+_TEAM_DEPLOYMENTS = PreparedQuery(
+    lambda team_id: _listed(Deployment.objects.filter(site__team_id=team_id)).order_by(
+        "-created_at"
+    )
+)
+
+
+def deployment_list(*, user, search: str = "", status: str = "", team=None):
+    """The deployments of ``team`` (of all the user's teams without one), newest first. The
+    unfiltered list of a team is prepared rows (count, slices, iteration); otherwise a
+    queryset."""
+    unfiltered = not (search or "").strip() and (status or "").strip().lower() in ("", "all")
+    if team is not None and unfiltered:
+        return _TEAM_DEPLOYMENTS(team.pk)
+    queryset = _listed(Deployment.objects.scoped(user=user, team=team))
     return deployment_filter(
         queryset,
         search=search,
