@@ -16,6 +16,7 @@ Definitions (docs/analytics.md):
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -40,7 +41,7 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate, TruncWe
 from django.utils import timezone
 
 from deployments.models import Deployment, Project
-from hosting.models import Site, SiteBandwidth
+from hosting.models import Site, SiteBandwidth, SitePathDay, SiteStatusDay
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -438,11 +439,37 @@ def time_to_restore(scope: Scope) -> dict:
     }
 
 
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+TOP_PATHS = 20
+
+
+def status_class(status: int) -> str | None:
+    """``404`` -> ``"4xx"``; None for codes outside 200–599 (interim answers)."""
+    name = f"{status // 100}xx"
+    return name if name in STATUS_CLASSES else None
+
+
+def _classes(rows) -> dict[str, int]:
+    """Requests per status class from ``(status, requests)`` pairs, every class present."""
+    counts = dict.fromkeys(STATUS_CLASSES, 0)
+    for status, requests in rows:
+        name = status_class(status)
+        if name is not None:
+            counts[name] += requests
+    return counts
+
+
+def _in_window(rows, scope: Scope):
+    rows = rows.filter(site__team=scope.team, day__gte=scope.first_day)
+    rows = rows.filter(day__lte=timezone.localdate(scope.end))
+    return rows.filter(site=scope.site) if scope.site is not None else rows
+
+
 def traffic(scope: Scope) -> dict:
-    """Requests and bytes the team's sites served, per day of the window and per site."""
-    rows = _bandwidth(scope).filter(
-        day__gte=scope.first_day, day__lte=timezone.localdate(scope.end)
-    )
+    """What the team's sites served over the window: requests and bytes per day and per site,
+    the status codes answered (per day and per site by class, and each code's total), and the
+    most requested paths. Five aggregate queries, whatever the traffic."""
+    rows = _in_window(SiteBandwidth.objects.all(), scope)
     daily = {
         row["day"]: row
         for row in rows.values("day")
@@ -454,14 +481,33 @@ def traffic(scope: Scope) -> dict:
         .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
         .order_by("-bytes", "site__name")
     )
+    statuses = list(
+        _in_window(SiteStatusDay.objects.all(), scope)
+        .values("day", "site_id", "status")
+        .annotate(requests=Sum("requests"))
+        .order_by()
+    )
+    by_day, by_site, by_code = defaultdict(list), defaultdict(list), defaultdict(int)
+    for row in statuses:
+        pair = (row["status"], row["requests"])
+        by_day[row["day"]].append(pair)
+        by_site[row["site_id"]].append(pair)
+        by_code[row["status"]] += row["requests"]
     days = [
         {
             "day": day,
             "requests": daily.get(day, {}).get("requests", 0),
             "bytes": daily.get(day, {}).get("bytes", 0),
+            **_classes(by_day[day]),
         }
         for day in scope.day_list()
     ]
+    paths = (
+        _in_window(SitePathDay.objects.exclude(path=SitePathDay.OTHER), scope)
+        .values("site_id", "site__name", "path")
+        .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
+        .order_by("-requests", "-bytes", "path", "site__name")[:TOP_PATHS]
+    )
     return {
         "requests": sum(day["requests"] for day in days),
         "bytes": sum(day["bytes"] for day in days),
@@ -473,8 +519,23 @@ def traffic(scope: Scope) -> dict:
                 "slug": row["site__slug"],
                 "requests": row["requests"],
                 "bytes": row["bytes"],
+                **_classes(by_site[row["site_id"]]),
             }
             for row in per_site
+        ],
+        "statuses": [
+            {"status": status, "class": status_class(status) or "other", "requests": count}
+            for status, count in sorted(by_code.items())
+        ],
+        "paths": [
+            {
+                "site_id": row["site_id"],
+                "site": row["site__name"],
+                "path": row["path"],
+                "requests": row["requests"],
+                "bytes": row["bytes"],
+            }
+            for row in paths
         ],
     }
 

@@ -122,6 +122,28 @@ def backup_run(*, backup_id) -> Backup | None:
     return Backup.objects.get(pk=backup_id)
 
 
+def back_up_before_wordpress_update(site: Site, *, by=None) -> Backup:
+    """Back a WordPress site up, here and now, before its core, plugins or themes are updated;
+    the succeeded (checked) backup, or ``BackupFailed`` with the reason — the update must not
+    go ahead then. ``by`` is the user who asked for the update (None: an automatic one)."""
+    if site.kind != Site.Kind.WORDPRESS:
+        raise BackupFailed("Only a WordPress site has WordPress updates to back up before.")
+    backup = Backup.objects.create(
+        site=site, type=Backup.Type.BEFORE_WORDPRESS_UPDATE, created_by=by
+    )
+    audit_record(
+        team=site.team,
+        actor=by,
+        action="backup.create",
+        obj=site,
+        details={"backup": str(backup.pk), "type": backup.type},
+    )
+    done = backup_run(backup_id=backup.pk) or Backup.objects.get(pk=backup.pk)
+    if done.state != Backup.State.SUCCEEDED:
+        raise BackupFailed(f"The backup before the update failed: {done.reason}")
+    return done
+
+
 def retention_apply(*, site: Site) -> int:
     """Forget the site's snapshots older than the plan's backup retention (counted back from
     the newest) and delete their rows; how many went. A failure is logged and retried at the

@@ -14,4 +14,9 @@ urlpatterns = [
         views.backup_restore,
         name="backup-restore",
     ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/",
+        views.backup_download,
+        name="backup-download",
+    ),
 ]

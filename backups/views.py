@@ -12,11 +12,11 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from backups import selectors, services
+from backups import downloads, selectors, services
 from backups.forms import ScheduleForm
 from backups.models import Backup
 from hosting.views import render_tab, site_or_404
-from teams.permissions import SITE_MANAGE, can
+from teams.permissions import SITE_MANAGE, authorize, can
 
 
 @login_required
@@ -90,4 +90,24 @@ def schedule_set(request, pk):
         else:
             when = schedule.next_run_at.strftime("%d %b %Y, %H:%M UTC")
             messages.success(request, f"Scheduled backups saved; the next runs {when}.")
+    return redirect("backups:site-backups", pk=site.pk)
+
+
+@login_required
+def backup_download(request, pk, backup_pk):
+    """The backup as a ``.tar.gz``, streamed (it may hold a database: ``site.manage`` only)."""
+    site = site_or_404(request, pk)
+    authorize(request.user, SITE_MANAGE, site)
+    try:
+        backup = selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+    try:
+        archive = downloads.backup_archive(backup=backup, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except downloads.DownloadUnavailable as exc:
+        messages.error(request, f"The backup repository could not be read: {exc}")
+    else:
+        return downloads.archive_response(archive)
     return redirect("backups:site-backups", pk=site.pk)

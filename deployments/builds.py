@@ -28,6 +28,7 @@ from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.logs import log_append
 from deployments.models import Deployment, DeploymentStage, Project
+from deployments.previews import PULL_PREFIX
 from deployments.projects import (
     branch_verify,
     project_save,
@@ -124,7 +125,14 @@ def deployment_build_queue(
         enqueue_on_commit(
             "deployments.tasks.build_deployment", str(deployment.pk), task_id=deployment.task_id
         )
+        _pull_preview_report(deployment)
     return deployment
+
+
+def _pull_preview_report(deployment: Deployment) -> None:
+    """A pull request preview's state goes to GitHub (pending now, the outcome at the end)."""
+    if deployment.preview.startswith(PULL_PREFIX):
+        enqueue_on_commit("deployments.tasks.preview_status_report", str(deployment.pk))
 
 
 def deployment_redeploy(*, deployment: Deployment, author=None) -> Deployment:
@@ -161,7 +169,8 @@ def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     ``deployment_complete`` (so none stops before the last line)."""
     now = timezone.now()
     cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
-    if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
+    waiting = [Deployment.Status.QUEUED, Deployment.Status.UPLOADING]
+    if Deployment.objects.filter(pk=deployment.pk, status__in=waiting).update(
         finished_at=now, **cancelled
     ):
         _revoke(deployment.task_id)
@@ -344,18 +353,22 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
 
 def _finished(deployment_id) -> None:
     _site_error_if_nothing_live(deployment_id)
+    preview = Deployment.objects.filter(pk=deployment_id).values_list("preview", flat=True).first()
+    if preview and preview.startswith(PULL_PREFIX):
+        enqueue_on_commit("deployments.tasks.preview_status_report", str(deployment_id))
     transaction.on_commit(lambda: deployment_notify(deployment_id=deployment_id))
 
 
 def _site_error_if_nothing_live(deployment_id) -> None:
     """A site whose first build failed says "error" instead of "provisioning" for ever.
 
-    Only a failure counts (not a cancel), and only while nothing is live: a site that
-    serves an earlier deployment stays online. Its next successful deploy brings it online.
+    Only a failure of a production build counts (not a cancel, not a preview's), and only
+    while nothing is live: a site that serves an earlier deployment stays online. Its next
+    successful deploy brings it online.
     """
-    site_ids = Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.FAILED).values(
-        "site_id"
-    )
+    site_ids = Deployment.objects.filter(
+        pk=deployment_id, status=Deployment.Status.FAILED, preview=""
+    ).values("site_id")
     site_id = (
         Site.objects.filter(
             pk__in=site_ids, status=Site.Status.PROVISIONING, live_deployment__isnull=True

@@ -146,6 +146,7 @@ class Deployment(models.Model):
         ROLLBACK = "rollback", "Rollback"
 
     class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
         QUEUED = "queued", "Queued"
         BUILDING = "building", "Building"
         DEPLOYING = "deploying", "Deploying"
@@ -215,6 +216,10 @@ class Deployment(models.Model):
     build_pgid = models.IntegerField(null=True, blank=True)
     build_dir = models.CharField(max_length=1000, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A folder deploy waiting for its files (deployments.uploads): the manifest it will have
+    # (path -> digest) and the digests uploaded for it so far. Emptied when it is published.
+    upload_files = models.JSONField(default=dict, blank=True)
+    upload_received = models.JSONField(default=list, blank=True)
     damaged_path = models.CharField(
         max_length=1000,
         blank=True,

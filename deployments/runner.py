@@ -53,13 +53,13 @@ from deployments.outages import (
     reconnect,
     retry,
 )
+from deployments.previews import PULL_PREFIX
 from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
 from hosting.files.errors import StorageFull
 from hosting.files.whole import disk_full
 
 log = logging.getLogger(__name__)
 
-PULL_PREFIX = "pr-"
 
 CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL

@@ -128,3 +128,53 @@ class SiteBandwidth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.day}: {self.bytes_sent} bytes"
+
+
+class SiteStatusDay(models.Model):
+    """Responses a site gave with one status code on one day (embedded server and nginx edge):
+    a handful of rows per site and day, however many requests."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="status_days")
+    day = models.DateField()
+    status = models.PositiveSmallIntegerField(help_text="HTTP status code answered.")
+    requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "site responses by status (a day)"
+        verbose_name_plural = "site responses by status and day"
+        ordering = ["-day", "status"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "status"], name="hosting_status_site_day_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day} {self.status}: {self.requests}"
+
+
+class SitePathDay(models.Model):
+    """A site's most requested paths on one day: at most ``TOP_PATHS`` rows per site and day,
+    plus one row with an empty path that counts every other path."""
+
+    TOP_PATHS = 50
+    OTHER = ""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="path_days")
+    day = models.DateField()
+    path = models.CharField(max_length=500, blank=True, help_text="Empty: all other paths.")
+    requests = models.BigIntegerField(default=0)
+    bytes_sent = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "site top path (a day)"
+        verbose_name_plural = "site top paths by day"
+        ordering = ["-day", "-requests"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "path"], name="hosting_path_site_day_path"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day} {self.path or '(other paths)'}: {self.requests}"

@@ -15,6 +15,7 @@ class WordPressDetail:
     job: WordPressSite
     pool_state: str
     core_version: str  # of the installed package: an update is waiting when it differs
+    php_version: str
     database_bytes: int | None
     files_bytes: int
 
@@ -60,6 +61,7 @@ def wordpress_detail(*, site: Site) -> WordPressDetail | None:
         job=job,
         pool_state=pools.pool_state(layout_for(site.pk)),
         core_version=system.core_version(),
+        php_version=system.php_version(),
         database_bytes=database,
         files_bytes=_folder_bytes(site.pk) if job.state == WordPressSite.State.DONE else 0,
     )

@@ -43,12 +43,16 @@ class WordPressUnavailable(ValidationError):
 
 def wordpress_problem() -> str | None:
     """None when this installation can run WordPress sites, else what is missing, in words."""
-    if not settings.MARIADB_URL:
-        return "WordPress needs MariaDB, and MARIADB_URL is not set on this installation."
     try:
         down = mariadb.ping()
     except mariadb.MariaDBError as exc:
         down = str(exc)
+    if down and not mariadb.configured():
+        return (
+            f"WordPress needs MariaDB. MARIADB_URL is not set and the local default "
+            f"({mariadb.LOCAL_URL}) did not work: {down}. Install and start MariaDB there, "
+            "or set MARIADB_URL to an account that may create databases and users."
+        )
     if down:
         return f"WordPress needs MariaDB: {down}"
     if system.find_binary(settings.WORDPRESS_PHP_FPM) is None:
@@ -185,8 +189,6 @@ def wordpress_provision(*, site_id) -> WordPressSite | None:
 
 def _provision_steps(job: WordPressSite, layout) -> str:
     server = mariadb.server()
-    if server is None:
-        raise mariadb.MariaDBError("MARIADB_URL is not set.")
     mariadb.database_create(name=job.db_name, user=job.db_user, password=job.db_password)
     owner = system.owner_for(layout)
     system.files_create(layout, owner)

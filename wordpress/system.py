@@ -11,6 +11,7 @@ between sites: docs/wordpress.md says so.
 from __future__ import annotations
 
 import contextlib
+import functools
 import grp
 import json
 import os
@@ -83,6 +84,29 @@ def core_version(core: Path | None = None) -> str:
         return ""
     match = re.search(r"\$wp_version\s*=\s*'([^']+)'", text)
     return match.group(1) if match else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _php_version(binary: str, changed: float) -> str:
+    try:
+        done = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    match = re.match(r"PHP (\S+)", done.stdout)
+    return match.group(1) if match else ""
+
+
+def php_version() -> str:
+    """The version of the php-fpm the pools run (``8.2.36``), or "" when it is missing; asked
+    once per binary (again after a package upgrade replaced it)."""
+    binary = find_binary(settings.WORDPRESS_PHP_FPM)
+    if binary is None:
+        return ""
+    try:
+        changed = os.stat(binary).st_mtime
+    except OSError:
+        return ""
+    return _php_version(binary, changed)
 
 
 # -- Unix user ---------------------------------------------------------------------------------

@@ -161,16 +161,39 @@ class AnalyticsDoraResponseSerializer(serializers.Serializer):
     dora = AnalyticsDoraSerializer()
 
 
-class AnalyticsTrafficDaySerializer(serializers.Serializer):
+class AnalyticsStatusClassesSerializer(serializers.Serializer):
+    """Requests answered per status class (both site servers)."""
+
+    success = serializers.IntegerField(source="2xx", help_text="2xx answers.")
+    redirects = serializers.IntegerField(source="3xx", help_text="3xx answers (304 included).")
+    clientErrors = serializers.IntegerField(source="4xx", help_text="4xx answers.")
+    serverErrors = serializers.IntegerField(source="5xx", help_text="5xx answers.")
+
+
+class AnalyticsTrafficDaySerializer(AnalyticsStatusClassesSerializer):
     date = serializers.DateField(source="day")
     requests = serializers.IntegerField()
     bytes = serializers.IntegerField()
 
 
-class AnalyticsTrafficSiteSerializer(serializers.Serializer):
+class AnalyticsTrafficSiteSerializer(AnalyticsStatusClassesSerializer):
     siteId = serializers.UUIDField(source="site_id")
     name = serializers.CharField()
     slug = serializers.CharField()
+    requests = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+class AnalyticsTrafficStatusSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="HTTP status code.")
+    statusClass = serializers.CharField(source="class", help_text='"2xx" … "5xx", or "other".')
+    requests = serializers.IntegerField()
+
+
+class AnalyticsTrafficPathSerializer(serializers.Serializer):
+    siteId = serializers.UUIDField(source="site_id")
+    site = serializers.CharField(help_text="The site's name.")
+    path = serializers.CharField(help_text="Decoded, without the query string.")
     requests = serializers.IntegerField()
     bytes = serializers.IntegerField()
 
@@ -180,6 +203,12 @@ class AnalyticsTrafficSerializer(serializers.Serializer):
     bytes = serializers.IntegerField()
     days = AnalyticsTrafficDaySerializer(many=True)
     sites = AnalyticsTrafficSiteSerializer(many=True)
+    statusCodes = AnalyticsTrafficStatusSerializer(source="statuses", many=True)
+    topPaths = AnalyticsTrafficPathSerializer(
+        source="paths",
+        many=True,
+        help_text="The 20 most requested paths of the period (each day keeps its 50 busiest).",
+    )
 
 
 class AnalyticsTrafficResponseSerializer(serializers.Serializer):

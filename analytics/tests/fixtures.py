@@ -20,6 +20,12 @@ has sites A and B; Bob's site C has plenty of history of its own that must never
 
 Bandwidth: A L-6 1,000 B / 10 requests; A L 500 B / 5; B L-3 3,000 B / 7; A L-20 99,999 B / 99
 (outside the window); C L-4 777,777 B / 77 (Bob's).
+
+Status codes (requests): A L-6 200 ×7, 304 ×2, 404 ×1; A L 200 ×4, 500 ×1; B L-3 200 ×5,
+301 ×1, 404 ×1; A L-20 200 ×99; C L-4 200 ×77.
+Top paths (requests, bytes): A L-6 "/" 6, 800 · "/about" 3, 200 · the others 1, 0;
+A L "/" 3, 300 · "/about" 2, 200; B L-3 "/" 4, 2,000 · "/blog" 3, 1,000; A L-20 "/old" 99,
+99,999; C L-4 "/charlie" 77, 777,777.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from deployments.models import Deployment
-from hosting.models import Site, SiteBandwidth
+from hosting.models import Site, SiteBandwidth, SitePathDay, SiteStatusDay
 from hosting.services import site_create
 
 S, F, C, B = "success", "failed", "cancelled", "building"
@@ -52,6 +58,29 @@ ROWS = [
 BOB_ROWS = [("c1", "C", -4, "08:00", S, 1000, 1000), ("c2", "C", -3, "08:00", F, 5, 5)]
 TRAFFIC = [("A", -6, 1000, 10), ("A", 0, 500, 5), ("B", -3, 3000, 7), ("A", -20, 99999, 99)]
 BOB_TRAFFIC = [("C", -4, 777_777, 77)]
+STATUSES = [
+    ("A", -6, 200, 7),
+    ("A", -6, 304, 2),
+    ("A", -6, 404, 1),
+    ("A", 0, 200, 4),
+    ("A", 0, 500, 1),
+    ("B", -3, 200, 5),
+    ("B", -3, 301, 1),
+    ("B", -3, 404, 1),
+    ("A", -20, 200, 99),
+    ("C", -4, 200, 77),
+]
+PATHS = [
+    ("A", -6, "/", 6, 800),
+    ("A", -6, "/about", 3, 200),
+    ("A", -6, "", 1, 0),
+    ("A", 0, "/", 3, 300),
+    ("A", 0, "/about", 2, 200),
+    ("B", -3, "/", 4, 2000),
+    ("B", -3, "/blog", 3, 1000),
+    ("A", -20, "/old", 99, 99_999),
+    ("C", -4, "/charlie", 77, 777_777),
+]
 
 
 @dataclass
@@ -109,5 +138,20 @@ def build_history(alice, bob, last_day: date) -> History:
             day=last_day + timedelta(days=offset),
             bytes_sent=sent,
             requests=requests,
+        )
+    for site, offset, status, requests in STATUSES:
+        SiteStatusDay.objects.create(
+            site=sites[site],
+            day=last_day + timedelta(days=offset),
+            status=status,
+            requests=requests,
+        )
+    for site, offset, path, requests, sent in PATHS:
+        SitePathDay.objects.create(
+            site=sites[site],
+            day=last_day + timedelta(days=offset),
+            path=path,
+            requests=requests,
+            bytes_sent=sent,
         )
     return History(last_day, sites["A"].team, sites, deployments)

@@ -149,6 +149,49 @@ def test_traffic_per_day_and_per_site(scope, history):
     ]
 
 
+def classes(row) -> tuple[int, int, int, int]:
+    return row["2xx"], row["3xx"], row["4xx"], row["5xx"]
+
+
+def test_status_codes_per_day_per_site_and_in_all(scope):
+    traffic = selectors.traffic(scope)
+    assert {day["day"].day: classes(day) for day in traffic["days"]} == {
+        12: (7, 2, 1, 0),  # A: 200 ×7, 304 ×2, 404
+        13: (0, 0, 0, 0),
+        14: (0, 0, 0, 0),
+        15: (5, 1, 1, 0),  # B: 200 ×5, 301, 404
+        16: (0, 0, 0, 0),
+        17: (0, 0, 0, 0),
+        18: (4, 0, 0, 1),  # A: 200 ×4, 500
+    }
+    assert {row["name"]: classes(row) for row in traffic["sites"]} == {
+        "Beta": (5, 1, 1, 0),
+        "Alpha": (11, 2, 1, 1),  # A L-20 is outside the window; Bob's C is not the team's
+    }
+    assert traffic["statuses"] == [
+        {"status": 200, "class": "2xx", "requests": 16},
+        {"status": 301, "class": "3xx", "requests": 1},
+        {"status": 304, "class": "3xx", "requests": 2},
+        {"status": 404, "class": "4xx", "requests": 2},
+        {"status": 500, "class": "5xx", "requests": 1},
+    ]
+
+
+def test_top_paths_of_the_window(scope, history):
+    # "/" of Alpha: 6 + 3 requests, 800 + 300 bytes; the "other paths" row is not a path.
+    assert [
+        (row["site"], row["path"], row["requests"], row["bytes"])
+        for row in selectors.traffic(scope)["paths"]
+    ] == [
+        ("Alpha", "/", 9, 1100),
+        ("Alpha", "/about", 5, 400),
+        ("Beta", "/", 4, 2000),
+        ("Beta", "/blog", 3, 1000),
+    ]
+    beta = selectors.Scope(team=history.team, days=7, site=history.sites["B"], now=scope.now)
+    assert [row["path"] for row in selectors.traffic(beta)["paths"]] == ["/", "/blog"]
+
+
 def test_one_site_or_a_project_narrows_every_figure(history, scope):
     beta = selectors.scope_for(
         team=history.team, days=7, site_id=history.sites["B"].pk, now=scope.now

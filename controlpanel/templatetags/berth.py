@@ -95,6 +95,7 @@ STATUS_TONES = {
     },
     "danger": {"failed", "error", "offline", "down", "expired", "cancelled", "revoked", "outage"},
     "info badge-running": {
+        "uploading",
         "building",
         "deploying",
         "provisioning",
@@ -111,6 +112,7 @@ STATUS_TONES = {
 ATTEMPT_LABELS = {
     "failed": "Newer attempt failed",
     "cancelled": "Newer attempt cancelled",
+    "uploading": "New deploy uploading",
     "queued": "New deploy queued",
     "building": "New deploy building",
     "deploying": "New deploy publishing",

@@ -64,7 +64,7 @@ def sample_account(user) -> Sample:
     from domains import zones
     from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
-    from hosting.models import SiteBandwidth
+    from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
     from hosting.services import site_create, site_deploy
     from monitoring.services import incident_create, services_sync, subscriber_add
     from wordpress.tests.factories import wordpress_site_make
@@ -124,9 +124,14 @@ def sample_account(user) -> Sample:
     )
     # A few days of visits, as the site servers count them (the analytics traffic tab).
     for days_ago, sent, requests in ((0, 48_213, 37), (1, 1_204_551, 903), (5, 9_876, 12)):
-        SiteBandwidth.objects.create(
-            site=site, day=now.date() - timedelta(days=days_ago), bytes_sent=sent, requests=requests
+        day = now.date() - timedelta(days=days_ago)
+        SiteBandwidth.objects.create(site=site, day=day, bytes_sent=sent, requests=requests)
+        SiteStatusDay.objects.create(site=site, day=day, status=200, requests=requests - 2)
+        SiteStatusDay.objects.create(site=site, day=day, status=404, requests=2)
+        SitePathDay.objects.create(
+            site=site, day=day, path="/", requests=requests - 2, bytes_sent=sent
         )
+        SitePathDay.objects.create(site=site, day=day, path=f"/{LONG}/{LONG}.html", requests=2)
     empty_site = site_create(owner=user, name="Empty")
     editor_pages_add(site=site, user=user)
     wordpress = [

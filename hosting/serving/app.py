@@ -149,6 +149,20 @@ def _variant(release: Release, path: str, entry: FileEntry, suffix: str):
     return None
 
 
+class _StatusSeen:
+    """A ``send`` that remembers the status it passed on, for the traffic counts."""
+
+    __slots__ = ("send", "status")
+
+    def __init__(self, send):
+        self.send, self.status = send, 0
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class SiteServer:
     def __init__(self):
         from hosting.serving.signals import register_cache
@@ -165,8 +179,8 @@ class SiteServer:
         self.damaged: set[tuple] = set()
 
     # --- bandwidth --------------------------------------------------------------------------
-    def _count(self, site_id, sent: int, now: float) -> None:
-        self.counter.count(site_id, datetime.now(UTC).date(), sent)
+    def _count(self, site_id, sent: int, status: int, path: str, now: float) -> None:
+        self.counter.count(site_id, datetime.now(UTC).date(), sent, status, path)
         if not self.flushing and now - self.flushed >= self.flush_interval:
             self.flushing, self.flushed = True, now
             self._flush_task = asyncio.ensure_future(self._flush())
@@ -253,16 +267,17 @@ class SiteServer:
         if state.status in UNSERVED:
             page = h.own_page(state.status if state.status == SUSPENDED else 503)
             sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)
-            self._count(state.site_id, sent, now)
+            self._count(state.site_id, sent, 503, path, now)
             return
+        answered = _StatusSeen(send)
         if state.kind == "wordpress":  # PHP through the site's pool (wordpress/serving.py)
             if state.status != "online":  # provisioning or stopped
-                sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+                sent = await self._page(answered, 503, h.own_page(503), h.CACHE_NO_STORE, head)
             else:
                 sent = await serve_wordpress(
-                    scope, receive, send, site_id=state.site_id, hostname=hostname
+                    scope, receive, answered, site_id=state.site_id, hostname=hostname
                 )
-            self._count(state.site_id, sent, now)
+            self._count(state.site_id, sent, answered.status, path, now)
             return
         deployment_id = route.deployment_id or state.deployment_id
         if deployment_id is None:
@@ -273,8 +288,8 @@ class SiteServer:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
         scope["berth.site"] = hostname  # named in the log if a stored file is damaged
-        sent = await self._site(scope, hdrs, send, release, path, method, head)
-        self._count(state.site_id, sent, now)
+        sent = await self._site(scope, hdrs, answered, release, path, method, head)
+        self._count(state.site_id, sent, answered.status, path, now)
 
     async def _site(self, scope, hdrs, send, release: Release, raw_path, method, head) -> int:
         path = normalise_path(raw_path)

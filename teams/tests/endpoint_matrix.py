@@ -48,6 +48,31 @@ def editor_page(world) -> str:
     return page.pk
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def uploading_deployment(world, files=None) -> str:
+    """A folder deploy of the world's site waiting for its files (made in the savepoint)."""
+    from deployments.uploads import upload_deploy_start
+
+    wanted = files or {"data.json": _sha256(b"{}")}  # the matrix PUTs the JSON body "{}"
+    return upload_deploy_start(site=world["site"], files=wanted).deployment.pk
+
+
+def publishable_deployment(world) -> str:
+    """A folder deploy whose only file the site's releases hold already."""
+    return uploading_deployment(world, {"index.html": _sha256(b"<h1>Acme 2</h1>")})
+
+
+def site_preview(world) -> str:
+    """The name of a preview of the world's site (its old release, labelled in the savepoint)."""
+    type(world["deployment"]).objects.filter(pk=world["deployment"].pk).update(preview="feature")
+    return "feature"
+
+
 def site_with_pages(world) -> str:
     editor_page(world)
     return world["site"].pk
@@ -179,6 +204,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     ],
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
+    # The world's backup row has no snapshot in a repository: the page says so (a redirect).
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/": [
+        Case("GET", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
@@ -440,6 +469,9 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
         Case("POST", DEVELOPER, kwargs=BACKUP)
     ],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>/download": [
+        Case("GET", DEVELOPER, kwargs=BACKUP, ok=(409,))
+    ],
     "api/sites/<uuid:pk>/restores/<uuid:restore_id>": [Case("GET", VIEWER, kwargs=RESTORE)],
     "api/hosting/spaces/<uuid:pk>": [
         Case("GET", VIEWER, kwargs=SITE),
@@ -469,6 +501,20 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
     "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
     "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "api/deployments/<uuid:pk>/promote": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "api/sites/<uuid:pk>/deploys": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"files": {"index.html": "0" * 64}})
+    ],
+    "api/deployments/<uuid:pk>/blobs/<str:digest>": [
+        Case("PUT", DEVELOPER, kwargs={"pk": uploading_deployment, "digest": _sha256(b"{}")})
+    ],
+    "api/deployments/<uuid:pk>/publish": [
+        Case("POST", DEVELOPER, kwargs={"pk": publishable_deployment})
+    ],
+    "api/sites/<uuid:pk>/previews": [Case("GET", VIEWER, kwargs=SITE)],
+    "api/sites/<uuid:pk>/previews/<str:name>": [
+        Case("DELETE", DEVELOPER, kwargs={"pk": "site", "name": site_preview})
+    ],
     # --- the editor (pages) ----------------------------------------------------------------------
     "sites/<uuid:pk>/pages/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/pages/new/": [Case("POST", DEVELOPER, kwargs=SITE, data={"title": "New"})],

@@ -35,6 +35,9 @@ class WordPressSerializer(serializers.Serializer):
     adminUrl = serializers.SerializerMethodField()
     version = serializers.CharField(source="job.version", help_text="WordPress installed.")
     coreVersion = serializers.CharField(source="core_version", help_text="Of the server's package.")
+    phpVersion = serializers.CharField(
+        source="php_version", help_text="PHP of the site's pool (php-fpm); empty when missing."
+    )
     updateAvailable = serializers.BooleanField(source="update_available")
     poolState = serializers.CharField(
         source="pool_state", help_text="The PHP pool's process: running, stopped, ... or missing."
