@@ -9,8 +9,8 @@ is compiled the first time it runs (per database connection alias); later runs r
 with the new values in place and build the model instances as Django does.
 
 Rules for ``build``:
-- its arguments are ids or digests (UUIDs, long strings) that reach the SQL as parameters
-  unchanged, each at least once (checked at the first run);
+- its arguments are ids, digests or dates (UUIDs, long strings, ``datetime.date``) that reach
+  the SQL as parameters unchanged, each at least once (checked at the first run);
 - no slicing, ``prefetch_related``, ``distinct`` or ``select_for_update``: slice the prepared
   rows instead (``rows[0:10]``, ``rows.first()``), which adds ``LIMIT``/``OFFSET``.
 
@@ -21,6 +21,7 @@ connection health check and transactions apply as to any other query).
 from __future__ import annotations
 
 import copy
+import datetime
 import threading
 import uuid
 from collections.abc import Callable
@@ -49,15 +50,19 @@ class _Compiled:
     __slots__ = ("compiler", "count_plan", "count_sql", "model", "plan", "sql")
 
 
-def _plan(params, args) -> list[tuple[int, object]]:
-    """For each SQL parameter: which argument it is (and in which form), or a constant."""
+def _plan(params, args, *, every: bool = True) -> list[tuple[int, object]]:
+    """For each SQL parameter: which argument it is (and in which form), or a constant.
+    ``every``: each argument must be found (the count leaves out what only the rows need)."""
     plan, found = [], set()
     for param in params:
         where = next(((i, None) for i, arg in enumerate(args) if param is arg), None)
         if where is None:
             for i, arg in enumerate(args):
                 if isinstance(arg, uuid.UUID) and param == arg.hex:
-                    where = (i, "hex")
+                    where = (i, "hex")  # SQLite's UUIDs
+                    break
+                if type(arg) is datetime.date and param == str(arg):
+                    where = (i, "str")  # SQLite's dates
                     break
         if where is None:
             plan.append((_CONSTANT, param))
@@ -65,7 +70,7 @@ def _plan(params, args) -> list[tuple[int, object]]:
             plan.append(where)
             found.add(where[0])
     missing = set(range(len(args))) - found
-    if missing:
+    if missing and every:
         raise ValueError(
             f"A prepared read's argument(s) {sorted(missing)} do not reach its SQL unchanged."
         )
@@ -74,7 +79,14 @@ def _plan(params, args) -> list[tuple[int, object]]:
 
 def _params(plan, args) -> list:
     return [
-        form if i == _CONSTANT else (args[i].hex if form == "hex" else args[i]) for i, form in plan
+        form
+        if i == _CONSTANT
+        else args[i].hex
+        if form == "hex"
+        else str(args[i])
+        if form == "str"
+        else args[i]
+        for i, form in plan
     ]
 
 
@@ -125,7 +137,7 @@ class PreparedQuery:
     def _compile_count(entry: _Compiled, queryset: QuerySet, args) -> None:
         ids = queryset.order_by().values("pk")
         sql, params = ids.query.get_compiler(using=queryset.db).as_sql()
-        entry.count_plan = _plan(params, args)
+        entry.count_plan = _plan(params, args, every=False)
         # Django's own SQL, with its parameters still placeholders.
         entry.count_sql = f"SELECT COUNT(*) FROM ({sql}) prepared_count"  # noqa: S608
 
