@@ -188,3 +188,19 @@ def stored_bytes(location: str, password: str) -> int:
         return int(json.loads(output)["total_size"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ResticError("restic stats printed unreadable JSON.") from exc
+
+
+def dump_process(location: str, password: str, snapshot_id: str, path: str) -> subprocess.Popen:
+    """``restic dump <snapshot> <path>`` started, its tar archive on the process's stdout (the
+    caller reads it as it comes, and waits for the exit code)."""
+    try:
+        return subprocess.Popen(
+            [settings.RESTIC_BINARY, "dump", snapshot_id, path],
+            env=_env(location, password),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError as exc:
+        raise ResticError(
+            f"restic is not installed ({settings.RESTIC_BINARY!r} not found)."
+        ) from exc

@@ -218,6 +218,8 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
         "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
         "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
+        "wordpress:settings": [f"/sites/{data.wordpress[0].pk}/wordpress/settings/"],
+        "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
         "hosting:preview-unlock": [
