@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backups import alerts, database, events, jobs, restic, retention
+from backups import alerts, database, events, jobs, restic, retention, storage
 from backups.models import Backup, Repository
 from controlpanel.enqueue import enqueue_on_commit
 from deployments.blobs import BlobStore
@@ -148,6 +148,7 @@ def backup_run(*, backup_id) -> Backup | None:
     else:
         finish(Backup, backup_id, phase="", **fields)
         retention.apply(site=backup.site)
+        storage.repository_measure(team=backup.site.team)
     events.backup_changed(backup_id)
     done = Backup.objects.select_related("site__team").get(pk=backup_id)
     if done.state == Backup.State.FAILED:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from backups.models import Backup, Drill, Restore, Schedule
+from backups.models import Backup, Drill, Repository, Restore, Schedule
 from hosting.models import Site
 
 KEEP_FIELDS = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
@@ -67,3 +67,9 @@ def site_alerts(*, site) -> dict:
 
 def drills_of_site(*, site):
     return Drill.objects.filter(site=site).select_related("backup").order_by("-created_at")
+
+
+def backup_storage_of(*, team) -> Repository | None:
+    """The team's repository, carrying ``stored_bytes`` and ``measured_at`` (None before its
+    first backup)."""
+    return Repository.objects.filter(team=team, initialized_at__isnull=False).first()

@@ -8,6 +8,7 @@ module; see their docstrings for what they promise:
 - ``backups.drills``: periodic restore drills into a scratch folder and database;
 - ``backups.retention``: keep rules per schedule, capped by the plan;
 - ``backups.schedules``: daily or weekly backups;
+- ``backups.storage``: deleting a backup, and measuring what the team's repository takes;
 - ``backups.jobs``: claims, heartbeats and the reaper of jobs whose worker died.
 """
 
@@ -25,12 +26,14 @@ from backups.runs import (
     repository_for,
 )
 from backups.schedules import WEEKDAYS, next_occurrence, schedule_set, schedules_run
+from backups.storage import backup_delete, repository_measure, snapshot_forget
 
 __all__ = [
     "WEEKDAYS",
     "BackupFailed",
     "back_up_before_wordpress_update",
     "backup_create",
+    "backup_delete",
     "backup_run",
     "backups_reap",
     "drill_create",
@@ -40,12 +43,14 @@ __all__ = [
     "jobs_reap",
     "next_occurrence",
     "repository_for",
+    "repository_measure",
     "restore_create",
     "restore_run",
     "restores_reap",
     "retention_apply",
     "schedule_set",
     "schedules_run",
+    "snapshot_forget",
 ]
 
 

@@ -24,4 +24,9 @@ urlpatterns = [
         views.backup_download,
         name="backup-download",
     ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/delete/",
+        views.backup_delete,
+        name="backup-delete",
+    ),
 ]

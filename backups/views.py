@@ -40,6 +40,7 @@ def site_backups(request, pk):
         "last_drill": selectors.drills_of_site(site=site).first(),
         "can_manage": can(request.user, SITE_MANAGE, site),
         "under_way": any(b.state not in Backup.FINAL_STATES for b in page),
+        "storage": selectors.backup_storage_of(team=site.team),
     }
     return render_tab(request, site, "backups", context, template="backups/site_backups.html")
 
@@ -145,4 +146,21 @@ def backup_download(request, pk, backup_pk):
         messages.error(request, f"The backup repository could not be read: {exc}")
     else:
         return downloads.archive_response(archive)
+    return redirect("backups:site-backups", pk=site.pk)
+
+
+@login_required
+@require_POST
+def backup_delete(request, pk, backup_pk):
+    site = site_or_404(request, pk)
+    try:
+        backup = selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+    try:
+        services.backup_delete(backup=backup, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Backup deleted; its snapshot is removed from the repository.")
     return redirect("backups:site-backups", pk=site.pk)

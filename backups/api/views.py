@@ -87,6 +87,24 @@ class BackupDetailView(BackupMixin, APIView):
     def get(self, request, pk, backup_id):
         return Response(BackupSerializer(self.backup(request, pk, backup_id)).data)
 
+    @extend_schema(
+        operation_id="sites_backups_delete",
+        responses={
+            204: None,
+            404: BACKUP_NOT_FOUND,
+            409: error("BACKUP_BUSY: the backup is running, or being restored."),
+        },
+        tags=["backups"],
+    )
+    def delete(self, request, pk, backup_id):
+        """Delete the backup; its snapshot is forgotten and the repository pruned shortly after."""
+        backup = self.backup(request, pk, backup_id)
+        try:
+            services.backup_delete(backup=backup, user=request.user)
+        except ValidationError as exc:
+            raise ApiError(409, "BACKUP_BUSY", exc.messages[0]) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class BackupRestoreView(BackupMixin, APIView):
     @extend_schema(

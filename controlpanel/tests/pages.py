@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -65,7 +66,7 @@ def sample_account(user) -> Sample:
     from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
     from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
-    from hosting.services import site_create, site_deploy
+    from hosting.services import site_create, site_deploy, site_preview_protection_set
     from monitoring.services import incident_create, services_sync, subscriber_add
     from wordpress.tests.factories import wordpress_site_make
 
@@ -78,6 +79,8 @@ def sample_account(user) -> Sample:
     first = site_deploy(site=site, author=user)
     text_save(site=site, path="index.html", content="<h1>Hello again</h1>\n")
     live = site_deploy(site=site, author=user)
+    # Its previews behind a password: the unlock page shows its form.
+    site_preview_protection_set(site=site, protection="password", password="a sample password")
     now = timezone.now()
     failed = Deployment.objects.create(
         site=site,
@@ -215,7 +218,14 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
         "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
         "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
+        "wordpress:settings": [f"/sites/{data.wordpress[0].pk}/wordpress/settings/"],
+        "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
+        "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
+        "hosting:preview-unlock": [
+            f"/previews/unlock/?host={data.deployment.pk.hex[:8]}--{data.site.slug}"
+            f".{django_settings.SITES_DOMAIN}&next=/",
+        ],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [
             f"/sites/{site}/files/",
@@ -308,6 +318,17 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         started_at=now - timedelta(days=1, seconds=9),
         finished_at=now - timedelta(days=1),
         verified_at=now - timedelta(days=1),
+        restorable_at=now - timedelta(hours=20),
+    )
+    Backup.objects.create(
+        site=data.site,
+        state=Backup.State.SUCCEEDED,
+        snapshot_id="6" * 64,
+        files=14,
+        size=48_100,
+        verified_at=now - timedelta(days=2),
+        drill_error=f"The restored files/index.html differs from the backup's checksum ({LONG})",
+        created_at=now - timedelta(days=2),
     )
     Backup.objects.create(
         site=data.site,
@@ -315,7 +336,16 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         state=Backup.State.FAILED,
         reason=f"restic backup failed (exit 1): Fatal: unable to open config file ({LONG})",
     )
-    Backup.objects.create(site=data.site, state=Backup.State.RUNNING, started_at=now)
+    Backup.objects.create(
+        site=data.site,
+        state=Backup.State.RUNNING,
+        started_at=now,
+        phase="uploading",
+        progress_files=1_204,
+        progress_bytes=48_000_000,
+        total_files=3_310,
+        total_bytes=120_000_000,
+    )
     from backups.services import schedule_set
 
     schedule_set(site=data.site, frequency="weekly", hour=4, weekday=6)
@@ -331,6 +361,7 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         "backups:backup-now": [f"/sites/{site}/backups/new/"],
         "backups:schedule-set": [f"/sites/{site}/backups/schedule/"],
         "backups:backup-restore": [f"/sites/{site}/backups/{good.pk}/restore/"],
+        "backups:backup-restore-elsewhere": [f"/sites/{site}/backups/{good.pk}/restore-elsewhere/"],
     }
 
 

@@ -217,6 +217,9 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/": [
         Case("GET", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/delete/": [
+        Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
@@ -238,7 +241,20 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
     "sites/<uuid:pk>/wordpress/login/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/settings/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"memory_limit_mb": 64})
+    ],
+    "sites/<uuid:pk>/wordpress/password/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"})
+    ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
+    "sites/<uuid:pk>/previews/protection/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"protection": "team"})
+    ],
+    "previews/unlock/": Exempt(
+        "a preview's visitor, signed in or not: the site's protection decides "
+        "(hosting/tests/test_preview_protection.py)"
+    ),
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/files/upload/": [
@@ -461,7 +477,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, data={"name": "Site", "slug": "acme-site"}),
     ],
     "api/sites/create": [Case("POST", DEVELOPER, data={"name": "Made", "slug": "acme-made"})],
-    "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    # The world's WordPress site has no files here: changes reach the service, which says so.
+    "api/sites/<uuid:pk>/wordpress": [
+        Case("GET", VIEWER, kwargs=WP_SITE),
+        Case("PATCH", DEVELOPER, kwargs=WP_SITE, data={"debug": True}, ok=(502,)),
+    ],
+    "api/sites/<uuid:pk>/wordpress/password": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"}, ok=(502,))
+    ],
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/login": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
@@ -473,7 +496,10 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("PUT", DEVELOPER, kwargs=SITE, data={"frequency": "weekly", "hour": 4, "weekday": 6}),
     ],
-    "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [Case("GET", VIEWER, kwargs=BACKUP)],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [
+        Case("GET", VIEWER, kwargs=BACKUP),
+        Case("DELETE", DEVELOPER, kwargs=BACKUP),
+    ],
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
         Case("POST", DEVELOPER, kwargs=BACKUP)
     ],
@@ -512,6 +538,15 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/deployments/<uuid:pk>/promote": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "api/sites/<uuid:pk>/deploys": [
         Case("POST", DEVELOPER, kwargs=SITE, data={"files": {"index.html": "0" * 64}})
+    ],
+    "api/deployments/<uuid:pk>/blobs": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": uploading_deployment},
+            data={_sha256(b"{}"): b"{}"},
+            multipart=True,
+        )
     ],
     "api/deployments/<uuid:pk>/blobs/<str:digest>": [
         Case("PUT", DEVELOPER, kwargs={"pk": uploading_deployment, "digest": _sha256(b"{}")})
