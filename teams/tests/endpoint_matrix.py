@@ -240,6 +240,13 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"})
     ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
+    "sites/<uuid:pk>/previews/protection/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"protection": "team"})
+    ],
+    "previews/unlock/": Exempt(
+        "a preview's visitor, signed in or not: the site's protection decides "
+        "(hosting/tests/test_preview_protection.py)"
+    ),
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/files/upload/": [
