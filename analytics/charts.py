@@ -130,6 +130,7 @@ def resources_tab(scope: selectors.Scope) -> dict:
     rows = selectors.resource_usage(scope)
     return {
         "rows": rows,
+        "sites": selectors.resource_sites(scope),
         "charts": [
             chart(
                 "resources",

@@ -275,7 +275,12 @@ ACCOUNT_FORMS = {"reset_password_from_key": "accounts.password_forms.PasswordRes
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
 # Sign-in failures per address and per account (the API login counts here too); sign-ups per
 # address, like the API's auth limit.
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/m/ip,5/5m/key", "signup": "5/m/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/m/ip,5/5m/key",
+    "signup": "5/m/ip",
+    # A protected preview's password (hosting.views.preview_unlock): per address and per preview.
+    "preview_unlock": "10/m/ip,30/10m/key",
+}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 # Two-factor sign-in (allauth.mfa): authenticator apps (TOTP) with recovery codes, and passkeys.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -520,6 +525,8 @@ PANEL_BACKUP_PASSWORD = secret("PANEL_BACKUP_PASSWORD")
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
 # Days after its newest build a branch or pull request preview is removed (0 keeps them).
 PREVIEW_EXPIRE_DAYS = env.int("PREVIEW_EXPIRE_DAYS", default=30)
+# How long a protected preview stays open in a browser once unlocked (hosting.preview_lock).
+PREVIEW_UNLOCK_HOURS = env.int("PREVIEW_UNLOCK_HOURS", default=24)
 # Largest output directory a build may publish, in MB (the Autostack backend's MAX_BUILD_SIZE).
 MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
 BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))

@@ -325,9 +325,12 @@ def _stages_finish(deployment_id, status: str, error: str = "") -> None:
     )
 
 
-def build_finish(*, deployment_id, status: str, error: str = "", build_duration=None) -> Deployment:
-    """Record a build's end: final status (unless a cancel came first), stages, duration,
-    then the live event and the owner's notifications."""
+def build_finish(
+    *, deployment_id, status: str, error: str = "", build_duration=None, usage: dict | None = None
+) -> Deployment:
+    """Record a build's end: final status (unless a cancel came first), stages, duration and
+    resource usage (``build_cpu_seconds``, ``build_memory_peak``), then the live event and the
+    owner's notifications."""
     now = timezone.now()
     with transaction.atomic():
         if status != Deployment.Status.SUCCESS:
@@ -336,7 +339,7 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
                 status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
             ).update(status=status, error=error[:2000], finished_at=now)
         Deployment.objects.filter(pk=deployment_id).update(
-            build_duration=build_duration, heartbeat_at=now, build_pgid=None
+            build_duration=build_duration, heartbeat_at=now, build_pgid=None, **(usage or {})
         )
         # A build cancelled while running is finished only now that its builder has stopped.
         Deployment.objects.filter(pk=deployment_id, finished_at__isnull=True).update(

@@ -210,6 +210,12 @@ class Deployment(models.Model):
         help_text="For a redeploy: the deployment whose commit it builds again.",
     )
     build_duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    build_cpu_seconds = models.FloatField(
+        null=True, blank=True, help_text="CPU time the build's commands used (user + system)."
+    )
+    build_memory_peak = models.BigIntegerField(
+        null=True, blank=True, help_text="Bytes: the most memory the build's sandbox held."
+    )
     # The job record: Celery task, the worker running it, and its liveness.
     task_id = models.CharField(max_length=255, blank=True)
     worker = models.CharField(max_length=255, blank=True, help_text="host:pid of the builder.")

@@ -165,42 +165,74 @@ def upload_blob_receive(
 ) -> int:
     """Store one file of a folder deploy from ``stream``, checked against ``digest`` (which the
     deploy must name); returns its size. Sending the same file twice is harmless."""
+    return upload_blobs_receive(deployment=deployment, files=[(digest, stream)], store=store)[0]
+
+
+def upload_blobs_receive(
+    *,
+    deployment: Deployment,
+    files: list[tuple[str, IO[bytes]]],
+    store: BlobStore | None = None,
+) -> list[int]:
+    """Store several files of a folder deploy at once ((digest, stream) each, as
+    ``upload_blob_receive``); answers their sizes. Files stored before one is refused stay
+    stored and counted, so the client sends only the rest again."""
     store = store or BlobStore()
     _uploading(deployment)
-    digest = digest.lower()
-    paths = [p for p, d in deployment.upload_files.get("files", {}).items() if d == digest]
-    if not paths:
-        raise UploadRefused("This deploy has no file with that digest.", "BLOB_NOT_IN_DEPLOY")
+    paths_of: dict[str, str] = {}
+    for path, wanted in deployment.upload_files.get("files", {}).items():
+        paths_of.setdefault(wanted, path)
+    sizes, stored = [], []
+    try:
+        for digest, stream in files:
+            digest = digest.lower()
+            if digest not in paths_of:
+                raise UploadRefused(
+                    f"This deploy has no file with the digest {digest[:64]}.", "BLOB_NOT_IN_DEPLOY"
+                )
+            sizes.append(_blob_store(digest, stream, paths_of[digest], store))
+            stored.append(digest)
+    finally:
+        if stored:
+            _received(deployment, stored)
+    return sizes
+
+
+def _blob_store(digest: str, stream: IO[bytes], path: str, store: BlobStore) -> int:
     body, actual, size = _spool(stream, settings.SITE_UPLOAD_MAX_FILE_SIZE)
     with body:
         if actual != digest:
             raise UploadRefused(
-                "The contents do not match the digest (SHA-256) they were sent under.",
+                f"The contents sent for “{path}” do not match their digest (SHA-256).",
                 "DIGEST_MISMATCH",
                 {"expected": digest, "received": actual},
             )
         try:
-            gz_size, br_size = store.write(digest, body, content_type_for(paths[0]), size=size)
+            gz_size, br_size = store.write(digest, body, content_type_for(path), size=size)
         except ContentsChanged as exc:
             raise UploadRefused("The file was stored short; send it again.") from exc
         except StorageFull as exc:
-            raise storage_full(f"“{paths[0]}”") from exc
-    Blob.objects.update_or_create(
-        digest=digest,
-        defaults={
-            "size": size,
-            "gzip_size": gz_size,
-            "brotli_size": br_size,
-            "last_used_at": timezone.now(),
-        },
+            raise storage_full(f"“{path}”") from exc
+    # One statement whether the row exists or not (the contents are the same by definition).
+    Blob.objects.bulk_create(
+        [Blob(digest=digest, size=size, gzip_size=gz_size, brotli_size=br_size)],
+        update_conflicts=True,
+        unique_fields=["digest"],
+        update_fields=["size", "gzip_size", "brotli_size", "last_used_at"],
     )
+    return size
+
+
+def _received(deployment: Deployment, digests: list[str]) -> None:
+    """Record that these digests came for this deploy (what makes them usable by it)."""
     with transaction.atomic():
         locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
         _uploading(locked)
-        if digest not in locked.upload_received:
-            locked.upload_received = [*locked.upload_received, digest]
+        known = set(locked.upload_received)
+        fresh = [d for d in dict.fromkeys(digests) if d not in known]
+        if fresh:
+            locked.upload_received = [*locked.upload_received, *fresh]
             locked.save(update_fields=["upload_received"])
-    return size
 
 
 def upload_deploy_publish(*, deployment: Deployment, store: BlobStore | None = None) -> Deployment:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from controlpanel.crypto import EncryptedTextField
 from hosting.slugs import slug_problem
 from teams.querysets import TeamScopedQuerySet
 
@@ -36,6 +37,11 @@ class Site(models.Model):
         ONLINE = "online", "Online"
         OFFLINE = "offline", "Offline"
         ERROR = "error", "Error"
+
+    class PreviewProtection(models.TextChoices):
+        OFF = "off", "Anyone with the address"
+        TEAM = "team", "Members of the team, signed in"
+        PASSWORD = "password", "Anyone with the password"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="sites")
@@ -67,6 +73,18 @@ class Site(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The release being served; switching it is the deploy.",
+    )
+    preview_protection = models.CharField(
+        max_length=10,
+        choices=PreviewProtection.choices,
+        default=PreviewProtection.OFF,
+        help_text="Who may open the site's preview and deployment addresses.",
+    )
+    preview_password = models.CharField(
+        max_length=128, blank=True, help_text="The previews' password, hashed."
+    )
+    preview_secret = EncryptedTextField(
+        blank=True, help_text="Signs the cookie of an unlocked preview; new on every change."
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

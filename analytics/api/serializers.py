@@ -115,14 +115,38 @@ class AnalyticsBuildDurationsResponseSerializer(serializers.Serializer):
 
 
 class AnalyticsResourceSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="Storage, Network (bandwidth this month).")
-    value = serializers.FloatField(help_text="Percent of the limit used.")
-    used = serializers.IntegerField(help_text="Bytes.")
-    total = serializers.IntegerField(help_text="Bytes (the sites' limits together).")
+    name = serializers.CharField(help_text="CPU, Memory, Storage, Network.")
+    value = serializers.FloatField(help_text="Percent of the total used.")
+    used = serializers.FloatField(
+        help_text="CPU: CPU seconds the sites' processes and builds used in the period. "
+        "Memory: bytes the sites' processes hold now. Storage: bytes kept. Network: bytes "
+        "served this month."
+    )
+    total = serializers.FloatField(
+        help_text="CPU: seconds of one CPU core over the period. Memory: the host's bytes. "
+        "Storage, Network: the sites' limits together."
+    )
+    unit = serializers.ChoiceField(choices=["cpu-seconds", "bytes"])
+
+
+class AnalyticsResourceSiteSerializer(serializers.Serializer):
+    siteId = serializers.UUIDField(source="site_id")
+    name = serializers.CharField()
+    processCpuSeconds = serializers.FloatField(
+        source="process_cpu_seconds", help_text="CPU time of its processes (PHP pool)."
+    )
+    memory = serializers.IntegerField(help_text="Bytes its processes hold now.")
+    memoryPeak = serializers.IntegerField(source="memory_peak", help_text="Bytes, most held.")
+    buildCpuSeconds = serializers.FloatField(source="build_cpu_seconds")
+    buildMemoryPeak = serializers.IntegerField(
+        source="build_memory_peak", help_text="Bytes: the largest build's peak."
+    )
+    builds = serializers.IntegerField(help_text="Builds with a usage record.")
 
 
 class AnalyticsResourceUsageResponseSerializer(serializers.Serializer):
     resourceUsage = AnalyticsResourceSerializer(many=True)
+    sites = AnalyticsResourceSiteSerializer(many=True, help_text="Per site, those that used any.")
 
 
 class AnalyticsNamedCountSerializer(serializers.Serializer):

@@ -80,8 +80,21 @@ def test_the_seven_endpoints_answer_in_the_autostack_shapes(api, history):
         "p95": 246.0,
     }
 
-    resources = get(api, "resource-usage", period=7).json()["resourceUsage"]
-    assert resources[0] == {"name": "Storage", "value": 20.0, "used": 400, "total": 2000}
+    usage = get(api, "resource-usage", period=7).json()
+    resources = {row["name"]: row for row in usage["resourceUsage"]}
+    assert list(resources) == ["CPU", "Memory", "Storage", "Network"]  # the client's order
+    assert resources["Storage"] == {
+        "name": "Storage",
+        "value": 20.0,
+        "used": 400,
+        "total": 2000,
+        "unit": "bytes",
+    }
+    assert resources["CPU"]["used"] == 530.5 and resources["CPU"]["unit"] == "cpu-seconds"
+    assert [(site["name"], site["buildCpuSeconds"]) for site in usage["sites"]] == [
+        ("Alpha", 130.0),
+        ("Beta", 250.0),
+    ]
 
     status = get(api, "deployment-status", period=7).json()["deploymentStatus"]
     assert status[:3] == [

@@ -120,3 +120,14 @@ def test_traffic_tab_shows_status_codes_and_top_paths(web, history):
     assert "<td>Alpha</td><td>9</td>" in paths
     sites = html.split("data-traffic-sites>")[1].split("</table>")[0]
     assert "<td>11</td><td>2</td><td>1</td><td>1</td>" in sites  # Alpha's classes
+
+
+def test_resources_tab_shows_cpu_and_memory(web, history, settings):
+    settings.MONITORING_HEARTBEAT_INTERVAL = 10**6  # every reading of the fixture is recent
+    html = web.get("/analytics/?period=7&tab=resources").content.decode()
+    meters = html.split("data-resources>")[1].split("</ul>")[0]
+    assert "8m 50s by your sites" in meters  # 530.5 CPU seconds
+    assert "110.0\xa0MB held by your sites" in meters  # each site's latest: A's 70, B's 40 MiB
+    sites = html.split("data-resource-sites>")[1].split("</table>")[0]
+    assert "<td>2m 0s</td>" in sites  # Alpha's processes: 120.5 s
+    assert "4m 10s" in sites  # Beta's build: 250 s

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -65,7 +66,7 @@ def sample_account(user) -> Sample:
     from domains.services import domain_add, domain_register, registration_quote
     from hosting.files.operations import folder_create, text_save
     from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
-    from hosting.services import site_create, site_deploy
+    from hosting.services import site_create, site_deploy, site_preview_protection_set
     from monitoring.services import incident_create, services_sync, subscriber_add
     from wordpress.tests.factories import wordpress_site_make
 
@@ -78,6 +79,8 @@ def sample_account(user) -> Sample:
     first = site_deploy(site=site, author=user)
     text_save(site=site, path="index.html", content="<h1>Hello again</h1>\n")
     live = site_deploy(site=site, author=user)
+    # Its previews behind a password: the unlock page shows its form.
+    site_preview_protection_set(site=site, protection="password", password="a sample password")
     now = timezone.now()
     failed = Deployment.objects.create(
         site=site,
@@ -219,6 +222,11 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
         "wordpress:update": [f"/sites/{data.wordpress[0].pk}/wordpress/update/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
+        "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
+        "hosting:preview-unlock": [
+            f"/previews/unlock/?host={data.deployment.pk.hex[:8]}--{data.site.slug}"
+            f".{django_settings.SITES_DOMAIN}&next=/",
+        ],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [
             f"/sites/{site}/files/",

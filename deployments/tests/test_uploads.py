@@ -193,3 +193,40 @@ def test_logs_tail_answers_the_last_lines(api, alice):
         log_append(deployment.pk, f"line {i}")
     answer = api.get(f"/api/deployments/{deployment.pk}/logs?tail=5").json()
     assert [line["message"] for line in answer["logs"]] == [f"line {i}" for i in range(26, 31)]
+
+
+def test_many_small_files_go_in_one_request(api, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    site = make_site(alice, slug="batched")
+    tree = {f"f{i}.txt": f"file {i}".encode() for i in range(50)}
+    started = api.post(
+        f"/api/sites/{site.pk}/deploys",
+        {"files": {p: sha(d) for p, d in tree.items()}},
+        format="json",
+    ).json()
+    pk = started["deployment"]["id"]
+    parts = {sha(d): SimpleUploadedFile(p, d) for p, d in tree.items()}
+    answer = api.post(f"/api/deployments/{pk}/blobs", parts, format="multipart")
+    assert answer.status_code == 200, answer.json()
+    assert len(answer.json()["received"]) == 50
+    published = api.post(f"/api/deployments/{pk}/publish")
+    assert published.status_code == 200 and published.json()["stats"]["blobsWritten"] == 50
+    # The deploy's start and publish are audited; its uploads are not lines of their own.
+    from teams.models import AuditEvent
+
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert not any("blobs" in action for action in actions)
+    assert any("api-site-deploys" in action for action in actions)
+
+
+def test_a_deploy_waiting_for_its_files_shows_as_uploading(api, web, alice):
+    site = make_site(alice, slug="waiting")
+    started = api.post(
+        f"/api/sites/{site.pk}/deploys", {"files": {"a.txt": sha(b"a")}}, format="json"
+    ).json()
+    page = web.get(f"/deployments/{started['deployment']['id']}/")
+    assert page.status_code == 200
+    assert "Uploading" in page.content.decode()
+    listed = api.get("/api/deployments?status=building").json()["deployments"]
+    assert [d["status"] for d in listed] == ["uploading"]

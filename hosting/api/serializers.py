@@ -337,6 +337,16 @@ class BlobReceivedSerializer(serializers.Serializer):
     size = serializers.IntegerField(help_text="Bytes.")
 
 
+class BlobReceivedListSerializer(serializers.Serializer):
+    received = BlobReceivedSerializer(many=True)
+
+
+class BlobBatchSerializer(serializers.Serializer):
+    """multipart/form-data: one file field per file, named by its SHA-256 digest."""
+
+    digest = serializers.FileField(help_text="Any number of fields, each named by its digest.")
+
+
 class PreviewSerializer(serializers.Serializer):
     """Serializes ``deployments.selectors.Preview``."""
 

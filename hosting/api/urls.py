@@ -45,6 +45,11 @@ urlpatterns = [
     # Folder deploys that upload only what the server lacks; promotion; previews.
     path("sites/<uuid:pk>/deploys", deploys.FolderDeployView.as_view(), name="api-site-deploys"),
     path(
+        "deployments/<uuid:pk>/blobs",
+        deploys.BlobBatchUploadView.as_view(),
+        name="api-deployment-blobs",
+    ),
+    path(
         "deployments/<uuid:pk>/blobs/<str:digest>",
         deploys.BlobUploadView.as_view(),
         name="api-deployment-blob",

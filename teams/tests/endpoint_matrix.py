@@ -241,6 +241,13 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"})
     ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
+    "sites/<uuid:pk>/previews/protection/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"protection": "team"})
+    ],
+    "previews/unlock/": Exempt(
+        "a preview's visitor, signed in or not: the site's protection decides "
+        "(hosting/tests/test_preview_protection.py)"
+    ),
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/files/upload/": [
@@ -526,6 +533,15 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/deployments/<uuid:pk>/promote": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
     "api/sites/<uuid:pk>/deploys": [
         Case("POST", DEVELOPER, kwargs=SITE, data={"files": {"index.html": "0" * 64}})
+    ],
+    "api/deployments/<uuid:pk>/blobs": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": uploading_deployment},
+            data={_sha256(b"{}"): b"{}"},
+            multipart=True,
+        )
     ],
     "api/deployments/<uuid:pk>/blobs/<str:digest>": [
         Case("PUT", DEVELOPER, kwargs={"pk": uploading_deployment, "digest": _sha256(b"{}")})
