@@ -306,7 +306,8 @@ class DeploymentDetailSerializer(DeploymentSummarySerializer):
         return deployment.site.live_deployment_id == deployment.pk
 
     def get_canCancel(self, deployment) -> bool:
-        return deployment.status in (Deployment.Status.QUEUED, Deployment.Status.BUILDING)
+        status = Deployment.Status
+        return deployment.status in (status.UPLOADING, status.QUEUED, status.BUILDING)
 
     def get_canRedeploy(self, deployment) -> bool:
         return deployment.source == Deployment.Source.GIT and deployment.project_id is not None
