@@ -127,10 +127,11 @@ def durations_tab(scope: selectors.Scope) -> dict:
 
 
 def resources_tab(scope: selectors.Scope) -> dict:
-    rows = selectors.resource_usage(scope)
+    used = selectors.resources(scope)
+    rows = used["rows"]
     return {
         "rows": rows,
-        "sites": selectors.resource_sites(scope),
+        "sites": used["sites"],
         "charts": [
             chart(
                 "resources",

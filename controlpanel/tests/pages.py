@@ -220,6 +220,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
         "wordpress:settings": [f"/sites/{data.wordpress[0].pk}/wordpress/settings/"],
         "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
+        "wordpress:update": [f"/sites/{data.wordpress[0].pk}/wordpress/update/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
         "hosting:preview-unlock": [
