@@ -136,7 +136,7 @@ def resources_tab(scope: selectors.Scope) -> dict:
             chart(
                 "resources",
                 "bar",
-                "Share of the limits used",
+                "Share used (CPU: of one core; memory: of the server; the rest: of the limits)",
                 (row["name"] for row in rows),
                 [series("Used", (r["value"] for r in rows), "primary")],
                 unit="%",
