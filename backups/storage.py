@@ -1,9 +1,6 @@
-"""Deleting backups, and what a team's repository takes (writes).
-
-A deleted backup's row goes at once; its snapshot is forgotten and the repository pruned by a
-task after commit (restic may have to wait there for a running backup's lock). The bytes a
-repository takes (``restic stats``) are measured after every backup and prune.
-"""
+"""Deleting backups, and what a team's repository takes: a deleted backup's row goes at once
+and its snapshot is forgotten (and the repository pruned) by a task; the repository's size is
+measured with ``restic stats`` after every backup and prune, for the Backups tab and billing."""
 
 from __future__ import annotations
 
