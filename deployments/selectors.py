@@ -138,6 +138,19 @@ def log_lines(*, deployment: Deployment, after: int = 0):
     return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")
 
 
+_LINES = PreparedQuery(
+    lambda deployment_id: LogLine.objects.filter(deployment_id=deployment_id).order_by("seq")
+)
+
+
+def log_lines_page(*, deployment: Deployment, after: int = 0):
+    """``log_lines`` to paginate (count and slices): from the first line (lines are numbered
+    from 1), the API's most asked page, it is prepared rows."""
+    if after <= 0:
+        return _LINES(deployment.pk)
+    return log_lines(deployment=deployment, after=after)
+
+
 def log_last_seq(*, deployment: Deployment) -> int:
     """The sequence number of the deployment's newest stored log line (0: none yet)."""
     last = LogLine.objects.filter(deployment=deployment).order_by("-seq").values("seq").first()
