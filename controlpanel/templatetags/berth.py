@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 register = template.Library()
@@ -19,6 +20,18 @@ def icon(name: str, css: str = "") -> str:
         static("img/icons.svg"),
         name,
     )
+
+
+@register.filter
+def iso_datetime(value):
+    """An ISO 8601 string from an API-shaped dict as a datetime, for the date filters (None
+    when empty or not a date)."""
+    if not value or not isinstance(value, str):
+        return value or None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
 
 
 @register.filter
