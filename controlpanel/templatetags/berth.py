@@ -8,6 +8,7 @@ from django import template
 from django.core.signals import setting_changed
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 register = template.Library()
@@ -37,6 +38,18 @@ def _forget_icons(setting, **kwargs):
 
 
 setting_changed.connect(_forget_icons)
+
+
+@register.filter
+def iso_datetime(value):
+    """An ISO 8601 string from an API-shaped dict as a datetime, for the date filters (None
+    when empty or not a date)."""
+    if not value or not isinstance(value, str):
+        return value or None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
 
 
 @register.filter
