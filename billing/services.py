@@ -36,6 +36,7 @@ from billing.models import (
     Transaction,
     UsageNotice,
 )
+from billing.signals import invoice_paid, invoice_voided
 from deployments.models import Deployment
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site, SiteBandwidth
@@ -307,6 +308,7 @@ def invoice_mark_paid(*, invoice: Invoice, actor=None, request=None) -> Invoice:
             invoice=invoice,
             recorded_by=actor,
         )
+        invoice_paid.send(sender=Invoice, invoice=invoice)
         if invoice.team is not None:
             subscription_payment_succeeded(team=invoice.team)
             audit_record(
@@ -325,6 +327,7 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
         raise ValidationError("Only an open invoice of the built-in provider can be voided.")
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOID)
     invoice.refresh_from_db()
+    invoice_voided.send(sender=Invoice, invoice=invoice)
     if invoice.team is not None:
         audit_record(
             team=invoice.team,
@@ -338,7 +341,7 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
 
 
 # --- payment standing -----------------------------------------------------------------------
-def _tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
+def tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
     recipients = [user.email for user in team_owners(team)]
     if not recipients:
         return
@@ -359,7 +362,7 @@ def subscription_past_due_notice(*, subscription: Subscription) -> None:
     """Tell the owners a payment failed and when the team will be suspended (sent when the
     subscription becomes overdue, before anything is refused)."""
     since = subscription.past_due_since or timezone.now()
-    _tell_owners(
+    tell_owners(
         subscription.team,
         f"payment failed for {subscription.team.name}",
         "billing/email/past_due.txt",
@@ -391,7 +394,7 @@ def subscriptions_enforce(*, now=None) -> list[Subscription]:
                 obj=subscription,
                 details={"past_due_since": subscription.past_due_since.isoformat()},
             )
-            _tell_owners(
+            tell_owners(
                 subscription.team,
                 f"{subscription.team.name} is suspended",
                 "billing/email/suspended.txt",
@@ -480,7 +483,7 @@ def _notice(*, team: Team, site: Site | None, limit: str, month, level: int, con
         return None
     what = "used up" if level == 100 else f"{level}% used"
     name = f"{site.name}: bandwidth" if site else "build minutes"
-    _tell_owners(
+    tell_owners(
         team,
         f"{name} {what} for {team.name}",
         "billing/email/usage.txt",

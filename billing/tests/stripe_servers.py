@@ -142,6 +142,42 @@ class StripeServers:
         self.send_event("checkout.session.completed", session)
         return subscription.id
 
+    def pay_checkout(
+        self, session_id: str, *, payment_method: str = "pm_card_visa", notify: bool = True
+    ) -> str:
+        """The customer pays a payment-mode Checkout session: the card is saved on the
+        customer and charged (a real payment intent in localstripe), the session reads
+        complete and paid, and Stripe sends checkout.session.completed (unless ``notify`` is
+        false: a dropped webhook). Returns the payment intent's id; a declined card raises
+        ``stripe.CardError`` and leaves the session open, as Stripe's page does."""
+        import stripe
+
+        session = self.sessions[session_id]
+        customer = session["customer"]
+        stripe.PaymentMethod.attach(payment_method, customer=customer)
+        stripe.Customer.modify(
+            customer, invoice_settings={"default_payment_method": payment_method}
+        )
+        price = session["line_items"][0]["price_data"]
+        intent = stripe.PaymentIntent.create(
+            amount=int(price["unit_amount"]),
+            currency=price["currency"],
+            customer=customer,
+            payment_method=payment_method,
+            confirm=True,
+            metadata=session.get("payment_intent_data", {}).get("metadata", {}),
+        )
+        session.update(status="complete", payment_status="paid", payment_intent=intent.id)
+        if notify:
+            self.send_event("checkout.session.completed", session)
+        return intent.id
+
+    def expire_checkout(self, session_id: str) -> None:
+        """The customer never paid: Stripe expires the session and says so."""
+        session = self.sessions[session_id]
+        session["status"] = "expired"
+        self.send_event("checkout.session.expired", session)
+
     def renewal_failed(self, subscription_id: str, invoice_id: str) -> None:
         """Stripe's dunning, which localstripe lacks: the renewal invoice's charge was declined,
         so the subscription reads ``past_due`` until that invoice is paid, and Stripe sends
@@ -241,10 +277,20 @@ class StripeServers:
                         "success_url": form.get("success_url"),
                         "cancel_url": form.get("cancel_url"),
                         "status": "open",
+                        "payment_status": "unpaid",
+                        "payment_intent": None,
+                        "payment_intent_data": form.get("payment_intent_data", {}),
                         "subscription": None,
                         "url": f"{servers.url}/pay/{session_id}",
                     }
                     servers.sessions[session_id] = session
+                    return self._answer(200, json.dumps(session).encode())
+                if self.path.startswith("/v1/checkout/sessions/") and self.path.endswith("/expire"):
+                    session = servers.sessions.get(self.path.split("/")[4])
+                    if session is None:
+                        return self._answer(404, b'{"error": {"message": "No such session"}}')
+                    if session["status"] == "open":
+                        session["status"] = "expired"
                     return self._answer(200, json.dumps(session).encode())
                 if self.path == "/v1/billing_portal/sessions":
                     form = nested_form(body)
@@ -259,6 +305,11 @@ class StripeServers:
                 self._forward("POST", body)
 
             def do_GET(self):
+                if self.path.startswith("/v1/checkout/sessions/"):
+                    session = servers.sessions.get(self.path.split("/")[4].split("?")[0])
+                    if session is None:
+                        return self._answer(404, b'{"error": {"message": "No such session"}}')
+                    return self._answer(200, json.dumps(session).encode())
                 self._forward("GET", None)
 
             def do_DELETE(self):
@@ -272,3 +323,28 @@ class StripeServers:
                 self._answer(status, answer)
 
         return Handler
+
+
+WEBHOOK = "/api/billing/stripe/webhook"
+
+
+def deliver(client, payload: bytes, signature: str):
+    """Post one signed delivery to Berth's webhook, as Stripe does."""
+    return client.post(
+        WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+
+def event_type(delivery) -> str:
+    return json.loads(delivery[0])["type"]
+
+
+def until(servers: StripeServers, *types: str) -> list[tuple[bytes, str]]:
+    """Every delivery up to and including the events of ``types`` (localstripe sends a
+    second after each change)."""
+    wanted = set(types)
+    for count in range(1, 200):
+        got = servers.wait_for_deliveries(count)
+        if wanted <= {event_type(d) for d in got}:
+            return servers.take_deliveries(len(got))
+    raise AssertionError(f"never delivered: {wanted}")

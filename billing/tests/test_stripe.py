@@ -20,63 +20,14 @@ from django.utils import timezone
 
 from billing import payments
 from billing.models import Invoice, Plan, StripeEvent, Subscription, Transaction
-from billing.services import plans_seed, subscriptions_enforce
+from billing.services import subscriptions_enforce
 from billing.tests.factories import free_plan_limits
-from billing.tests.stripe_servers import API_KEY, WEBHOOK_SECRET, StripeServers, sign
+from billing.tests.stripe_servers import deliver, sign, until
 from hosting.models import Site
 from hosting.services import site_create
 from teams.services import acting_team
 
 pytestmark = pytest.mark.django_db
-
-WEBHOOK = "/api/billing/stripe/webhook"
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    running = StripeServers(tmp_path_factory.mktemp("localstripe"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def online(settings, servers):
-    settings.STRIPE_SECRET_KEY = API_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = servers.url
-    payments.client()
-    plans_seed()
-    price = stripe.Plan.create(
-        id=f"price_standard_{secrets.token_hex(4)}",
-        amount=1900,
-        currency="usd",
-        interval="month",
-        product={"name": "Standard"},
-    )
-    Plan.objects.filter(key="standard").update(stripe_price_monthly=price.id)
-    servers.take_deliveries(0)
-    return servers
-
-
-def deliver(client, payload: bytes, signature: str):
-    return client.post(
-        WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    )
-
-
-def event_type(delivery) -> str:
-    return json.loads(delivery[0])["type"]
-
-
-def until(servers, *types: str) -> list[tuple[bytes, str]]:
-    """Every delivery up to and including the events of ``types`` (localstripe sends a
-    second after each change)."""
-    wanted = set(types)
-    for count in range(1, 200):
-        got = servers.wait_for_deliveries(count)
-        if wanted <= {event_type(d) for d in got}:
-            return servers.take_deliveries(len(got))
-    raise AssertionError(f"never delivered: {wanted}")
 
 
 def subscribe(web, servers) -> tuple[str, list]:
@@ -280,19 +231,3 @@ def test_a_plan_change_in_the_portal_applies_at_once(web, api, alice, online):
     subscription = Subscription.objects.get(team=team)
     assert subscription.plan.key == "enterprise" and subscription.status == "active"
     assert api.get("/api/billing/usage").json()["usage"]["sites"]["limit"] is None
-
-
-def test_a_domain_registration_goes_on_the_next_stripe_invoice(web, alice, online, settings):
-    from domains.tests.factories import register_domain
-
-    settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
-    subscribe(web, online)  # the team is a Stripe customer
-    register_domain(owner=alice, name="shop.test")
-    customer = Subscription.objects.get(team=acting_team(alice)).stripe_customer_id
-    items = [
-        item
-        for item in stripe.InvoiceItem.list(customer=customer).data
-        if item["description"] == "Registration of shop.test (1 year)"
-    ]
-    assert len(items) == 1 and items[0]["amount"] == 1200
-    assert not Invoice.objects.filter(provider="builtin").exists()
