@@ -109,7 +109,8 @@ def purchase_start(
                 _ask_for_payment(purchase)
     except IntegrityError:
         raise ValidationError(
-            f"{subject} is already being paid for; finish or cancel that order first."
+            f"{subject} is already being paid for: finish or cancel that order (on the billing "
+            "page), or choose another name."
         ) from None
     if amount <= 0:
         return purchase_paid(purchase=purchase)

@@ -336,7 +336,7 @@ def _register_now(*, owner, team, name: str, years: int, site, registrar: str) -
     owners = team_owners(team)
     registrant = owner.email if owner else (owners[0].email if owners else "")
     with transaction.atomic():
-        plan_enforce(domain.team, "custom_domains")
+        plan_enforce(domain.team, "custom_domains", adding=0)  # its order is counted already
         try:
             info = adapter.register(
                 domain.name,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from billing.models import Invoice, Purchase, Subscription, Transaction
 from billing.purchases import purchases_maintain
 from billing.services import invoice_mark_paid, invoice_void, plans_seed
+from billing.tests.factories import team_on_plan
 from billing.tests.stripe_servers import deliver, until
 from domains import services as domains
 from domains.models import Domain, RegistryEntry
@@ -313,3 +314,21 @@ def test_an_unpaid_renewal_lapses_with_the_domain(
     assert renewal.status == "canceled" and "nothing was charged" in renewal.message
     assert Domain.objects.get(pk=domain.pk).registration == "expired"
     assert mail.outbox[-1].subject == "Berth: Renewal of free.berth (1 year): renewal not paid"
+
+
+def test_an_ordered_registration_counts_against_the_plan(api, alice):
+    team_on_plan(acting_team(alice), custom_domains=1)
+
+    def order(name):
+        return api.post(
+            "/api/domains", {"name": name, "register": True, "confirmPrice": "12.00"}, format="json"
+        )
+
+    first = order("brand.test")
+    assert first.status_code == 202
+    refused = order("other.test")
+    assert refused.status_code == 402
+    error = refused.json()["error"]
+    assert error["code"] == "PLAN_LIMIT_EXCEEDED" and error["details"]["used"] == 1
+    invoice_mark_paid(invoice=Invoice.objects.get(number=first.json()["purchase"]["invoice"]))
+    assert registered("brand.test")  # its own order does not count against it
