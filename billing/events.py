@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from billing import purchases
 from billing.models import Invoice, StripeEvent, Subscription, Transaction
-from billing.payments import from_cents, from_timestamp, invoice_sync, subscription_sync, team_of
+from billing.payments import (
+    PaymentError,
+    client,
+    from_cents,
+    from_timestamp,
+    invoice_sync,
+    subscription_sync,
+    team_of,
+)
 from billing.services import transaction_record
 
 
@@ -66,13 +74,17 @@ def stripe_event_apply(row: StripeEvent) -> StripeEvent:
                 subscription_sync(obj["subscription"])
         elif kind == "charge.refunded":
             done = _refunds(obj)
+        elif kind.startswith("credit_note."):
+            done = _credit_note(obj["id"])
         else:
             done = None
             outcome, message = StripeEvent.Outcome.IGNORED, "Berth does not act on this type."
-        if kind.startswith(("customer.subscription.", "checkout.", "invoice.", "charge.")):
+        if kind.startswith(
+            ("customer.subscription.", "checkout.", "invoice.", "charge.", "credit_note.")
+        ):
             outcome = StripeEvent.Outcome.APPLIED if done else StripeEvent.Outcome.IGNORED
             message = f"Mirrored {done}." if done else "It names no team or plan Berth knows."
-    except stripe.StripeError as exc:
+    except (stripe.StripeError, PaymentError) as exc:
         outcome, message = StripeEvent.Outcome.FAILED, f"Stripe could not be read: {exc}"
     StripeEvent.objects.filter(pk=row.pk).update(
         outcome=outcome, message=message[:500], processed_at=timezone.now()
@@ -115,3 +127,27 @@ def _refunds(obj) -> Transaction | None:
             created_at=from_timestamp(refund.get("created")),
         )
     return last
+
+
+def _credit_note(credit_note_id: str) -> Transaction | None:
+    """A credit Stripe gave a customer (a credit note, to the balance or refunded): one
+    ``credit`` row in the ledger, read from Stripe as it is now."""
+    remote = client().CreditNote.retrieve(credit_note_id).to_dict()
+    team = team_of(remote)
+    if team is None or remote.get("status") == "void":
+        return None
+    invoice_id = remote.get("invoice")
+    invoice = Invoice.objects.filter(stripe_invoice_id=invoice_id).first() if invoice_id else None
+    reason = (remote.get("reason") or "").replace("_", " ")
+    return transaction_record(
+        team=team,
+        kind=Transaction.Kind.CREDIT,
+        amount=from_cents(remote.get("total")),
+        currency=(remote.get("currency") or settings.BILLING_CURRENCY).upper(),
+        description=f"Credit note {remote.get('number') or credit_note_id}"
+        + (f" ({reason})" if reason else ""),
+        invoice=invoice,
+        provider=Subscription.Provider.STRIPE,
+        reference=f"stripe:credit_note:{credit_note_id}",
+        created_at=from_timestamp(remote.get("created")),
+    )

@@ -1,6 +1,7 @@
 """Stripe on loopback for the tests: ``localstripe`` (a stateful Stripe server from PyPI) for
 customers, plans, subscriptions, invoices and webhook deliveries, behind a small front server
-that adds what localstripe lacks — Checkout sessions and customer-portal sessions — and collects
+that adds what localstripe lacks — Checkout sessions (subscription and payment mode),
+customer-portal sessions and credit notes — and collects
 the signed webhook deliveries so a test can post them to Berth, replay and shuffle them.
 
 Berth talks to the front with the real ``stripe`` library (``STRIPE_API_BASE``); every event is
@@ -85,6 +86,7 @@ class StripeServers:
         )
         _wait_for_port(self.local_port, self.proc)
         self.sessions: dict[str, dict] = {}
+        self.credit_notes: dict[str, dict] = {}
         self.overdue: dict[str, str] = {}  # subscription id -> its unpaid renewal invoice
         self.deliveries: list[tuple[bytes, str]] = []
         self.lock = threading.Lock()
@@ -171,6 +173,26 @@ class StripeServers:
         if notify:
             self.send_event("checkout.session.completed", session)
         return intent.id
+
+    def issue_credit_note(self, customer: str, amount: int, *, reason: str = "") -> dict:
+        """The operator credits a customer in Stripe's dashboard (localstripe has no credit
+        notes): Stripe sends credit_note.created."""
+        note = {
+            "id": f"cn_{secrets.token_hex(8)}",
+            "object": "credit_note",
+            "customer": customer,
+            "invoice": None,
+            "number": f"CN-{len(self.credit_notes) + 1:04d}",
+            "total": amount,
+            "amount": amount,
+            "currency": "usd",
+            "reason": reason or None,
+            "status": "issued",
+            "created": int(time.time()),
+        }
+        self.credit_notes[note["id"]] = note
+        self.send_event("credit_note.created", note)
+        return note
 
     def expire_checkout(self, session_id: str) -> None:
         """The customer never paid: Stripe expires the session and says so."""
@@ -305,6 +327,11 @@ class StripeServers:
                 self._forward("POST", body)
 
             def do_GET(self):
+                if self.path.startswith("/v1/credit_notes/"):
+                    note = servers.credit_notes.get(self.path.split("/")[3].split("?")[0])
+                    if note is None:
+                        return self._answer(404, b'{"error": {"message": "No such note"}}')
+                    return self._answer(200, json.dumps(note).encode())
                 if self.path.startswith("/v1/checkout/sessions/"):
                     session = servers.sessions.get(self.path.split("/")[4].split("?")[0])
                     if session is None:

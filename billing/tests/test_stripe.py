@@ -23,6 +23,7 @@ from billing.models import Invoice, Plan, StripeEvent, Subscription, Transaction
 from billing.services import subscriptions_enforce
 from billing.tests.factories import free_plan_limits
 from billing.tests.stripe_servers import deliver, sign, until
+from conftest import bearer_client
 from hosting.models import Site
 from hosting.services import site_create
 from teams.services import acting_team
@@ -231,3 +232,19 @@ def test_a_plan_change_in_the_portal_applies_at_once(web, api, alice, online):
     subscription = Subscription.objects.get(team=team)
     assert subscription.plan.key == "enterprise" and subscription.status == "active"
     assert api.get("/api/billing/usage").json()["usage"]["sites"]["limit"] is None
+
+
+def test_a_credit_note_is_one_credit_in_the_ledger(web, alice, operator, online):
+    team = acting_team(alice)
+    for payload, signature in subscribe(web, online)[1]:
+        deliver(web, payload, signature)
+    customer = Subscription.objects.get(team=team).stripe_customer_id
+    note = online.issue_credit_note(customer, 500, reason="order_change")
+    for payload, signature in until(online, "credit_note.created") * 2:
+        assert deliver(web, payload, signature).status_code == 200
+    credit = Transaction.objects.get(team=team, kind="credit")
+    assert (credit.amount, credit.currency) == (Decimal("5.00"), "USD")
+    assert credit.reference == f"stripe:credit_note:{note['id']}"
+    assert credit.description == f"Credit note {note['number']} (order change)"
+    rows = bearer_client(operator).get("/api/admin/transactions?type=credit").json()
+    assert [(r["type"], r["amount"]) for r in rows["transactions"]] == [("credit", 5.0)]
