@@ -48,6 +48,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "members",
                     "backup_retention_days",
                     "bandwidth_overage",
+                    "throttle_kbps",
                 )
             },
         ),

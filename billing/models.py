@@ -67,6 +67,7 @@ class Plan(models.Model):
 
     class Overage(models.TextChoices):
         NOTIFY = "notify", "Tell the owners, keep serving"
+        THROTTLE = "throttle", "Slow the site down until next month or an upgrade"
         OFFLINE = "offline", "Take the site offline until next month or an upgrade"
 
     bandwidth_overage = models.CharField(
@@ -74,6 +75,11 @@ class Plan(models.Model):
         choices=Overage.choices,
         default=Overage.NOTIFY,
         help_text="What happens to a site that serves more than its monthly bandwidth.",
+    )
+    throttle_kbps = models.PositiveIntegerField(
+        default=64,
+        validators=[MinValueValidator(1)],
+        help_text="With “slow the site down”: KB per second each response is served at.",
     )
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -321,7 +327,8 @@ class StripeEvent(models.Model):
 
 class UsageNotice(models.Model):
     """An email telling a team's owners a limit is nearly or fully used, sent once per limit,
-    site, month and level; for a site taken offline over its bandwidth, when it came back."""
+    site, month and level; for a site taken offline or slowed down over its bandwidth, when it
+    came back."""
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="usage_notices")
     site = models.ForeignKey(
@@ -331,6 +338,7 @@ class UsageNotice(models.Model):
     month = models.DateField(help_text="The first day of the month it is about.")
     level = models.PositiveSmallIntegerField(help_text="Percent of the limit: 80 or 100.")
     took_offline = models.BooleanField(default=False)
+    throttled = models.BooleanField(default=False, help_text="The site was slowed down.")
     restored_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
 

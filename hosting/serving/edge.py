@@ -367,16 +367,21 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
             "team__subscription__status",
             "kind",
             "team__suspended_at",
+            "rate_limit",
         )
-        for site_id, status, deployment_id, team_status, kind, suspended_at in rows:
+        for site_id, status, deployment_id, team_status, kind, suspended_at, rate in rows:
             status = serving_status(status, team_status, suspended_at)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
                 served = status in (Site.Status.ONLINE, SUSPENDED)
                 sites[site_id] = EdgeSite(
-                    site_id, status if served else "offline", None, php=php_site(site_id)
+                    site_id,
+                    status if served else "offline",
+                    None,
+                    php=php_site(site_id),
+                    rate_limit=rate,
                 )
                 continue
-            site = EdgeSite(site_id, status, deployment_id)
+            site = EdgeSite(site_id, status, deployment_id, rate_limit=rate)
             if site.offline or deployment_id is None:
                 edge.unpoint(site_id)
                 if site.offline:
@@ -468,11 +473,20 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
                 continue
             result.trees_built += edge.build_tree(release)
         redirects, headers = edge.rules(deployment_id)
-        link = f"{DEPLOYMENT_LINK}{deployment_id}" if redirects or headers else label
+        # Rules, or a slowed-down site, need a server block of their own.
+        own_block = redirects or headers or sites[site_id].rate_limit
+        link = f"{DEPLOYMENT_LINK}{deployment_id}" if own_block else label
         edge.point(link, deployment_id)
         wanted.add(link)
         if link != label:
-            own = EdgeSite(site_id, sites[site_id].status, deployment_id, [hostname], link=link)
+            own = EdgeSite(
+                site_id,
+                sites[site_id].status,
+                deployment_id,
+                [hostname],
+                link=link,
+                rate_limit=sites[site_id].rate_limit,
+            )
             own.redirects, own.headers = redirects, headers
             found.append(own)
     for entry in (edge.root / "live").iterdir():

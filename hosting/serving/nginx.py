@@ -44,6 +44,8 @@ class EdgeSite:
     # The name under ``live/`` serving it: the site id, or ``d-<deployment id>`` for one
     # deployment's own address.
     link: str = ""
+    # Bytes a second each response is served at (a plan's bandwidth overage); None: full speed.
+    rate_limit: int | None = None
 
     @property
     def live_name(self) -> str:
@@ -128,8 +130,10 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
             f"rewrite ^ /{page}.html break; }}",
             "location / { return 503; }",
         ]
+    throttle = [f"limit_rate {int(site.rate_limit)};"] if site.rate_limit else []
     if site.php is not None:  # its own root: the site's folder, not a deployment tree
-        return [f"set $berth_site {site.site_id};", *_php_body(site.php, acme)]
+        return [f"set $berth_site {site.site_id};", *throttle, *_php_body(site.php, acme)]
+    lines += throttle
     # Cache-Control: ours unless a matching _headers block sets its own.
     cc_var = "$berth_cc"
     overriding = [

@@ -34,6 +34,7 @@ class SiteState:
     status: str
     deployment_id: UUID | None
     kind: str = "static"
+    rate_limit: int | None = None  # bytes a second per response (bandwidth overage)
 
 
 def load_route(host: str):
@@ -53,12 +54,13 @@ def load_site(site_id: UUID) -> SiteState | None:
             "team__subscription__status",
             "kind",
             "team__suspended_at",
+            "rate_limit",
         )
         .first()
     )
     if row is None:
         return None
-    return SiteState(site_id, serving_status(row[0], row[2], row[4]), row[1], row[3])
+    return SiteState(site_id, serving_status(row[0], row[2], row[4]), row[1], row[3], row[5])
 
 
 def serving_status(site_status: str, subscription_status: str | None, team_suspended_at) -> str:
