@@ -130,6 +130,7 @@ def resources_tab(scope: selectors.Scope) -> dict:
     rows = selectors.resource_usage(scope)
     return {
         "rows": rows,
+        "sites": selectors.resource_sites(scope),
         "charts": [
             chart(
                 "resources",
@@ -145,11 +146,26 @@ def resources_tab(scope: selectors.Scope) -> dict:
     }
 
 
+STATUS_SERIES = (
+    ("2xx", "2xx success", "success"),
+    ("3xx", "3xx redirect / not modified", "info"),
+    ("4xx", "4xx client error", "warning"),
+    ("5xx", "5xx server error", "danger"),
+)
+
+
 def traffic_tab(scope: selectors.Scope) -> dict:
     traffic = selectors.traffic(scope)
     days = traffic["days"]
+    names = selectors.STATUS_CLASSES
     return {
         "traffic": traffic,
+        "rows": [{**row, "classes": [row[name] for name in names]} for row in days],
+        "sites": [{**row, "classes": [row[name] for name in names]} for row in traffic["sites"]],
+        "errors": {
+            "client": sum(row["4xx"] for row in days),
+            "server": sum(row["5xx"] for row in days),
+        },
         "charts": [
             chart(
                 "traffic-requests",
@@ -157,6 +173,17 @@ def traffic_tab(scope: selectors.Scope) -> dict:
                 "Requests per day",
                 (_day(row["day"]) for row in days),
                 [series("Requests", (r["requests"] for r in days), "info")],
+            ),
+            chart(
+                "traffic-statuses",
+                "bar",
+                "Responses per day by status",
+                (_day(row["day"]) for row in days),
+                [
+                    series(label, (r[name] for r in days), color)
+                    for name, label, color in STATUS_SERIES
+                ],
+                stacked=True,
             ),
             chart(
                 "traffic-bytes",

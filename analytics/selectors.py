@@ -16,9 +16,11 @@ Definitions (docs/analytics.md):
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -40,7 +42,8 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate, TruncWe
 from django.utils import timezone
 
 from deployments.models import Deployment, Project
-from hosting.models import Site, SiteBandwidth
+from hosting.models import Site, SiteBandwidth, SitePathDay, SiteStatusDay
+from monitoring.models import SiteUsageDay
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -345,8 +348,27 @@ def _month_start(scope: Scope) -> date:
     return timezone.localdate(scope.end).replace(day=1)
 
 
+# A site's processes count as running now when read within this many heartbeat intervals.
+FRESH_READINGS = 3
+
+
+def _process_days(scope: Scope):
+    rows = SiteUsageDay.objects.filter(site__team=scope.team)
+    return rows.filter(site=scope.site) if scope.site is not None else rows
+
+
+def _running_now(scope: Scope) -> Q:
+    """Rows holding a site's latest reading, taken recently enough that its processes count
+    as running now (a site read before and after midnight has two recent rows)."""
+    latest = SiteUsageDay.objects.filter(site=OuterRef("site")).order_by("-day").values("day")
+    since = scope.end - timedelta(seconds=FRESH_READINGS * settings.MONITORING_HEARTBEAT_INTERVAL)
+    return Q(sampled_at__gte=since, day=Subquery(latest[:1]))
+
+
 def resource_usage(scope: Scope) -> list[dict]:
-    """What the team's sites use of their limits: storage now, bandwidth this month."""
+    """What the team uses: CPU time of its sites' processes (PHP pools) and builds over the
+    window, against one CPU core's time over it; the memory its sites' processes hold now,
+    against the host's; storage now and bandwidth this month, against the sites' limits."""
     limits = _sites(scope).aggregate(
         storage_used=Coalesce(Sum("storage_used"), 0),
         storage_limit=Coalesce(Sum("storage_limit"), 0),
@@ -356,15 +378,76 @@ def resource_usage(scope: Scope) -> list[dict]:
         day__gte=_month_start(scope), day__lte=timezone.localdate(scope.end)
     )
     month_bytes = served.aggregate(total=Coalesce(Sum("bytes_sent"), 0))["total"]
+    fresh = _running_now(scope)
+    processes = _process_days(scope).aggregate(
+        cpu=Coalesce(
+            Sum(
+                "cpu_seconds",
+                filter=Q(day__gte=scope.first_day, day__lte=timezone.localdate(scope.end)),
+            ),
+            0.0,
+        ),
+        memory=Coalesce(Sum("memory_last", filter=fresh), 0),
+        memory_total=Coalesce(Max("memory_total", filter=fresh), 0),
+    )
+    builds = _deployments(scope).aggregate(cpu=Coalesce(Sum("build_cpu_seconds"), 0.0))
+    cpu = round(processes["cpu"] + builds["cpu"], 1)
+    window = round((scope.end - scope.start).total_seconds())
 
-    def row(name: str, used: int, total: int) -> dict:
+    def row(name: str, used, total, unit: str = "bytes") -> dict:
         value = round(min(used / total * 100, 100), 1) if total else 0.0
-        return {"name": name, "value": value, "used": used, "total": total}
+        return {"name": name, "value": value, "used": used, "total": total, "unit": unit}
 
     return [
+        row("CPU", cpu, window, unit="cpu-seconds"),
+        row("Memory", processes["memory"], processes["memory_total"]),
         row("Storage", limits["storage_used"], limits["storage_limit"]),
         row("Network", month_bytes, limits["bandwidth_limit"]),
     ]
+
+
+def resource_sites(scope: Scope) -> list[dict]:
+    """Per site of the team: CPU time of its processes and of its builds over the window, the
+    memory its processes hold now and the most they held, and its builds' largest peak."""
+    in_window = Q(day__gte=scope.first_day, day__lte=timezone.localdate(scope.end))
+    fresh = _running_now(scope)
+    processes = {
+        row["site_id"]: row
+        for row in _process_days(scope)
+        .values("site_id")
+        .annotate(
+            cpu=Coalesce(Sum("cpu_seconds", filter=in_window), 0.0),
+            memory=Coalesce(Sum("memory_last", filter=fresh), 0),
+            peak=Coalesce(Max("memory_peak", filter=in_window), 0),
+        )
+        .order_by()
+    }
+    builds = {
+        row["site_id"]: row
+        for row in _deployments(scope)
+        .filter(build_cpu_seconds__isnull=False)
+        .values("site_id")
+        .annotate(cpu=Sum("build_cpu_seconds"), peak=Max("build_memory_peak"), builds=Count("pk"))
+        .order_by()
+    }
+    rows = []
+    for site in _sites(scope).order_by("name").only("pk", "name"):
+        own, built = processes.get(site.pk, {}), builds.get(site.pk, {})
+        if not own and not built:
+            continue
+        rows.append(
+            {
+                "site_id": site.pk,
+                "name": site.name,
+                "process_cpu_seconds": round(own.get("cpu", 0.0), 1),
+                "memory": own.get("memory", 0),
+                "memory_peak": own.get("peak", 0),
+                "build_cpu_seconds": round(built.get("cpu") or 0.0, 1),
+                "build_memory_peak": built.get("peak") or 0,
+                "builds": built.get("builds", 0),
+            }
+        )
+    return rows
 
 
 def _bandwidth(scope: Scope):
@@ -438,11 +521,37 @@ def time_to_restore(scope: Scope) -> dict:
     }
 
 
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+TOP_PATHS = 20
+
+
+def status_class(status: int) -> str | None:
+    """``404`` -> ``"4xx"``; None for codes outside 200–599 (interim answers)."""
+    name = f"{status // 100}xx"
+    return name if name in STATUS_CLASSES else None
+
+
+def _classes(rows) -> dict[str, int]:
+    """Requests per status class from ``(status, requests)`` pairs, every class present."""
+    counts = dict.fromkeys(STATUS_CLASSES, 0)
+    for status, requests in rows:
+        name = status_class(status)
+        if name is not None:
+            counts[name] += requests
+    return counts
+
+
+def _in_window(rows, scope: Scope):
+    rows = rows.filter(site__team=scope.team, day__gte=scope.first_day)
+    rows = rows.filter(day__lte=timezone.localdate(scope.end))
+    return rows.filter(site=scope.site) if scope.site is not None else rows
+
+
 def traffic(scope: Scope) -> dict:
-    """Requests and bytes the team's sites served, per day of the window and per site."""
-    rows = _bandwidth(scope).filter(
-        day__gte=scope.first_day, day__lte=timezone.localdate(scope.end)
-    )
+    """What the team's sites served over the window: requests and bytes per day and per site,
+    the status codes answered (per day and per site by class, and each code's total), and the
+    most requested paths. Five aggregate queries, whatever the traffic."""
+    rows = _in_window(SiteBandwidth.objects.all(), scope)
     daily = {
         row["day"]: row
         for row in rows.values("day")
@@ -454,14 +563,33 @@ def traffic(scope: Scope) -> dict:
         .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
         .order_by("-bytes", "site__name")
     )
+    statuses = list(
+        _in_window(SiteStatusDay.objects.all(), scope)
+        .values("day", "site_id", "status")
+        .annotate(requests=Sum("requests"))
+        .order_by()
+    )
+    by_day, by_site, by_code = defaultdict(list), defaultdict(list), defaultdict(int)
+    for row in statuses:
+        pair = (row["status"], row["requests"])
+        by_day[row["day"]].append(pair)
+        by_site[row["site_id"]].append(pair)
+        by_code[row["status"]] += row["requests"]
     days = [
         {
             "day": day,
             "requests": daily.get(day, {}).get("requests", 0),
             "bytes": daily.get(day, {}).get("bytes", 0),
+            **_classes(by_day[day]),
         }
         for day in scope.day_list()
     ]
+    paths = (
+        _in_window(SitePathDay.objects.exclude(path=SitePathDay.OTHER), scope)
+        .values("site_id", "site__name", "path")
+        .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
+        .order_by("-requests", "-bytes", "path", "site__name")[:TOP_PATHS]
+    )
     return {
         "requests": sum(day["requests"] for day in days),
         "bytes": sum(day["bytes"] for day in days),
@@ -473,8 +601,23 @@ def traffic(scope: Scope) -> dict:
                 "slug": row["site__slug"],
                 "requests": row["requests"],
                 "bytes": row["bytes"],
+                **_classes(by_site[row["site_id"]]),
             }
             for row in per_site
+        ],
+        "statuses": [
+            {"status": status, "class": status_class(status) or "other", "requests": count}
+            for status, count in sorted(by_code.items())
+        ],
+        "paths": [
+            {
+                "site_id": row["site_id"],
+                "site": row["site__name"],
+                "path": row["path"],
+                "requests": row["requests"],
+                "bytes": row["bytes"],
+            }
+            for row in paths
         ],
     }
 

@@ -11,7 +11,7 @@ from controlpanel.admin_records import RecordAdmin
 
 @admin.register(Repository)
 class RepositoryAdmin(RecordAdmin):
-    list_display = ("team", "location", "initialized_at", "created_at")
+    list_display = ("team", "location", "stored_bytes", "measured_at", "initialized_at")
     list_filter = ("initialized_at",)
     search_fields = ("team__name", "location")
     exclude = ("password",)

@@ -24,6 +24,10 @@ class Repository(models.Model):
     location = models.CharField(max_length=500, help_text="restic's repository string.")
     password = EncryptedTextField()
     initialized_at = models.DateTimeField(null=True, blank=True)
+    stored_bytes = models.BigIntegerField(
+        default=0, help_text="Bytes the repository takes (restic stats, raw data)."
+    )
+    measured_at = models.DateTimeField(null=True, blank=True, help_text="When it was measured.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -49,13 +53,14 @@ class Backup(models.Model):
         MANUAL = "manual", "Manual"
         SCHEDULED = "scheduled", "Scheduled"
         BEFORE_RESTORE = "before_restore", "Before restore"
+        BEFORE_WORDPRESS_UPDATE = "before_wordpress_update", "Before a WordPress update"
 
     State = State
     FINAL_STATES = (State.SUCCEEDED, State.FAILED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey("hosting.Site", on_delete=models.CASCADE, related_name="backups")
-    type = models.CharField(max_length=20, choices=Type.choices, default=Type.MANUAL)
+    type = models.CharField(max_length=30, choices=Type.choices, default=Type.MANUAL)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     reason = models.TextField(blank=True, help_text="Why it failed.")
     snapshot_id = models.CharField(max_length=64, blank=True)

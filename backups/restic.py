@@ -144,3 +144,63 @@ def snapshot_ids(location: str, password: str, *, tag: str) -> set[str]:
     except json.JSONDecodeError as exc:
         raise ResticError("restic snapshots printed unreadable JSON.") from exc
     return {snapshot["short_id"] for snapshot in listed or []}
+
+
+NO_REPOSITORY = ("unable to open config file", "Is there a repository at the following location")
+
+
+def exists(location: str, password: str) -> bool:
+    """Whether a repository is at ``location`` (a wrong password is an error, not False)."""
+    try:
+        run(location, password, "cat", "config")
+    except ResticError as exc:
+        if any(words in str(exc) for words in NO_REPOSITORY):
+            return False
+        raise
+    return True
+
+
+def snapshots(location: str, password: str, *ids: str, tag: str = "") -> list[dict]:
+    """restic's snapshot records (``id``, ``short_id``, ``time``, ``paths``, ``tags``), oldest
+    first; ``ids`` may name some (or ``latest``)."""
+    args = ["snapshots", "--json"]
+    if tag:
+        args += ["--tag", tag]
+    output = run(location, password, *args, *ids)
+    try:
+        return json.loads(output or "[]") or []
+    except json.JSONDecodeError as exc:
+        raise ResticError("restic snapshots printed unreadable JSON.") from exc
+
+
+def forget(location: str, password: str, *snapshot_ids: str, prune: bool = False) -> None:
+    run(location, password, "forget", *(["--prune"] if prune else []), *snapshot_ids)
+
+
+def prune(location: str, password: str) -> None:
+    run(location, password, "prune")
+
+
+def stored_bytes(location: str, password: str) -> int:
+    """Bytes the repository's data takes (``restic stats --mode raw-data``)."""
+    output = run(location, password, "stats", "--mode", "raw-data", "--json")
+    try:
+        return int(json.loads(output)["total_size"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ResticError("restic stats printed unreadable JSON.") from exc
+
+
+def dump_process(location: str, password: str, snapshot_id: str, path: str) -> subprocess.Popen:
+    """``restic dump <snapshot> <path>`` started, its tar archive on the process's stdout (the
+    caller reads it as it comes, and waits for the exit code)."""
+    try:
+        return subprocess.Popen(
+            [settings.RESTIC_BINARY, "dump", snapshot_id, path],
+            env=_env(location, password),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError as exc:
+        raise ResticError(
+            f"restic is not installed ({settings.RESTIC_BINARY!r} not found)."
+        ) from exc

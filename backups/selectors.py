@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backups.models import Backup, Restore, Schedule
+from backups.models import Backup, Repository, Restore, Schedule
 
 
 def backups_of_site(*, site):
@@ -26,3 +26,9 @@ def restore_get(*, site, pk) -> Restore:
 
 def schedule_of(*, site) -> Schedule | None:
     return Schedule.objects.filter(site=site).first()
+
+
+def backup_storage_of(*, team) -> Repository | None:
+    """The team's repository, carrying ``stored_bytes`` and ``measured_at`` (None before its
+    first backup)."""
+    return Repository.objects.filter(team=team, initialized_at__isnull=False).first()

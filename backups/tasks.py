@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from backups import services
+from backups import restic, services
 from controlpanel.celery import app
 
 
@@ -18,6 +18,19 @@ def backup_run(backup_id: str) -> None:
 def restore_run(restore_id: str) -> None:
     """Restore a backup into its site (its row is the job record)."""
     services.restore_run(restore_id=restore_id)
+
+
+@shared_task(
+    name="backups.tasks.snapshot_forget",
+    acks_late=True,
+    autoretry_for=(restic.ResticError,),
+    retry_backoff=30,
+    max_retries=6,
+)
+def snapshot_forget(team_id: str, snapshot_id: str) -> None:
+    """Forget a deleted backup's snapshot and prune the repository (retried while restic
+    cannot)."""
+    services.snapshot_forget(team_id=team_id, snapshot_id=snapshot_id)
 
 
 @shared_task(name="backups.tasks.schedules_run")

@@ -14,4 +14,14 @@ urlpatterns = [
         views.backup_restore,
         name="backup-restore",
     ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/",
+        views.backup_download,
+        name="backup-download",
+    ),
+    path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/delete/",
+        views.backup_delete,
+        name="backup-delete",
+    ),
 ]

@@ -12,11 +12,11 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from backups import selectors, services
+from backups import downloads, selectors, services
 from backups.forms import ScheduleForm
 from backups.models import Backup
 from hosting.views import render_tab, site_or_404
-from teams.permissions import SITE_MANAGE, can
+from teams.permissions import SITE_MANAGE, authorize, can
 
 
 @login_required
@@ -38,6 +38,7 @@ def site_backups(request, pk):
         "restores": selectors.restores_of_site(site=site)[:5],
         "can_manage": can(request.user, SITE_MANAGE, site),
         "under_way": any(b.state not in Backup.FINAL_STATES for b in page),
+        "storage": selectors.backup_storage_of(team=site.team),
     }
     return render_tab(request, site, "backups", context, template="backups/site_backups.html")
 
@@ -90,4 +91,41 @@ def schedule_set(request, pk):
         else:
             when = schedule.next_run_at.strftime("%d %b %Y, %H:%M UTC")
             messages.success(request, f"Scheduled backups saved; the next runs {when}.")
+    return redirect("backups:site-backups", pk=site.pk)
+
+
+@login_required
+def backup_download(request, pk, backup_pk):
+    """The backup as a ``.tar.gz``, streamed (it may hold a database: ``site.manage`` only)."""
+    site = site_or_404(request, pk)
+    authorize(request.user, SITE_MANAGE, site)
+    try:
+        backup = selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+    try:
+        archive = downloads.backup_archive(backup=backup, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except downloads.DownloadUnavailable as exc:
+        messages.error(request, f"The backup repository could not be read: {exc}")
+    else:
+        return downloads.archive_response(archive)
+    return redirect("backups:site-backups", pk=site.pk)
+
+
+@login_required
+@require_POST
+def backup_delete(request, pk, backup_pk):
+    site = site_or_404(request, pk)
+    try:
+        backup = selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+    try:
+        services.backup_delete(backup=backup, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Backup deleted; its snapshot is removed from the repository.")
     return redirect("backups:site-backups", pk=site.pk)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 def setup() -> str:
     var = tempfile.mkdtemp(prefix="berth-bench-")
+    Path(var).chmod(0o711)  # the build sandbox's user must reach the build folder inside
     os.environ.update(
         BERTH_VAR_DIR=var,
         BERTH_READ_DOTENV="0",

@@ -88,7 +88,6 @@ async def watch(url: str) -> tuple[list[Viewer], float]:
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop daphne and the worker too
     var = setup()
-    Path(var).chmod(0o711)  # the build sandbox's user must reach the build folder inside
     from rest_framework.test import APIClient
 
     from deployments.models import LogLine

@@ -8,6 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Q, Sum
 
+from backups.selectors import backup_storage_of
 from billing.limits import (  # noqa: F401  (plan_of: read by pages and the API)
     COUNTED,
     Allowance,
@@ -58,6 +59,7 @@ class Usage:
     storage_used: int
     bandwidth_used: int
     sites: list[SiteMeter]
+    backup_storage: int = 0
 
     @property
     def meters(self) -> list[Allowance]:
@@ -76,6 +78,7 @@ def team_usage(*, team: Team) -> Usage:
         )
         .order_by("name")
     )
+    repository = backup_storage_of(team=team)
     meters = [
         SiteMeter(
             site=site,
@@ -94,6 +97,7 @@ def team_usage(*, team: Team) -> Usage:
         storage_used=sum(m.storage_used for m in meters),
         bandwidth_used=sum(m.bandwidth_used for m in meters),
         sites=meters,
+        backup_storage=repository.stored_bytes if repository else 0,
     )
 
 

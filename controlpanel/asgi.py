@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlpanel.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as get_asgi_application does, before the apps' imports
+
+from hosting.files.uploadtemp import BodySpooledASGIHandler  # noqa: E402
+
+# Django's ASGI handler, except that a body spooled to a full disk answers 507.
+django_asgi_app = BodySpooledASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -17,14 +17,19 @@ from django.conf import settings
 from django.db import models
 
 
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+def keys_in_use(keys: tuple[str, ...] | list[str], secret_key: str) -> list[str]:
+    """The Fernet keys that encrypt and decrypt: ``keys``, or one derived from ``secret_key``."""
     if not keys:
         derived = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=b"berth-field-encryption", info=b"v1"
         ).derive(secret_key.encode())
-        keys = (base64.urlsafe_b64encode(derived).decode(),)
-    return MultiFernet([Fernet(k.strip().encode()) for k in keys])
+        return [base64.urlsafe_b64encode(derived).decode()]
+    return [k.strip() for k in keys]
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    return MultiFernet([Fernet(k.encode()) for k in keys_in_use(keys, secret_key)])
 
 
 def fernet() -> MultiFernet:

@@ -275,7 +275,12 @@ ACCOUNT_FORMS = {"reset_password_from_key": "accounts.password_forms.PasswordRes
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Berth: "
 # Sign-in failures per address and per account (the API login counts here too); sign-ups per
 # address, like the API's auth limit.
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/m/ip,5/5m/key", "signup": "5/m/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/m/ip,5/5m/key",
+    "signup": "5/m/ip",
+    # A protected preview's password (hosting.views.preview_unlock): per address and per preview.
+    "preview_unlock": "10/m/ip,30/10m/key",
+}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 # Two-factor sign-in (allauth.mfa): authenticator apps (TOTP) with recovery codes, and passkeys.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -415,6 +420,11 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger uploads go to a temporary file; a full disk there answers 507 STORAGE_FULL.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "hosting.files.uploadtemp.TemporaryFileUploadHandler",
+]
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Sites ----------------------------------------------------------------------------------
@@ -428,6 +438,8 @@ SITE_UPLOAD_MAX_FILE_SIZE = env.int("SITE_UPLOAD_MAX_FILE_MB", default=100) * 10
 SITE_UPLOAD_MAX_REQUEST_SIZE = env.int("SITE_UPLOAD_MAX_REQUEST_MB", default=512) * 1024 * 1024
 SITE_UPLOAD_MAX_FILES = env.int("SITE_UPLOAD_MAX_FILES", default=1000)
 SITE_ZIP_MAX_FILES = env.int("SITE_ZIP_MAX_FILES", default=10000)
+# Most files in one folder deploy through the API (the berth command-line client's deploys).
+DEPLOY_MAX_FILES = env.int("DEPLOY_MAX_FILES", default=20000)
 SITE_ZIP_MAX_UNCOMPRESSED = env.int("SITE_ZIP_MAX_UNCOMPRESSED_MB", default=2048) * 1024 * 1024
 SITE_EDITOR_MAX_SIZE = 2 * 1024 * 1024
 # --- The visual editor (docs/editor.md): the largest page document a save may store.
@@ -479,7 +491,8 @@ BLOB_GC_INTERVAL = env.int("BLOB_GC_INTERVAL", default=3600)
 
 # --- WordPress sites (see docs/wordpress.md) -------------------------------------------------
 # The MariaDB server holding each site's database, e.g. mysql://root@127.0.0.1:3306 (an account
-# that may create databases and users). Unset: creating a WordPress site is refused.
+# that may create databases and users). Unset: a MariaDB at 127.0.0.1:3306 (root, no password)
+# when one answers there, else creating a WordPress site is refused with the reason.
 MARIADB_URL = env.str("MARIADB_URL", default="")
 # Where each site's folder (document root, wp-content, pool config, socket) lives.
 WORDPRESS_ROOT = Path(env.str("WORDPRESS_ROOT", default=str(VAR_DIR / "wordpress")))
@@ -502,12 +515,18 @@ BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(VAR_DIR / "backups")))
 RESTIC_BINARY = env.str("RESTIC_BINARY", default="restic")
 # Wall-clock limit of one restic or mysqldump command, in seconds.
 BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
+# Berth's own backups (manage.py backup / restore): a restic repository of their own, whose
+# password the operator keeps somewhere other than this machine.
+PANEL_BACKUP_REPOSITORY = env.str("PANEL_BACKUP_REPOSITORY", default="")
+PANEL_BACKUP_PASSWORD = secret("PANEL_BACKUP_PASSWORD")
 
 # --- Builds (deployments app: git builds, logs, GitHub) -------------------------------------
 # Wall-clock limit of one build (clone + install + build), in seconds.
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=600)
 # Days after its newest build a branch or pull request preview is removed (0 keeps them).
 PREVIEW_EXPIRE_DAYS = env.int("PREVIEW_EXPIRE_DAYS", default=30)
+# How long a protected preview stays open in a browser once unlocked (hosting.preview_lock).
+PREVIEW_UNLOCK_HOURS = env.int("PREVIEW_UNLOCK_HOURS", default=24)
 # Largest output directory a build may publish, in MB (the Autostack backend's MAX_BUILD_SIZE).
 MAX_BUILD_SIZE = env.int("MAX_BUILD_SIZE", default=500) * 1024 * 1024
 BUILD_ROOT = Path(env.str("BUILD_ROOT", default=str(VAR_DIR / "builds")))

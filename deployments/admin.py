@@ -60,6 +60,8 @@ class DeploymentAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "build_duration",
+        "build_cpu_seconds",
+        "build_memory_peak",
         "task_id",
         "worker",
         "build_pgid",

@@ -28,6 +28,7 @@ from controlpanel.enqueue import enqueue_on_commit
 from deployments import events
 from deployments.logs import log_append
 from deployments.models import Deployment, DeploymentStage, Project
+from deployments.previews import PULL_PREFIX
 from deployments.projects import (
     branch_verify,
     project_save,
@@ -124,7 +125,14 @@ def deployment_build_queue(
         enqueue_on_commit(
             "deployments.tasks.build_deployment", str(deployment.pk), task_id=deployment.task_id
         )
+        _pull_preview_report(deployment)
     return deployment
+
+
+def _pull_preview_report(deployment: Deployment) -> None:
+    """A pull request preview's state goes to GitHub (pending now, the outcome at the end)."""
+    if deployment.preview.startswith(PULL_PREFIX):
+        enqueue_on_commit("deployments.tasks.preview_status_report", str(deployment.pk))
 
 
 def deployment_redeploy(*, deployment: Deployment, author=None) -> Deployment:
@@ -161,7 +169,8 @@ def deployment_cancel(*, deployment: Deployment, user=None) -> Deployment:
     ``deployment_complete`` (so none stops before the last line)."""
     now = timezone.now()
     cancelled = {"status": Deployment.Status.CANCELLED, "error": "Cancelled."}
-    if Deployment.objects.filter(pk=deployment.pk, status=Deployment.Status.QUEUED).update(
+    waiting = [Deployment.Status.QUEUED, Deployment.Status.UPLOADING]
+    if Deployment.objects.filter(pk=deployment.pk, status__in=waiting).update(
         finished_at=now, **cancelled
     ):
         _revoke(deployment.task_id)
@@ -316,9 +325,12 @@ def _stages_finish(deployment_id, status: str, error: str = "") -> None:
     )
 
 
-def build_finish(*, deployment_id, status: str, error: str = "", build_duration=None) -> Deployment:
-    """Record a build's end: final status (unless a cancel came first), stages, duration,
-    then the live event and the owner's notifications."""
+def build_finish(
+    *, deployment_id, status: str, error: str = "", build_duration=None, usage: dict | None = None
+) -> Deployment:
+    """Record a build's end: final status (unless a cancel came first), stages, duration and
+    resource usage (``build_cpu_seconds``, ``build_memory_peak``), then the live event and the
+    owner's notifications."""
     now = timezone.now()
     with transaction.atomic():
         if status != Deployment.Status.SUCCESS:
@@ -327,7 +339,7 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
                 status__in=[Deployment.Status.BUILDING, Deployment.Status.DEPLOYING],
             ).update(status=status, error=error[:2000], finished_at=now)
         Deployment.objects.filter(pk=deployment_id).update(
-            build_duration=build_duration, heartbeat_at=now, build_pgid=None
+            build_duration=build_duration, heartbeat_at=now, build_pgid=None, **(usage or {})
         )
         # A build cancelled while running is finished only now that its builder has stopped.
         Deployment.objects.filter(pk=deployment_id, finished_at__isnull=True).update(
@@ -344,18 +356,22 @@ def build_finish(*, deployment_id, status: str, error: str = "", build_duration=
 
 def _finished(deployment_id) -> None:
     _site_error_if_nothing_live(deployment_id)
+    preview = Deployment.objects.filter(pk=deployment_id).values_list("preview", flat=True).first()
+    if preview and preview.startswith(PULL_PREFIX):
+        enqueue_on_commit("deployments.tasks.preview_status_report", str(deployment_id))
     transaction.on_commit(lambda: deployment_notify(deployment_id=deployment_id))
 
 
 def _site_error_if_nothing_live(deployment_id) -> None:
     """A site whose first build failed says "error" instead of "provisioning" for ever.
 
-    Only a failure counts (not a cancel), and only while nothing is live: a site that
-    serves an earlier deployment stays online. Its next successful deploy brings it online.
+    Only a failure of a production build counts (not a cancel, not a preview's), and only
+    while nothing is live: a site that serves an earlier deployment stays online. Its next
+    successful deploy brings it online.
     """
-    site_ids = Deployment.objects.filter(pk=deployment_id, status=Deployment.Status.FAILED).values(
-        "site_id"
-    )
+    site_ids = Deployment.objects.filter(
+        pk=deployment_id, status=Deployment.Status.FAILED, preview=""
+    ).values("site_id")
     site_id = (
         Site.objects.filter(
             pk__in=site_ids, status=Site.Status.PROVISIONING, live_deployment__isnull=True

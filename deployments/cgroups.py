@@ -9,6 +9,9 @@ gigabytes work under it. Berth uses one where the machine lets it create groups:
   ``cgroup.subtree_control``), else, as root, ``/sys/fs/cgroup/berth-builds``;
 - cgroup v1 (a ``memory`` and a ``pids`` hierarchy), as root: ``berth-builds`` in each.
 
+The group also measures what the command used: its CPU time (v2 ``cpu.stat``, v1 the
+``cpuacct`` hierarchy where there is one) and its peak memory, for the build's record.
+
 Where neither is possible ``BuildCgroup.create`` returns None and the sandbox falls back to
 its memory watchdog (see deployments/sandbox.py). ``BUILD_CGROUP=off`` disables cgroups.
 """
@@ -79,12 +82,26 @@ def _v1_parents() -> tuple[Path, Path] | None:
     return memory / GROUP, pids / GROUP
 
 
+def _v1_accounting(name: str) -> Path | None:
+    """A group in v1's ``cpuacct`` hierarchy (which only counts), or None without one."""
+    parent = ROOT / "cpuacct"
+    if not (parent / "cpuacct.usage").is_file():
+        return None
+    try:
+        (parent / GROUP).mkdir(exist_ok=True)
+        (parent / GROUP / name).mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return parent / GROUP / name
+
+
 class BuildCgroup:
     """One command's groups: limits set before its processes join, removed after."""
 
-    def __init__(self, dirs: list[Path], version: int):
+    def __init__(self, dirs: list[Path], version: int, cpu: Path | None = None):
         self.dirs = dirs
         self.version = version
+        self.cpu = cpu  # the group whose CPU time is read
 
     @classmethod
     def create(cls, name: str, *, memory_bytes: int, max_processes: int) -> BuildCgroup | None:
@@ -98,7 +115,7 @@ class BuildCgroup:
                 with suppress(OSError):
                     _write(group / "memory.swap.max", "0")
                 _write(group / "pids.max", str(max_processes))
-                return cls([group], 2)
+                return cls([group], 2, cpu=group)
             parents = _v1_parents()
             if parents is not None:
                 memory, pids = parents[0] / name, parents[1] / name
@@ -108,7 +125,9 @@ class BuildCgroup:
                 with suppress(OSError):
                     _write(memory / "memory.memsw.limit_in_bytes", str(memory_bytes))
                 _write(pids / "pids.max", str(max_processes))
-                return cls([memory, pids], 1)
+                accounting = _v1_accounting(name)
+                dirs = [memory, pids] + ([accounting] if accounting else [])
+                return cls(dirs, 1, cpu=accounting)
         except OSError:
             log.warning("Could not create the build's cgroup %s", name, exc_info=True)
         return None
@@ -122,6 +141,24 @@ class BuildCgroup:
         if self.version == 2:
             return _read_counter(self.dirs[0] / "memory.events", "oom_kill")
         return _read_counter(self.dirs[0] / "memory.oom_control", "oom_kill")
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of everything that ran in the group; None where unknown."""
+        if self.cpu is None:
+            return None
+        with suppress(OSError, ValueError):
+            if self.version == 2:
+                return _read_counter(self.cpu / "cpu.stat", "usage_usec") / 1e6
+            return int((self.cpu / "cpuacct.usage").read_text().strip()) / 1e9
+        return None
+
+    def memory_peak(self) -> int:
+        """The most memory the group held (v2 ``memory.peak``, v1 ``max_usage_in_bytes``);
+        0 where the kernel does not say."""
+        name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        with suppress(OSError, ValueError):
+            return int((self.dirs[0] / name).read_text().strip())
+        return 0
 
     def pids(self) -> list[int]:
         found = set()

@@ -186,6 +186,11 @@ def webhook_push_receive(*, body: bytes, signature: str, event: str, delivery: s
                 refused.append(exc)
                 continue
             queued.append(str(deployment.pk))
+    return _queued_answer(queued, refused)
+
+
+def _queued_answer(queued: list[str], refused: list[PlanLimitExceeded]) -> dict:
+    """The webhook's answer; when every project's plan refused, that refusal (402)."""
     if refused and not queued:
         raise refused[0]
     message = f"Queued {len(queued)} deployment(s)."
@@ -256,18 +261,22 @@ def _pull_request_receive(payload: dict, projects: list[Project]) -> dict:
     head_repo = (head.get("repo") or {}).get("full_name")
     from_fork = not head_repo or head_repo != base_repo
     branch = str(head.get("ref", ""))
-    queued = []
+    queued, refused = [], []
     for project in projects:
-        deployment = deployment_build_queue(
-            project=project,
-            author=project.owner,
-            branch=branch if branch and not from_fork else project.branch,
-            preview=label,
-            commit_hash=sha,
-            from_fork=from_fork,
-        )
+        try:
+            deployment = deployment_build_queue(
+                project=project,
+                author=project.owner,
+                branch=branch if branch and not from_fork else project.branch,
+                preview=label,
+                commit_hash=sha,
+                from_fork=from_fork,
+            )
+        except PlanLimitExceeded as exc:  # that team's plan; other teams still build
+            refused.append(exc)
+            continue
         queued.append(str(deployment.pk))
-    return {"ok": True, "message": f"Queued {len(queued)} deployment(s).", "deployments": queued}
+    return _queued_answer(queued, refused)
 
 
 def _builds_previews(project: Project, branch: str) -> bool:

@@ -11,6 +11,7 @@ from controlpanel.events import group_send, group_send_on_commit
 from controlpanel.templatetags.berth import duration
 
 STAGE_LABELS = {
+    "uploading": "Uploading",
     "queued": "Queued",
     "building": "Building",
     "deploying": "Deploying",

@@ -12,6 +12,7 @@ STATUS_GROUPS = {
     "all": None,
     "": None,
     "building": [
+        Deployment.Status.UPLOADING,
         Deployment.Status.QUEUED,
         Deployment.Status.BUILDING,
         Deployment.Status.DEPLOYING,

@@ -1,4 +1,5 @@
-"""A small GitHub REST client (requests): the signed-in user, repositories, branches.
+"""A small GitHub REST client (requests): the signed-in user, repositories, branches, pull
+requests and commit statuses.
 
 ``GITHUB_API_URL`` points it elsewhere (GitHub Enterprise; the tests' local server).
 """
@@ -35,10 +36,15 @@ class GitHubClient:
         )
 
     def _get(self, url: str, params: dict | None = None) -> requests.Response:
+        return self._request("GET", url, params=params)
+
+    def _request(
+        self, method: str, url: str, *, params: dict | None = None, json: dict | None = None
+    ) -> requests.Response:
         if not url.startswith(("http://", "https://")):
             url = f"{self.base_url}{url}"
         try:
-            response = self.session.get(url, params=params, timeout=TIMEOUT)
+            response = self.session.request(method, url, params=params, json=json, timeout=TIMEOUT)
         except requests.RequestException as exc:
             raise GitHubError("GitHub could not be reached. Try again in a moment.") from exc
         if response.status_code == 401:
@@ -75,6 +81,28 @@ class GitHubClient:
 
     def branches(self, full_name: str) -> list[dict]:
         return self._pages(f"/repos/{full_name}/branches", {})
+
+    def pull(self, full_name: str, number: int) -> dict:
+        return self._get(f"/repos/{full_name}/pulls/{number}").json()
+
+    def commit_status_create(
+        self,
+        full_name: str,
+        sha: str,
+        *,
+        state: str,
+        target_url: str,
+        description: str,
+        context: str,
+    ) -> dict:
+        """A commit status (pending, success, failure, error) shown on the pull request."""
+        body = {
+            "state": state,
+            "target_url": target_url,
+            "description": description[:140],
+            "context": context,
+        }
+        return self._request("POST", f"/repos/{full_name}/statuses/{sha}", json=body).json()
 
 
 def repo_summary(repo: dict) -> dict:

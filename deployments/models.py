@@ -146,6 +146,7 @@ class Deployment(models.Model):
         ROLLBACK = "rollback", "Rollback"
 
     class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
         QUEUED = "queued", "Queued"
         BUILDING = "building", "Building"
         DEPLOYING = "deploying", "Deploying"
@@ -209,12 +210,22 @@ class Deployment(models.Model):
         help_text="For a redeploy: the deployment whose commit it builds again.",
     )
     build_duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    build_cpu_seconds = models.FloatField(
+        null=True, blank=True, help_text="CPU time the build's commands used (user + system)."
+    )
+    build_memory_peak = models.BigIntegerField(
+        null=True, blank=True, help_text="Bytes: the most memory the build's sandbox held."
+    )
     # The job record: Celery task, the worker running it, and its liveness.
     task_id = models.CharField(max_length=255, blank=True)
     worker = models.CharField(max_length=255, blank=True, help_text="host:pid of the builder.")
     build_pgid = models.IntegerField(null=True, blank=True)
     build_dir = models.CharField(max_length=1000, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A folder deploy waiting for its files (deployments.uploads): the manifest it will have
+    # (path -> digest) and the digests uploaded for it so far. Emptied when it is published.
+    upload_files = models.JSONField(default=dict, blank=True)
+    upload_received = models.JSONField(default=list, blank=True)
     damaged_path = models.CharField(
         max_length=1000,
         blank=True,

@@ -53,13 +53,13 @@ from deployments.outages import (
     reconnect,
     retry,
 )
+from deployments.previews import PULL_PREFIX
 from deployments.sandbox import SandboxedProcess, SandboxError, SandboxSetupFailed, Workspace
 from hosting.files.errors import StorageFull
 from hosting.files.whole import disk_full
 
 log = logging.getLogger(__name__)
 
-PULL_PREFIX = "pr-"
 
 CANCEL_POLL = 0.5  # seconds between looks at the row for a cancel
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
@@ -132,6 +132,8 @@ class Runner:
         self.first_line = ""  # of the running command, to tell bubblewrap's own errors
         self.last_error = ""  # git's "fatal: ..." line, the reason a clone failed
         self.disk_full = False  # the command said "No space left on device"
+        self.cpu_seconds = 0.0  # user + system time of the build's commands
+        self.memory_peak = 0  # bytes: the largest of the commands' peaks
 
     def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
@@ -217,6 +219,7 @@ class Runner:
         self.first_line = ""
         self.last_error = ""
         process = None
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         if workspace is not None:
             name = f"build-{self.deployment.pk}-{self.commands}"
             process = SandboxedProcess(argv, workspace=workspace, env=env, cwd=cwd, name=name)
@@ -253,8 +256,32 @@ class Runner:
                 with suppress(ProcessLookupError):
                     os.killpg(pgid, signal.SIGKILL)
             proc.wait()
+            self._account(before, process)
             self.writer.flush()
         return proc.returncode, process
+
+    def _account(self, before, process: SandboxedProcess | None) -> None:
+        """Add the command's CPU time and peak memory to the build's: a sandbox measures its
+        own (bubblewrap does not pass its children's times on); for a plain command, a worker
+        process runs one build at a time (Celery's prefork pool), so the children it reaped
+        meanwhile are the command's."""
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if process is not None:
+            self.cpu_seconds += process.cpu_seconds
+        else:
+            used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            self.cpu_seconds += max(used, 0.0)
+        peak = process.memory_peak if process is not None else 0
+        if not peak and after.ru_maxrss > before.ru_maxrss:
+            peak = after.ru_maxrss * 1024  # its largest process (KiB): a new high of the worker's
+        self.memory_peak = max(self.memory_peak, peak)
+
+    def usage(self) -> dict:
+        """The build's resource record (``Deployment.build_cpu_seconds`` and ``_memory_peak``)."""
+        return {
+            "build_cpu_seconds": round(self.cpu_seconds, 2) if self.commands else None,
+            "build_memory_peak": self.memory_peak or None,
+        }
 
     def _explain(self, returncode: int, label: str, process: SandboxedProcess | None) -> None:
         if process is not None and process.out_of_memory:
@@ -418,7 +445,7 @@ def run_build(deployment_id) -> Deployment:
         workspace = _workspace(workdir, project, writer)
         out = _steps(deployment, project, runner, writer, workspace, project_env)
         retry(deployment.refresh_from_db, what="reading the deployment")
-        return _publish(deployment, out, writer, round(time.monotonic() - started))
+        return _publish(deployment, out, writer, round(time.monotonic() - started), runner)
     except BuildCancelled:
         outcome = Deployment.Status.CANCELLED
     except (BuildFailed, DatabaseAway) as exc:
@@ -437,10 +464,13 @@ def run_build(deployment_id) -> Deployment:
             error = f"The build stopped on an internal error ({exc.__class__.__name__})."
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _record_end(writer, deployment.pk, outcome, error, round(time.monotonic() - started))
+    duration = round(time.monotonic() - started)
+    return _record_end(writer, deployment.pk, outcome, error, duration, runner.usage())
 
 
-def _record_end(writer: LogWriter, deployment_id, outcome: str, error: str, duration: int):
+def _record_end(
+    writer: LogWriter, deployment_id, outcome: str, error: str, duration: int, usage: dict
+):
     """The reason as the log's last line, then the final status: both waited for longer than
     a build step waits, since a build left "building" is worse than a slow end."""
     patience = settings.BUILD_DATABASE_PATIENCE * FINAL_PATIENCE_FACTOR
@@ -452,7 +482,11 @@ def _record_end(writer: LogWriter, deployment_id, outcome: str, error: str, dura
     retry(writer.store, patience=patience, what="the log's last lines")
     return retry(
         lambda: builds.build_finish(
-            deployment_id=deployment_id, status=outcome, error=error, build_duration=duration
+            deployment_id=deployment_id,
+            status=outcome,
+            error=error,
+            build_duration=duration,
+            usage=usage,
         ),
         patience=patience,
         what="the build's final status",
@@ -659,7 +693,9 @@ def heartbeats(deployment_id):
         thread.join()
 
 
-def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> Deployment:
+def _publish(
+    deployment, out: Path, writer: LogWriter, build_duration: int, runner: Runner
+) -> Deployment:
     """Store the blobs first (the long part, outside any transaction), then publish and finish
     in one short transaction: the success status, the last log lines and the stages become
     visible together (a client seeing "success" has every line). The second pass only hashes:
@@ -708,6 +744,7 @@ def _publish(deployment, out: Path, writer: LogWriter, build_duration: int) -> D
                     deployment_id=deployment.pk,
                     status=Deployment.Status.SUCCESS,
                     build_duration=build_duration,
+                    usage=runner.usage(),
                 )
 
         # A transaction cut by a restart was rolled back whole: publishing again is safe.

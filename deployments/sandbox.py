@@ -292,6 +292,15 @@ def _proportional_size(pid: int) -> int:
     return 0
 
 
+def _cpu_time(pid: int) -> float:
+    """Seconds of CPU a process used, with that of the children it reaped (``/proc/<pid>/stat``
+    utime + stime + cutime + cstime)."""
+    with suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+        return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 class SandboxedProcess:
     """One command in a fresh sandbox: start it, watch its memory, kill it, clean up."""
 
@@ -307,6 +316,8 @@ class SandboxedProcess:
         self.pidns = 0
         self.memory_limit = settings.BUILD_MEMORY_MB * 1024 * 1024
         self.over_memory = False
+        self.memory_peak = 0  # bytes: the cgroup's own figure, else the watchdog's highest
+        self.cpu_seconds = 0.0  # the cgroup's own figure, else the watchdog's last reading
         self._next_reading = 0.0
         self._fds: list[int] = []
         self._namespaces: dict[str, int] = {}  # open namespace files of the sandbox
@@ -505,7 +516,12 @@ class SandboxedProcess:
         if now < self._next_reading:
             return False
         self._next_reading = now + WATCHDOG_INTERVAL
-        used = sum(_proportional_size(pid) for pid in namespace_pids(self.pidns))
+        pids = namespace_pids(self.pidns)
+        used = sum(_proportional_size(pid) for pid in pids)
+        self.memory_peak = max(self.memory_peak, used)
+        # Without a group, CPU time is read as the memory is: at each reading (the namespace's
+        # init counts what it reaped), so the last moments of a command may be missed.
+        self.cpu_seconds = max(self.cpu_seconds, sum(_cpu_time(pid) for pid in pids))
         if used > self.memory_limit:
             self.over_memory = True
             self.kill()
@@ -541,6 +557,8 @@ class SandboxedProcess:
                 self.network.stderr.close()
         if self.cgroup is not None:
             self.over_memory = self.over_memory or self.cgroup.oom_kills() > 0
+            self.memory_peak = max(self.memory_peak, self.cgroup.memory_peak())
+            self.cpu_seconds = self.cgroup.cpu_seconds() or self.cpu_seconds
             self.cgroup.remove()
             self.cgroup = None
         for fd in [*self._fds, *self._namespaces.values()]:

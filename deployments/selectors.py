@@ -3,6 +3,7 @@ of all the user's teams; lookups by id among the user's teams."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
@@ -52,8 +53,51 @@ def deployment_recent(*, user, limit: int = 5, team=None) -> list[Deployment]:
     return list(deployment_list(user=user, team=team)[:limit])
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A branch or pull request preview of a site: its label, address and newest build."""
+
+    name: str
+    url: str
+    branch: str
+    latest: Deployment
+    serving: Deployment | None  # the newest successful build: what the address serves
+
+
+def preview_list(*, site: Site) -> list[Preview]:
+    """The site's previews by name, each with its newest build and the build it serves."""
+    builds = (
+        Deployment.objects.filter(site=site)
+        .exclude(preview="")
+        .select_related("site", "project", "author")
+        .order_by("preview", "-created_at")
+    )
+    latest: dict[str, Deployment] = {}
+    serving: dict[str, Deployment] = {}
+    for deployment in builds:
+        latest.setdefault(deployment.preview, deployment)
+        if deployment.status == Deployment.Status.SUCCESS and deployment.manifest_id:
+            serving.setdefault(deployment.preview, deployment)
+    return [
+        Preview(
+            name=name,
+            url=newest.preview_url or "",
+            branch=newest.branch,
+            latest=newest,
+            serving=serving.get(name),
+        )
+        for name, newest in latest.items()
+    ]
+
+
 def log_lines(*, deployment: Deployment, after: int = 0):
     return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")
+
+
+def log_last_seq(*, deployment: Deployment) -> int:
+    """The sequence number of the deployment's newest stored log line (0: none yet)."""
+    last = LogLine.objects.filter(deployment=deployment).order_by("-seq").values("seq").first()
+    return last["seq"] if last else 0
 
 
 def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:

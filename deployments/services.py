@@ -143,7 +143,20 @@ def manifest_create(files: Iterable[tuple[str, Opener]], *, store: BlobStore | N
         )
         blobs_written += 1
         bytes_written += info.size
+    manifest = manifest_record(published)
+    stats = PublishStats(
+        files=len(published),
+        bytes_total=manifest.total_size,
+        blobs_written=blobs_written,
+        bytes_written=bytes_written,
+    )
+    return manifest, stats
+
+
+def manifest_record(published: dict[str, PublishedFile]) -> Manifest:
+    """The manifest of files whose blobs are stored (path -> file), made once per content."""
     # Touch reused blobs so garbage collection leaves them alone while this publish finishes.
+    digests = {f.digest for f in published.values()}
     Blob.objects.filter(digest__in=digests).update(last_used_at=timezone.now())
 
     listing = "\n".join(f"{p}\0{published[p].digest}" for p in sorted(published))
@@ -170,13 +183,7 @@ def manifest_create(files: Iterable[tuple[str, Opener]], *, store: BlobStore | N
                 ],
                 batch_size=500,
             )
-    stats = PublishStats(
-        files=len(published),
-        bytes_total=manifest.total_size,
-        blobs_written=blobs_written,
-        bytes_written=bytes_written,
-    )
-    return manifest, stats
+    return manifest
 
 
 def deployment_publish(
@@ -351,6 +358,18 @@ def previews_expire(*, now=None) -> int:
     if removed:
         log.info("Removed %d expired preview(s)", removed)
     return removed
+
+
+def preview_remove(*, site: Site, name: str) -> int:
+    """Remove a site's preview: its address stops answering; its deployments stay (each keeps
+    its own address). Returns how many deployments were built as it (0: no such preview)."""
+    return _preview_remove(site_id=site.pk, label=name)
+
+
+def deployment_promote(*, deployment: Deployment, author=None) -> Deployment:
+    """Make a preview (or any successful deployment) production: the pointer switch of a
+    rollback, recorded the same way, with no rebuild."""
+    return deployment_rollback(deployment=deployment, author=author)
 
 
 def _preview_remove(*, site_id, label: str) -> int:

@@ -15,7 +15,8 @@ from celery import shared_task
 from django.conf import settings
 
 from controlpanel.celery import app
-from deployments import builds, runner
+from deployments import builds, runner, uploads
+from deployments.github import GitHubError
 
 QUEUE_WAIT = 3  # seconds between looks while the owner's concurrent build limit is reached
 
@@ -56,13 +57,41 @@ app.conf.beat_schedule["deployments-reap-stale-builds"] = {
 
 @shared_task(ignore_result=True)
 def previews_expire() -> int:
+    from deployments.previews import pull_previews_reconcile
     from deployments.services import previews_expire as expire
     from deployments.services import previews_reconcile
 
-    return expire() + previews_reconcile()
+    return expire() + previews_reconcile() + pull_previews_reconcile()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(GitHubError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=6,
+)
+def preview_status_report(deployment_id: str) -> str:
+    """A pull request preview's state as a commit status on GitHub (retried while GitHub is
+    unreachable)."""
+    from deployments.previews import preview_status_report as report
+
+    return report(deployment_id=deployment_id)
 
 
 app.conf.beat_schedule["deployments-previews-expire"] = {
     "task": "deployments.tasks.previews_expire",
+    "schedule": 3600.0,
+}
+
+
+@shared_task(ignore_result=True)
+def uploads_abandon() -> int:
+    """Fail folder deploys whose files never all came (a client that stopped half-way)."""
+    return uploads.uploads_abandon()
+
+
+app.conf.beat_schedule["deployments-uploads-abandon"] = {
+    "task": "deployments.tasks.uploads_abandon",
     "schedule": 3600.0,
 }

@@ -3,8 +3,9 @@
 from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 
+from controlpanel.admin_records import RecordAdmin
 from hosting import services
-from hosting.models import Site, SiteBandwidth
+from hosting.models import Site, SiteBandwidth, SitePathDay, SiteStatusDay
 
 
 @admin.register(Site)
@@ -67,4 +68,32 @@ class SiteBandwidthAdmin(admin.ModelAdmin):
 
     @admin.display(description="Bytes sent", ordering="bytes_sent")
     def sent(self, row: SiteBandwidth) -> str:
+        return filesizeformat(row.bytes_sent)
+
+
+@admin.register(SiteStatusDay)
+class SiteStatusDayAdmin(RecordAdmin):
+    list_display = ("site", "day", "status", "requests")
+    list_filter = ("day", "status")
+    search_fields = ("site__name", "site__slug", "site__owner__email")
+    list_select_related = ("site",)
+    raw_id_fields = ("site",)
+    date_hierarchy = "day"
+
+
+@admin.register(SitePathDay)
+class SitePathDayAdmin(RecordAdmin):
+    list_display = ("site", "day", "shown_path", "requests", "sent")
+    list_filter = ("day",)
+    search_fields = ("site__name", "site__slug", "path")
+    list_select_related = ("site",)
+    raw_id_fields = ("site",)
+    date_hierarchy = "day"
+
+    @admin.display(description="Path", ordering="path")
+    def shown_path(self, row: SitePathDay) -> str:
+        return row.path or "(all other paths)"
+
+    @admin.display(description="Bytes sent", ordering="bytes_sent")
+    def sent(self, row: SitePathDay) -> str:
         return filesizeformat(row.bytes_sent)

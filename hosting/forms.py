@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from hosting.models import Site
 from hosting.slugs import slug_problem
 
 
@@ -38,6 +39,28 @@ class SiteCreateForm(forms.Form):
 
 class SiteRenameForm(forms.Form):
     name = forms.CharField(max_length=100)
+
+
+class PreviewProtectionForm(forms.Form):
+    protection = forms.ChoiceField(
+        label="Who may open previews",
+        choices=Site.PreviewProtection.choices,
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="For “Anyone with the password”; leave empty to keep the current one.",
+    )
+
+
+class PreviewUnlockForm(forms.Form):
+    host = forms.CharField(widget=forms.HiddenInput, max_length=253)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+    password = forms.CharField(
+        label="Password", required=False, widget=forms.PasswordInput, max_length=200
+    )
 
 
 class FolderCreateForm(forms.Form):

@@ -1,7 +1,8 @@
 """Refuse oversized uploads from their Content-Length, before any middleware reads the body.
 
 CSRF checking reads ``request.POST``, which would spool a multipart body to temporary files;
-this answers 413 first (JSON envelope for the API and XHR, a page otherwise).
+this answers 413 first (JSON envelope for the API and XHR, a page otherwise), and 507 when
+the temporary folder's disk fills while a page's form is read.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.core.exceptions import TooManyFilesSent
 from django.shortcuts import render
 
 from controlpanel.api.exceptions import error_response
-from hosting.files.errors import TooLarge
+from hosting.files.errors import FileError, StorageFull, TooLarge
 from hosting.files.requests import check_request_size, too_many_files
 
 
@@ -28,7 +29,7 @@ class UploadSizeLimitMiddleware:
                 check_request_size(request.META)
                 if request.method == "POST" and request.content_type == "multipart/form-data":
                     self.read_form(request)
-            except TooLarge as exc:
+            except (TooLarge, StorageFull) as exc:
                 return self.refuse(request, exc)
         return self.get_response(request)
 
@@ -45,8 +46,9 @@ class UploadSizeLimitMiddleware:
             raise too_many_files() from exc
 
     @staticmethod
-    def refuse(request, exc: TooLarge):
+    def refuse(request, exc: FileError):
         wants_json = request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
         if wants_json:
-            return error_response(413, exc.code, exc.message, exc.details)
-        return render(request, "hosting/413.html", {"message": exc.message}, status=413)
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        template = f"hosting/{exc.status}.html"
+        return render(request, template, {"message": exc.message}, status=exc.status)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from controlpanel.crypto import EncryptedTextField
 from hosting.slugs import slug_problem
 from teams.querysets import TeamScopedQuerySet
 
@@ -36,6 +37,11 @@ class Site(models.Model):
         ONLINE = "online", "Online"
         OFFLINE = "offline", "Offline"
         ERROR = "error", "Error"
+
+    class PreviewProtection(models.TextChoices):
+        OFF = "off", "Anyone with the address"
+        TEAM = "team", "Members of the team, signed in"
+        PASSWORD = "password", "Anyone with the password"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="sites")
@@ -73,6 +79,18 @@ class Site(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The release being served; switching it is the deploy.",
+    )
+    preview_protection = models.CharField(
+        max_length=10,
+        choices=PreviewProtection.choices,
+        default=PreviewProtection.OFF,
+        help_text="Who may open the site's preview and deployment addresses.",
+    )
+    preview_password = models.CharField(
+        max_length=128, blank=True, help_text="The previews' password, hashed."
+    )
+    preview_secret = EncryptedTextField(
+        blank=True, help_text="Signs the cookie of an unlocked preview; new on every change."
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -134,3 +152,53 @@ class SiteBandwidth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.day}: {self.bytes_sent} bytes"
+
+
+class SiteStatusDay(models.Model):
+    """Responses a site gave with one status code on one day (embedded server and nginx edge):
+    a handful of rows per site and day, however many requests."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="status_days")
+    day = models.DateField()
+    status = models.PositiveSmallIntegerField(help_text="HTTP status code answered.")
+    requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "site responses by status (a day)"
+        verbose_name_plural = "site responses by status and day"
+        ordering = ["-day", "status"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "status"], name="hosting_status_site_day_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day} {self.status}: {self.requests}"
+
+
+class SitePathDay(models.Model):
+    """A site's most requested paths on one day: at most ``TOP_PATHS`` rows per site and day,
+    plus one row with an empty path that counts every other path."""
+
+    TOP_PATHS = 50
+    OTHER = ""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="path_days")
+    day = models.DateField()
+    path = models.CharField(max_length=500, blank=True, help_text="Empty: all other paths.")
+    requests = models.BigIntegerField(default=0)
+    bytes_sent = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "site top path (a day)"
+        verbose_name_plural = "site top paths by day"
+        ordering = ["-day", "-requests"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day", "path"], name="hosting_path_site_day_path"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day} {self.path or '(other paths)'}: {self.requests}"

@@ -110,3 +110,15 @@ def deployment_get(*, user, pk) -> Deployment:
 
 def site_bandwidth_days(*, site: Site, since: datetime.date | None = None) -> QuerySet:
     return SiteBandwidth.objects.filter(site=site, day__gte=since or month_start()).order_by("day")
+
+
+def preview_protection_for(*, host: str) -> str:
+    """How the preview or deployment address ``host`` is protected ("off", "team",
+    "password"), empty when it is no such address."""
+    from hosting.hostnames import normalise_host, route_for_host
+
+    route = route_for_host(normalise_host(host)) if host else None
+    if route is None or not route.deployment_id:
+        return ""
+    found = Site.objects.filter(pk=route.site_id).values_list("preview_protection", flat=True)
+    return found.first() or ""

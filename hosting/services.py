@@ -172,3 +172,68 @@ def site_deploy(*, site: Site, author=None):
     return deployment_publish(
         site=site, files=files, source=Deployment.Source.UPLOAD, author=author
     )
+
+
+PREVIEW_PASSWORD_MIN = 8
+
+
+def site_preview_protection_set(*, site: Site, protection: str, password: str = "") -> Site:
+    """Who may open the site's preview and deployment addresses: anyone, the team's signed-in
+    members, or anyone with a password (kept hashed; empty keeps the current one). Every
+    change signs out everyone who had unlocked them."""
+    from django.contrib.auth.hashers import make_password
+
+    if protection not in Site.PreviewProtection.values:
+        raise ValidationError({"protection": ["Choose who may open the previews."]})
+    password = password or ""
+    if protection == Site.PreviewProtection.PASSWORD:
+        if password and len(password) < PREVIEW_PASSWORD_MIN:
+            raise ValidationError(
+                {"password": [f"Use at least {PREVIEW_PASSWORD_MIN} characters."]}
+            )
+        if not password and not site.preview_password:
+            raise ValidationError({"password": ["Set the password visitors will enter."]})
+    if password:
+        site.preview_password = make_password(password)
+    if protection == Site.PreviewProtection.OFF:
+        site.preview_password = ""
+    site.preview_protection = protection
+    site.preview_secret = secrets.token_urlsafe(32)
+    site.save(update_fields=["preview_protection", "preview_password", "preview_secret"])
+    site_id = site.pk
+    transaction.on_commit(lambda: hostnames_changed.send(sender=Site, site_id=site_id))
+    return site
+
+
+class PreviewUnlockRefused(Exception):
+    """The visitor may not open this preview (not a member, wrong password, too many tries)."""
+
+
+def preview_unlock(*, host: str, next_path: str, user=None, password: str | None = None) -> str:
+    """The link that opens a protected preview address for this visitor: the team's
+    signed-in members (any role), or anyone with the password, as the site says. An address
+    that is not locked gets its plain URL."""
+    from django.contrib.auth.hashers import check_password
+
+    from hosting import preview_lock
+    from hosting.hostnames import normalise_host, route_for_host
+    from teams.permissions import VIEW, can
+
+    host = normalise_host(host)
+    route = route_for_host(host) if host else None
+    site = Site.objects.filter(pk=route.site_id).first() if route else None
+    if site is None or not route.deployment_id:
+        raise ValidationError("This is not the address of a preview or a deployment.")
+    next_path = preview_lock.safe_next(next_path)
+    address = Site.url_for(host)
+    mode = site.preview_protection
+    if mode == Site.PreviewProtection.OFF or not site.preview_secret:
+        return f"{address}{next_path}"
+    if mode == Site.PreviewProtection.TEAM:
+        if user is None or not user.is_authenticated or not can(user, VIEW, site):
+            raise PreviewUnlockRefused(
+                f"Only members of the team that owns {site.name} can open its previews."
+            )
+    elif not password or not check_password(password, site.preview_password):
+        raise PreviewUnlockRefused("That password is not right.")
+    return preview_lock.unlock_link(address, host, site.preview_secret, next_path)

@@ -19,6 +19,12 @@ urlpatterns = [
     ),
     path("sites/<uuid:pk>/settings/", views.site_settings, name="site-settings"),
     path("sites/<uuid:pk>/status/", views.site_status, name="site-status"),
+    path(
+        "sites/<uuid:pk>/previews/protection/",
+        views.site_preview_protection,
+        name="site-preview-protection",
+    ),
+    path("previews/unlock/", views.preview_unlock, name="preview-unlock"),
     path("sites/<uuid:pk>/delete/", views.site_delete, name="site-delete"),
     # The file manager: paths travel in ?path= / the form's "path" field, cleaned by each view.
     path("sites/<uuid:pk>/files/", views_files.site_files, name="site-files"),

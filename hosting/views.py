@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -183,7 +184,79 @@ def site_settings(request, pk):
                 messages.success(request, "Site renamed.")
                 return redirect("hosting:site-settings", pk=site.pk)
     status = 422 if form.errors else 200
-    return render_tab(request, site, "settings", {"form": form}, status=status)
+    protection = forms.PreviewProtectionForm(initial={"protection": site.preview_protection})
+    context = {"form": form, "protection_form": protection}
+    return render_tab(request, site, "settings", context, status=status)
+
+
+@login_required
+@require_POST
+def site_preview_protection(request, pk):
+    site = site_or_404(request, pk)
+    form = forms.PreviewProtectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.site_preview_protection_set(
+                site=site,
+                protection=form.cleaned_data["protection"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            label = site.get_preview_protection_display().lower()
+            messages.success(request, f"Previews of {site.name}: {label}.")
+            return redirect("hosting:site-settings", pk=site.pk)
+    context = {"form": forms.SiteRenameForm(initial={"name": site.name}), "protection_form": form}
+    return render_tab(request, site, "settings", context, status=422)
+
+
+def preview_unlock(request):
+    """A protected preview's visitor lands here (the address sent them): the team's members
+    go straight back, signed in; others enter the site's password."""
+    from allauth.core import ratelimit
+
+    raw = request.META.get("QUERY_STRING", "")
+    next_path = raw.partition("&next=")[2] or "/"  # the rest, as the address received it
+    initial = {"host": request.GET.get("host", ""), "next": next_path}
+    form = forms.PreviewUnlockForm(request.POST or None, initial=initial)
+    status, error = 200, ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not ratelimit.consume(request, action="preview_unlock", key=data["host"]):
+            error, status = "Too many tries; wait a minute and try again.", 429
+        else:
+            try:
+                link = services.preview_unlock(
+                    host=data["host"],
+                    next_path=data["next"],
+                    user=request.user,
+                    password=data["password"],
+                )
+            except services.PreviewUnlockRefused as exc:
+                error, status = str(exc), 403
+            except ValidationError as exc:
+                error, status = exc.messages[0], 404
+            else:
+                return redirect(link)
+    elif request.method == "GET":
+        try:
+            link = services.preview_unlock(
+                host=initial["host"], next_path=next_path, user=request.user
+            )
+        except services.PreviewUnlockRefused:
+            if selectors.preview_protection_for(host=initial["host"]) == "team":
+                if not request.user.is_authenticated:
+                    login = reverse("account_login")
+                    return redirect(f"{login}?next={quote(request.get_full_path())}")
+                error, status = "Only members of the site's team can open its previews.", 403
+        except ValidationError as exc:
+            error, status = exc.messages[0], 404
+        else:
+            return redirect(link)
+    context = {"form": form, "error": error, "host": initial["host"]}
+    context["needs_password"] = selectors.preview_protection_for(host=initial["host"]) == "password"
+    return render(request, "hosting/preview_unlock.html", context, status=status)
 
 
 @login_required

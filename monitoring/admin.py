@@ -13,6 +13,7 @@ from monitoring.models import (
     Incident,
     IncidentUpdate,
     Service,
+    SiteUsageDay,
     Subscriber,
 )
 
@@ -151,3 +152,12 @@ class HostSampleAdmin(ReadOnlyAdmin):
     list_display = ("host", "taken_at", "cpu", "memory", "disk", "load1")
     list_filter = ("host",)
     search_fields = ("host__name",)
+
+
+@admin.register(SiteUsageDay)
+class SiteUsageDayAdmin(ReadOnlyAdmin):
+    list_display = ("site", "day", "cpu_seconds", "memory_peak", "memory_last", "sampled_at")
+    list_filter = ("day",)
+    search_fields = ("site__name", "site__slug")
+    list_select_related = ("site",)
+    raw_id_fields = ("site",)

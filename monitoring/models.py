@@ -242,3 +242,32 @@ class HostSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host_id} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class SiteUsageDay(models.Model):
+    """CPU time and memory of a site's supervised processes (a WordPress site's PHP pool) on
+    one day, from psutil readings: one row per site and day, however often it is read.
+
+    ``process_pid`` and ``process_cpu`` are the last reading's process and its cumulative CPU
+    time, so the next reading adds only what was used since (all of it for a new process)."""
+
+    site = models.ForeignKey("hosting.Site", on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    cpu_seconds = models.FloatField(default=0, help_text="User + system CPU time that day.")
+    memory_peak = models.BigIntegerField(default=0, help_text="Bytes: the highest reading.")
+    memory_last = models.BigIntegerField(default=0, help_text="Bytes: the latest reading.")
+    memory_total = models.BigIntegerField(default=0, help_text="Bytes: the host's memory.")
+    sampled_at = models.DateTimeField(default=timezone.now)
+    process_pid = models.PositiveIntegerField(default=0)
+    process_cpu = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = "site resource usage (a day)"
+        verbose_name_plural = "site resource usage by day"
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="monitoring_usage_site_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.day}: {self.cpu_seconds:.1f} s CPU"

@@ -34,6 +34,8 @@ from monitoring.models import (
     Status,
     Subscriber,
 )
+from monitoring.site_usage import site_processes_sample as site_processes_sample
+from monitoring.site_usage import site_usage_add as site_usage_add
 from teams.audit import audit_record
 
 log = logging.getLogger(__name__)

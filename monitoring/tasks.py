@@ -35,6 +35,12 @@ def restart_process(name: str, actor_id: int | None = None) -> None:
         services.process_restart(name=name, actor=actor)
 
 
+@app.task(name="monitoring.sample_site_processes", ignore_result=True, soft_time_limit=60)
+def sample_site_processes() -> int:
+    """Read the CPU time and memory of each site's supervised processes (PHP pools)."""
+    return services.site_processes_sample()
+
+
 app.conf.beat_schedule.update(
     {
         "monitoring-run-checks": {
@@ -43,5 +49,10 @@ app.conf.beat_schedule.update(
             "options": {"expires": settings.MONITORING_CHECK_INTERVAL},
         },
         "monitoring-prune": {"task": "monitoring.prune", "schedule": 3600},
+        "monitoring-sample-site-processes": {
+            "task": "monitoring.sample_site_processes",
+            "schedule": settings.MONITORING_HEARTBEAT_INTERVAL,
+            "options": {"expires": settings.MONITORING_HEARTBEAT_INTERVAL},
+        },
     }
 )

@@ -1,4 +1,5 @@
-"""Each WordPress site's database and database user on the MariaDB server of ``MARIADB_URL``.
+"""Each WordPress site's database and database user on the MariaDB server of ``MARIADB_URL``
+(unset: a local MariaDB at 127.0.0.1:3306, root without a password, when one answers there).
 
 Names come from ``wordpress.layout`` (``wp_`` + hex digits) and are checked again here before
 they reach a statement; passwords are bound as parameters.
@@ -15,6 +16,10 @@ import pymysql
 from django.conf import settings
 
 NAME = re.compile(r"^wp_[0-9a-f]{8,32}$")
+# The embedded default: a MariaDB on this machine as Debian's package and .ci/run set it up.
+LOCAL_URL = "mysql://root@127.0.0.1:3306"
+# Access denied (wrong password; or root reserved to unix_socket logins, Debian's default).
+LOGIN_REFUSED = (1045, 1698)
 
 
 class MariaDBError(Exception):
@@ -34,10 +39,13 @@ class Server:
         return f"{self.host}:{self.port}"
 
 
-def server() -> Server | None:
-    url = settings.MARIADB_URL
-    if not url:
-        return None
+def configured() -> bool:
+    """True when MARIADB_URL names the server; False when the local default is tried."""
+    return bool(settings.MARIADB_URL)
+
+
+def server() -> Server:
+    url = settings.MARIADB_URL or LOCAL_URL
     parts = urlsplit(url)
     if parts.scheme not in ("mysql", "mariadb") or not parts.hostname:
         raise MariaDBError("MARIADB_URL must look like mysql://user:password@host:3306")
@@ -52,8 +60,6 @@ def server() -> Server | None:
 @contextmanager
 def connect(timeout: float = 5):
     target = server()
-    if target is None:
-        raise MariaDBError("MARIADB_URL is not set.")
     try:
         conn = pymysql.connect(
             host=target.host,
@@ -66,6 +72,10 @@ def connect(timeout: float = 5):
             autocommit=True,
         )
     except pymysql.MySQLError as exc:
+        if exc.args and exc.args[0] in LOGIN_REFUSED:
+            raise MariaDBError(
+                f"MariaDB at {target.address} refused the login: {exc.args[-1]}"
+            ) from exc
         raise MariaDBError(f"MariaDB at {target.address} does not answer: {exc.args[-1]}") from exc
     try:
         yield conn

@@ -1,7 +1,8 @@
 """A WordPress site's provisioning record and settings, beside its hosting Site.
 
 The row is the job record of provisioning: queued -> running -> done | failed, with the Celery
-task id, timestamps and the reason of a failure. The Site's own status says what visitors get
+task id, timestamps and the reason of a failure; the ``update_*`` fields are the same for a
+core update. The Site's own status says what visitors get
 (provisioning, online, offline, error).
 """
 
@@ -37,7 +38,17 @@ class WordPressSite(models.Model):
     memory_limit_mb = models.PositiveIntegerField()
     upload_limit_mb = models.PositiveIntegerField()
     max_execution_seconds = models.PositiveIntegerField()
+    debug = models.BooleanField(default=False, help_text="WP_DEBUG, errors shown on the pages.")
+    maintenance = models.BooleanField(
+        default=False, help_text="Visitors get a 503 maintenance page; admins work as usual."
+    )
     version = models.CharField(max_length=20, blank=True, help_text="WordPress version installed.")
+    # A core update is a job of its own: queued -> running -> done | failed, after a backup.
+    update_state = models.CharField(max_length=10, choices=State.choices, blank=True)
+    update_task_id = models.CharField(max_length=64, blank=True)
+    update_error = models.TextField(blank=True)
+    update_started_at = models.DateTimeField(null=True, blank=True)
+    update_finished_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     task_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)

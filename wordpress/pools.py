@@ -82,6 +82,26 @@ def pool_resume(layout: SiteLayout) -> None:
         raise PoolError(f"The site's PHP pool did not start: {exc}") from exc
 
 
+def pool_reload(layout: SiteLayout, *, timeout: float = 30) -> bool:
+    """Restart a running pool so it reads its configuration again (a stopped pool reads it when
+    started); returns whether it was running. Waits until the new pool answers."""
+    try:
+        supervisor = default_supervisor()
+        if not any(p.name == layout.program for p in supervisor.processes()):
+            return False
+        if not supervisor.process(layout.program).running:
+            return False
+        supervisor.restart_program(layout.program)
+    except SupervisorError as exc:
+        raise PoolError(f"The site's PHP pool did not restart: {exc}") from exc
+    deadline = time.monotonic() + timeout
+    while not _answers(layout):
+        if time.monotonic() > deadline:
+            raise PoolError(f"The site's PHP pool does not answer on {layout.socket}.")
+        time.sleep(0.1)
+    return True
+
+
 def pool_stop(layout: SiteLayout) -> None:
     try:
         supervisor = default_supervisor()

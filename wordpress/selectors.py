@@ -15,6 +15,7 @@ class WordPressDetail:
     job: WordPressSite
     pool_state: str
     core_version: str  # of the installed package: an update is waiting when it differs
+    php_version: str
     database_bytes: int | None
     files_bytes: int
 
@@ -32,20 +33,6 @@ def wordpress_for(*, site: Site) -> WordPressSite | None:
     return WordPressSite.objects.filter(pk=site.pk).first()
 
 
-def _folder_bytes(site_id) -> int:
-    """Bytes of the site's own files (wp-content, config): core is shared with the package."""
-    layout = layout_for(site_id)
-    total = 0
-    for folder in (layout.wp_content,):
-        for path in folder.rglob("*"):
-            try:
-                if path.is_file() and not path.is_symlink():
-                    total += path.stat().st_size
-            except OSError:
-                continue
-    return total
-
-
 def wordpress_detail(*, site: Site) -> WordPressDetail | None:
     job = wordpress_for(site=site)
     if job is None:
@@ -60,6 +47,9 @@ def wordpress_detail(*, site: Site) -> WordPressDetail | None:
         job=job,
         pool_state=pools.pool_state(layout_for(site.pk)),
         core_version=system.core_version(),
+        php_version=system.php_version(),
         database_bytes=database,
-        files_bytes=_folder_bytes(site.pk) if job.state == WordPressSite.State.DONE else 0,
+        files_bytes=system.files_bytes(layout_for(site.pk))
+        if job.state == WordPressSite.State.DONE
+        else 0,
     )

@@ -9,6 +9,7 @@ failure removes everything made so far and leaves the site in ``error`` with the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -23,6 +24,8 @@ from controlpanel.enqueue import enqueue_on_commit
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
 from hosting.services import site_create, site_delete
+from hosting.serving.store import SUSPENDED, serving_status
+from teams.audit import audit_record
 from teams.permissions import SITE_MANAGE, job_refusal
 from wordpress import mariadb, pools, system
 from wordpress.layout import layout_for
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PROVISION_TASK = "wordpress.tasks.provision"
 TEARDOWN_TASK = "wordpress.tasks.teardown"
+RECONCILE_TASK = "wordpress.tasks.reconcile_pool"
 ADMIN_USER = re.compile(r"^[A-Za-z0-9_.@-]{1,60}$")
 MIN_PASSWORD = 10
 
@@ -43,12 +47,16 @@ class WordPressUnavailable(ValidationError):
 
 def wordpress_problem() -> str | None:
     """None when this installation can run WordPress sites, else what is missing, in words."""
-    if not settings.MARIADB_URL:
-        return "WordPress needs MariaDB, and MARIADB_URL is not set on this installation."
     try:
         down = mariadb.ping()
     except mariadb.MariaDBError as exc:
         down = str(exc)
+    if down and not mariadb.configured():
+        return (
+            f"WordPress needs MariaDB. MARIADB_URL is not set and the local default "
+            f"({mariadb.LOCAL_URL}) did not work: {down}. Install and start MariaDB there, "
+            "or set MARIADB_URL to an account that may create databases and users."
+        )
     if down:
         return f"WordPress needs MariaDB: {down}"
     if system.find_binary(settings.WORDPRESS_PHP_FPM) is None:
@@ -179,32 +187,17 @@ def wordpress_provision(*, site_id) -> WordPressSite | None:
         admin_password="",
         finished_at=timezone.now(),
     )
+    wordpress_storage_recount(site_id=site_id)
     _site_status(site_id, Site.Status.ONLINE)
     return WordPressSite.objects.get(pk=site_id)
 
 
 def _provision_steps(job: WordPressSite, layout) -> str:
     server = mariadb.server()
-    if server is None:
-        raise mariadb.MariaDBError("MARIADB_URL is not set.")
     mariadb.database_create(name=job.db_name, user=job.db_user, password=job.db_password)
     owner = system.owner_for(layout)
     system.files_create(layout, owner)
-    system.wp_config_write(
-        layout,
-        owner,
-        db_host=server.address,
-        db_password=job.db_password,
-        default_url=job.site.url,
-        login_key=login_key(layout.site_id),
-    )
-    system.pool_config_write(
-        layout,
-        owner,
-        memory_mb=job.memory_limit_mb,
-        upload_mb=job.upload_limit_mb,
-        max_seconds=job.max_execution_seconds,
-    )
+    _configure(job, layout, owner, db_host=server.address)
     pools.pool_start(layout)
     if not job.admin_password and job.version:
         return job.version  # installed before: the password is gone, nothing to install
@@ -216,6 +209,33 @@ def _provision_steps(job: WordPressSite, layout) -> str:
         user=job.admin_user,
         email=job.admin_email,
         password=job.admin_password,
+    )
+
+
+def _configure(job: WordPressSite, layout, owner=None, *, db_host: str = "") -> None:
+    """Write the site's wp-config.php, Berth's must-use plugins and the pool's configuration
+    from the job's settings (a running pool reads the latter when restarted)."""
+    if not layout.wp_content.is_dir():
+        raise system.SiteSetupError(f"The site's files are missing ({layout.root}).")
+    owner = owner or system.owner_for(layout)
+    system.plugins_write(layout)
+    system.wp_config_write(
+        layout,
+        owner,
+        db_host=db_host or mariadb.server().address,
+        db_password=job.db_password,
+        default_url=job.site.url,
+        login_key=login_key(layout.site_id),
+        debug=job.debug,
+        maintenance=job.maintenance,
+    )
+    system.pool_config_write(
+        layout,
+        owner,
+        memory_mb=job.memory_limit_mb,
+        upload_mb=job.upload_limit_mb,
+        max_seconds=job.max_execution_seconds,
+        debug=job.debug,
     )
 
 
@@ -268,6 +288,8 @@ def wordpress_start(*, site: Site) -> Site:
     job = WordPressSite.objects.filter(pk=site.pk).first()
     if job is None or job.state != WordPressSite.State.DONE:
         raise ValidationError("This site is not installed; delete it and create it again.")
+    if _suspended(site.pk):
+        raise ValidationError("This site's team is suspended; it starts again when that ends.")
     pools.pool_resume(layout_for(site.pk))
     _site_status(site.pk, Site.Status.ONLINE)
     site.status = Site.Status.ONLINE
@@ -288,3 +310,153 @@ def wordpress_login_link(*, site: Site) -> LoginLink:
     if site.status != Site.Status.ONLINE:
         raise ValidationError("Start the site first: it is not online.")
     return login_link(site_id=site.pk, site_url=site.url)
+
+
+def _installed(site: Site) -> WordPressSite:
+    job = WordPressSite.objects.select_related("site").filter(pk=site.pk).first()
+    if job is None or job.state != WordPressSite.State.DONE:
+        raise ValidationError("WordPress is not set up on this site yet.")
+    return job
+
+
+# The least a setting may be (WordPress itself needs about 40 MB to run).
+SETTING_FLOORS = {"memory_limit_mb": 64, "upload_limit_mb": 1, "max_execution_seconds": 10}
+SETTING_NAMES = {
+    "memory_limit_mb": "PHP memory",
+    "upload_limit_mb": "Upload size",
+    "max_execution_seconds": "Execution time",
+}
+
+
+def wordpress_settings_update(*, site: Site, by=None, **changes) -> WordPressSite:
+    """Change the site's PHP limits (memory in MB, upload size in MB, execution time in
+    seconds; each within the team's plan), debug mode and maintenance mode. They are written to
+    wp-config.php and the pool's configuration and hold at once: a running pool restarts. A
+    change that cannot be applied is undone and raised."""
+    unknown = set(changes) - {*SETTING_FLOORS, "debug", "maintenance"}
+    if unknown:
+        raise ValueError(f"Not a WordPress setting: {', '.join(sorted(unknown))}")
+    job = _installed(site)
+    ceilings = plan_limits(team=site.team)
+    errors = {}
+    for name, value in changes.items():
+        if name in ("debug", "maintenance"):
+            if not isinstance(value, bool):
+                errors[name] = ["Answer true or false."]
+            continue
+        low, high = min(SETTING_FLOORS[name], ceilings[name]), ceilings[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[name] = [f"{SETTING_NAMES[name]} must be between {low} and {high}."]
+    if errors:
+        raise ValidationError(errors)
+    before = {name: getattr(job, name) for name in changes}
+    changed = [name for name, value in changes.items() if before[name] != value]
+    if not changed:
+        return job
+    layout = layout_for(site.pk)
+    for name in changed:
+        setattr(job, name, changes[name])
+    try:
+        _configure(job, layout)
+        pools.pool_reload(layout)  # PHP's opcache would serve the old wp-config.php a while
+    except Exception:
+        for name, value in before.items():  # the files say what the row says
+            setattr(job, name, value)
+        with contextlib.suppress(Exception):  # the first failure is the one to report
+            _configure(job, layout)
+        raise
+    WordPressSite.objects.filter(pk=site.pk).update(**{name: changes[name] for name in changed})
+    audit_record(
+        team=site.team,
+        actor=by,
+        action="wordpress.settings",
+        obj=site,
+        details={name: changes[name] for name in changed},
+    )
+    return job
+
+
+def wordpress_admin_password_set(*, site: Site, password: str, by=None) -> str:
+    """Set a new password for the site's WordPress administrator (WordPress hashes it; Berth
+    keeps nothing). Returns the administrator's login."""
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError({"password": [f"Use at least {MIN_PASSWORD} characters."]})
+    job = _installed(site)
+    layout = layout_for(site.pk)
+    login = system.admin_password_set(
+        layout,
+        system.owner_for(layout),
+        host=site.hostname,
+        user=job.admin_user,
+        password=password,
+    )
+    if login != job.admin_user:
+        WordPressSite.objects.filter(pk=site.pk).update(admin_user=login[:60])
+    audit_record(
+        team=site.team,
+        actor=by,
+        action="wordpress.password",
+        obj=site,
+        details={"user": login},
+    )
+    return login
+
+
+def _suspended(site_id) -> bool:
+    """True while the site's team is suspended (an unpaid bill, or by an operator)."""
+    row = (
+        Site.objects.filter(pk=site_id)
+        .values_list("status", "team__subscription__status", "team__suspended_at")
+        .first()
+    )
+    return row is not None and serving_status(*row) == SUSPENDED
+
+
+def wordpress_pool_reconcile(*, site_id) -> str | None:
+    """Make the site's pool match what the site should do: running while it is online and its
+    team is not suspended, stopped otherwise (suspension stops PHP, not only the pages). Runs
+    whenever the site's serving may have changed; returns "started", "stopped" or None."""
+    job = WordPressSite.objects.filter(pk=site_id).select_related("site").first()
+    if job is None or job.state != WordPressSite.State.DONE:
+        return None  # provisioning owns the pool until it ends; a failed one has none
+    layout = layout_for(site_id)
+    wanted = job.site.status == Site.Status.ONLINE and not _suspended(site_id)
+    running = pools.pool_state(layout) in ("running", "starting")
+    try:
+        if wanted and not running:
+            pools.pool_resume(layout)
+            return "started"
+        if running and not wanted:
+            pools.pool_stop(layout)
+            return "stopped"
+    except pools.PoolError as exc:  # the site's page shows the pool's state; nothing to retry
+        log.warning("WordPress site %s: %s", site_id, exc)
+    return None
+
+
+def wordpress_storage_recount(*, site_id) -> int | None:
+    """Count the site's own files and its database into the Site's storage used (what plans
+    limit and pages show); returns the bytes, or None when the database cannot be measured
+    (the count is left as it was)."""
+    job = WordPressSite.objects.filter(pk=site_id).first()
+    if job is None or job.state != WordPressSite.State.DONE:
+        return None
+    try:
+        database = mariadb.database_size(job.db_name)
+    except mariadb.MariaDBError as exc:
+        log.warning("Measuring WordPress site %s's database failed: %s", site_id, exc)
+        return None
+    total = system.files_bytes(layout_for(site_id)) + database
+    Site.objects.filter(pk=site_id).update(storage_used=total)
+    return total
+
+
+def wordpress_storage_recount_all() -> int:
+    """Recount every installed WordPress site's storage (hourly); returns how many."""
+    counted = 0
+    for site_id in WordPressSite.objects.filter(state=WordPressSite.State.DONE).values_list(
+        "pk", flat=True
+    ):
+        if wordpress_storage_recount(site_id=site_id) is not None:
+            counted += 1
+    return counted

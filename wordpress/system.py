@@ -11,6 +11,7 @@ between sites: docs/wordpress.md says so.
 from __future__ import annotations
 
 import contextlib
+import functools
 import grp
 import json
 import os
@@ -29,6 +30,7 @@ from django.conf import settings
 
 from wordpress.layout import SiteLayout
 from wordpress.login import plugin_write
+from wordpress.maintenance import maintenance_plugin_write
 
 # Core entries a site does not take from the package: its own config and content, and the
 # package's Apache file.
@@ -83,6 +85,29 @@ def core_version(core: Path | None = None) -> str:
         return ""
     match = re.search(r"\$wp_version\s*=\s*'([^']+)'", text)
     return match.group(1) if match else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _php_version(binary: str, changed: float) -> str:
+    try:
+        done = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    match = re.match(r"PHP (\S+)", done.stdout)
+    return match.group(1) if match else ""
+
+
+def php_version() -> str:
+    """The version of the php-fpm the pools run (``8.2.36``), or "" when it is missing; asked
+    once per binary (again after a package upgrade replaced it)."""
+    binary = find_binary(settings.WORDPRESS_PHP_FPM)
+    if binary is None:
+        return ""
+    try:
+        changed = os.stat(binary).st_mtime
+    except OSError:
+        return ""
+    return _php_version(binary, changed)
 
 
 # -- Unix user ---------------------------------------------------------------------------------
@@ -208,7 +233,7 @@ def files_create(layout: SiteLayout, owner: Owner) -> None:
         shutil.copytree(core / "wp-content", work, symlinks=False)
         (work / "uploads").mkdir(exist_ok=True)
         os.rename(work, layout.wp_content)
-    plugin_write(layout.wp_content)  # "Log in to WordPress" from the panel
+    plugins_write(layout)
     _chown_tree(layout.wp_content, owner)
     for folder in (layout.tmp, layout.logs):
         folder.mkdir(exist_ok=True)
@@ -216,6 +241,28 @@ def files_create(layout: SiteLayout, owner: Owner) -> None:
         if isolated():
             os.chown(folder, owner.uid, owner.gid)
     layout.socket.parent.mkdir(parents=True, exist_ok=True)
+
+
+def plugins_write(layout: SiteLayout) -> None:
+    """Berth's must-use plugins: "Log in to WordPress" from the panel, and maintenance mode."""
+    plugin_write(layout.wp_content)
+    maintenance_plugin_write(layout.wp_content)
+
+
+def files_bytes(layout: SiteLayout) -> int:
+    """Bytes of the site's own files: wp-content, configuration, logs, temporary files. Core's
+    hard links to the package take no space of the site's and are not counted (a core copied
+    where links could not be made is)."""
+    total = 0
+    for folder, _dirs, files in os.walk(layout.root):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            if (stat.st_mode & 0o170000) == 0o100000 and stat.st_nlink == 1:
+                total += stat.st_size
+    return total
 
 
 def files_remove(layout: SiteLayout) -> None:
@@ -231,6 +278,24 @@ def _php(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _salts(layout: SiteLayout) -> str:
+    """The keys and salts of the site's wp-config.php as they are (rewriting the file must not
+    sign everyone out), new random ones for those missing."""
+    try:
+        current = layout.wp_config.read_text()
+    except OSError:
+        current = ""
+    lines = []
+    for name in SALTS:
+        found = re.search(rf"^define\('{name}', ('(?:[^'\\]|\\.)*')\);$", current, re.M)
+        if found:
+            value = found.group(1)
+        else:
+            value = _php("".join(secrets.choice(SALT_ALPHABET) for _ in range(64)))
+        lines.append(f"define({_php(name)}, {value});")
+    return "\n".join(lines)
+
+
 def wp_config_write(
     layout: SiteLayout,
     owner: Owner,
@@ -239,13 +304,16 @@ def wp_config_write(
     db_password: str,
     default_url: str,
     login_key: str,
+    debug: bool = False,
+    maintenance: bool = False,
 ) -> None:
-    """wp-config.php with the site's database, unique keys and salts, and its address taken
-    from the request's Host (the servers only pass this site's hostnames to its pool)."""
-    salts = "\n".join(
-        f"define({_php(name)}, {_php(''.join(secrets.choice(SALT_ALPHABET) for _ in range(64)))});"
-        for name in SALTS
-    )
+    """wp-config.php with the site's database, unique keys and salts (kept when the file is
+    rewritten), debug and maintenance mode, and its address taken from the request's Host (the
+    servers only pass this site's hostnames to its pool)."""
+    if not layout.htdocs.is_dir():
+        raise SiteSetupError(f"The site's files are missing ({layout.htdocs}).")
+    salts = _salts(layout)
+    flag = "true" if debug else "false"
     text = f"""<?php
 // Written by Berth for this site; regenerated by Berth, edits are lost.
 define('DB_NAME', {_php(layout.db_name)});
@@ -270,9 +338,13 @@ define('FS_METHOD', 'direct');
 define('WP_AUTO_UPDATE_CORE', false);
 define('DISALLOW_FILE_EDIT', true);
 define('BERTH_LOGIN_KEY', {_php(login_key)});
-if (!defined('WP_DEBUG')) {{
-    define('WP_DEBUG', false);
-}}
+// Debug mode from the panel: errors shown on the pages (the pool lets them through) and
+// logged to the site's logs folder, never to a file under wp-content.
+define('WP_DEBUG', {flag});
+define('WP_DEBUG_DISPLAY', {flag});
+define('WP_DEBUG_LOG', false);
+// Maintenance mode from the panel: visitors get 503 (Berth's must-use plugin), admins work.
+define('BERTH_MAINTENANCE', {"true" if maintenance else "false"});
 if (!defined('ABSPATH')) {{
     define('ABSPATH', __DIR__ . '/');
 }}
@@ -299,9 +371,16 @@ def socket_group() -> int:
 
 
 def pool_config_write(
-    layout: SiteLayout, owner: Owner, *, memory_mb: int, upload_mb: int, max_seconds: int
+    layout: SiteLayout,
+    owner: Owner,
+    *,
+    memory_mb: int,
+    upload_mb: int,
+    max_seconds: int,
+    debug: bool = False,
 ) -> None:
-    """The php-fpm configuration of the site's own master and pool (root-owned, 0600)."""
+    """The php-fpm configuration of the site's own master and pool (root-owned, 0600): the
+    PHP limits as admin values, which the site's code cannot raise."""
     group = grp.getgrgid(socket_group()).gr_name
     basedir = ":".join([f"{layout.htdocs}/", f"{layout.tmp}/", *SHARED_READ])
     lines = [
@@ -338,7 +417,7 @@ def pool_config_write(
         f"php_admin_value[session.save_path] = {layout.tmp}",
         f"php_admin_value[error_log] = {layout.logs}/php-error.log",
         "php_admin_flag[log_errors] = on",
-        "php_admin_flag[display_errors] = off",
+        f"php_admin_flag[display_errors] = {'on' if debug else 'off'}",
         "php_admin_flag[allow_url_include] = off",
         "php_admin_flag[expose_php] = off",
         f"php_admin_value[disable_functions] = {DISABLED_FUNCTIONS}",
@@ -391,6 +470,78 @@ echo json_encode(['installed' => true, 'version' => $GLOBALS['wp_version']]);
 """
 
 
+ADMIN_CREDENTIAL_SCRIPT = r"""<?php
+// Set the password of the site's administrator (WordPress hashes it), run by Berth.
+$input = json_decode(stream_get_contents(STDIN), true);
+$_SERVER['HTTP_HOST'] = $input['host'];
+$_SERVER['REQUEST_URI'] = '/';
+$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+require $input['htdocs'] . '/wp-load.php';
+$user = get_user_by('login', $input['user']);
+if (!$user || !user_can($user, 'manage_options')) {
+    $admins = get_users(array('role' => 'administrator', 'orderby' => 'ID', 'number' => 1));
+    $user = $admins ? $admins[0] : null;
+}
+if (!$user) {
+    fwrite(STDERR, 'This site has no administrator.');
+    exit(2);
+}
+wp_set_password($input['password'], $user->ID);
+echo json_encode(['user' => $user->user_login]);
+"""
+
+
+def run_php(
+    layout: SiteLayout,
+    owner: Owner,
+    script: str,
+    payload: dict,
+    *,
+    what: str,
+    timeout: int = 300,
+) -> dict:
+    """Run a PHP script of Berth's against the site, as the site's user and inside its
+    ``open_basedir``; returns the JSON object it prints last. Secrets travel on stdin, never
+    on the command line. Raises ``SiteSetupError`` naming ``what`` failed, and why."""
+    php = find_binary(settings.WORDPRESS_PHP)
+    if php is None:
+        raise SiteSetupError(f"The PHP command line ({settings.WORDPRESS_PHP}) is not installed.")
+    if not layout.htdocs.is_dir() or not layout.tmp.is_dir():
+        raise SiteSetupError(f"The site's files are missing ({layout.root}).")
+    path = layout.tmp / f"berth-{secrets.token_hex(8)}.php"
+    path.write_text(script)
+    os.chmod(path, 0o444)
+    basedir = ":".join([f"{layout.htdocs}/", f"{layout.tmp}/", *SHARED_READ])
+    kwargs = {}
+    if isolated():
+        kwargs = {"user": owner.uid, "group": owner.gid, "extra_groups": []}
+    try:
+        done = subprocess.run(
+            [php, "-d", f"open_basedir={basedir}", "-d", "display_errors=stderr", str(path)],
+            input=json.dumps({"htdocs": str(layout.htdocs), **payload}),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=layout.tmp,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(layout.tmp)},
+            **kwargs,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise SiteSetupError(f"{what} did not finish within {timeout} s.") from exc
+    finally:
+        path.unlink(missing_ok=True)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise SiteSetupError(f"{what} failed: " + (detail[-1][:300] if detail else "no output"))
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise SiteSetupError(f"{what} said: {done.stdout.strip()[:300]}") from exc
+    if not isinstance(result, dict):
+        raise SiteSetupError(f"{what} said: {done.stdout.strip()[:300]}")
+    return result
+
+
 def wordpress_install(
     layout: SiteLayout,
     owner: Owner,
@@ -402,44 +553,17 @@ def wordpress_install(
     password: str,
 ) -> str:
     """Run ``wp_install`` as the site's user; returns the version installed (idempotent: an
-    installed site is left as it is). Secrets travel on stdin, never on the command line."""
-    php = find_binary(settings.WORDPRESS_PHP)
-    if php is None:
-        raise SiteSetupError(f"The PHP command line ({settings.WORDPRESS_PHP}) is not installed.")
-    script = layout.tmp / "berth-install.php"
-    script.write_text(INSTALLER)
-    os.chmod(script, 0o444)
-    basedir = ":".join([f"{layout.htdocs}/", f"{layout.tmp}/", *SHARED_READ])
-    payload = {
-        "htdocs": str(layout.htdocs),
-        "host": host,
-        "title": title,
-        "user": user,
-        "email": email,
-        "password": password,
-    }
-    kwargs = {}
-    if isolated():
-        kwargs = {"user": owner.uid, "group": owner.gid, "extra_groups": []}
-    try:
-        done = subprocess.run(
-            [php, "-d", f"open_basedir={basedir}", "-d", "display_errors=stderr", str(script)],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=layout.tmp,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(layout.tmp)},
-            **kwargs,
-        )
-    finally:
-        script.unlink(missing_ok=True)
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise SiteSetupError(
-            "WordPress's installer failed: " + (detail[-1][:300] if detail else "no output")
-        )
-    try:
-        return json.loads(done.stdout.strip().splitlines()[-1])["version"]
-    except (ValueError, KeyError, IndexError) as exc:
-        raise SiteSetupError(f"WordPress's installer said: {done.stdout.strip()[:300]}") from exc
+    installed site is left as it is)."""
+    payload = {"host": host, "title": title, "user": user, "email": email, "password": password}
+    result = run_php(layout, owner, INSTALLER, payload, what="WordPress's installer")
+    if "version" not in result:
+        raise SiteSetupError(f"WordPress's installer said: {json.dumps(result)[:300]}")
+    return str(result["version"])
+
+
+def admin_password_set(layout: SiteLayout, owner: Owner, *, host: str, user: str, password: str):
+    """Set the administrator's password in the site's WordPress (``user``, or the first
+    administrator when that login is gone); returns the login whose password changed."""
+    payload = {"host": host, "user": user, "password": password}
+    result = run_php(layout, owner, ADMIN_CREDENTIAL_SCRIPT, payload, what="Setting the password")
+    return str(result.get("user", user))

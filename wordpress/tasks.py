@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from controlpanel.celery import app
 from wordpress import services
 
 
@@ -24,3 +25,21 @@ def provision(site_id: str) -> None:
 def teardown(site_id: str) -> None:
     """Remove what a deleted WordPress site left (retried until everything is gone)."""
     services.wordpress_teardown(site_id=site_id)
+
+
+@shared_task(name="wordpress.tasks.reconcile_pool", acks_late=True)
+def reconcile_pool(site_id: str) -> None:
+    """Start or stop the site's pool to match its status and its team's suspension."""
+    services.wordpress_pool_reconcile(site_id=site_id)
+
+
+@shared_task(name="wordpress.tasks.storage_recount")
+def storage_recount() -> None:
+    """Count every WordPress site's files and database into its storage used."""
+    services.wordpress_storage_recount_all()
+
+
+app.conf.beat_schedule["wordpress-storage-recount"] = {
+    "task": "wordpress.tasks.storage_recount",
+    "schedule": 3600,
+}

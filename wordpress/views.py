@@ -1,5 +1,5 @@
 """WordPress pages: create, the site's page (status, versions, admin link, start, stop,
-delete). Writes go through wordpress.services."""
+settings, admin password, delete). Writes go through wordpress.services."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from hosting.models import Site
 from teams.context import current_team
 from teams.permissions import SITE_MANAGE, authorize, authorize_request
 from wordpress import forms, selectors, services
+from wordpress.mariadb import MariaDBError
 from wordpress.pools import PoolError
+from wordpress.system import SiteSetupError
 
 
 def wordpress_or_404(request, pk) -> Site:
@@ -68,6 +70,10 @@ def detail(request, pk):
     context = {
         "site": site,
         "wp": selectors.wordpress_detail(site=site),
+        "settings_form": forms.SettingsForm(
+            initial=_settings_of(site), ceilings=services.plan_limits(team=site.team)
+        ),
+        "password_form": forms.AdminPasswordForm(),
         "delete_form": forms.DeleteForm(),
     }
     return render(request, "wordpress/detail.html", context)
@@ -95,6 +101,45 @@ def stop(request, pk):
         lambda: services.wordpress_stop(site=site),
         f"{site.hostname} is stopped; visitors get “503 Unavailable”.",
         failures=(PoolError,),
+    )
+    return redirect("wordpress:detail", pk=site.pk)
+
+
+def _settings_of(site: Site) -> dict:
+    job = selectors.wordpress_for(site=site)
+    return (
+        {} if job is None else {name: getattr(job, name) for name in forms.SettingsForm.base_fields}
+    )
+
+
+@login_required
+@require_POST
+def settings(request, pk):
+    """PHP limits, debug and maintenance mode, applied to the pool and wp-config.php."""
+    site = wordpress_or_404(request, pk)
+    act_and_report(
+        request,
+        lambda data: services.wordpress_settings_update(site=site, by=request.user, **data),
+        "Settings saved and applied.",
+        form=forms.SettingsForm(request.POST, initial=_settings_of(site)),
+        failures=(PoolError, SiteSetupError, MariaDBError, OSError),
+    )
+    return redirect("wordpress:detail", pk=site.pk)
+
+
+@login_required
+@require_POST
+def password(request, pk):
+    """A new password for the site's WordPress administrator."""
+    site = wordpress_or_404(request, pk)
+    act_and_report(
+        request,
+        lambda data: services.wordpress_admin_password_set(
+            site=site, password=data["password"], by=request.user
+        ),
+        lambda login: f"The password of “{login}” is changed; log in to WordPress with it.",
+        form=forms.AdminPasswordForm(request.POST),
+        failures=(SiteSetupError,),
     )
     return redirect("wordpress:detail", pk=site.pk)
 

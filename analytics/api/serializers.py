@@ -115,14 +115,38 @@ class AnalyticsBuildDurationsResponseSerializer(serializers.Serializer):
 
 
 class AnalyticsResourceSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="Storage, Network (bandwidth this month).")
-    value = serializers.FloatField(help_text="Percent of the limit used.")
-    used = serializers.IntegerField(help_text="Bytes.")
-    total = serializers.IntegerField(help_text="Bytes (the sites' limits together).")
+    name = serializers.CharField(help_text="CPU, Memory, Storage, Network.")
+    value = serializers.FloatField(help_text="Percent of the total used.")
+    used = serializers.FloatField(
+        help_text="CPU: CPU seconds the sites' processes and builds used in the period. "
+        "Memory: bytes the sites' processes hold now. Storage: bytes kept. Network: bytes "
+        "served this month."
+    )
+    total = serializers.FloatField(
+        help_text="CPU: seconds of one CPU core over the period. Memory: the host's bytes. "
+        "Storage, Network: the sites' limits together."
+    )
+    unit = serializers.ChoiceField(choices=["cpu-seconds", "bytes"])
+
+
+class AnalyticsResourceSiteSerializer(serializers.Serializer):
+    siteId = serializers.UUIDField(source="site_id")
+    name = serializers.CharField()
+    processCpuSeconds = serializers.FloatField(
+        source="process_cpu_seconds", help_text="CPU time of its processes (PHP pool)."
+    )
+    memory = serializers.IntegerField(help_text="Bytes its processes hold now.")
+    memoryPeak = serializers.IntegerField(source="memory_peak", help_text="Bytes, most held.")
+    buildCpuSeconds = serializers.FloatField(source="build_cpu_seconds")
+    buildMemoryPeak = serializers.IntegerField(
+        source="build_memory_peak", help_text="Bytes: the largest build's peak."
+    )
+    builds = serializers.IntegerField(help_text="Builds with a usage record.")
 
 
 class AnalyticsResourceUsageResponseSerializer(serializers.Serializer):
     resourceUsage = AnalyticsResourceSerializer(many=True)
+    sites = AnalyticsResourceSiteSerializer(many=True, help_text="Per site, those that used any.")
 
 
 class AnalyticsNamedCountSerializer(serializers.Serializer):
@@ -161,16 +185,39 @@ class AnalyticsDoraResponseSerializer(serializers.Serializer):
     dora = AnalyticsDoraSerializer()
 
 
-class AnalyticsTrafficDaySerializer(serializers.Serializer):
+class AnalyticsStatusClassesSerializer(serializers.Serializer):
+    """Requests answered per status class (both site servers)."""
+
+    success = serializers.IntegerField(source="2xx", help_text="2xx answers.")
+    redirects = serializers.IntegerField(source="3xx", help_text="3xx answers (304 included).")
+    clientErrors = serializers.IntegerField(source="4xx", help_text="4xx answers.")
+    serverErrors = serializers.IntegerField(source="5xx", help_text="5xx answers.")
+
+
+class AnalyticsTrafficDaySerializer(AnalyticsStatusClassesSerializer):
     date = serializers.DateField(source="day")
     requests = serializers.IntegerField()
     bytes = serializers.IntegerField()
 
 
-class AnalyticsTrafficSiteSerializer(serializers.Serializer):
+class AnalyticsTrafficSiteSerializer(AnalyticsStatusClassesSerializer):
     siteId = serializers.UUIDField(source="site_id")
     name = serializers.CharField()
     slug = serializers.CharField()
+    requests = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+class AnalyticsTrafficStatusSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="HTTP status code.")
+    statusClass = serializers.CharField(source="class", help_text='"2xx" … "5xx", or "other".')
+    requests = serializers.IntegerField()
+
+
+class AnalyticsTrafficPathSerializer(serializers.Serializer):
+    siteId = serializers.UUIDField(source="site_id")
+    site = serializers.CharField(help_text="The site's name.")
+    path = serializers.CharField(help_text="Decoded, without the query string.")
     requests = serializers.IntegerField()
     bytes = serializers.IntegerField()
 
@@ -180,6 +227,12 @@ class AnalyticsTrafficSerializer(serializers.Serializer):
     bytes = serializers.IntegerField()
     days = AnalyticsTrafficDaySerializer(many=True)
     sites = AnalyticsTrafficSiteSerializer(many=True)
+    statusCodes = AnalyticsTrafficStatusSerializer(source="statuses", many=True)
+    topPaths = AnalyticsTrafficPathSerializer(
+        source="paths",
+        many=True,
+        help_text="The 20 most requested paths of the period (each day keeps its 50 busiest).",
+    )
 
 
 class AnalyticsTrafficResponseSerializer(serializers.Serializer):

@@ -109,7 +109,10 @@ class ResourceUsageView(AnalyticsView):
         return super().get(request)
 
     def figures(self, scope):
-        return {"resourceUsage": selectors.resource_usage(scope)}
+        return {
+            "resourceUsage": selectors.resource_usage(scope),
+            "sites": selectors.resource_sites(scope),
+        }
 
 
 class DeploymentStatusView(AnalyticsView):

@@ -80,8 +80,21 @@ def test_the_seven_endpoints_answer_in_the_autostack_shapes(api, history):
         "p95": 246.0,
     }
 
-    resources = get(api, "resource-usage", period=7).json()["resourceUsage"]
-    assert resources[0] == {"name": "Storage", "value": 20.0, "used": 400, "total": 2000}
+    usage = get(api, "resource-usage", period=7).json()
+    resources = {row["name"]: row for row in usage["resourceUsage"]}
+    assert list(resources) == ["CPU", "Memory", "Storage", "Network"]  # the client's order
+    assert resources["Storage"] == {
+        "name": "Storage",
+        "value": 20.0,
+        "used": 400,
+        "total": 2000,
+        "unit": "bytes",
+    }
+    assert resources["CPU"]["used"] == 530.5 and resources["CPU"]["unit"] == "cpu-seconds"
+    assert [(site["name"], site["buildCpuSeconds"]) for site in usage["sites"]] == [
+        ("Alpha", 130.0),
+        ("Beta", 250.0),
+    ]
 
     status = get(api, "deployment-status", period=7).json()["deploymentStatus"]
     assert status[:3] == [
@@ -102,6 +115,23 @@ def test_the_seven_endpoints_answer_in_the_autostack_shapes(api, history):
     traffic = get(api, "traffic", period=7).json()["traffic"]
     assert (traffic["requests"], traffic["bytes"]) == (22, 4500)
     assert [site["name"] for site in traffic["sites"]] == ["Beta", "Alpha"]
+    alpha = traffic["sites"][1]
+    assert (alpha["success"], alpha["redirects"], alpha["clientErrors"], alpha["serverErrors"]) == (
+        11,
+        2,
+        1,
+        1,
+    )
+    first_day = traffic["days"][0]
+    assert (first_day["requests"], first_day["success"], first_day["redirects"]) == (10, 7, 2)
+    assert traffic["statusCodes"][2] == {"status": 304, "statusClass": "3xx", "requests": 2}
+    assert traffic["topPaths"][0] == {
+        "siteId": str(history.sites["A"].pk),
+        "site": "Alpha",
+        "path": "/",
+        "requests": 9,
+        "bytes": 1100,
+    }
 
 
 def test_another_teams_history_never_appears(history, bob):
@@ -111,6 +141,8 @@ def test_another_teams_history_never_appears(history, bob):
     assert get(client, "metrics", period=7).json()["metrics"]["totalDeployments"] == 2
     traffic = get(client, "traffic", period=7).json()["traffic"]
     assert [site["name"] for site in traffic["sites"]] == ["Charlie's"]
+    assert [row["path"] for row in traffic["topPaths"]] == ["/charlie"]
+    assert traffic["statusCodes"] == [{"status": 200, "statusClass": "2xx", "requests": 77}]
     answer = get(client, "metrics", site=history.sites["A"].pk)
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "SITE_NOT_FOUND"

@@ -105,12 +105,51 @@ def test_hourly_pattern(scope):
     }
 
 
-def test_resource_usage_of_the_team_sites(scope):
+def test_resource_usage_of_the_team(scope, settings):
+    settings.MONITORING_HEARTBEAT_INTERVAL = 30  # readings count as "now" for 90 s
+    # CPU: site processes 100.5 + 20 + 30 (A L-20 too old) and builds d1 50 + d4 80 + d8 250
+    # (p1 the week before), against one core over the window: 6 days and 18 hours.
+    # Memory: only A's reading at 17:59 is recent: 70 MiB of the host's 8 GiB.
     # Storage 100 + 300 of 1,000 + 1,000; this month (from 1 March) A and B served
     # 1,000 + 500 + 3,000 bytes of 100,000 + 50,000. Bob's site C counts for nothing.
     assert selectors.resource_usage(scope) == [
-        {"name": "Storage", "value": 20.0, "used": 400, "total": 2000},
-        {"name": "Network", "value": 3.0, "used": 4500, "total": 150_000},
+        {"name": "CPU", "value": 0.1, "used": 530.5, "total": 583_200, "unit": "cpu-seconds"},
+        {
+            "name": "Memory",
+            "value": 0.9,  # 73,400,320 / 8,589,934,592 = 0.85 %
+            "used": 70 * 2**20,
+            "total": 8 * 2**30,
+            "unit": "bytes",
+        },
+        {"name": "Storage", "value": 20.0, "used": 400, "total": 2000, "unit": "bytes"},
+        {"name": "Network", "value": 3.0, "used": 4500, "total": 150_000, "unit": "bytes"},
+    ]
+
+
+def test_resource_usage_per_site(scope, settings):
+    settings.MONITORING_HEARTBEAT_INTERVAL = 30
+    mib = 2**20
+    assert selectors.resource_sites(scope) == [
+        {
+            "site_id": scope.team.sites.get(name="Alpha").pk,
+            "name": "Alpha",
+            "process_cpu_seconds": 120.5,
+            "memory": 70 * mib,
+            "memory_peak": 90 * mib,
+            "build_cpu_seconds": 130.0,
+            "build_memory_peak": 300 * mib,
+            "builds": 2,
+        },
+        {
+            "site_id": scope.team.sites.get(name="Beta").pk,
+            "name": "Beta",
+            "process_cpu_seconds": 30.0,
+            "memory": 0,  # its pool was last read days ago: not running now
+            "memory_peak": 40 * mib,
+            "build_cpu_seconds": 250.0,
+            "build_memory_peak": 500 * mib,
+            "builds": 1,
+        },
     ]
 
 
@@ -147,6 +186,49 @@ def test_traffic_per_day_and_per_site(scope, history):
         ("Beta", 7, 3000),
         ("Alpha", 15, 1500),
     ]
+
+
+def classes(row) -> tuple[int, int, int, int]:
+    return row["2xx"], row["3xx"], row["4xx"], row["5xx"]
+
+
+def test_status_codes_per_day_per_site_and_in_all(scope):
+    traffic = selectors.traffic(scope)
+    assert {day["day"].day: classes(day) for day in traffic["days"]} == {
+        12: (7, 2, 1, 0),  # A: 200 ×7, 304 ×2, 404
+        13: (0, 0, 0, 0),
+        14: (0, 0, 0, 0),
+        15: (5, 1, 1, 0),  # B: 200 ×5, 301, 404
+        16: (0, 0, 0, 0),
+        17: (0, 0, 0, 0),
+        18: (4, 0, 0, 1),  # A: 200 ×4, 500
+    }
+    assert {row["name"]: classes(row) for row in traffic["sites"]} == {
+        "Beta": (5, 1, 1, 0),
+        "Alpha": (11, 2, 1, 1),  # A L-20 is outside the window; Bob's C is not the team's
+    }
+    assert traffic["statuses"] == [
+        {"status": 200, "class": "2xx", "requests": 16},
+        {"status": 301, "class": "3xx", "requests": 1},
+        {"status": 304, "class": "3xx", "requests": 2},
+        {"status": 404, "class": "4xx", "requests": 2},
+        {"status": 500, "class": "5xx", "requests": 1},
+    ]
+
+
+def test_top_paths_of_the_window(scope, history):
+    # "/" of Alpha: 6 + 3 requests, 800 + 300 bytes; the "other paths" row is not a path.
+    assert [
+        (row["site"], row["path"], row["requests"], row["bytes"])
+        for row in selectors.traffic(scope)["paths"]
+    ] == [
+        ("Alpha", "/", 9, 1100),
+        ("Alpha", "/about", 5, 400),
+        ("Beta", "/", 4, 2000),
+        ("Beta", "/blog", 3, 1000),
+    ]
+    beta = selectors.Scope(team=history.team, days=7, site=history.sites["B"], now=scope.now)
+    assert [row["path"] for row in selectors.traffic(beta)["paths"]] == ["/", "/blog"]
 
 
 def test_one_site_or_a_project_narrows_every_figure(history, scope):

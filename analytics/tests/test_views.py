@@ -47,7 +47,7 @@ def test_the_page_shows_the_key_and_dora_figures(web, history):
         ("success", ["success-rates", "status"]),
         ("durations", ["durations"]),
         ("resources", ["resources"]),
-        ("traffic", ["traffic-requests", "traffic-bytes"]),
+        ("traffic", ["traffic-requests", "traffic-statuses", "traffic-bytes"]),
     ],
 )
 def test_each_tab_has_its_charts_and_a_table(web, history, tab, chart_ids):
@@ -102,3 +102,32 @@ def test_empty_states_say_what_will_appear(web, tab, words):
 def test_signed_out_visitors_go_to_sign_in(client):
     response = client.get("/analytics/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_traffic_tab_shows_status_codes_and_top_paths(web, history):
+    html = web.get("/analytics/?period=7&tab=traffic").content.decode()
+    assert "data-errors>2 / 1<" in html  # 404 ×2, 500 ×1
+    statuses = html.split("data-traffic-statuses>")[1].split("</table>")[0]
+    assert [cell.split("</td>")[0] for cell in statuses.split("<td>")[1::2]] == [
+        "200",
+        "301",
+        "304",
+        "404",
+        "500",
+    ]
+    paths = html.split("data-traffic-paths>")[1].split("</table>")[0]
+    assert paths.index("/about") < paths.index("/blog")
+    assert "<td>Alpha</td><td>9</td>" in paths
+    sites = html.split("data-traffic-sites>")[1].split("</table>")[0]
+    assert "<td>11</td><td>2</td><td>1</td><td>1</td>" in sites  # Alpha's classes
+
+
+def test_resources_tab_shows_cpu_and_memory(web, history, settings):
+    settings.MONITORING_HEARTBEAT_INTERVAL = 10**6  # every reading of the fixture is recent
+    html = web.get("/analytics/?period=7&tab=resources").content.decode()
+    meters = html.split("data-resources>")[1].split("</ul>")[0]
+    assert "8m 50s by your sites" in meters  # 530.5 CPU seconds
+    assert "110.0\xa0MB held by your sites" in meters  # each site's latest: A's 70, B's 40 MiB
+    sites = html.split("data-resource-sites>")[1].split("</table>")[0]
+    assert "<td>2m 0s</td>" in sites  # Alpha's processes: 120.5 s
+    assert "4m 10s" in sites  # Beta's build: 250 s

@@ -22,6 +22,11 @@ urlpatterns = [
         name="api-site-backup-restore",
     ),
     path(
+        "sites/<uuid:pk>/backups/<uuid:backup_id>/download",
+        views.BackupDownloadView.as_view(),
+        name="api-site-backup-download",
+    ),
+    path(
         "sites/<uuid:pk>/restores/<uuid:restore_id>",
         views.RestoreDetailView.as_view(),
         name="api-site-restore",

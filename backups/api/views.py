@@ -10,12 +10,13 @@ caller's teams (another team's answers 404) and writes need ``site.manage``.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import renderers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backups import selectors, services
+from backups import downloads, selectors, services
 from backups.api.serializers import (
     BackupPageSerializer,
     BackupSerializer,
@@ -28,6 +29,7 @@ from controlpanel.api.pagination import PagePagination
 from controlpanel.api.schema import error
 from controlpanel.api.views import validated
 from hosting.api.views import SiteMixin
+from teams.permissions import SITE_MANAGE, authorize
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
@@ -83,6 +85,24 @@ class BackupDetailView(BackupMixin, APIView):
     def get(self, request, pk, backup_id):
         return Response(BackupSerializer(self.backup(request, pk, backup_id)).data)
 
+    @extend_schema(
+        operation_id="sites_backups_delete",
+        responses={
+            204: None,
+            404: BACKUP_NOT_FOUND,
+            409: error("BACKUP_BUSY: the backup is running, or being restored."),
+        },
+        tags=["backups"],
+    )
+    def delete(self, request, pk, backup_id):
+        """Delete the backup; its snapshot is forgotten and the repository pruned shortly after."""
+        backup = self.backup(request, pk, backup_id)
+        try:
+            services.backup_delete(backup=backup, user=request.user)
+        except ValidationError as exc:
+            raise ApiError(409, "BACKUP_BUSY", exc.messages[0]) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class BackupRestoreView(BackupMixin, APIView):
     @extend_schema(
@@ -103,6 +123,45 @@ class BackupRestoreView(BackupMixin, APIView):
         except ValidationError as exc:
             raise ApiError(409, "NOT_RESTORABLE", exc.messages[0]) from exc
         return Response(RestoreSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GzipRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``application/gzip``; the body is streamed, never rendered."""
+
+    media_type = "application/gzip"
+    format = "tar.gz"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class BackupDownloadView(BackupMixin, APIView):
+    renderer_classes = [renderers.JSONRenderer, GzipRenderer]
+
+    @extend_schema(
+        operation_id="sites_backups_download",
+        responses={
+            (200, "application/gzip"): OpenApiTypes.BINARY,
+            404: BACKUP_NOT_FOUND,
+            409: error("NOT_DOWNLOADABLE: the backup did not succeed, or its snapshot is gone."),
+            502: error("REPOSITORY_UNAVAILABLE: the backup repository could not be read."),
+        },
+        tags=["backups"],
+    )
+    def get(self, request, pk, backup_id):
+        """The backup as a ``.tar.gz`` (its files, manifest, editor pages and, for WordPress,
+        the database dump), streamed as restic reads it. Needs ``site.manage``."""
+        backup = self.backup(request, pk, backup_id)
+        authorize(request.user, SITE_MANAGE, backup.site)
+        try:
+            archive = downloads.backup_archive(backup=backup, user=request.user)
+        except ValidationError as exc:
+            raise ApiError(409, "NOT_DOWNLOADABLE", exc.messages[0]) from exc
+        except downloads.DownloadUnavailable as exc:
+            raise ApiError(502, "REPOSITORY_UNAVAILABLE", str(exc)) from exc
+        return downloads.archive_response(archive)
 
 
 class RestoreDetailView(BackupMixin, APIView):

@@ -7,6 +7,7 @@ import pytest
 
 from backups import services
 from backups.models import Backup, Restore
+from backups.tests.conftest import site_with_files
 from wordpress import mariadb
 from wordpress.layout import layout_for
 from wordpress.tests.conftest import MARIADB_URL
@@ -83,3 +84,29 @@ def test_a_database_that_cannot_be_dumped_fails_the_backup(blog):
     mariadb.database_create(
         name=blog.wordpress.db_name, user=blog.wordpress.db_user, password="x-recreated"
     )
+
+
+def test_a_backup_before_a_wordpress_update_finishes_before_returning(blog, alice):
+    done = services.back_up_before_wordpress_update(blog, by=alice)
+    assert done.state == Backup.State.SUCCEEDED and done.verified_at and done.has_database
+    assert done.type == Backup.Type.BEFORE_WORDPRESS_UPDATE
+    assert done.created_by == alice
+    assert done.get_type_display() == "Before a WordPress update"
+
+
+def test_a_failed_backup_before_an_update_raises_with_the_reason(blog):
+    mariadb.database_drop(name=blog.wordpress.db_name, user=blog.wordpress.db_user)
+    with pytest.raises(services.BackupFailed, match=r"before the update failed.*database dump"):
+        services.back_up_before_wordpress_update(blog, by=None)
+    failed = Backup.objects.get(site=blog)
+    assert failed.type == Backup.Type.BEFORE_WORDPRESS_UPDATE
+    assert failed.state == Backup.State.FAILED
+    mariadb.database_create(
+        name=blog.wordpress.db_name, user=blog.wordpress.db_user, password="x-recreated"
+    )
+
+
+def test_a_static_site_has_no_backup_before_a_wordpress_update(db, alice):
+    with pytest.raises(services.BackupFailed, match="Only a WordPress site"):
+        services.back_up_before_wordpress_update(site_with_files(alice), by=alice)
+    assert not Backup.objects.exists()

@@ -108,6 +108,10 @@ class TeamUsageResponseSerializer(serializers.Serializer):
     bandwidth = serializers.DictField(
         child=serializers.IntegerField(), help_text="Bytes served this month: {used}."
     )
+    backups = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Bytes the team's backup repository takes (restic stats): {used}.",
+    )
 
 
 class InvoiceLineSerializer(serializers.Serializer):

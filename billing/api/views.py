@@ -120,6 +120,7 @@ class UsageView(APIView):
                 "usage": api.TeamUsageSerializer(counted).data,
                 "storage": {"used": usage.storage_used},
                 "bandwidth": {"used": usage.bandwidth_used},
+                "backups": {"used": usage.backup_storage},
             }
         )
 

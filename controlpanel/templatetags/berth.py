@@ -107,6 +107,7 @@ STATUS_TONES = {
         "outage",
     },
     "info badge-running": {
+        "uploading",
         "building",
         "deploying",
         "provisioning",
@@ -124,6 +125,7 @@ STATUS_TONES = {
 ATTEMPT_LABELS = {
     "failed": "Newer attempt failed",
     "cancelled": "Newer attempt cancelled",
+    "uploading": "New deploy uploading",
     "queued": "New deploy queued",
     "building": "New deploy building",
     "deploying": "New deploy publishing",

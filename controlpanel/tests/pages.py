@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -65,8 +66,8 @@ def sample_account(user) -> Sample:
     from domains.services import domain_add
     from domains.tests.factories import register_domain
     from hosting.files.operations import folder_create, text_save
-    from hosting.models import SiteBandwidth
-    from hosting.services import site_create, site_deploy
+    from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
+    from hosting.services import site_create, site_deploy, site_preview_protection_set
     from monitoring.services import incident_create, services_sync, subscriber_add
     from wordpress.tests.factories import wordpress_site_make
 
@@ -79,6 +80,8 @@ def sample_account(user) -> Sample:
     first = site_deploy(site=site, author=user)
     text_save(site=site, path="index.html", content="<h1>Hello again</h1>\n")
     live = site_deploy(site=site, author=user)
+    # Its previews behind a password: the unlock page shows its form.
+    site_preview_protection_set(site=site, protection="password", password="a sample password")
     now = timezone.now()
     failed = Deployment.objects.create(
         site=site,
@@ -125,9 +128,14 @@ def sample_account(user) -> Sample:
     )
     # A few days of visits, as the site servers count them (the analytics traffic tab).
     for days_ago, sent, requests in ((0, 48_213, 37), (1, 1_204_551, 903), (5, 9_876, 12)):
-        SiteBandwidth.objects.create(
-            site=site, day=now.date() - timedelta(days=days_ago), bytes_sent=sent, requests=requests
+        day = now.date() - timedelta(days=days_ago)
+        SiteBandwidth.objects.create(site=site, day=day, bytes_sent=sent, requests=requests)
+        SiteStatusDay.objects.create(site=site, day=day, status=200, requests=requests - 2)
+        SiteStatusDay.objects.create(site=site, day=day, status=404, requests=2)
+        SitePathDay.objects.create(
+            site=site, day=day, path="/", requests=requests - 2, bytes_sent=sent
         )
+        SitePathDay.objects.create(site=site, day=day, path=f"/{LONG}/{LONG}.html", requests=2)
     empty_site = site_create(owner=user, name="Empty")
     editor_pages_add(site=site, user=user)
     wordpress = [
@@ -210,7 +218,14 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:stop": [f"/sites/{data.wordpress[0].pk}/wordpress/stop/"],
         "wordpress:delete": [f"/sites/{data.wordpress[0].pk}/wordpress/delete/"],
         "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
+        "wordpress:settings": [f"/sites/{data.wordpress[0].pk}/wordpress/settings/"],
+        "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
+        "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
+        "hosting:preview-unlock": [
+            f"/previews/unlock/?host={data.deployment.pk.hex[:8]}--{data.site.slug}"
+            f".{django_settings.SITES_DOMAIN}&next=/",
+        ],
         "hosting:site-delete": [f"/sites/{site}/delete/"],
         "hosting:site-files": [
             f"/sites/{site}/files/",

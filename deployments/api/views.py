@@ -161,6 +161,9 @@ class DeploymentLogsView(GenericAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("after", int, description="Only lines after this sequence number."),
+            OpenApiParameter(
+                "tail", int, description="Only the last N lines (at most 1000), oldest first."
+            ),
             OpenApiParameter("page", int, description="Page number, from 1."),
             OpenApiParameter("limit", int, description="Lines per page (at most 1000)."),
         ],
@@ -171,10 +174,14 @@ class DeploymentLogsView(GenericAPIView):
         deployment = get_deployment(request, pk)
         try:
             after = int(request.query_params.get("after") or 0)
+            tail = int(request.query_params.get("tail") or 0)
         except ValueError:
             raise ValidationFailed(
-                "'after' must be a number.", {"after": ["Not a number."]}
+                "'after' and 'tail' must be numbers.", {"after": ["Not a number."]}
             ) from None
+        if tail > 0:
+            # The last lines: start after the line ``tail`` before the newest one.
+            after = max(after, selectors.log_last_seq(deployment=deployment) - min(tail, 1000))
         page = self.paginate_queryset(selectors.log_lines(deployment=deployment, after=after))
         response = self.get_paginated_response(serializers.LogEntrySerializer(page, many=True).data)
         response.data["status"] = deployment.status

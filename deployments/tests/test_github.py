@@ -59,10 +59,19 @@ class FakeGitHub:
 
     def __init__(self, clone_url: str = "https://github.com/octocat/my-awesome-app.git"):
         self.requests: list[tuple[str, str]] = []
+        self.posted: list[tuple[str, dict]] = []
         self.token = TOKEN
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                fake.requests.append((self.path, self.headers.get("Authorization", "")))
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    return self._send(401, {"message": "Bad credentials"}, {})
+                fake.posted.append((self.path, body))
+                self._send(201, {"id": len(fake.posted), **body}, {})
+
             def do_GET(self):
                 fake.requests.append((self.path, self.headers.get("Authorization", "")))
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":

@@ -9,6 +9,7 @@ import pytest
 
 from deployments.models import Deployment
 from deployments.projects import project_update
+from deployments.tests.conftest import wait_for
 from deployments.tests.factories import STATIC_SITE, head, make_repo
 from deployments.tests.test_pipeline import deploy, final, logs
 from hosting.models import Site
@@ -195,3 +196,162 @@ def test_the_reconciler_removes_previews_whose_branch_is_gone(alice, client, tmp
     assert answer.status_code in (200, 202), answer.json()
     router = HostRouter(django_stub)
     assert asgi_get(router, "feature-b--recon.localhost", "/").status == 404
+
+
+def test_a_pull_request_from_a_fork_builds_its_head_only_the_base_repository_holds(
+    api, client, worker, tmp_path, settings
+):
+    """GitHub keeps a fork's commits under ``refs/pull/<n>/head`` of the base repository, on
+    no branch: the preview builds that commit, not the production branch."""
+    from deployments.tests.test_github import deliver, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    repo = make_repo(tmp_path / "base", STATIC_SITE)
+    production = final(deploy(api, repo, repository=repo.as_uri())["id"])
+    project = production.project
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        preview_branches="*",
+    )
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "checkout", "-q", "-b", "fork-work"], check=True)
+    make_repo(repo, {"index.html": "<h1>from a fork</h1>"}, message="Fork's change")
+    sha = head(repo)
+    subprocess.run([*git, "update-ref", "refs/pull/12/head", sha], check=True)
+    subprocess.run([*git, "checkout", "-q", project.branch], check=True)
+    subprocess.run([*git, "branch", "-q", "-D", "fork-work"], check=True)
+
+    body = pull_request(project, "opened", 12, sha, fork=True)
+    answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+    assert answer.status_code in (200, 202), answer.json()
+    built = final(answer.json()["deployments"][0])
+    assert built.status == "success", (built.error, logs(built.pk))
+    assert built.commit_hash == sha and built.from_fork
+    router = HostRouter(django_stub)
+    slug = production.site.slug
+    assert b"from a fork" in asgi_get(router, f"pr-12--{slug}.localhost", "/").body
+    assert b"from a fork" not in asgi_get(router, f"{slug}.localhost", "/").body
+
+
+def test_pull_request_previews_are_reported_on_github_and_reconciled_when_closed(
+    alice, client, tmp_path, settings
+):
+    """The preview's state goes to GitHub as a commit status (pending, then ready with its
+    address, or failed with the reason); a pull request closed without the webhook reaching
+    Berth loses its preview at the next reconciliation, an open one keeps it."""
+    from deployments.models import GitHubConnection
+    from deployments.tests.conftest import WorkerProcess, _purge_broker
+    from deployments.tests.test_github import TOKEN, FakeGitHub, deliver, signature
+
+    settings.VAR_DIR = tmp_path / "var"
+    fake = FakeGitHub()
+    settings.GITHUB_API_URL = fake.url
+    GitHubConnection.objects.create(user=alice, access_token=TOKEN)
+    _purge_broker()
+    worker = WorkerProcess(tmp_path, settings, extra_env={"GITHUB_API_URL": fake.url})
+    try:
+        repo = make_repo(tmp_path / "reported", STATIC_SITE)
+        project = _github_project(alice, repo)
+        sha = head(repo)
+        broken = _pull_request_commit(repo, {"build.sh": "#!/bin/sh\nexit 3\n"})
+        for number, commit in ((21, sha), (22, broken)):
+            body = pull_request(project, "opened", number, commit, fork=False)
+            answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+            assert answer.status_code in (200, 202), answer.json()
+        built = {d.preview: d for d in map(final, _queued(project))}
+        assert built["pr-21"].status == "success" and built["pr-22"].status == "failed"
+
+        statuses = wait_for(lambda: _final_statuses(fake, 2))
+        ok = statuses[f"/repos/octocat/reported/statuses/{sha}"]
+        assert ok["context"] == "Berth preview"
+        assert ok["target_url"] == built["pr-21"].preview_url
+        assert ok["target_url"].startswith("http://pr-21--")
+        failed = statuses[f"/repos/octocat/reported/statuses/{broken}"]
+        assert failed["description"].startswith("Preview build failed")
+        assert failed["target_url"].endswith(f"/deployments/{built['pr-22'].pk}/")
+    finally:
+        worker.stop()
+
+    from deployments.previews import pull_previews_reconcile
+
+    fake.routes["/repos/octocat/reported/pulls/21"] = (200, {"number": 21, "state": "open"}, {})
+    fake.routes["/repos/octocat/reported/pulls/22"] = (200, {"number": 22, "state": "closed"}, {})
+    assert pull_previews_reconcile() == 1
+    router = HostRouter(django_stub)
+    slug = project.site.slug
+    assert asgi_get(router, f"pr-21--{slug}.localhost", "/").status == 200
+    assert asgi_get(router, f"pr-22--{slug}.localhost", "/").status == 404
+    # GitHub no longer knows the pull request at all (a deleted repository's): removed too.
+    del fake.routes["/repos/octocat/reported/pulls/21"]
+    fake.token = "rotated"  # GitHub refusing the token removes nothing
+    assert pull_previews_reconcile() == 0
+    fake.token = TOKEN
+    assert pull_previews_reconcile() == 1
+    assert asgi_get(HostRouter(django_stub), f"pr-21--{slug}.localhost", "/").status == 404
+    fake.close()
+
+
+def test_a_pull_request_over_the_plan_is_refused_with_the_plan_limit(alice, client, tmp_path):
+    from billing.tests.factories import team_on_plan
+    from billing.tests.test_limits import used_minutes
+    from deployments.tests.test_github import deliver, signature
+
+    repo = make_repo(tmp_path / "limited", STATIC_SITE)
+    project = _github_project(alice, repo)
+    team_on_plan(project.site.team, build_minutes=5)
+    used_minutes(project.site.team, 6, site=project.site)
+    body = pull_request(project, "opened", 5, head(repo), fork=False)
+    answer = deliver(client, body, signature(project.webhook_secret, body), "pull_request")
+    assert answer.status_code == 402
+    assert answer.json()["error"]["code"] == "PLAN_LIMIT_EXCEEDED"
+    assert not Deployment.objects.filter(preview="pr-5").exists()
+
+
+def _github_project(alice, repo):
+    from deployments.models import Project
+    from deployments.tests.factories import make_site
+
+    site = make_site(alice, slug=repo.name)
+    return Project.objects.create(
+        team=site.team,
+        owner=alice,
+        site=site,
+        name=repo.name,
+        repository=f"octocat/{repo.name}",
+        clone_url=repo.as_uri(),
+        branch="main",
+        build_command="./build.sh",
+        output_dir="dist",
+        preview_branches="*",
+        webhook_secret=f"{repo.name}-secret",
+    )
+
+
+def _pull_request_commit(repo, files: dict) -> str:
+    """A commit on a pull request's branch, leaving the repository on main."""
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "checkout", "-q", "-b", "broken"], check=True)
+    make_repo(repo, files, message="Broken build")
+    sha = head(repo)
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    return sha
+
+
+def _queued(project) -> list:
+    return list(
+        Deployment.objects.filter(project=project).exclude(preview="").values_list("pk", flat=True)
+    )
+
+
+def _final_statuses(fake, count: int) -> dict | None:
+    """The last status posted per commit, once ``count`` commits have a final one."""
+    last = {}
+    for path, body in fake.posted:
+        last[path] = body
+    done = {p: b for p, b in last.items() if b["state"] != "pending"}
+    return done if len(done) >= count else None

@@ -449,3 +449,26 @@ def test_local_repositories_are_off_under_https_and_bound_to_their_roots(setting
             cwd=django_settings.BASE_DIR,
         )
         assert out.stdout.strip() == expected, out.stderr
+
+
+@pytest.mark.parametrize("cgroup", ["auto", "off"])
+def test_a_build_records_the_cpu_time_and_memory_it_used(alice, tmp_path, settings, cgroup):
+    """Its CPU time (user + system) and its peak memory are on the deployment, for the team's
+    resource usage: a build that computes for 2 s of CPU and holds 150 MB for a moment.
+    Without a cgroup the sandbox reads them every few tenths of a second: the last moments
+    may be missed, never more counted."""
+    settings.BUILD_CGROUP = cgroup
+    work = (
+        "import time\n"
+        "held = bytearray(150 * 2**20)\n"
+        "for offset in range(0, len(held), 4096):\n"
+        "    held[offset] = 1\n"
+        "time.sleep(0.5)\n"
+        "del held\n"
+        "while time.process_time() < 2:\n"
+        "    sum(range(10000))\n"
+    )
+    deployment = build(alice, tmp_path, publish(f"python3 - <<'EOF'\n{work}EOF"))
+    assert deployment.status == "success", log_of(deployment)
+    assert deployment.build_cpu_seconds >= 1.5
+    assert deployment.build_memory_peak >= 150 * 2**20

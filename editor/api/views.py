@@ -381,6 +381,8 @@ class AssetsView(APIView):
             files = request.FILES.getlist("file")
         except TooManyFilesSent as exc:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", "Send one image at a time.") from exc
+        except FileError as exc:  # the temporary folder's disk is full: 507
+            raise ApiError(exc.status, exc.code, exc.message, exc.details) from exc
         if len(files) != 1:
             raise ApiError(
                 422,

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from controlpanel.api.schema import paginated
 from deployments.blobs import content_type_for
 from deployments.models import Deployment
+from hosting.hostnames import deployment_hostname
 from hosting.models import Site
 
 
@@ -267,12 +268,22 @@ class SiteDeploymentSerializer(serializers.Serializer):
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
     finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
     stats = PublishStatsSerializer(source="publish_stats", required=False)
+    deploymentUrl = serializers.SerializerMethodField(
+        help_text="This deployment's own address (<short id>--<slug>.<SITES_DOMAIN>), serving "
+        "its files whatever is live; null until it succeeded."
+    )
 
     def _site(self, deployment) -> Site:
         return self.context.get("site") or deployment.site
 
     def get_url(self, deployment) -> str:
         return self._site(deployment).url
+
+    def get_deploymentUrl(self, deployment) -> str | None:
+        if deployment.status != Deployment.Status.SUCCESS or deployment.manifest_id is None:
+            return None
+        site = self._site(deployment)
+        return site.url_for(deployment_hostname(deployment.short_id, site.slug))
 
     def get_isLive(self, deployment) -> bool:
         return self._site(deployment).live_deployment_id == deployment.pk
@@ -287,3 +298,77 @@ class SiteDeploymentSerializer(serializers.Serializer):
 SiteDeploymentPageSerializer = paginated(
     "SiteDeploymentPageSerializer", "deployments", SiteDeploymentSerializer
 )
+
+
+# --- folder deploys (only the files the server lacks) and previews ---------------------------
+
+
+class FolderDeployCreateSerializer(serializers.Serializer):
+    files = serializers.DictField(
+        child=serializers.CharField(max_length=64),
+        allow_empty=False,
+        help_text="Every file of the folder: its path (relative, '/'-separated) -> the SHA-256 "
+        "digest of its contents (64 hex digits).",
+    )
+    activate = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="false: publish as a draft, served only at its own address (promote it later).",
+    )
+
+
+class FolderDeploySerializer(serializers.Serializer):
+    """Serializes ``deployments.uploads.UploadStarted``."""
+
+    deployment = serializers.SerializerMethodField()
+    required = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The digests to upload (PUT /api/deployments/<id>/blobs/<digest>), each once; "
+        "empty when the server holds every file already.",
+    )
+
+    @extend_schema_field(SiteDeploymentSerializer)
+    def get_deployment(self, started) -> dict:
+        return SiteDeploymentSerializer(started.deployment, context=self.context).data
+
+
+class BlobReceivedSerializer(serializers.Serializer):
+    digest = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+
+
+class BlobReceivedListSerializer(serializers.Serializer):
+    received = BlobReceivedSerializer(many=True)
+
+
+class BlobBatchSerializer(serializers.Serializer):
+    """multipart/form-data: one file field per file, named by its SHA-256 digest."""
+
+    digest = serializers.FileField(help_text="Any number of fields, each named by its digest.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    """Serializes ``deployments.selectors.Preview``."""
+
+    name = serializers.CharField(help_text="The label in <name>--<slug>.<SITES_DOMAIN>.")
+    url = serializers.CharField()
+    branch = serializers.CharField()
+    status = serializers.CharField(source="latest.status", help_text="Of the newest build.")
+    deploymentId = serializers.UUIDField(source="latest.pk", help_text="The newest build.")
+    servingDeploymentId = serializers.UUIDField(
+        source="serving.pk",
+        allow_null=True,
+        help_text="The newest successful build: what the address serves (null: nothing yet).",
+    )
+    updatedAt = serializers.DateTimeField(source="latest.created_at")
+
+
+class PreviewListSerializer(serializers.Serializer):
+    previews = PreviewSerializer(many=True)
+
+
+class PreviewRemovedSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    deployments = serializers.IntegerField(
+        help_text="Deployments that were built as it; they stay, at their own addresses."
+    )

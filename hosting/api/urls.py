@@ -6,7 +6,7 @@ The Alt Production Hosting client spells sites "hosting spaces"; the Cloud Haven
 
 from django.urls import path
 
-from hosting.api import views
+from hosting.api import deploys, views
 
 urlpatterns = [
     # Alt Production Hosting: hosting spaces and their files.
@@ -42,4 +42,32 @@ urlpatterns = [
     path("sites", views.SiteListView.as_view(), name="api-sites"),
     path("sites/create", views.SiteCreateView.as_view(), name="api-site-create"),
     path("sites/<uuid:pk>", views.SiteDetailView.as_view(), name="api-site"),
+    # Folder deploys that upload only what the server lacks; promotion; previews.
+    path("sites/<uuid:pk>/deploys", deploys.FolderDeployView.as_view(), name="api-site-deploys"),
+    path(
+        "deployments/<uuid:pk>/blobs",
+        deploys.BlobBatchUploadView.as_view(),
+        name="api-deployment-blobs",
+    ),
+    path(
+        "deployments/<uuid:pk>/blobs/<str:digest>",
+        deploys.BlobUploadView.as_view(),
+        name="api-deployment-blob",
+    ),
+    path(
+        "deployments/<uuid:pk>/publish",
+        deploys.DeployPublishView.as_view(),
+        name="api-deployment-publish",
+    ),
+    path(
+        "deployments/<uuid:pk>/promote",
+        deploys.PromoteView.as_view(),
+        name="api-deployment-promote",
+    ),
+    path("sites/<uuid:pk>/previews", deploys.PreviewListView.as_view(), name="api-site-previews"),
+    path(
+        "sites/<uuid:pk>/previews/<str:name>",
+        deploys.PreviewDetailView.as_view(),
+        name="api-site-preview",
+    ),
 ]

@@ -13,13 +13,16 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from contextlib import suppress
 from datetime import UTC, datetime
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import unquote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from deployments.blobs import BlobStore
+from hosting import preview_lock
 from hosting.hostnames import normalise_host, slug_from_host
 from hosting.serving import changes
 from hosting.serving import http as h
@@ -150,6 +153,20 @@ def _variant(release: Release, path: str, entry: FileEntry, suffix: str):
     return None
 
 
+class _StatusSeen:
+    """A ``send`` that remembers the status it passed on, for the traffic counts."""
+
+    __slots__ = ("send", "status")
+
+    def __init__(self, send):
+        self.send, self.status = send, 0
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class SiteServer:
     def __init__(self):
         from hosting.serving.signals import register_cache
@@ -166,8 +183,8 @@ class SiteServer:
         self.damaged: set[tuple] = set()
 
     # --- bandwidth --------------------------------------------------------------------------
-    def _count(self, site_id, sent: int, now: float) -> None:
-        self.counter.count(site_id, datetime.now(UTC).date(), sent)
+    def _count(self, site_id, sent: int, status: int, path: str, now: float) -> None:
+        self.counter.count(site_id, datetime.now(UTC).date(), sent, status, path)
         if not self.flushing and now - self.flushed >= self.flush_interval:
             self.flushing, self.flushed = True, now
             self._flush_task = asyncio.ensure_future(self._flush())
@@ -256,16 +273,20 @@ class SiteServer:
         if state.status in UNSERVED:
             page = h.own_page(state.status if state.status == SUSPENDED else 503)
             sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)
-            self._count(state.site_id, sent, now)
+            self._count(state.site_id, sent, 503, path, now)
             return
+        answered = _StatusSeen(send)
         if state.kind == "wordpress":  # PHP through the site's pool (wordpress/serving.py)
             if state.status != "online":  # provisioning or stopped
-                sent = await self._page(send, 503, h.own_page(503), h.CACHE_NO_STORE, head)
+                sent = await self._page(answered, 503, h.own_page(503), h.CACHE_NO_STORE, head)
             else:
                 sent = await serve_wordpress(
-                    scope, receive, send, site_id=state.site_id, hostname=hostname
+                    scope, receive, answered, site_id=state.site_id, hostname=hostname
                 )
-            self._count(state.site_id, sent, now)
+            self._count(state.site_id, sent, answered.status, path, now)
+            return
+        locked = route.deployment_id and state.preview_lock  # a protected preview address
+        if locked and await self._locked(scope, hdrs, send, hostname, state.preview_lock, head):
             return
         deployment_id = route.deployment_id or state.deployment_id
         if deployment_id is None:
@@ -276,8 +297,45 @@ class SiteServer:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
         scope["berth.site"] = hostname  # named in the log if a stored file is damaged
-        sent = await self._site(scope, hdrs, send, release, path, method, head)
-        self._count(state.site_id, sent, now)
+        sent = await self._site(scope, hdrs, answered, release, path, method, head)
+        self._count(state.site_id, sent, answered.status, path, now)
+
+    async def _locked(self, scope, hdrs, send, hostname, secret, head) -> bool:
+        """Answer for a protected preview unless the visitor's cookie opens it: the unlock
+        link sets the cookie, anyone else goes to the panel's unlock page. True if answered."""
+        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        asked = raw + (f"?{query}" if query else "")
+        if raw.startswith(preview_lock.UNLOCK_PREFIX):
+            link = preview_lock.unlock_parse(asked)
+            if link is None:
+                await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
+                return True
+            sig, expires, target = link
+            if not preview_lock.valid(hostname, sig, expires, secret):
+                await self._page(send, 403, h.nginx_page(403), h.CACHE_NO_STORE, head)
+                return True
+            secure = scope.get("scheme") == "https"
+            headers = [
+                (b"set-cookie", c.encode())
+                for c in preview_lock.cookie_headers(sig, expires, secure=secure)
+            ]
+            headers += [(b"location", target.encode()), (b"content-length", b"0")]
+            headers.append((b"cache-control", h.CACHE_NO_STORE.encode()))
+            await self._respond(send, 302, headers, b"", head)
+            return True
+        jar = SimpleCookie()
+        with suppress(CookieError):
+            jar.load(hdrs.get(b"cookie", b"").decode("latin-1"))
+        sig = jar[preview_lock.COOKIE].value if preview_lock.COOKIE in jar else ""
+        expires = jar.get(preview_lock.COOKIE_EXPIRES)
+        if preview_lock.valid(hostname, sig, expires.value if expires else "", secret):
+            return False
+        location = preview_lock.panel_url(hostname, asked).encode()
+        headers = [(b"location", location), (b"content-length", b"0")]
+        headers.append((b"cache-control", h.CACHE_NO_STORE.encode()))
+        await self._respond(send, 302, headers, b"", head)
+        return True
 
     async def _site(self, scope, hdrs, send, release: Release, raw_path, method, head) -> int:
         path = normalise_path(raw_path)

@@ -71,6 +71,7 @@ def edge_options() -> EdgeOptions:
         brotli_module=settings.EDGE_BROTLI_MODULE,
         access_log=str(edge_access_log()),
         deployments_domain=settings.SITES_DOMAIN,
+        panel_url=settings.PANEL_URL,
     )
 
 
@@ -367,9 +368,15 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
             "team__subscription__status",
             "kind",
             "team__suspended_at",
+            "slug",
+            "preview_protection",
+            "preview_secret",
             "rate_limit",
         )
-        for site_id, status, deployment_id, team_status, kind, suspended_at, rate in rows:
+        for row in rows:
+            site_id, status, deployment_id, team_status, kind, suspended_at = row[:6]
+            slug, protection, secret, rate = row[6:]
+            lock = secret if protection != Site.PreviewProtection.OFF else ""
             status = serving_status(status, team_status, suspended_at)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
                 served = status in (Site.Status.ONLINE, SUSPENDED)
@@ -381,11 +388,14 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
                     rate_limit=rate,
                 )
                 continue
-            site = EdgeSite(site_id, status, deployment_id, rate_limit=rate)
+            site = EdgeSite(
+                site_id, status, deployment_id, slug=slug, preview_lock=lock, rate_limit=rate
+            )
             if site.offline or deployment_id is None:
+                # Offline: its addresses answer 503. Nothing live yet: its own address 404s,
+                # its previews serve.
                 edge.unpoint(site_id)
-                if site.offline:
-                    sites[site_id] = site
+                sites[site_id] = site
                 continue
             if not edge.has_tree(deployment_id):
                 release = load_release(deployment_id)
@@ -479,13 +489,15 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
         edge.point(link, deployment_id)
         wanted.add(link)
         if link != label:
+            parent = sites[site_id]
             own = EdgeSite(
                 site_id,
-                sites[site_id].status,
+                parent.status,
                 deployment_id,
                 [hostname],
                 link=link,
-                rate_limit=sites[site_id].rate_limit,
+                preview_lock=parent.preview_lock,
+                rate_limit=parent.rate_limit,
             )
             own.redirects, own.headers = redirects, headers
             found.append(own)

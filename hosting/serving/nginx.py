@@ -44,6 +44,9 @@ class EdgeSite:
     # The name under ``live/`` serving it: the site id, or ``d-<deployment id>`` for one
     # deployment's own address.
     link: str = ""
+    slug: str = ""
+    # The secret of the site's protected previews (hosting.preview_lock); empty when open.
+    preview_lock: str = ""
     # Bytes a second each response is served at (a plan's bandwidth overage); None: full speed.
     rate_limit: int | None = None
 
@@ -77,6 +80,8 @@ class EdgeOptions:
     # Serve ``<short id or preview>--<slug>.<this>`` from ``live/<label>--<slug>`` (deployment
     # and preview addresses: one server block, a symlink each, no reload per deploy).
     deployments_domain: str = ""
+    # Where a protected preview's visitor unlocks it (the panel).
+    panel_url: str = ""
 
 
 def q(value: str) -> str:
@@ -130,6 +135,10 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
             f"rewrite ^ /{page}.html break; }}",
             "location / { return 503; }",
         ]
+    if site.link.startswith("$"):  # the deployment addresses' block: per site, by slug
+        lines += _lock_lines("$berth_lock", opts)
+    elif site.link and site.preview_lock:  # one deployment's own block
+        lines += _lock_lines(q(site.preview_lock), opts)
     throttle = [f"limit_rate {int(site.rate_limit)};"] if site.rate_limit else []
     if site.php is not None:  # its own root: the site's folder, not a deployment tree
         return [f"set $berth_site {site.site_id};", *throttle, *_php_body(site.php, acme)]
@@ -266,6 +275,54 @@ def _redirect_to_https(root: Path) -> list[str]:
     ]
 
 
+# A protected preview (hosting.preview_lock): nginx's secure_link checks the cookie signed for
+# this host; a visitor without one goes to the panel, which sends them back through the unlock
+# link that sets it. Checked at the server level, before any location; an empty secret means
+# the previews are open.
+def _lock_lines(secret: str, opts: EdgeOptions) -> list[str]:
+    from hosting import preview_lock as lock
+
+    unlock = (
+        f"^{re.escape(lock.UNLOCK_PREFIX)}(?<berth_sig>{lock.SIGNATURE_PATTERN})/"
+        f"(?<berth_exp>{lock.EXPIRES_PATTERN})(?<berth_next>{lock.NEXT_PATTERN})$"
+    )
+    cookie = "Path=/; HttpOnly; SameSite=Lax$berth_secure"
+    md5 = 'secure_link_md5 "$secure_link_expires$host $berth_secret";'
+    return [
+        f"set $berth_secret {secret};",
+        "set $berth_need $berth_secret;",
+        'set $berth_unlock "";',
+        f'set $berth_signed "$cookie_{lock.COOKIE},$cookie_{lock.COOKIE_EXPIRES}";',
+        'if ($uri ~ "^/\\.berth-internal/") { set $berth_need ""; }',
+        # The unlock link is checked instead of the cookie ($secure_link is computed once).
+        f"if ($request_uri ~ {q(unlock)}) {{ "
+        'set $berth_need ""; set $berth_unlock 1; set $berth_signed "$berth_sig,$berth_exp"; }',
+        "secure_link $berth_signed;",
+        md5,
+        'if ($secure_link = "1") { set $berth_need ""; }',
+        "if ($berth_need) { return 302 "
+        + q(f"{opts.panel_url}{lock.PANEL_PATH}?host=$host&next=$request_uri")
+        + "; }",
+        f"location ^~ {lock.UNLOCK_PREFIX} {{",
+        '    if ($berth_unlock = "") { return 404; }',
+        '    if ($secure_link != "1") { return 403; }',
+        f'    add_header Set-Cookie "{lock.COOKIE}=$berth_sig; {cookie}" always;',
+        f'    add_header Set-Cookie "{lock.COOKIE_EXPIRES}=$berth_exp; {cookie}" always;',
+        f"    add_header Cache-Control {q(h.CACHE_NO_STORE)} always;",
+        "    return 302 $berth_next;",
+        "}",
+    ]
+
+
+def _down_page(site: EdgeSite) -> str:
+    return "suspended" if site.status == "suspended" else "503"
+
+
+def _map(source: str, target: str, entries: list[tuple[str, str]]) -> str:
+    lines = "".join(f"    {q(key)} {q(value)};\n" for key, value in entries)
+    return f"map {source} {target} {{\n    default {q('')};\n{lines}}}"
+
+
 def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptions) -> str:
     """The whole nginx.conf of the edge (deterministic: same input, same text)."""
     root = opts.root
@@ -294,9 +351,24 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
     if opts.deployments_domain:
         # Exact names are matched first, so a site's own or custom hostname always wins.
         domain = re.escape(opts.deployments_domain)
-        name = q(f"~^(?<berth_dl>[a-z0-9-]+--[a-z0-9-]+)\\.{domain}$")
+        name = q(f"~^(?<berth_dl>[a-z0-9-]+?--(?<berth_ds>[a-z0-9-]+))\\.{domain}$")
         own = EdgeSite(UUID(int=0), "online", None, link="$berth_dl")
-        body = _site_body(own, len(sites), opts, maps)
+        # Per site, by its slug: a protected preview's secret, and the page of an offline one
+        # (its addresses answer 503 as its own address does, not 404).
+        locks = sorted((s.slug, s.preview_lock) for s in sites if s.slug and s.preview_lock)
+        down = sorted((s.slug, _down_page(s)) for s in sites if s.slug and s.offline)
+        maps.append(_map("$berth_ds", "$berth_lock", locks))
+        maps.append(_map("$berth_ds", "$berth_down", down))
+        body = [
+            'set $berth_gate "$berth_down";',
+            'if ($uri = "/.berth-internal/down") { set $berth_gate ""; }',
+            "if ($berth_gate) { return 503; }",
+            "error_page 503 /.berth-internal/down;",
+            f"location = /.berth-internal/down {{ internal; root {root}/pages; "
+            f"add_header Cache-Control {q(h.CACHE_NO_STORE)} always; "
+            "rewrite ^ /$berth_down.html break; }",
+            *_site_body(own, len(sites), opts, maps),
+        ]
         servers.append(_server([opts.listen], [name], body))
     default = [
         'set $berth_site "";',
@@ -355,6 +427,7 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
         f"map {q('$status $uri')} $berth_cc {{ {q(fingerprint)} {q(h.CACHE_IMMUTABLE)}; "
         f"default {q(h.CACHE_REVALIDATE)}; }}",
         "uninitialized_variable_warn off;",
+        f"map $scheme $berth_secure {{ https {q('; Secure')}; default {q('')}; }}",
         *([LOGIN_ZONE] if any(site.php for site in sites) else []),
         *maps,
         f"include {root}/nginx/conf.d/*.conf;",

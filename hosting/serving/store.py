@@ -34,6 +34,8 @@ class SiteState:
     status: str
     deployment_id: UUID | None
     kind: str = "static"
+    # The secret of its protected previews (hosting.preview_lock); empty when they are open.
+    preview_lock: str = ""
     rate_limit: int | None = None  # bytes a second per response (bandwidth overage)
 
 
@@ -54,13 +56,17 @@ def load_site(site_id: UUID) -> SiteState | None:
             "team__subscription__status",
             "kind",
             "team__suspended_at",
+            "preview_protection",
+            "preview_secret",
             "rate_limit",
         )
         .first()
     )
     if row is None:
         return None
-    return SiteState(site_id, serving_status(row[0], row[2], row[4]), row[1], row[3], row[5])
+    lock = row[6] if row[5] != "off" else ""
+    status = serving_status(row[0], row[2], row[4])
+    return SiteState(site_id, status, row[1], row[3], lock, rate_limit=row[7])
 
 
 def serving_status(site_status: str, subscription_status: str | None, team_suspended_at) -> str:

@@ -8,6 +8,7 @@ and any file it was replacing as they were, and the site's storage count stays e
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import pytest
@@ -105,3 +106,92 @@ def test_a_blob_cut_short_earlier_is_written_again(small_disk, api, site):
     path.write_bytes(data[:100])
     assert api.post(f"/api/hosting/spaces/{site.pk}/deploy").status_code == 201
     assert path.read_bytes() == data
+
+
+@pytest.fixture
+def full_temp(settings):
+    """The temporary folder uploads are spooled to, on a disk smaller than the upload."""
+    disk = SmallDisk(2 * MiB)
+    settings.FILE_UPLOAD_TEMP_DIR = str(disk.path)
+    yield disk
+    disk.close()
+
+
+def test_an_upload_whose_temporary_file_fills_the_disk_answers_507(full_temp, api, site):
+    # Larger than FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to the temporary folder, which fills.
+    data = os.urandom(6 * MiB)
+    answer = put(api, site, {"notes.txt": b"received whole first", "big.bin": data})
+    assert "“big.bin”" in storage_full(answer)
+    assert full_temp.files() == {}, "a partly written temporary file was kept"
+    assert api.get(files_url(site)).json()["files"] == []
+    assert exact_usage(site) == 0
+
+    # With room in the temporary folder the same upload goes through, whole.
+    full_temp.resize(16 * MiB)
+    again = put(api, site, {"notes.txt": b"received whole first", "big.bin": data})
+    assert again.status_code == 201, again.content
+    assert api.get(files_url(site), {"path": "big.bin"}).getvalue() == data
+    assert full_temp.files() == {}
+
+
+def test_a_page_upload_that_fills_the_temporary_folder_says_so(full_temp, web, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    upload_url = reverse("hosting:files-upload", args=[site.pk])
+    form = {"folder": "", "file": SimpleUploadedFile("video.mp4", os.urandom(6 * MiB))}
+    page = web.post(upload_url, form)
+    assert page.status_code == 507
+    assert "disk is full" in page.text and "“video.mp4”" in page.text
+    form["file"].seek(0)
+    assert "“video.mp4”" in storage_full(web.post(upload_url, form, HTTP_ACCEPT="application/json"))
+    assert full_temp.files() == {}
+    assert exact_usage(site) == 0
+
+
+def test_an_asgi_request_body_spooled_to_a_full_disk_answers_507(full_temp, site):
+    """Under ASGI (the embedded server) Django first spools the whole body to a temporary
+    file; a full disk there is the same 507, and nothing is left behind."""
+    from asgiref.sync import async_to_sync
+    from asgiref.testing import ApplicationCommunicator
+
+    from hosting.files.uploadtemp import BodySpooledASGIHandler
+
+    body = os.urandom(6 * MiB)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": files_url(site),
+        "raw_path": files_url(site).encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"multipart/form-data; boundary=x"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def post():
+        app = ApplicationCommunicator(BodySpooledASGIHandler(), scope)
+        chunk = 256 * 1024
+        for start in range(0, len(body), chunk):
+            more = start + chunk < len(body)
+            await app.send_input(
+                {"type": "http.request", "body": body[start : start + chunk], "more_body": more}
+            )
+        start = await app.receive_output(30)
+        content = await app.receive_output(30)
+        await app.wait(5)
+        return start, content
+
+    start, content = async_to_sync(post)()
+    assert start["status"] == 507
+    error = json.loads(content["body"])["error"]
+    assert error["code"] == "STORAGE_FULL" and "disk is full" in error["message"]
+    assert full_temp.files() == {}

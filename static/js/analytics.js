@@ -74,6 +74,7 @@
       const value = { beginAtZero: true, ticks: { color: text, callback: format, precision: 0 }, grid: { color: grid } };
       if (spec.max) value.max = spec.max;
       const category = { ticks: { color: text, autoSkip: true, maxRotation: 0 }, grid: { display: false } };
+      if (spec.stacked) { value.stacked = true; category.stacked = true; }
       options.indexAxis = spec.horizontal ? "y" : "x";
       options.scales = spec.horizontal ? { x: value, y: category } : { x: category, y: value };
     }

@@ -48,6 +48,31 @@ def editor_page(world) -> str:
     return page.pk
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def uploading_deployment(world, files=None) -> str:
+    """A folder deploy of the world's site waiting for its files (made in the savepoint)."""
+    from deployments.uploads import upload_deploy_start
+
+    wanted = files or {"data.json": _sha256(b"{}")}  # the matrix PUTs the JSON body "{}"
+    return upload_deploy_start(site=world["site"], files=wanted).deployment.pk
+
+
+def publishable_deployment(world) -> str:
+    """A folder deploy whose only file the site's releases hold already."""
+    return uploading_deployment(world, {"index.html": _sha256(b"<h1>Acme 2</h1>")})
+
+
+def site_preview(world) -> str:
+    """The name of a preview of the world's site (its old release, labelled in the savepoint)."""
+    type(world["deployment"]).objects.filter(pk=world["deployment"].pk).update(preview="feature")
+    return "feature"
+
+
 def site_with_pages(world) -> str:
     editor_page(world)
     return world["site"].pk
@@ -207,6 +232,13 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
+    # The world's backup row has no snapshot in a repository: the page says so (a redirect).
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/": [
+        Case("GET", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/delete/": [
+        Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
+    ],
     "sites/<uuid:pk>/deploy/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/deployments/<uuid:deployment_pk>/rollback/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "deployment_pk": "deployment"})
@@ -228,7 +260,20 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"confirm": "acme-blog"})
     ],
     "sites/<uuid:pk>/wordpress/login/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
+    "sites/<uuid:pk>/wordpress/settings/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"memory_limit_mb": 64})
+    ],
+    "sites/<uuid:pk>/wordpress/password/": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"})
+    ],
     "sites/<uuid:pk>/status/": [Case("POST", DEVELOPER, kwargs=SITE, data={"action": "offline"})],
+    "sites/<uuid:pk>/previews/protection/": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"protection": "team"})
+    ],
+    "previews/unlock/": Exempt(
+        "a preview's visitor, signed in or not: the site's protection decides "
+        "(hosting/tests/test_preview_protection.py)"
+    ),
     "sites/<uuid:pk>/delete/": [Case("POST", DEVELOPER, kwargs=SITE)],
     "sites/<uuid:pk>/files/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/files/upload/": [
@@ -451,7 +496,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("POST", DEVELOPER, data={"name": "Site", "slug": "acme-site"}),
     ],
     "api/sites/create": [Case("POST", DEVELOPER, data={"name": "Made", "slug": "acme-made"})],
-    "api/sites/<uuid:pk>/wordpress": [Case("GET", VIEWER, kwargs=WP_SITE)],
+    # The world's WordPress site has no files here: changes reach the service, which says so.
+    "api/sites/<uuid:pk>/wordpress": [
+        Case("GET", VIEWER, kwargs=WP_SITE),
+        Case("PATCH", DEVELOPER, kwargs=WP_SITE, data={"debug": True}, ok=(502,)),
+    ],
+    "api/sites/<uuid:pk>/wordpress/password": [
+        Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"}, ok=(502,))
+    ],
     "api/sites/<uuid:pk>/wordpress/start": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/stop": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(502,))],
     "api/sites/<uuid:pk>/wordpress/login": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
@@ -463,9 +515,15 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=SITE),
         Case("PUT", DEVELOPER, kwargs=SITE, data={"frequency": "weekly", "hour": 4, "weekday": 6}),
     ],
-    "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [Case("GET", VIEWER, kwargs=BACKUP)],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>": [
+        Case("GET", VIEWER, kwargs=BACKUP),
+        Case("DELETE", DEVELOPER, kwargs=BACKUP),
+    ],
     "api/sites/<uuid:pk>/backups/<uuid:backup_id>/restore": [
         Case("POST", DEVELOPER, kwargs=BACKUP)
+    ],
+    "api/sites/<uuid:pk>/backups/<uuid:backup_id>/download": [
+        Case("GET", DEVELOPER, kwargs=BACKUP, ok=(409,))
     ],
     "api/sites/<uuid:pk>/restores/<uuid:restore_id>": [Case("GET", VIEWER, kwargs=RESTORE)],
     "api/hosting/spaces/<uuid:pk>": [
@@ -496,6 +554,29 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "api/hosting/spaces/<uuid:pk>/deploy": [Case("POST", DEVELOPER, kwargs=SITE)],
     "api/hosting/spaces/<uuid:pk>/deployments": [Case("GET", VIEWER, kwargs=SITE)],
     "api/deployments/<uuid:pk>/rollback": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "api/deployments/<uuid:pk>/promote": [Case("POST", DEVELOPER, kwargs=DEPLOYMENT)],
+    "api/sites/<uuid:pk>/deploys": [
+        Case("POST", DEVELOPER, kwargs=SITE, data={"files": {"index.html": "0" * 64}})
+    ],
+    "api/deployments/<uuid:pk>/blobs": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": uploading_deployment},
+            data={_sha256(b"{}"): b"{}"},
+            multipart=True,
+        )
+    ],
+    "api/deployments/<uuid:pk>/blobs/<str:digest>": [
+        Case("PUT", DEVELOPER, kwargs={"pk": uploading_deployment, "digest": _sha256(b"{}")})
+    ],
+    "api/deployments/<uuid:pk>/publish": [
+        Case("POST", DEVELOPER, kwargs={"pk": publishable_deployment})
+    ],
+    "api/sites/<uuid:pk>/previews": [Case("GET", VIEWER, kwargs=SITE)],
+    "api/sites/<uuid:pk>/previews/<str:name>": [
+        Case("DELETE", DEVELOPER, kwargs={"pk": "site", "name": site_preview})
+    ],
     # --- the editor (pages) ----------------------------------------------------------------------
     "sites/<uuid:pk>/pages/": [Case("GET", VIEWER, kwargs=SITE)],
     "sites/<uuid:pk>/pages/new/": [Case("POST", DEVELOPER, kwargs=SITE, data={"title": "New"})],

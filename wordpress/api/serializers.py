@@ -10,7 +10,9 @@ from wordpress.models import WordPressSite
 
 
 class WordPressStorageSerializer(serializers.Serializer):
-    files = serializers.IntegerField(help_text="Bytes of wp-content (uploads, themes, plugins).")
+    files = serializers.IntegerField(
+        help_text="Bytes of the site's own files (wp-content, configuration, logs); core is shared."
+    )
     database = serializers.IntegerField(allow_null=True, help_text="Bytes in MariaDB.")
 
 
@@ -35,12 +37,19 @@ class WordPressSerializer(serializers.Serializer):
     adminUrl = serializers.SerializerMethodField()
     version = serializers.CharField(source="job.version", help_text="WordPress installed.")
     coreVersion = serializers.CharField(source="core_version", help_text="Of the server's package.")
+    phpVersion = serializers.CharField(
+        source="php_version", help_text="PHP of the site's pool (php-fpm); empty when missing."
+    )
     updateAvailable = serializers.BooleanField(source="update_available")
     poolState = serializers.CharField(
         source="pool_state", help_text="The PHP pool's process: running, stopped, ... or missing."
     )
     storage = serializers.SerializerMethodField()
     limits = serializers.SerializerMethodField()
+    debug = serializers.BooleanField(source="job.debug", help_text="WP_DEBUG: errors shown.")
+    maintenance = serializers.BooleanField(
+        source="job.maintenance", help_text="Visitors get a 503 maintenance page."
+    )
 
     def get_adminUrl(self, detail) -> str:
         return f"{detail.job.site.url}/wp-admin/"
@@ -62,3 +71,23 @@ class WordPressSerializer(serializers.Serializer):
 class LoginLinkSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Open it within a minute; it works once.")
     expiresAt = serializers.DateTimeField()
+
+
+class WordPressSettingsSerializer(serializers.Serializer):
+    """What ``PATCH /api/sites/<id>/wordpress`` may change (each optional)."""
+
+    memoryMb = serializers.IntegerField(source="memory_limit_mb", required=False)
+    uploadMb = serializers.IntegerField(source="upload_limit_mb", required=False)
+    maxExecutionSeconds = serializers.IntegerField(source="max_execution_seconds", required=False)
+    debug = serializers.BooleanField(required=False)
+    maintenance = serializers.BooleanField(required=False)
+
+
+class AdminPasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, help_text="At least 10 characters."
+    )
+
+
+class AdminPasswordSetSerializer(serializers.Serializer):
+    adminUser = serializers.CharField(help_text="The administrator whose password changed.")

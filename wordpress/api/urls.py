@@ -17,6 +17,11 @@ urlpatterns = [
         name="api-site-wordpress-stop",
     ),
     path(
+        "sites/<uuid:pk>/wordpress/password",
+        views.WordPressPasswordView.as_view(),
+        name="api-site-wordpress-password",
+    ),
+    path(
         "sites/<uuid:pk>/wordpress/login",
         views.WordPressLoginView.as_view(),
         name="api-site-wordpress-login",

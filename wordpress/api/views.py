@@ -1,6 +1,7 @@
-"""WordPress over the REST API: ``GET /api/sites/<id>/wordpress`` and the start and stop
-actions. Creation is ``POST /api/sites/create`` with ``kind: wordpress`` (hosting.api), and
-``DELETE /api/sites/<id>`` removes everything."""
+"""WordPress over the REST API: ``GET`` and ``PATCH /api/sites/<id>/wordpress`` (details;
+PHP limits, debug and maintenance mode), start, stop, login and the admin password. Creation is
+``POST /api/sites/create`` with ``kind: wordpress`` (hosting.api), and ``DELETE /api/sites/<id>``
+removes everything."""
 
 from __future__ import annotations
 
@@ -13,11 +14,20 @@ from rest_framework.views import APIView
 
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.schema import error
+from controlpanel.api.views import validated
 from hosting.api.views import SiteMixin
 from hosting.models import Site
 from wordpress import selectors, services
-from wordpress.api.serializers import LoginLinkSerializer, WordPressSerializer
+from wordpress.api.serializers import (
+    AdminPasswordSerializer,
+    AdminPasswordSetSerializer,
+    LoginLinkSerializer,
+    WordPressSerializer,
+    WordPressSettingsSerializer,
+)
+from wordpress.mariadb import MariaDBError
 from wordpress.pools import PoolError
+from wordpress.system import SiteSetupError
 
 NOT_FOUND = error("SITE_NOT_FOUND: no such WordPress site of yours.")
 
@@ -36,6 +46,14 @@ class WordPressMixin(SiteMixin):
         return WordPressSerializer(detail).data
 
 
+NOT_INSTALLED = error("NOT_INSTALLED: provisioning has not finished.")
+WORDPRESS_FAILED = error("WORDPRESS_FAILED: the change could not be made in the site.")
+
+
+def _not_applied(exc: Exception) -> ApiError:
+    return ApiError(502, "WORDPRESS_FAILED", str(exc) or type(exc).__name__)
+
+
 class WordPressView(WordPressMixin, APIView):
     @extend_schema(
         operation_id="sites_wordpress",
@@ -44,6 +62,54 @@ class WordPressView(WordPressMixin, APIView):
     )
     def get(self, request, pk):
         return Response(self.detail_json(self.wordpress_site(request, pk)))
+
+    @extend_schema(
+        operation_id="sites_wordpress_settings",
+        request=WordPressSettingsSerializer,
+        responses={
+            200: WordPressSerializer,
+            404: NOT_FOUND,
+            422: error("VALIDATION_ERROR: a limit is outside the plan."),
+            502: WORDPRESS_FAILED,
+        },
+        tags=["sites"],
+    )
+    def patch(self, request, pk):
+        """PHP limits (within the plan), debug mode and maintenance mode, applied at once."""
+        site = self.wordpress_site(request, pk)
+        changes = validated(WordPressSettingsSerializer, request)
+        try:
+            services.wordpress_settings_update(site=site, by=request.user, **changes)
+        except (SiteSetupError, PoolError, MariaDBError, OSError) as exc:
+            raise _not_applied(exc) from exc
+        return Response(self.detail_json(site))
+
+
+class WordPressPasswordView(WordPressMixin, APIView):
+    """``POST /api/sites/<id>/wordpress/password``: a new password for the site's WordPress
+    administrator."""
+
+    @extend_schema(
+        operation_id="sites_wordpress_password",
+        request=AdminPasswordSerializer,
+        responses={
+            200: AdminPasswordSetSerializer,
+            404: NOT_FOUND,
+            422: error("VALIDATION_ERROR: the password is too short, or WordPress is not set up."),
+            502: WORDPRESS_FAILED,
+        },
+        tags=["sites"],
+    )
+    def post(self, request, pk):
+        site = self.wordpress_site(request, pk)
+        data = validated(AdminPasswordSerializer, request)
+        try:
+            login = services.wordpress_admin_password_set(
+                site=site, password=data["password"], by=request.user
+            )
+        except SiteSetupError as exc:
+            raise _not_applied(exc) from exc
+        return Response(AdminPasswordSetSerializer({"adminUser": login}).data)
 
 
 class WordPressActionView(WordPressMixin, APIView):
@@ -54,7 +120,7 @@ class WordPressActionView(WordPressMixin, APIView):
         responses={
             200: WordPressSerializer,
             404: NOT_FOUND,
-            409: error("NOT_INSTALLED: provisioning has not finished."),
+            409: NOT_INSTALLED,
             502: error("POOL_FAILED: the PHP pool did not start or stop."),
         },
         tags=["sites"],

@@ -58,7 +58,7 @@ def parts_exist(site_id) -> dict[str, bool]:
     }
 
 
-def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api, settings):
+def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api, web):
     response = create(api, "Blog")
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "provisioning"  # at once; the worker does the rest
@@ -82,6 +82,9 @@ def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api
     detail = api.get(f"/api/sites/{site_id}/wordpress").json()
     assert detail["provisioning"] == "done" and detail["poolState"] == "running"
     assert detail["version"] == job.version and detail["storage"]["database"] > 0
+    assert re.fullmatch(r"8\.\d+\.\d+.*", detail["phpVersion"])
+    page = web.get(f"/sites/{site_id}/wordpress/").content.decode()
+    assert f">{job.version}<" in page and f">{detail['phpVersion']}<" in page
 
     browser = SiteClient(SiteServer(), site.hostname)
     home = browser.get("/")
@@ -112,17 +115,32 @@ def test_one_click_gives_a_working_wordpress_its_owner_logs_in_to(wp_worker, api
     assert post.status == 200 and "Launch day" in title_of(post.body)
 
 
-def test_provisioning_refused_without_mariadb_and_static_sites_unaffected(api, web, settings):
-    settings.MARIADB_URL = ""
+def test_provisioning_refused_without_mariadb_and_static_sites_unaffected(
+    api, web, settings, monkeypatch
+):
+    from conftest import free_port
+
+    settings.MARIADB_URL = ""  # the local default is tried, and nothing answers there
+    monkeypatch.setattr(mariadb, "LOCAL_URL", f"mysql://root@127.0.0.1:{free_port()}")
     response = create(api, "Nope")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "WORDPRESS_UNAVAILABLE"
-    assert "MARIADB_URL" in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert "MARIADB_URL is not set" in message and mariadb.LOCAL_URL in message
     assert not Site.objects.filter(name="Nope").exists()
     page = web.get("/sites/new/wordpress/")
     assert page.status_code == 200 and b"WordPress is not available" in page.content
     static = api.post("/api/sites/create", {"name": "Static"}, format="json")
     assert static.status_code == 201 and static.json()["kind"] == "static"
+
+
+def test_the_local_mariadb_is_used_when_mariadb_url_is_unset(wordpress_env, settings):
+    """The embedded default: MariaDB at 127.0.0.1:3306 as root, as on these machines."""
+    from wordpress.services import wordpress_problem
+
+    settings.MARIADB_URL = ""
+    assert mariadb.server().address == "127.0.0.1:3306"
+    assert wordpress_problem() is None
 
 
 def test_site_a_php_cannot_read_site_b_or_its_database(wp_worker, api):
