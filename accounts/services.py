@@ -21,6 +21,7 @@ from accounts import two_factor
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from controlpanel.crypto import token_digest
 from controlpanel.http import client_ip, user_agent
+from controlpanel.prepared import PreparedQuery
 from teams.audit import audit_record
 from teams.permissions import TOKEN_MANAGE, authorize, restrict_to_team
 
@@ -303,15 +304,19 @@ def personal_token_create(
     return IssuedToken(token=token, access=raw, refresh=None)
 
 
+# Every API request looks its token up: compiled once per process (controlpanel.prepared).
+_TOKEN_BY_DIGEST = PreparedQuery(
+    lambda digest: AccessToken.objects.select_related("user").filter(
+        access_digest=digest, user__is_active=True
+    )
+)
+
+
 def token_authenticate(raw: str) -> AccessToken | None:
     """The live token matching a raw bearer token, or None (unknown, revoked or expired)."""
     if not raw or not raw.startswith((ACCESS_PREFIX, PERSONAL_PREFIX)):
         return None
-    token = (
-        AccessToken.objects.select_related("user")
-        .filter(access_digest=token_digest(raw), user__is_active=True)
-        .first()
-    )
+    token = _TOKEN_BY_DIGEST(token_digest(raw)).first()
     if token is None or not token.access_valid():
         return None
     if token.team_id:

@@ -127,15 +127,16 @@ def durations_tab(scope: selectors.Scope) -> dict:
 
 
 def resources_tab(scope: selectors.Scope) -> dict:
-    rows = selectors.resource_usage(scope)
+    used = selectors.resources(scope)
+    rows = used["rows"]
     return {
         "rows": rows,
-        "sites": selectors.resource_sites(scope),
+        "sites": used["sites"],
         "charts": [
             chart(
                 "resources",
                 "bar",
-                "Share of the limits used",
+                "Share used (CPU: of one core; memory: of the server; the rest: of the limits)",
                 (row["name"] for row in rows),
                 [series("Used", (r["value"] for r in rows), "primary")],
                 unit="%",

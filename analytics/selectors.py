@@ -357,69 +357,45 @@ def _process_days(scope: Scope):
     return rows.filter(site=scope.site) if scope.site is not None else rows
 
 
-def _running_now(scope: Scope) -> Q:
-    """Rows holding a site's latest reading, taken recently enough that its processes count
-    as running now (a site read before and after midnight has two recent rows)."""
-    latest = SiteUsageDay.objects.filter(site=OuterRef("site")).order_by("-day").values("day")
+def memory_now(scope: Scope) -> dict:
+    """Per site whose processes run now (read recently): (bytes they hold, the host's bytes),
+    from its latest reading. A site read just before and after midnight has two recent rows:
+    the later day's is its latest."""
     since = scope.end - timedelta(seconds=FRESH_READINGS * settings.MONITORING_HEARTBEAT_INTERVAL)
-    return Q(sampled_at__gte=since, day=Subquery(latest[:1]))
+    rows = (
+        _process_days(scope)
+        .filter(day__gte=timezone.localdate(since) - timedelta(days=1), sampled_at__gte=since)
+        .order_by("site_id", "-day")
+        .values_list("site_id", "memory_last", "memory_total")
+    )
+    latest: dict = {}
+    for site_id, memory, total in rows:
+        latest.setdefault(site_id, (memory, total))
+    return latest
 
 
-def resource_usage(scope: Scope) -> list[dict]:
-    """What the team uses: CPU time of its sites' processes (PHP pools) and builds over the
-    window, against one CPU core's time over it; the memory its sites' processes hold now,
-    against the host's; storage now and bandwidth this month, against the sites' limits."""
+def resources(scope: Scope) -> dict:
+    """What the team uses (``rows``): CPU time of its sites' processes (PHP pools) and builds
+    over the window, against one CPU core's time over it; the memory its sites' processes hold
+    now, against the host's; storage now and bandwidth this month, against the sites' limits.
+    And per site (``sites``, those that used any): CPU time of its processes and builds, the
+    memory its processes hold now and the most they held, its builds' largest peak."""
+    today = timezone.localdate(scope.end)
+    in_window = Q(day__gte=scope.first_day, day__lte=today)
     limits = _sites(scope).aggregate(
         storage_used=Coalesce(Sum("storage_used"), 0),
         storage_limit=Coalesce(Sum("storage_limit"), 0),
         bandwidth_limit=Coalesce(Sum("bandwidth_limit"), 0),
     )
-    served = _bandwidth(scope).filter(
-        day__gte=_month_start(scope), day__lte=timezone.localdate(scope.end)
-    )
+    served = _bandwidth(scope).filter(day__gte=_month_start(scope), day__lte=today)
     month_bytes = served.aggregate(total=Coalesce(Sum("bytes_sent"), 0))["total"]
-    fresh = _running_now(scope)
-    processes = _process_days(scope).aggregate(
-        cpu=Coalesce(
-            Sum(
-                "cpu_seconds",
-                filter=Q(day__gte=scope.first_day, day__lte=timezone.localdate(scope.end)),
-            ),
-            0.0,
-        ),
-        memory=Coalesce(Sum("memory_last", filter=fresh), 0),
-        memory_total=Coalesce(Max("memory_total", filter=fresh), 0),
-    )
-    builds = _deployments(scope).aggregate(cpu=Coalesce(Sum("build_cpu_seconds"), 0.0))
-    cpu = round(processes["cpu"] + builds["cpu"], 1)
-    window = round((scope.end - scope.start).total_seconds())
-
-    def row(name: str, used, total, unit: str = "bytes") -> dict:
-        value = round(min(used / total * 100, 100), 1) if total else 0.0
-        return {"name": name, "value": value, "used": used, "total": total, "unit": unit}
-
-    return [
-        row("CPU", cpu, window, unit="cpu-seconds"),
-        row("Memory", processes["memory"], processes["memory_total"]),
-        row("Storage", limits["storage_used"], limits["storage_limit"]),
-        row("Network", month_bytes, limits["bandwidth_limit"]),
-    ]
-
-
-def resource_sites(scope: Scope) -> list[dict]:
-    """Per site of the team: CPU time of its processes and of its builds over the window, the
-    memory its processes hold now and the most they held, and its builds' largest peak."""
-    in_window = Q(day__gte=scope.first_day, day__lte=timezone.localdate(scope.end))
-    fresh = _running_now(scope)
+    running = memory_now(scope)
     processes = {
         row["site_id"]: row
         for row in _process_days(scope)
+        .filter(in_window)
         .values("site_id")
-        .annotate(
-            cpu=Coalesce(Sum("cpu_seconds", filter=in_window), 0.0),
-            memory=Coalesce(Sum("memory_last", filter=fresh), 0),
-            peak=Coalesce(Max("memory_peak", filter=in_window), 0),
-        )
+        .annotate(cpu=Sum("cpu_seconds"), peak=Max("memory_peak"))
         .order_by()
     }
     builds = {
@@ -430,24 +406,53 @@ def resource_sites(scope: Scope) -> list[dict]:
         .annotate(cpu=Sum("build_cpu_seconds"), peak=Max("build_memory_peak"), builds=Count("pk"))
         .order_by()
     }
-    rows = []
-    for site in _sites(scope).order_by("name").only("pk", "name"):
-        own, built = processes.get(site.pk, {}), builds.get(site.pk, {})
-        if not own and not built:
-            continue
-        rows.append(
+    used = set(processes) | set(builds) | set(running)
+    names = dict(_sites(scope).filter(pk__in=used).values_list("pk", "name")) if used else {}
+    sites = []
+    for site_id in sorted(used, key=lambda pk: (names.get(pk, ""), str(pk))):
+        own, built = processes.get(site_id, {}), builds.get(site_id, {})
+        sites.append(
             {
-                "site_id": site.pk,
-                "name": site.name,
-                "process_cpu_seconds": round(own.get("cpu", 0.0), 1),
-                "memory": own.get("memory", 0),
-                "memory_peak": own.get("peak", 0),
+                "site_id": site_id,
+                "name": names.get(site_id, ""),
+                "process_cpu_seconds": round(own.get("cpu") or 0.0, 1),
+                "memory": running.get(site_id, (0, 0))[0],
+                "memory_peak": own.get("peak") or 0,
                 "build_cpu_seconds": round(built.get("cpu") or 0.0, 1),
                 "build_memory_peak": built.get("peak") or 0,
                 "builds": built.get("builds", 0),
             }
         )
-    return rows
+    cpu = sum((row.get("cpu") or 0.0) for row in [*processes.values(), *builds.values()])
+    window = round((scope.end - scope.start).total_seconds())
+
+    def row(name: str, used, total, unit: str = "bytes") -> dict:
+        value = round(min(used / total * 100, 100), 1) if total else 0.0
+        return {"name": name, "value": value, "used": used, "total": total, "unit": unit}
+
+    return {
+        "rows": [
+            row("CPU", round(cpu, 1), window, unit="cpu-seconds"),
+            row(
+                "Memory",
+                sum(held for held, _ in running.values()),
+                max((total for _, total in running.values()), default=0),
+            ),
+            row("Storage", limits["storage_used"], limits["storage_limit"]),
+            row("Network", month_bytes, limits["bandwidth_limit"]),
+        ],
+        "sites": sites,
+    }
+
+
+def resource_usage(scope: Scope) -> list[dict]:
+    """The team's rows of ``resources``."""
+    return resources(scope)["rows"]
+
+
+def resource_sites(scope: Scope) -> list[dict]:
+    """The per-site rows of ``resources``."""
+    return resources(scope)["sites"]
 
 
 def _bandwidth(scope: Scope):
@@ -550,7 +555,7 @@ def _in_window(rows, scope: Scope):
 def traffic(scope: Scope) -> dict:
     """What the team's sites served over the window: requests and bytes per day and per site,
     the status codes answered (per day and per site by class, and each code's total), and the
-    most requested paths. Five aggregate queries, whatever the traffic."""
+    most requested paths. Six aggregate queries, whatever the traffic."""
     rows = _in_window(SiteBandwidth.objects.all(), scope)
     daily = {
         row["day"]: row
@@ -563,18 +568,13 @@ def traffic(scope: Scope) -> dict:
         .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
         .order_by("-bytes", "site__name")
     )
-    statuses = list(
-        _in_window(SiteStatusDay.objects.all(), scope)
-        .values("day", "site_id", "status")
-        .annotate(requests=Sum("requests"))
-        .order_by()
-    )
+    statuses = _in_window(SiteStatusDay.objects.all(), scope)
     by_day, by_site, by_code = defaultdict(list), defaultdict(list), defaultdict(int)
-    for row in statuses:
-        pair = (row["status"], row["requests"])
-        by_day[row["day"]].append(pair)
-        by_site[row["site_id"]].append(pair)
+    for row in statuses.values("day", "status").annotate(requests=Sum("requests")).order_by():
+        by_day[row["day"]].append((row["status"], row["requests"]))
         by_code[row["status"]] += row["requests"]
+    for row in statuses.values("site_id", "status").annotate(requests=Sum("requests")).order_by():
+        by_site[row["site_id"]].append((row["status"], row["requests"]))
     days = [
         {
             "day": day,
@@ -584,12 +584,15 @@ def traffic(scope: Scope) -> dict:
         }
         for day in scope.day_list()
     ]
+    # Grouped by the site's id alone (its name comes from the per-site rows: a day with paths
+    # has its bandwidth row), so the database hashes ids and paths rather than sorting names.
     paths = (
         _in_window(SitePathDay.objects.exclude(path=SitePathDay.OTHER), scope)
-        .values("site_id", "site__name", "path")
+        .values("site_id", "path")
         .annotate(requests=Sum("requests"), bytes=Sum("bytes_sent"))
-        .order_by("-requests", "-bytes", "path", "site__name")[:TOP_PATHS]
+        .order_by("-requests", "-bytes", "path", "site_id")[:TOP_PATHS]
     )
+    names = {row["site_id"]: row["site__name"] for row in per_site}
     return {
         "requests": sum(day["requests"] for day in days),
         "bytes": sum(day["bytes"] for day in days),
@@ -612,7 +615,7 @@ def traffic(scope: Scope) -> dict:
         "paths": [
             {
                 "site_id": row["site_id"],
-                "site": row["site__name"],
+                "site": names.get(row["site_id"], ""),
                 "path": row["path"],
                 "requests": row["requests"],
                 "bytes": row["bytes"],

@@ -81,46 +81,34 @@ def _gzipped_tar(repo: Repository, snapshot_id: str, root: str, top: str) -> Ite
     process = restic.dump_process(repo.location, repo.password, snapshot_id, root)
     gzip = zlib.compressobj(6, zlib.DEFLATED, 31)
     prefix = root.strip("/")
-    pending: list[bytes] = []
-    size = 0
-
-    def add(data: bytes) -> bytes | None:
-        nonlocal size
-        out = gzip.compress(data)
-        if out:
-            pending.append(out)
-            size += len(out)
-        if size < CHUNK:
-            return None
-        chunk = b"".join(pending)
-        pending.clear()
-        size = 0
-        return chunk
-
+    out = bytearray()
     try:
         with tarfile.open(fileobj=process.stdout, mode="r|") as source:
             for member in source:
                 renamed = _renamed(member, prefix, top)
                 if renamed is None:
                     continue
-                if chunk := add(renamed.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")):
-                    yield chunk
-                if not renamed.isreg():
-                    continue
-                stream = source.extractfile(member)
-                while data := stream.read(CHUNK):
-                    if chunk := add(data):
-                        yield chunk
-                if remainder := renamed.size % tarfile.BLOCKSIZE:
-                    add(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
+                out += gzip.compress(renamed.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+                if renamed.isreg():
+                    stream = source.extractfile(member)
+                    while data := stream.read(CHUNK):
+                        out += gzip.compress(data)
+                        if len(out) >= CHUNK:
+                            yield bytes(out)
+                            out.clear()
+                    if remainder := renamed.size % tarfile.BLOCKSIZE:
+                        out += gzip.compress(tarfile.NUL * (tarfile.BLOCKSIZE - remainder))
+                if len(out) >= CHUNK:
+                    yield bytes(out)
+                    out.clear()
         while process.stdout.read(CHUNK):  # the end-of-archive blocks tarfile did not read
             pass
         process.stdout.close()
         if process.wait() != 0:
             said = process.stderr.read().decode(errors="replace").strip()[-500:]
             raise restic.ResticError(f"restic dump failed (exit {process.returncode}): {said}")
-        add(tarfile.NUL * (tarfile.BLOCKSIZE * 2))
-        yield b"".join(pending) + gzip.flush()
+        out += gzip.compress(tarfile.NUL * (tarfile.BLOCKSIZE * 2))
+        yield bytes(out) + gzip.flush()
     finally:
         if process.poll() is None:
             process.kill()

@@ -2,7 +2,9 @@
 
 Run: python benchmarks/analytics.py [--deployments 10000] [--requests 50]
      [--database-url postgres://postgres@127.0.0.1:5432/berth_bench_analytics]
-(default a throwaway SQLite database; a PostgreSQL database given is emptied first).
+(default a throwaway SQLite database; a PostgreSQL database given is emptied first). Besides
+the deployments: 90 days of traffic on each site (status codes, the 50 busiest paths) and of
+its PHP pool's readings.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def history(user, deployments: int, sites: int = 10) -> None:
     from django.utils import timezone
 
     from deployments.models import Deployment
-    from hosting.models import SiteBandwidth
+    from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
     from hosting.services import site_create
+    from monitoring.models import SiteUsageDay
 
     made = [site_create(owner=user, name=f"Site {n}") for n in range(sites)]
     now = timezone.now()
@@ -58,6 +61,8 @@ def history(user, deployments: int, sites: int = 10) -> None:
                 started_at=created,
                 finished_at=created + timedelta(seconds=60 + n % 240),
                 build_duration=60 + n % 240,
+                build_cpu_seconds=50.0 + n % 200,
+                build_memory_peak=2**27,
             )
         )
     Deployment.objects.bulk_create(batch, batch_size=2000)
@@ -67,6 +72,29 @@ def history(user, deployments: int, sites: int = 10) -> None:
         )
         for site in made
         for d in range(90)
+    )
+    # What the servers keep per site and day: a few status codes, the 50 busiest paths and the
+    # row for all others; and a day of PHP pool readings.
+    days = [(site, now.date() - timedelta(days=d)) for site in made for d in range(90)]
+    SiteStatusDay.objects.bulk_create(
+        SiteStatusDay(site=site, day=day, status=status, requests=n + 1)
+        for site, day in days
+        for n, status in enumerate((200, 206, 301, 304, 404, 500))
+    )
+    SitePathDay.objects.bulk_create(
+        (
+            SitePathDay(site=site, day=day, path=f"/page/{n}", requests=100 - n, bytes_sent=n)
+            for site, day in days
+            for n in range(SitePathDay.TOP_PATHS)
+        ),
+        batch_size=5000,
+    )
+    SitePathDay.objects.bulk_create(
+        SitePathDay(site=site, day=day, path=SitePathDay.OTHER, requests=7) for site, day in days
+    )
+    SiteUsageDay.objects.bulk_create(
+        SiteUsageDay(site=site, day=day, cpu_seconds=60.0, memory_peak=2**26, memory_last=2**25)
+        for site, day in days
     )
 
 
@@ -87,6 +115,9 @@ def main() -> None:
         call_command("flush", interactive=False, verbosity=0)
     user = _env.owner()
     history(user, args.deployments)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # what autovacuum does after a bulk load
     client = Client()
     client.force_login(user)
     print(f"analytics over {args.deployments} deployments, period=90 ({connection.vendor})")

@@ -6,15 +6,17 @@ together while a build prints ``LINES`` lines over about 20 seconds. A client wh
 fails or times out, or whose connection drops, reconnects with ``?after=<last seq>`` after
 0.5 s, doubling up to 10 s (as the panel's log page does), and the reconnect is counted.
 Prints the handshake times, the reconnects, and checks that each client received lines 1..N
-exactly once. Run:
-``python benchmarks/log_clients.py [clients]`` (embedded by default; with DATABASE_URL and
-REDIS_URL, the full stack: use a database of its own).
+exactly once. Clients ask for lines several to a message (``?batch=1``) as the log page does;
+``--per-line`` makes them take one message per line (the Autostack client's events). Run:
+``python benchmarks/log_clients.py [clients] [--per-line]`` (embedded by default; with
+DATABASE_URL and REDIS_URL, the full stack: use a database of its own).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -22,7 +24,9 @@ from pathlib import Path
 
 from _builds import make_repo, setup, start_daphne, start_worker, summary, user_and_token
 
-CLIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+CLIENTS = int(ARGS[0]) if ARGS else 200
+PER_LINE = "--per-line" in sys.argv
 LINES = 2000
 OPEN_TIMEOUT = 10  # seconds a client waits for its handshake, as a browser would
 PRINTER = (
@@ -62,7 +66,9 @@ class Viewer:
                     self.delay = 0.5
                     async for raw in socket:
                         event = json.loads(raw)
-                        if event["type"] == "log":
+                        if event["type"] == "logs":
+                            self.seqs.extend(line["seq"] for line in event["lines"])
+                        elif event["type"] == "log":
                             self.seqs.append(event["seq"])
                         elif event["type"] == "deployment_complete":
                             return
@@ -106,6 +112,7 @@ def main() -> None:
         )
         pk = response.json()["id"]
         url = f"ws://127.0.0.1:{port}/api/deployments/{pk}/logs/stream?token={token}"
+        url += "" if PER_LINE else "&batch=1"
         viewers, span = asyncio.run(watch(url))
         stored = list(
             LogLine.objects.filter(deployment_id=pk).order_by("seq").values_list("seq", flat=True)
@@ -119,7 +126,9 @@ def main() -> None:
     for viewer in viewers:
         for name in viewer.errors:
             errors[name] = errors.get(name, 0) + 1
-    print(f"{CLIENTS} clients, {len(stored)} stored lines, build followed for {span:.1f} s")
+    mode = "one message per line" if PER_LINE else "lines batched"
+    print(f"Load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{CLIENTS} clients ({mode}), {len(stored)} stored lines, followed for {span:.1f} s")
     print(f"  every line once, in order: {complete} of {CLIENTS} clients")
     if handshakes:
         slowest = max(handshakes)

@@ -4,7 +4,6 @@ so duplicates, replays and any order leave the same state."""
 
 from __future__ import annotations
 
-import stripe
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -17,6 +16,7 @@ from billing.payments import (
     from_cents,
     from_timestamp,
     invoice_sync,
+    stripe,
     subscription_sync,
     team_of,
 )

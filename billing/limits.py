@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import LIMITS, Plan, Purchase, Subscription
+from controlpanel.prepared import PreparedQuery
 from deployments.models import Deployment
 from domains.models import Domain
 from hosting.models import Site
@@ -68,10 +69,18 @@ def upgrade_url() -> str:
     return settings.PANEL_URL + reverse("billing:index")
 
 
+# Read for every page and list that shows a plan's limits: compiled once per process
+# (controlpanel.prepared).
+_PLAN_BY_KEY = PreparedQuery(lambda key: Plan.objects.filter(key=key))
+_TEAM_SUBSCRIPTION = PreparedQuery(
+    lambda team_id: Subscription.objects.select_related("plan").filter(team_id=team_id)
+)
+
+
 def plan_default() -> Plan:
     """The plan every team starts on (made from settings if an operator deleted it)."""
     key = settings.BILLING_DEFAULT_PLAN
-    plan = Plan.objects.filter(key=key).first()
+    plan = _PLAN_BY_KEY(key).first()
     if plan is None:
         plan, _ = Plan.objects.get_or_create(key=key, defaults=plan_defaults(key))
     return plan
@@ -86,7 +95,7 @@ def plan_defaults(key: str) -> dict:
 
 def subscription_of(team: Team) -> Subscription | None:
     """The team's subscription, read afresh (a plan change holds at once)."""
-    return Subscription.objects.select_related("plan").filter(team=team).first()
+    return _TEAM_SUBSCRIPTION(getattr(team, "pk", team)).first()
 
 
 def plan_of(team: Team) -> Plan:

@@ -1,8 +1,8 @@
 """ASGI entry point (daphne): HTTP to Django, WebSockets to Channels consumers.
 
 Each app lists its WebSocket routes in ``<app>/routing.py`` as ``websocket_urlpatterns``.
-Connections are authenticated by session cookie or ``?token=`` and checked against
-ALLOWED_HOSTS for their Origin.
+Connections are authenticated by session cookie or ``?token=`` (one look-up on the database
+pool, accounts.authentication) and checked against ALLOWED_HOSTS for their Origin.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from hosting.files.uploadtemp import BodySpooledASGIHandler  # noqa: E402
 # Django's ASGI handler, except that a body spooled to a full disk answers 507.
 django_asgi_app = BodySpooledASGIHandler()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.apps import apps  # noqa: E402
 
-from accounts.authentication import TokenAuthMiddleware  # noqa: E402
+from accounts.authentication import WebSocketAuthMiddleware  # noqa: E402
 from monitoring.heartbeats import start_server_heartbeats  # noqa: E402
 
 
@@ -56,7 +55,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_application(),
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns())))
+            WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns()))
         ),
     }
 )

@@ -63,7 +63,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PANEL_URL])
 
 INSTALLED_APPS = [
-    "daphne",
+    # Not "daphne": its app only makes `runserver` serve ASGI, and importing it loads Twisted
+    # (~40 MiB) into every process; `manage.py serve` and the full stack start daphne itself.
     "controlpanel.apps.BerthAdminConfig",  # django.contrib.admin, its changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",

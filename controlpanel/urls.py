@@ -37,6 +37,9 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("health", health.health, name="health"),
+    # Before the pages' patterns: no page is under api/, and Django tries the patterns in
+    # order on every request (the pages' nested lists cost an API call ~0.1 ms before).
+    path("api/", include(api_patterns)),
     path("accounts/", include("allauth.urls")),
     path("login", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("signup", RedirectView.as_view(pattern_name="account_signup", query_string=True)),
@@ -57,7 +60,6 @@ urlpatterns = [
     path("", include("editor.urls")),
     path("", include("backups.urls")),
     path("admin/", admin.site.urls),
-    path("api/", include(api_patterns)),
 ]
 
 if not settings.S3_BUCKET:

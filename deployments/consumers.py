@@ -1,7 +1,9 @@
 """``WS /api/deployments/<id>/logs/stream``: a deployment's log backlog, then live events.
 
 Events are the Autostack client's: ``log`` (with ``seq``), ``status_update``,
-``deployment_complete``.
+``deployment_complete``. A client that connects with ``?batch=1`` (the panel's log page) gets
+lines as ``{"type": "logs", "lines": [<log event>, ...]}`` instead, several to a message: one
+WebSocket message per line is most of what a log burst costs the web process.
 The channel layer is only a nudge (it may drop messages, or not reach across processes when
 it is the in-memory layer): the consumer keeps the last sequence number it sent, and reads
 the database whenever a batch arrives past a gap, a status changes, or the stream has been
@@ -12,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import weakref
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 from django.core.exceptions import ValidationError
 
+from controlpanel.dbthreads import off_thread
 from deployments import events
-from deployments.logs import line_payload
+from deployments.logs import payload
 from deployments.models import Deployment, LogLine
 from teams.permissions import VIEW, can
 
@@ -28,12 +33,16 @@ log = logging.getLogger(__name__)
 
 UNAUTHORIZED, NOT_FOUND = 4401, 4404
 QUIET = 0.4  # seconds without news before the consumer looks at the database itself
+# With a layer that reaches the builders (Redis) the look is only for dropped messages.
+QUIET_SHARED_LAYER = 2.0
 TICK = 0.2
 CHUNK = 5000
+FRAME_LINES = 1000  # lines in one ``logs`` message at most
 
 
-@database_sync_to_async
-def _deployment(user, pk):
+def _visible(user, pk):
+    """The deployment if ``user`` may view it (its team's member, within a team token's team),
+    else None: the whole access check of a connection, in one call on the database pool."""
     try:
         deployment = Deployment.objects.for_member(user).select_related("site").get(pk=pk)
     except (Deployment.DoesNotExist, ValidationError, ValueError):
@@ -41,10 +50,45 @@ def _deployment(user, pk):
     return deployment if can(user, VIEW, deployment) else None
 
 
-@database_sync_to_async
+_deployment = off_thread(_visible)
+
+
+@off_thread
+def _read(user, deployment_id, seq: int) -> tuple[Deployment | None, list[dict]]:
+    """The deployment's row (as ``_visible`` checks it), then up to CHUNK lines after
+    ``seq``: read in this order, every line stored before a final status is among them."""
+    deployment = _visible(user, deployment_id)
+    if deployment is None:
+        return None, []
+    return deployment, _lines(deployment_id, seq)
+
+
+@off_thread
 def _lines_after(deployment_id, seq: int) -> list[dict]:
-    rows = LogLine.objects.filter(deployment_id=deployment_id, seq__gt=seq).order_by("seq")
-    return [line_payload(line) for line in rows[:CHUNK]]
+    return _lines(deployment_id, seq)
+
+
+def _lines(deployment_id, seq: int) -> list[dict]:
+    rows = (
+        LogLine.objects.filter(deployment_id=deployment_id, seq__gt=seq)
+        .order_by("seq")
+        .values_list("seq", "level", "message", "timestamp")
+    )
+    return [payload(*row) for row in rows[:CHUNK]]
+
+
+# Joining and leaving the group take a connection each from the channel layer's Redis pool,
+# which refuses more than 100 at a time: hundreds of viewers arriving together take turns.
+LAYER_CALLS = 20
+_layer_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _layer_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _layer_slots.get(loop)
+    if slot is None:
+        slot = _layer_slots[loop] = asyncio.Semaphore(LAYER_CALLS)
+    return slot
 
 
 def _after(value) -> int:
@@ -52,6 +96,19 @@ def _after(value) -> int:
         return max(0, int(value))
     except (TypeError, ValueError):
         return 0
+
+
+def _frames(event: dict) -> list[str]:
+    """The JSON text of each line's ``log`` event, encoded once per web process: every viewer
+    in this process receives the same batch object from the channel layer."""
+    frames = event.get("frames")
+    if frames is None:
+        frames = event["frames"] = [_dumps(events.log_event(line)) for line in event["lines"]]
+    return frames
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
@@ -70,11 +127,16 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
         self.group = events.deployment_group(deployment.pk)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.last_seq = _after((query.get("after") or [0])[0])
+        self.batch = (query.get("batch") or [""])[0] in ("1", "true", "yes")
+        self.quiet = (
+            QUIET if isinstance(self.channel_layer, InMemoryChannelLayer) else QUIET_SHARED_LAYER
+        )
         self.sent_status = None
         self.completed = False
         self.lock = asyncio.Lock()
         self.last_heard = asyncio.get_running_loop().time()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        async with _layer_slot():
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         async with self.lock:
             await self._catch_up()
@@ -87,7 +149,8 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            async with _layer_slot():
+                await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
@@ -115,9 +178,13 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
                 await self._send_lines()  # the layer dropped something: read it back
                 if event["last"] <= self.last_seq:
                     return
-            for line in event["lines"]:
-                if line["seq"] == self.last_seq + 1:
-                    await self._send_line(line)
+            lines, frames = event["lines"], _frames(event)
+            start = self.last_seq + 1 - event["first"]
+            if len(lines) != event["last"] - event["first"] + 1 or lines[start]["seq"] != (
+                self.last_seq + 1
+            ):
+                return  # not one run of numbers (never sent so): the next look reads them
+            await self._send_frames(frames[start:], lines[-1]["seq"])
 
     async def deployment_status(self, event):
         self._heard()
@@ -133,34 +200,52 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(TICK)
-            if self.completed or loop.time() - self.last_heard < QUIET:
+            if self.completed or loop.time() - self.last_heard < self.quiet:
                 continue
             async with self.lock:
                 await self._catch_up()
             self._heard()
 
     async def _catch_up(self):
-        await self._send_lines()
-        await self._sync_status()
+        deployment, lines = await _read(self.user, self.deployment_id, self.last_seq)
+        await self._send_batch(lines)
+        if deployment is not None:
+            await self._send_status(deployment)
 
     async def _send_lines(self):
+        await self._send_batch(await _lines_after(self.deployment_id, self.last_seq))
+
+    async def _send_batch(self, lines: list[dict]):
+        """Send ``lines`` (one read of at most CHUNK), then the rest there is, chunk by chunk."""
         while True:
-            lines = await _lines_after(self.deployment_id, self.last_seq)
-            for line in lines:
-                await self._send_line(line)
+            if lines:
+                frames = [_dumps(events.log_event(line)) for line in lines]
+                await self._send_frames(frames, lines[-1]["seq"])
             if len(lines) < CHUNK:
                 return
+            lines = await _lines_after(self.deployment_id, self.last_seq)
 
-    async def _send_line(self, line: dict):
-        await self.send_json(events.log_event(line))
-        self.last_seq = line["seq"]
+    async def _send_frames(self, frames: list[str], last_seq: int):
+        """Send consecutive lines (their ``log`` events' JSON), the last numbered ``last_seq``:
+        one message each, or ``logs`` messages of up to FRAME_LINES for a batch client."""
+        if self.batch:
+            for at in range(0, len(frames), FRAME_LINES):
+                part = ",".join(frames[at : at + FRAME_LINES])
+                await self.send(text_data='{"type":"logs","lines":[' + part + "]}")
+        else:
+            for frame in frames:
+                await self.send(text_data=frame)
+        self.last_seq = last_seq
 
     async def _sync_status(self):
-        deployment = await _deployment(self.user, self.deployment_id)
+        deployment, lines = await _read(self.user, self.deployment_id, self.last_seq)
         if deployment is None:
             return
         if deployment.is_settled:
-            await self._send_lines()  # every line is stored before the final status
+            await self._send_batch(lines)  # every line is stored before the final status
+        await self._send_status(deployment)
+
+    async def _send_status(self, deployment):
         if deployment.status != self.sent_status:
             self.sent_status = deployment.status
             await self.send_json(events.status_event(deployment.status))

@@ -1,10 +1,12 @@
 """Build logs: level inference, secret masking and batched writes.
 
 A build may print tens of thousands of lines. ``LogWriter`` numbers them, keeps them in memory
-and writes them with one ``bulk_create`` per batch (every ``FLUSH_INTERVAL`` or ``BATCH_SIZE``
+and writes them with one statement per batch (every ``FLUSH_INTERVAL`` or ``BATCH_SIZE``
 lines, and every ``QUIET_FLUSH_INTERVAL`` while only a few lines wait, so a worker that dies
 takes few with it), then announces the stored batch to the deployment's group. Persist first,
-then broadcast: a client that missed the broadcast reads the same lines back.
+then broadcast: a client that missed the broadcast reads the same lines back. On PostgreSQL a
+batch is one ``COPY`` (several times cheaper than an INSERT of model instances for a burst of
+lines); pending lines are plain tuples until then.
 
 A builder's writer rides out a database restart: while the database is away its lines stay in
 memory, in order, and are stored with their numbers when it is back (a batch whose insert may
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
@@ -44,8 +47,15 @@ _ERROR_STDERR = re.compile(r"\b(error|failed|failure|exception|cannot|could not)
 _WARNING = re.compile(r"\b(warn|warning|deprecated|deprecation)\b", re.I)
 
 
+# Every pattern above matches only a line holding one of these (lower-cased): most lines of a
+# build hold none, and one look for them is much cheaper than the three searches.
+_CLUES = re.compile(r"err|fatal|traceback|warn|deprecat|fail|exception|cannot|could not", re.I)
+
+
 def infer_level(message: str, stream: str = "stdout") -> str:
     """info, warning or error, from what the line says and which stream printed it."""
+    if not _CLUES.search(message):
+        return LogLine.Level.INFO
     if _ERROR.search(message):
         return LogLine.Level.ERROR
     if stream == "stderr" and _ERROR_STDERR.search(message):
@@ -99,7 +109,7 @@ class LogWriter:
         self.unsure = False  # an insert was cut off: some of the pending rows may be stored
         self.mask = masker(secrets)
         self.seq = next_seq(deployment_id)
-        self.pending: list[LogLine] = []
+        self.pending: list[Pending] = []
         self.last_flush = time.monotonic()
         self.max_lines = max_lines or settings.BUILD_LOG_MAX_LINES
         self.written = self.seq - 1
@@ -121,15 +131,7 @@ class LogWriter:
         self.maybe_flush()
 
     def _append(self, message: str, level: str) -> None:
-        self.pending.append(
-            LogLine(
-                deployment_id=self.deployment_id,
-                seq=self.seq,
-                level=level,
-                message=message,
-                timestamp=timezone.now(),
-            )
-        )
+        self.pending.append((self.seq, level, message, timezone.now()))
         self.seq += 1
         self.written += 1
 
@@ -160,14 +162,12 @@ class LogWriter:
         if not self.pending:
             return
         try:
-            LogLine.objects.bulk_create(
-                self.pending, batch_size=BATCH_SIZE, ignore_conflicts=self.unsure
-            )
+            _insert(self.deployment_id, self.pending, unsure=self.unsure)
         except DATABASE_ERRORS:
             self.unsure = True
             raise
         batch, self.pending, self.unsure = self.pending, [], False
-        events.log_lines_published(self.deployment_id, [line_payload(line) for line in batch])
+        events.log_lines_published(self.deployment_id, [payload(*line) for line in batch])
 
     @contextmanager
     def rewind_on_error(self):
@@ -178,19 +178,55 @@ class LogWriter:
             yield
         except BaseException:
             self.pending, self.seq, self.written, self.truncated = saved
-            for line in self.pending:
-                line.pk = None  # an id from the rolled-back insert
             self.unsure = True
             raise
 
 
-def line_payload(line: LogLine) -> dict:
+Pending = tuple  # (seq, level, message, timestamp) of a line not stored yet
+
+COLUMNS = ("deployment", "seq", "level", "message", "timestamp")
+
+
+def _copy_statement() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(LogLine._meta.get_field(name).column) for name in COLUMNS)
+    return f"COPY {quote(LogLine._meta.db_table)} ({columns}) FROM STDIN"
+
+
+def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
+    """Store ``lines``. ``unsure``: some may be stored already (an insert cut off by a lost
+    connection), and those are skipped."""
+    if connection.vendor == "postgresql" and not unsure:
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,  # psycopg's errors as Django's, as for queries
+            cursor.cursor.copy(_copy_statement()) as copy,
+        ):
+            for seq, level, message, timestamp in lines:
+                copy.write_row((deployment_id, seq, level, message, timestamp))
+        return
+    LogLine.objects.bulk_create(
+        (
+            LogLine(deployment_id=deployment_id, seq=seq, level=level, message=msg, timestamp=ts)
+            for seq, level, msg, ts in lines
+        ),
+        batch_size=BATCH_SIZE,
+        ignore_conflicts=unsure,
+    )
+
+
+def payload(seq: int, level: str, message: str, timestamp) -> dict:
+    """A line as the channel layer and the consumer carry it."""
     return {
-        "seq": line.seq,
-        "timestamp": line.timestamp.isoformat().replace("+00:00", "Z"),
-        "level": line.level,
-        "message": line.message,
+        "seq": seq,
+        "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
+        "level": level,
+        "message": message,
     }
+
+
+def line_payload(line: LogLine) -> dict:
+    return payload(line.seq, line.level, line.message, line.timestamp)
 
 
 def log_append(deployment_id, message: str, level: str = LogLine.Level.INFO) -> None:

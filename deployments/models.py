@@ -222,8 +222,9 @@ class Deployment(models.Model):
     build_pgid = models.IntegerField(null=True, blank=True)
     build_dir = models.CharField(max_length=1000, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    # A folder deploy waiting for its files (deployments.uploads): the manifest it will have
-    # (path -> digest) and the digests uploaded for it so far. Emptied when it is published.
+    # A folder deploy waiting for its files (deployments.uploads): ``files``, the manifest it
+    # will have (path -> digest), and ``activate``, whether it goes live; then the digests
+    # uploaded for it so far. Both are emptied when it is published.
     upload_files = models.JSONField(default=dict, blank=True)
     upload_received = models.JSONField(default=list, blank=True)
     damaged_path = models.CharField(

@@ -3,12 +3,22 @@ of all the user's teams; lookups by id among the user's teams."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
+from controlpanel.prepared import PreparedQuery
 from deployments import dependency_cache
 from deployments.filters import deployment_filter
 from deployments.models import Deployment, GitHubConnection, LogLine, Project
@@ -20,16 +30,34 @@ from deployments.projects import (  # noqa: F401  (re-exported reads of a reposi
     repository_resolve,
 )
 from hosting.models import Site
+from teams.models import Membership
+
+
+def _listed(queryset):
+    # The project's encrypted columns are left out: a list never shows them, and decrypting
+    # them cost two Fernet decryptions per row.
+    return queryset.select_related("site", "project", "author").defer(
+        "project__env_vars", "project__webhook_secret"
+    )
+
+
+# A team's whole list (no search, no status filter) is what the API and the pages ask for
+# most: compiled once per process (controlpanel.prepared).
+_TEAM_DEPLOYMENTS = PreparedQuery(
+    lambda team_id: _listed(Deployment.objects.filter(site__team_id=team_id)).order_by(
+        "-created_at"
+    )
+)
 
 
 def deployment_list(*, user, search: str = "", status: str = "", team=None):
-    # The project's encrypted columns are left out: a list never shows them, and decrypting
-    # them cost two Fernet decryptions per row.
-    queryset = (
-        Deployment.objects.scoped(user=user, team=team)
-        .select_related("site", "project", "author")
-        .defer("project__env_vars", "project__webhook_secret")
-    )
+    """The deployments of ``team`` (of all the user's teams without one), newest first. The
+    unfiltered list of a team is prepared rows (count, slices, iteration); otherwise a
+    queryset."""
+    unfiltered = not (search or "").strip() and (status or "").strip().lower() in ("", "all")
+    if team is not None and unfiltered:
+        return _TEAM_DEPLOYMENTS(team.pk)
+    queryset = _listed(Deployment.objects.scoped(user=user, team=team))
     return deployment_filter(
         queryset,
         search=search,
@@ -39,14 +67,30 @@ def deployment_list(*, user, search: str = "", status: str = "", team=None):
     )
 
 
+# Every deployment page and API call looks its deployment up: compiled once per process.
+_MEMBER_DEPLOYMENT = PreparedQuery(
+    lambda user_id, pk: Deployment.objects.filter(
+        site__team__in=Membership.objects.filter(user_id=user_id).values("team_id"), pk=pk
+    ).select_related("site", "project", "author")
+)
+
+
 def deployment_get(*, user, pk) -> Deployment:
-    """Raises Deployment.DoesNotExist for another user's id as for an unknown one."""
-    return (
-        Deployment.objects.for_user(user)
-        .select_related("site", "project", "author")
-        .prefetch_related("stages")
-        .get(pk=pk)
-    )
+    """Raises Deployment.DoesNotExist for another user's id as for an unknown one (and for
+    something that is not an id at all)."""
+    try:
+        pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+    except ValueError:
+        raise Deployment.DoesNotExist("Not a deployment id.") from None
+    if user is None or not user.is_authenticated:
+        raise Deployment.DoesNotExist("No such deployment among the user's teams.")
+    deployment = _MEMBER_DEPLOYMENT(user.pk, pk).first()
+    if deployment is None:
+        raise Deployment.DoesNotExist("No such deployment among the user's teams.")
+    prefetch_related_objects([deployment], "stages")
+    if deployment.project is not None and deployment.project.site_id == deployment.site_id:
+        deployment.project.site = deployment.site  # the same row: no query for it again
+    return deployment
 
 
 def deployment_recent(*, user, limit: int = 5, team=None) -> list[Deployment]:
@@ -94,14 +138,32 @@ def log_lines(*, deployment: Deployment, after: int = 0):
     return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")
 
 
+_LINES = PreparedQuery(
+    lambda deployment_id: LogLine.objects.filter(deployment_id=deployment_id).order_by("seq")
+)
+
+
+def log_lines_page(*, deployment: Deployment, after: int = 0):
+    """``log_lines`` to paginate (count and slices): from the first line (lines are numbered
+    from 1), the API's most asked page, it is prepared rows."""
+    if after <= 0:
+        return _LINES(deployment.pk)
+    return log_lines(deployment=deployment, after=after)
+
+
 def log_last_seq(*, deployment: Deployment) -> int:
     """The sequence number of the deployment's newest stored log line (0: none yet)."""
     last = LogLine.objects.filter(deployment=deployment).order_by("-seq").values("seq").first()
     return last["seq"] if last else 0
 
 
+_NEWEST_LINES = PreparedQuery(
+    lambda deployment_id: LogLine.objects.filter(deployment_id=deployment_id).order_by("-seq")
+)
+
+
 def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:
-    lines = list(LogLine.objects.filter(deployment=deployment).order_by("-seq")[:count])
+    lines = _NEWEST_LINES(deployment.pk)[:count]
     lines.reverse()
     return lines
 

@@ -14,12 +14,17 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from controlpanel.prepared import PreparedQuery
 from teams.audit import base_request
 from teams.models import Team
 from teams.permissions import role_of
 from teams.services import acting_team
 
 TEAM_PARAMETER = "team"
+# Read on every signed-in request: compiled once per process (controlpanel.prepared).
+_MEMBER_TEAMS = PreparedQuery(
+    lambda user_id: Team.objects.filter(memberships__user_id=user_id).order_by("-personal", "name")
+)
 
 
 def _requested_team_id(request):
@@ -60,7 +65,7 @@ def member_teams(request, user) -> list[Team]:
     """The user's teams, personal first, fetched once per request."""
     request = base_request(request)
     if not hasattr(request, "_berth_teams"):
-        request._berth_teams = list(Team.objects.for_member(user).order_by("-personal", "name"))
+        request._berth_teams = list(_MEMBER_TEAMS(user.pk))
     return request._berth_teams
 
 

@@ -27,10 +27,13 @@ and PermissionDenied (403 FORBIDDEN) for a member whose role does not allow the 
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.two_factor import has_two_factor
+from controlpanel.prepared import PreparedQuery
 from teams.audit import remember_target
 from teams.models import Membership, Role, Team
 from teams.querysets import team_id_of
@@ -102,13 +105,26 @@ def _membership_of(user, team_id) -> tuple[str | None, bool]:
     """(role, whether the team requires two-factor sign-in), cached for the request."""
     cache = user.__dict__.setdefault("_team_roles", {})
     if team_id not in cache:
-        row = (
-            Membership.objects.filter(user=user, team_id=team_id)
-            .values_list("role", "team__require_two_factor")
-            .first()
-        )
-        cache[team_id] = row or (None, False)
+        try:
+            wanted = team_id if isinstance(team_id, uuid.UUID) else uuid.UUID(str(team_id))
+        except ValueError:
+            cache[team_id] = (None, False)  # not a team id at all: nobody's member of it
+        else:
+            membership = _MEMBERSHIP(user.pk, wanted).first()
+            cache[team_id] = (
+                (membership.role, membership.team.require_two_factor)
+                if membership is not None
+                else (None, False)
+            )
     return cache[team_id]
+
+
+# Asked once per request that touches a team: compiled once per process (controlpanel.prepared).
+_MEMBERSHIP = PreparedQuery(
+    lambda user_id, team_id: Membership.objects.select_related("team").filter(
+        user_id=user_id, team_id=team_id
+    )
+)
 
 
 def restrict_to_team(user, team_id) -> None:

@@ -15,11 +15,13 @@ import re
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from backups.services import BackupFailed, back_up_before_wordpress_update
 from controlpanel.enqueue import enqueue_on_commit
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 PROVISION_TASK = "wordpress.tasks.provision"
 TEARDOWN_TASK = "wordpress.tasks.teardown"
 RECONCILE_TASK = "wordpress.tasks.reconcile_pool"
+UPDATE_TASK = "wordpress.tasks.core_update"
 ADMIN_USER = re.compile(r"^[A-Za-z0-9_.@-]{1,60}$")
 MIN_PASSWORD = 10
 
@@ -460,3 +463,81 @@ def wordpress_storage_recount_all() -> int:
         if wordpress_storage_recount(site_id=site_id) is not None:
             counted += 1
     return counted
+
+
+def wordpress_core_update(*, site: Site, by=None) -> WordPressSite:
+    """Queue the update of the site's WordPress to the version of the package on this server
+    (``wordpress.tasks.core_update``); the row's ``update_*`` fields are its job record.
+    Refused when the site already runs that version or an update is under way."""
+    job = _installed(site)
+    target = system.core_version()
+    if not target:
+        raise ValidationError("WordPress core is not installed on this server.")
+    if target == job.version:
+        raise ValidationError(f"This site already runs WordPress {target}.")
+    with transaction.atomic():
+        claimed = (
+            WordPressSite.objects.filter(pk=site.pk)
+            .exclude(update_state__in=[WordPressSite.State.QUEUED, WordPressSite.State.RUNNING])
+            .update(
+                update_state=WordPressSite.State.QUEUED,
+                update_error="",
+                update_started_at=None,
+                update_finished_at=None,
+            )
+        )
+        if not claimed:
+            raise ValidationError("An update of this site is already under way.")
+        task_id = enqueue_on_commit(UPDATE_TASK, str(site.pk), str(by.pk) if by else None)
+        WordPressSite.objects.filter(pk=site.pk).update(update_task_id=task_id)
+    audit_record(
+        team=site.team,
+        actor=by,
+        action="wordpress.update",
+        obj=site,
+        details={"from": job.version, "to": target},
+    )
+    return WordPressSite.objects.get(pk=site.pk)
+
+
+def wordpress_core_update_run(*, site_id, by_id=None) -> WordPressSite | None:
+    """Update the site's core (the task's body): a "before WordPress update" backup first (no
+    backup, no update), then, behind WordPress's own maintenance page, core re-linked to the
+    package's files, WordPress's database upgrade, and the pool restarted. Ends ``done`` with
+    the new version, or ``failed`` with the reason (the backup restores the site before it)."""
+    claimed = WordPressSite.objects.filter(
+        pk=site_id, update_state__in=[WordPressSite.State.QUEUED, WordPressSite.State.RUNNING]
+    ).update(update_state=WordPressSite.State.RUNNING, update_started_at=timezone.now())
+    if not claimed:
+        return None
+    job = WordPressSite.objects.select_related("site").get(pk=site_id)
+    layout = layout_for(site_id)
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    try:
+        back_up_before_wordpress_update(job.site, by=by)
+        owner = system.owner_for(layout)
+        system.updating(layout, True)
+        try:
+            system.core_relink(layout)
+            version = system.wordpress_upgrade(layout, owner, host=job.site.hostname)
+        finally:
+            system.updating(layout, False)
+        pools.pool_reload(layout)  # no compiled copy of the old core stays in PHP's opcache
+    except Exception as exc:  # the update ends with its reason; the backup holds the old site
+        reason = str(exc) or type(exc).__name__
+        expected = (BackupFailed, system.SiteSetupError, pools.PoolError, OSError)
+        if not isinstance(exc, expected):
+            log.exception("Updating WordPress site %s failed", site_id)
+        WordPressSite.objects.filter(pk=site_id).update(
+            update_state=WordPressSite.State.FAILED,
+            update_error=reason[:2000],
+            update_finished_at=timezone.now(),
+        )
+        return WordPressSite.objects.filter(pk=site_id).first()
+    WordPressSite.objects.filter(pk=site_id).update(
+        version=version,
+        update_state=WordPressSite.State.DONE,
+        update_finished_at=timezone.now(),
+    )
+    wordpress_storage_recount(site_id=site_id)
+    return WordPressSite.objects.get(pk=site_id)

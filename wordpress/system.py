@@ -187,9 +187,10 @@ def _run(args: list[str], what: str) -> None:
 # -- files -------------------------------------------------------------------------------------
 
 
-def _link_tree(source: Path, target: Path) -> None:
+def _link_tree(source: Path, target: Path, *, replace: bool = False) -> None:
     """Hard-link core into the site (a copy where links cannot be made): read-only to the site,
-    and 2,800 links cost no disk."""
+    and 2,800 links cost no disk. With ``replace``, a file that is not the package's current
+    one (the package was upgraded since) is swapped for it atomically."""
     target.mkdir(parents=True, exist_ok=True)
     for entry in os.scandir(source):
         if entry.name in OWN:
@@ -197,17 +198,96 @@ def _link_tree(source: Path, target: Path) -> None:
         dest = target / entry.name
         if entry.is_symlink():
             # Debian's relative links (into /usr/share/javascript, ...) made absolute.
-            link = os.path.join(os.path.dirname(entry.path), os.readlink(entry.path))
-            if not dest.is_symlink():
+            link = os.path.normpath(
+                os.path.join(os.path.dirname(entry.path), os.readlink(entry.path))
+            )
+            if not dest.is_symlink() or (replace and os.readlink(dest) != link):
+                if dest.is_dir() and not dest.is_symlink():
+                    shutil.rmtree(dest)
                 dest.unlink(missing_ok=True)
-                os.symlink(os.path.normpath(link), dest)
+                os.symlink(link, dest)
         elif entry.is_dir():
-            _link_tree(Path(entry.path), dest)
-        elif not dest.exists():
-            try:
-                os.link(entry.path, dest)
-            except OSError:
-                shutil.copy2(entry.path, dest)
+            if replace and (dest.is_symlink() or dest.is_file()):
+                dest.unlink()
+            _link_tree(Path(entry.path), dest, replace=replace)
+        elif not dest.exists() and not dest.is_symlink():
+            _link_file(entry.path, dest)
+        elif replace and not _same_file(entry.path, dest):
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)
+            tmp = dest.with_name(f".{dest.name}.berth-new")
+            tmp.unlink(missing_ok=True)
+            _link_file(entry.path, tmp)
+            os.replace(tmp, dest)
+
+
+def _link_file(source: str, dest: Path) -> None:
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
+
+
+def _same_file(source: str, dest: Path) -> bool:
+    """The site's file is the package's: the same inode, or a copy with the same bytes."""
+    try:
+        if os.path.samefile(source, dest):
+            return True
+        if os.path.getsize(source) != os.path.getsize(dest) or dest.is_symlink():
+            return False
+        return Path(source).read_bytes() == dest.read_bytes()
+    except OSError:
+        return False
+
+
+def _stale_remove(core: Path, htdocs: Path) -> int:
+    """Remove core files the package no longer has (as WordPress's own updater does): under
+    wp-admin and wp-includes, and WordPress's own top-level scripts. Returns how many."""
+    removed = 0
+    for folder in ("wp-admin", "wp-includes"):
+        for current, dirs, files in os.walk(htdocs / folder, topdown=True):
+            relative = Path(current).relative_to(htdocs)
+            for name in list(dirs):
+                if not (core / relative / name).exists():
+                    shutil.rmtree(Path(current) / name, ignore_errors=True)
+                    dirs.remove(name)
+                    removed += 1
+            for name in files:
+                if not os.path.lexists(core / relative / name):
+                    (Path(current) / name).unlink(missing_ok=True)
+                    removed += 1
+    for path in htdocs.glob("wp-*.php"):
+        if path.name not in OWN and not os.path.lexists(core / path.name):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def core_relink(layout: SiteLayout) -> int:
+    """Bring the site's core to the package's current version: every file linked to the
+    package's current one, files the package dropped removed. wp-content and wp-config.php are
+    not touched. Returns how many stale files went."""
+    core = Path(settings.WORDPRESS_CORE)
+    if not core_version(core):
+        raise SiteSetupError(f"WordPress core is not installed at {core}.")
+    if not layout.htdocs.is_dir():
+        raise SiteSetupError(f"The site's files are missing ({layout.htdocs}).")
+    _link_tree(core, layout.htdocs, replace=True)
+    return _stale_remove(core, layout.htdocs)
+
+
+MAINTENANCE_FILE = ".maintenance"
+
+
+def updating(layout: SiteLayout, on: bool) -> None:
+    """WordPress's own maintenance file while its core changes: every request gets "briefly
+    unavailable for scheduled maintenance" (503) instead of half-old, half-new code."""
+    path = layout.htdocs / MAINTENANCE_FILE
+    if on:
+        path.write_text("<?php $upgrading = time(); ?>")
+        os.chmod(path, 0o644)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _chown_tree(path: Path, owner: Owner) -> None:
@@ -489,6 +569,31 @@ if (!$user) {
 wp_set_password($input['password'], $user->ID);
 echo json_encode(['user' => $user->user_login]);
 """
+
+
+UPGRADER = r"""<?php
+// WordPress's own database upgrade (wp_upgrade) after its core files changed, run by Berth.
+$input = json_decode(stream_get_contents(STDIN), true);
+$_SERVER['HTTP_HOST'] = $input['host'];
+$_SERVER['REQUEST_URI'] = '/';
+$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+define('WP_INSTALLING', true);
+require $input['htdocs'] . '/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+wp_upgrade();
+echo json_encode([
+    'version' => $GLOBALS['wp_version'],
+    'db_version' => (int) get_option('db_version'),
+]);
+"""
+
+
+def wordpress_upgrade(layout: SiteLayout, owner: Owner, *, host: str) -> str:
+    """Run WordPress's database upgrade for the core now in the site; returns its version."""
+    result = run_php(layout, owner, UPGRADER, {"host": host}, what="WordPress's upgrade")
+    if "version" not in result:
+        raise SiteSetupError(f"WordPress's upgrade said: {json.dumps(result)[:300]}")
+    return str(result["version"])
 
 
 def run_php(

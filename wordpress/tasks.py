@@ -27,6 +27,12 @@ def teardown(site_id: str) -> None:
     services.wordpress_teardown(site_id=site_id)
 
 
+@shared_task(name="wordpress.tasks.core_update", acks_late=True, reject_on_worker_lost=True)
+def core_update(site_id: str, by_id: str | None = None) -> None:
+    """Back the site up, then update its WordPress core to the server's package."""
+    services.wordpress_core_update_run(site_id=site_id, by_id=by_id)
+
+
 @shared_task(name="wordpress.tasks.reconcile_pool", acks_late=True)
 def reconcile_pool(site_id: str) -> None:
     """Start or stop the site's pool to match its status and its team's suspension."""

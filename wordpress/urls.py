@@ -12,6 +12,7 @@ urlpatterns = [
     path("sites/<uuid:pk>/wordpress/stop/", views.stop, name="stop"),
     path("sites/<uuid:pk>/wordpress/settings/", views.settings, name="settings"),
     path("sites/<uuid:pk>/wordpress/password/", views.password, name="password"),
+    path("sites/<uuid:pk>/wordpress/update/", views.update, name="update"),
     path("sites/<uuid:pk>/wordpress/delete/", views.delete, name="delete"),
     path("sites/<uuid:pk>/wordpress/login/", views.login, name="login"),
 ]

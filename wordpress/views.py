@@ -129,6 +129,19 @@ def settings(request, pk):
 
 @login_required
 @require_POST
+def update(request, pk):
+    """Back up, then update WordPress to the server's package version (a job the page follows)."""
+    site = wordpress_or_404(request, pk)
+    act_and_report(
+        request,
+        lambda: services.wordpress_core_update(site=site, by=request.user),
+        "Backing up, then updating WordPress…",
+    )
+    return redirect("wordpress:detail", pk=site.pk)
+
+
+@login_required
+@require_POST
 def password(request, pk):
     """A new password for the site's WordPress administrator."""
     site = wordpress_or_404(request, pk)

@@ -109,10 +109,8 @@ class ResourceUsageView(AnalyticsView):
         return super().get(request)
 
     def figures(self, scope):
-        return {
-            "resourceUsage": selectors.resource_usage(scope),
-            "sites": selectors.resource_sites(scope),
-        }
+        used = selectors.resources(scope)
+        return {"resourceUsage": used["rows"], "sites": used["sites"]}
 
 
 class DeploymentStatusView(AnalyticsView):

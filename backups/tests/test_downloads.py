@@ -5,14 +5,16 @@ reason when there is nothing to download."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 
 import pytest
 
 from backups import restic, services
 from backups.models import Backup
-from backups.tests.conftest import FILES, site_with_files
+from backups.tests.conftest import FILES, files_of, site_with_files
 from conftest import bearer_client
+from hosting.files.backends import tree_for
 from teams.models import AuditEvent, Membership, Role
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -84,3 +86,23 @@ def test_a_failed_backup_or_a_forgotten_snapshot_is_not_downloadable(backed_up, 
     answer = api.get(f"/api/sites/{site.pk}/backups/{backup.pk}/download")
     assert answer.status_code == 409
     assert "no longer in the repository" in answer.json()["error"]["message"]
+
+
+def test_a_backup_of_many_chunks_downloads_whole(backup_root, alice, api):
+    """Larger than the stream's chunks: every byte arrives, in order, gzip's trailer last."""
+    site = site_with_files(alice)
+    tree = tree_for(site.pk)
+    expected = dict(FILES)
+    for n in range(300):  # incompressible, and padded to tar's 512-byte blocks
+        content = os.urandom(1_100)
+        tree.save(f"media/clip-{n}.bin", io.BytesIO(content))
+        expected[f"media/clip-{n}.bin"] = content
+    tree.save("media/film.bin", io.BytesIO(os.urandom(300_000)))  # several reads of its own
+    expected["media/film.bin"] = files_of(site)["media/film.bin"]
+    backup = services.backup_run(backup_id=Backup.objects.create(site=site).pk)
+    assert backup.state == Backup.State.SUCCEEDED, backup.reason
+    response = api.get(f"/api/sites/{site.pk}/backups/{backup.pk}/download")
+    files = unpack(response)
+    got = {name.split("/files/", 1)[1]: data for name, data in files.items() if "/files/" in name}
+    assert sorted(got) == sorted(expected)
+    assert [p for p in expected if got[p] != expected[p]] == []

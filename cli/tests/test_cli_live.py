@@ -3,6 +3,7 @@ as a subprocess the way a developer or a CI job runs it."""
 
 from __future__ import annotations
 
+import json
 import stat
 
 import httpx
@@ -106,8 +107,11 @@ def test_login_sites_folder_deploys_logs_rollback_and_promote(
     assert missing.code == 1 and missing.json()["error"]["code"] == "SITE_NOT_FOUND"
     assert "SITE_NOT_FOUND" in berth("logs", "--site", "no-such-site").stderr
 
+    stored = json.loads(berth.config_file.read_text())["token"]
     assert berth("logout").code == 0
     assert not berth.config_file.exists()
+    revoked = berth("sites", "list", "--json", env={"BERTH_TOKEN": stored})
+    assert revoked.code == 1 and revoked.json()["error"]["code"] == "UNAUTHORIZED"
     refused = berth("sites", "list")
     assert refused.code != 0 and "berth login" in refused.stderr
 
@@ -134,6 +138,10 @@ def test_git_deploys_wait_for_the_build_and_exit_non_zero_when_it_fails(
     numbers = [line for line in ok.stdout.splitlines() if line.isdigit()]
     assert numbers == [str(i) for i in range(1, 41)]  # the build log, streamed, once each
     assert "succeeded" in ok.stdout
+    app = Site.objects.get(project__repository=str(good))
+    again = berth("deploy", "--site", app.slug, "--latest", "--wait", "--json", env=ci)
+    assert again.code == 0, again.stdout + again.stderr
+    assert again.json()["status"] == "success" and again.json()["siteId"] == str(app.pk)
 
     broken = make_repo(
         tmp_path / "broken",

@@ -220,6 +220,7 @@ def samples(data: Sample) -> dict[str, list[str]]:
         "wordpress:login": [f"/sites/{data.wordpress[0].pk}/wordpress/login/"],
         "wordpress:settings": [f"/sites/{data.wordpress[0].pk}/wordpress/settings/"],
         "wordpress:password": [f"/sites/{data.wordpress[0].pk}/wordpress/password/"],
+        "wordpress:update": [f"/sites/{data.wordpress[0].pk}/wordpress/update/"],
         "hosting:site-status": [f"/sites/{site}/status/"],
         "hosting:site-preview-protection": [f"/sites/{site}/previews/protection/"],
         "hosting:preview-unlock": [
@@ -341,6 +342,9 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         "backups:backup-now": [f"/sites/{site}/backups/new/"],
         "backups:schedule-set": [f"/sites/{site}/backups/schedule/"],
         "backups:backup-restore": [f"/sites/{site}/backups/{good.pk}/restore/"],
+        # No repository holds this sample's snapshot: the tab says so (after a redirect).
+        "backups:backup-download": [f"/sites/{site}/backups/{good.pk}/download/"],
+        "backups:backup-delete": [f"/sites/{site}/backups/{good.pk}/delete/"],
     }
 
 

@@ -182,7 +182,7 @@ class DeploymentLogsView(GenericAPIView):
         if tail > 0:
             # The last lines: start after the line ``tail`` before the newest one.
             after = max(after, selectors.log_last_seq(deployment=deployment) - min(tail, 1000))
-        page = self.paginate_queryset(selectors.log_lines(deployment=deployment, after=after))
+        page = self.paginate_queryset(selectors.log_lines_page(deployment=deployment, after=after))
         response = self.get_paginated_response(serializers.LogEntrySerializer(page, many=True).data)
         response.data["status"] = deployment.status
         return response

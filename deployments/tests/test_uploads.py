@@ -230,3 +230,5 @@ def test_a_deploy_waiting_for_its_files_shows_as_uploading(api, web, alice):
     assert "Uploading" in page.content.decode()
     listed = api.get("/api/deployments?status=building").json()["deployments"]
     assert [d["status"] for d in listed] == ["uploading"]
+    detail = api.get(f"/api/deployments/{started['deployment']['id']}").json()
+    assert detail["canCancel"] is True

@@ -76,6 +76,21 @@ class SiteUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="'offline' stops serving the site (503); 'online' serves it again.",
     )
+    previewProtection = serializers.ChoiceField(
+        source="preview_protection",
+        choices=Site.PreviewProtection.choices,
+        required=False,
+        help_text="Who may open the preview and deployment addresses: 'off' (anyone), "
+        "'team' (the team's members, signed in) or 'password'.",
+    )
+    previewPassword = serializers.CharField(
+        source="preview_password",
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        max_length=200,
+        help_text="With 'password': the password (at least 8 characters; omitted keeps it).",
+    )
 
 
 class FileMoveSerializer(serializers.Serializer):
@@ -128,6 +143,9 @@ class SiteSerializer(serializers.Serializer):
     lastDeployedAt = serializers.DateTimeField(source="last_deployed_at", allow_null=True)
     liveDeployedAt = serializers.DateTimeField(source="live_deployed_at", allow_null=True)
     builtFromGit = serializers.SerializerMethodField()
+    previewProtection = serializers.ChoiceField(
+        source="preview_protection", choices=Site.PreviewProtection.choices
+    )
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     def get_builtFromGit(self, site) -> bool:

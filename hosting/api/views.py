@@ -175,6 +175,12 @@ class SiteDetailView(SiteMixin, APIView):
             services.site_rename(site=site, name=data["name"])
         if "status" in data:
             services.site_set_offline(site=site, offline=data["status"] == Site.Status.OFFLINE)
+        if "preview_protection" in data or "preview_password" in data:
+            services.site_preview_protection_set(
+                site=site,
+                protection=data.get("preview_protection", site.preview_protection),
+                password=data.get("preview_password", ""),
+            )
         return Response(self.site_json(request, self.site(request, pk)))
 
     @extend_schema(responses={204: None, 404: SITE_NOT_FOUND}, tags=["sites"])

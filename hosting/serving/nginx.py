@@ -113,7 +113,10 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
     root = opts.root
     lines = [
         f"root {root}/live/{site.live_name};",
-        'set $berth_site "";' if site.link.startswith("$") else f"set $berth_site {site.site_id};",
+        # The deployment addresses' block knows its site by the slug in the host name.
+        "set $berth_site $berth_dsite;"
+        if site.link.startswith("$")
+        else f"set $berth_site {site.site_id};",
         "recursive_error_pages on;",
     ]
     if site.headers:
@@ -357,6 +360,8 @@ def render(sites: list[EdgeSite], redirects: list[EdgeRedirect], opts: EdgeOptio
         # (its addresses answer 503 as its own address does, not 404).
         locks = sorted((s.slug, s.preview_lock) for s in sites if s.slug and s.preview_lock)
         down = sorted((s.slug, _down_page(s)) for s in sites if s.slug and s.offline)
+        by_slug = sorted({(s.slug, str(s.site_id)) for s in sites if s.slug})
+        maps.append(_map("$berth_ds", "$berth_dsite", by_slug))
         maps.append(_map("$berth_ds", "$berth_lock", locks))
         maps.append(_map("$berth_ds", "$berth_down", down))
         body = [

@@ -233,3 +233,25 @@ def test_an_offline_site_answers_503_at_every_address_on_both_servers(edge, alic
         at_edge, embedded = nginx.get(host, "/"), asgi_get(router, host, "/")
         assert at_edge.status == embedded.status == 503, host
         assert b"offline" in at_edge.body and b"offline" in embedded.body
+
+
+def test_the_api_sets_and_shows_the_protection(api, alice):
+    site, _, _ = previewed_site(alice, "apilock")
+    assert api.get(f"/api/sites/{site.pk}").json()["previewProtection"] == "off"
+    short = api.patch(
+        f"/api/sites/{site.pk}",
+        {"previewProtection": "password", "previewPassword": "short"},
+        format="json",
+    )
+    assert short.status_code == 422
+    assert "at least 8 characters" in str(short.json()["error"])
+    answer = api.patch(
+        f"/api/sites/{site.pk}",
+        {"previewProtection": "password", "previewPassword": PASSWORD},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["previewProtection"] == "password" and "previewPassword" not in body
+    router = HostRouter(django_stub)
+    assert asgi_get(router, "feature-x--apilock.localhost", "/").status == 302

@@ -137,3 +137,24 @@ def test_a_server_keeps_a_bounded_number_of_paths_in_memory(monkeypatch):
     counted = tally({"/1": 1, "/2": 1, "/3": 1, "/4": 2})
     assert counted.paths == {"/1": [1, 10], "/2": [1, 10], "": [3, 30]}
     assert counted.requests == 5 and counted.statuses == {200: 5}
+
+
+def test_the_edge_counts_preview_and_deployment_addresses_for_their_site(edge, alice):  # noqa: F811
+    from deployments.models import Deployment
+    from hosting.hostnames import DEPLOYMENT_ID_LENGTH
+
+    site = publish(alice, "previewtallied")
+    preview = deployment_publish(
+        site=site, files=files({"index.html": PAGE}), source="upload", activate=False
+    )
+    Deployment.objects.filter(pk=preview.pk).update(preview="feature-x")
+    edge_sync()
+    nginx = edge()
+    short = f"{preview.pk.hex[:DEPLOYMENT_ID_LENGTH]}--previewtallied.localhost"
+    for host in ("feature-x--previewtallied.localhost", short):
+        assert nginx.get(host, "/").status == 200
+    log = edge_access_log()
+    wait_lines(log, 2)
+    assert access_log_read(log) == 2
+    assert SiteBandwidth.objects.get(site=site).requests == 2
+    assert SiteBandwidth.objects.get(site=site).bytes_sent == 2 * len(PAGE)

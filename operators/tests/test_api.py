@@ -206,3 +206,58 @@ def test_plan_is_the_personal_teams_and_each_site_shows_its_teams(ops, operator,
     assert users["bob@example.com"]["plan"] == "free"
     sites = ops.get(f"/api/admin/users/{alice.pk}/sites").json()["sites"]
     assert [site["plan"] for site in sites] == ["standard"]
+
+
+def operator_routes():
+    """Every API route whose view is for operators only (found by walking the URL patterns,
+    so a new one cannot be left out): (route, view class, example path)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from controlpanel.api.permissions import OperatorOnly
+
+    found = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                view = getattr(pattern.callback, "view_class", None)
+                if view is not None and OperatorOnly in getattr(view, "permission_classes", ()):
+                    route = prefix + str(pattern.pattern)
+                    path = "/" + route.replace("<uuid:pk>", str(uuid.uuid4()))
+                    found.append((route, view, path.replace("<slug:pk>", "web")))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_admin_endpoint_refuses_customers_and_tokens_without_the_scope(operator, alice):
+    routes = operator_routes()
+    assert {route for route, *_ in routes} >= {
+        "api/admin/users",
+        "api/admin/monitoring",
+        "api/admin/transactions",
+        "api/containers/<slug:pk>/restart",
+    }
+    customer, plain = bearer_client(alice), _token(operator, [])
+    reader = _token(operator, ["admin:read"])
+    for route, view, path in routes:
+        for method in ("get", "post"):
+            if not hasattr(view, method):
+                continue
+            answer = getattr(customer, method)(path)
+            assert answer.status_code == 403, (route, method)
+            assert answer.json()["error"]["code"] == "FORBIDDEN"
+            answer = getattr(plain, method)(path)
+            needed = "admin:read" if method == "get" else "admin:write"
+            assert answer.status_code == 403, (route, method)
+            assert answer.json()["error"]["message"] == f"This API token lacks the {needed} scope."
+            answer = getattr(reader, method)(path)
+            if method == "get":
+                assert answer.status_code != 403, (route, answer.content)
+            else:  # reading never acts
+                assert answer.status_code == 403, (route, method)
+    assert not AuditEvent.objects.exists()  # nothing was done
+    alice.refresh_from_db()
+    assert alice.is_active

@@ -1,6 +1,7 @@
 // Deployment page: the live build log over WebSocket (the Autostack client's events), stage updates.
 // Auto-scroll follows new lines until the reader scrolls up; a reconnect resumes after the last
-// line shown (?after=<seq>), so nothing is shown twice.
+// line shown (?after=<seq>), so nothing is shown twice. It asks for lines several to a message
+// (?batch=1: "logs" events), which a fast build's burst needs.
 (function () {
   "use strict";
   const box = document.getElementById("build-log");
@@ -88,11 +89,12 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + box.dataset.logStream + "?after=" + lastSeq);
+    socket = new WebSocket(scheme + location.host + box.dataset.logStream + "?batch=1&after=" + lastSeq);
     socket.onopen = function () { delay = 500; if (!done) setState("Live"); };
     socket.onmessage = function (message) {
       const event = JSON.parse(message.data);
-      if (event.type === "log") addLine(event);
+      if (event.type === "logs") event.lines.forEach(addLine);
+      else if (event.type === "log") addLine(event);
       else if (event.type === "status_update") {
         if (pending.length) render(); // lines before the status, on screen first
         box.dataset.status = event.status;

@@ -263,6 +263,7 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/wordpress/settings/": [
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"memory_limit_mb": 64})
     ],
+    "sites/<uuid:pk>/wordpress/update/": [Case("POST", DEVELOPER, kwargs=WP_SITE)],
     "sites/<uuid:pk>/wordpress/password/": [
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"})
     ],
@@ -501,6 +502,8 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
         Case("GET", VIEWER, kwargs=WP_SITE),
         Case("PATCH", DEVELOPER, kwargs=WP_SITE, data={"debug": True}, ok=(502,)),
     ],
+    # Already at the package's version: the service answers so.
+    "api/sites/<uuid:pk>/wordpress/update": [Case("POST", DEVELOPER, kwargs=WP_SITE, ok=(409,))],
     "api/sites/<uuid:pk>/wordpress/password": [
         Case("POST", DEVELOPER, kwargs=WP_SITE, data={"password": "a-long-new-password"}, ok=(502,))
     ],

@@ -22,6 +22,15 @@ class WordPressLimitsSerializer(serializers.Serializer):
     maxExecutionSeconds = serializers.IntegerField()
 
 
+class WordPressUpdateSerializer(serializers.Serializer):
+    state = serializers.CharField(
+        source="update_state", help_text="Of the last core update: queued, running, done, failed."
+    )
+    error = serializers.CharField(source="update_error", help_text="Why it failed.")
+    startedAt = serializers.DateTimeField(source="update_started_at", allow_null=True)
+    finishedAt = serializers.DateTimeField(source="update_finished_at", allow_null=True)
+
+
 class WordPressSerializer(serializers.Serializer):
     siteId = serializers.UUIDField(source="job.site_id")
     status = serializers.ChoiceField(choices=Site.Status.choices, source="job.site.status")
@@ -46,6 +55,7 @@ class WordPressSerializer(serializers.Serializer):
     )
     storage = serializers.SerializerMethodField()
     limits = serializers.SerializerMethodField()
+    update = WordPressUpdateSerializer(source="job", help_text="The last core update, if any.")
     debug = serializers.BooleanField(source="job.debug", help_text="WP_DEBUG: errors shown.")
     maintenance = serializers.BooleanField(
         source="job.maintenance", help_text="Visitors get a 503 maintenance page."

@@ -17,6 +17,11 @@ urlpatterns = [
         name="api-site-wordpress-stop",
     ),
     path(
+        "sites/<uuid:pk>/wordpress/update",
+        views.WordPressUpdateView.as_view(),
+        name="api-site-wordpress-update",
+    ),
+    path(
         "sites/<uuid:pk>/wordpress/password",
         views.WordPressPasswordView.as_view(),
         name="api-site-wordpress-password",

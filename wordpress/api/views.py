@@ -85,6 +85,29 @@ class WordPressView(WordPressMixin, APIView):
         return Response(self.detail_json(site))
 
 
+class WordPressUpdateView(WordPressMixin, APIView):
+    """``POST /api/sites/<id>/wordpress/update``: back the site up, then update its WordPress
+    to the server's package version (answers at once; ``update.state`` follows it)."""
+
+    @extend_schema(
+        operation_id="sites_wordpress_update",
+        request=None,
+        responses={
+            202: WordPressSerializer,
+            404: NOT_FOUND,
+            409: error("NO_UPDATE: already at the package's version, or an update is under way."),
+        },
+        tags=["sites"],
+    )
+    def post(self, request, pk):
+        site = self.wordpress_site(request, pk)
+        try:
+            services.wordpress_core_update(site=site, by=request.user)
+        except ValidationError as exc:
+            raise ApiError(409, "NO_UPDATE", exc.messages[0]) from exc
+        return Response(self.detail_json(site), status=202)
+
+
 class WordPressPasswordView(WordPressMixin, APIView):
     """``POST /api/sites/<id>/wordpress/password``: a new password for the site's WordPress
     administrator."""
