@@ -10,6 +10,7 @@ RUN apt-get update \
       bubblewrap slirp4netns nodejs npm \
       php8.2-fpm php8.2-cli php8.2-mysql php8.2-gd php8.2-xml php8.2-mbstring php8.2-curl \
       php8.2-zip php8.2-intl wordpress wordpress-theme-twentytwentythree mariadb-client \
+      restic postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 berth
 WORKDIR /app

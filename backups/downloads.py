@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
@@ -116,9 +118,25 @@ def _gzipped_tar(repo: Repository, snapshot_id: str, root: str, top: str) -> Ite
         process.stderr.close()
 
 
-def archive_response(archive: Archive) -> StreamingHttpResponse:
-    """The HTTP answer that streams ``archive`` as a download (HTML page and API alike)."""
-    response = StreamingHttpResponse(archive.chunks, content_type="application/gzip")
+def archive_response(archive: Archive, request) -> StreamingHttpResponse:
+    """The HTTP answer that streams ``archive`` as a download (HTML page and API alike). Under
+    ASGI (daphne, the embedded default) the chunks go out as an async iterator: Django would
+    otherwise read a sync iterator whole into memory before sending a byte."""
+    chunks = archive.chunks
+    if isinstance(getattr(request, "_request", request), ASGIRequest):
+        chunks = _one_at_a_time(chunks)
+    response = StreamingHttpResponse(chunks, content_type="application/gzip")
     response["Content-Disposition"] = content_disposition_header(True, archive.filename)
     response["Cache-Control"] = "no-store"
     return response
+
+
+async def _one_at_a_time(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Each chunk made in a worker thread as the client takes it; closing (a client that went
+    away) closes the generator, which stops restic."""
+    end = object()
+    try:
+        while (chunk := await sync_to_async(next, thread_sensitive=False)(chunks, end)) is not end:
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=False)()

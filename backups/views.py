@@ -110,7 +110,7 @@ def backup_download(request, pk, backup_pk):
     except downloads.DownloadUnavailable as exc:
         messages.error(request, f"The backup repository could not be read: {exc}")
     else:
-        return downloads.archive_response(archive)
+        return downloads.archive_response(archive, request)
     return redirect("backups:site-backups", pk=site.pk)
 
 

@@ -161,7 +161,7 @@ class BackupDownloadView(BackupMixin, APIView):
             raise ApiError(409, "NOT_DOWNLOADABLE", exc.messages[0]) from exc
         except downloads.DownloadUnavailable as exc:
             raise ApiError(502, "REPOSITORY_UNAVAILABLE", str(exc)) from exc
-        return downloads.archive_response(archive)
+        return downloads.archive_response(archive, request)
 
 
 class RestoreDetailView(BackupMixin, APIView):

@@ -7,10 +7,15 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import warnings
 
+import psutil
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 
 from backups import restic, services
+from backups.downloads import backup_archive
 from backups.models import Backup
 from backups.tests.conftest import FILES, files_of, site_with_files
 from conftest import bearer_client
@@ -106,3 +111,37 @@ def test_a_backup_of_many_chunks_downloads_whole(backup_root, alice, api):
     got = {name.split("/files/", 1)[1]: data for name, data in files.items() if "/files/" in name}
     assert sorted(got) == sorted(expected)
     assert [p for p in expected if got[p] != expected[p]] == []
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI handler's thread sees committed rows
+def test_under_asgi_the_download_streams_without_being_read_whole_first(backed_up, alice):
+    """daphne (the embedded default) serves through Django's ASGI handler, which reads a sync
+    iterator whole into memory (with a warning) before sending: the download is async there."""
+    site, backup = backed_up
+
+    async def download():
+        client = AsyncClient()
+        await client.aforce_login(alice)
+        response = await client.get(f"/sites/{site.pk}/backups/{backup.pk}/download/")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            body = b"".join([part async for part in response])
+        return response, body, [str(w.message) for w in caught]
+
+    response, body, caught = async_to_sync(download)()
+    assert response.status_code == 200 and response.is_async
+    assert not [w for w in caught if "must consume synchronous iterators" in w]
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        names = {m.name.split("/", 1)[1] for m in archive if m.isfile()}
+    assert {f"files/{p}" for p in FILES} <= names
+
+
+def test_a_download_abandoned_midway_stops_restic(backup_root, alice):
+    site = site_with_files(alice)
+    tree_for(site.pk).save("big.bin", io.BytesIO(os.urandom(2_000_000)))
+    backup = services.backup_run(backup_id=Backup.objects.create(site=site).pk)
+    chunks = backup_archive(backup=backup).chunks
+    assert next(chunks)  # restic dump is running, the client takes one chunk and leaves
+    assert any("restic" in child.name() for child in psutil.Process().children())
+    chunks.close()
+    assert not any("restic" in child.name() for child in psutil.Process().children())

@@ -8,8 +8,11 @@ the API's rate limits raised by settings so that generated calls are not refused
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -243,3 +246,9 @@ def test_answers_about_real_objects_match_the_schema(api_schema, bearer, alice):
         body={"name": "Dana", "email": "dana@example.com", "password": PASSWORD},
     )
     call("POST", "/api/auth/forgot-password", 200, headers={}, body={"email": alice.email})
+
+
+def test_the_schema_generates_without_warnings():
+    """A warning means a wrong contract, e.g. two serializers sharing one component name, where
+    one endpoint is then documented with the other's fields."""
+    call_command("spectacular", "--fail-on-warn", "--file", os.devnull)

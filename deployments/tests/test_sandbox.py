@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 
 from deployments import builds, netpolicy, runner, sandbox
 from deployments.models import Deployment, LogLine
+from deployments.tests.conftest import wait_for
 from deployments.tests.factories import make_repo
 from deployments.tests.test_pipeline import alive, processes_running, sleep_marker
 
@@ -374,7 +375,9 @@ def test_leftover_check_helpers_see_live_processes():
     marker = sleep_marker()
     proc = subprocess.Popen(marker.split())
     try:
-        assert processes_running(marker) == [proc.pid] and alive(proc.pid)
+        # Popen can return a moment before /proc shows the new program's command line.
+        assert wait_for(lambda: processes_running(marker), timeout=10) == [proc.pid]
+        assert alive(proc.pid)
     finally:
         proc.kill()
         proc.wait()
