@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
+from django.core.signals import setting_changed
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
 from django.utils.dateparse import parse_datetime
@@ -14,12 +17,27 @@ register = template.Library()
 @register.simple_tag
 def icon(name: str, css: str = "") -> str:
     """An icon from the sprite (static/img/icons.svg)."""
+    return _icon(str(name), str(css))
+
+
+@lru_cache(maxsize=1024)
+def _icon(name: str, css: str) -> str:
+    # A page draws up to ~130 icons (the sites list: 24 cards), and each went through the
+    # static files storage's manifest look-up and a URL join: the same few names every time.
     return format_html(
         '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         css,
         static("img/icons.svg"),
         name,
     )
+
+
+def _forget_icons(setting, **kwargs):
+    if setting in ("STATIC_URL", "STORAGES", "STATIC_ROOT"):
+        _icon.cache_clear()
+
+
+setting_changed.connect(_forget_icons)
 
 
 @register.filter
@@ -105,8 +123,20 @@ STATUS_TONES = {
         "completed",
         "succeeded",
         "live",
+        "paid",
+        "fulfilled",
     },
-    "danger": {"failed", "error", "offline", "down", "expired", "cancelled", "revoked", "outage"},
+    "danger": {
+        "failed",
+        "error",
+        "offline",
+        "down",
+        "expired",
+        "cancelled",
+        "canceled",
+        "revoked",
+        "outage",
+    },
     "info badge-running": {
         "uploading",
         "building",
@@ -117,6 +147,7 @@ STATUS_TONES = {
         "queued",
         "verifying",
         "in_progress",
+        "fulfilling",
     },
     "warning": {"degraded", "warning", "suspended", "expiring"},
 }
