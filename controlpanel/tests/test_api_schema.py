@@ -111,6 +111,7 @@ def test_answers_about_real_objects_match_the_schema(api_schema, bearer, alice):
     import io
 
     from conftest import PASSWORD
+    from domains.tests.factories import pay_orders
     from hosting.files.uploads import Upload, files_upload
     from hosting.models import Site
 
@@ -184,11 +185,22 @@ def test_answers_about_real_objects_match_the_schema(api_schema, bearer, alice):
     body = {"name": available["name"], "register": True}
     refused = call("POST", "/api/domains", 409, body=body)  # the price is confirmed first
     assert refused["error"]["details"]["price"] == available["price"]
-    registered = call(
-        "POST", "/api/domains", 201, body={**body, "confirmPrice": available["price"]}
+    ordered = call("POST", "/api/domains", 202, body={**body, "confirmPrice": available["price"]})
+    order = {"id": ordered["purchase"]["id"]}
+    assert call("GET", "/api/billing/purchases/{id}", 200, path_parameters=order)["status"] == (
+        "pending"
     )
+    pay_orders()  # the operator marks the invoice paid: the name is registered
+    done = call("GET", "/api/billing/purchases/{id}", 200, path_parameters=order)
+    registered = call("GET", "/api/domains/{id}", 200, path_parameters={"id": done["domainId"]})
     assert registered["registration"]["status"] == "active"
-    call("POST", "/api/domains/{id}/renew", 200, path_parameters={"id": registered["id"]})
+    renewal = call("POST", "/api/domains/{id}/renew", 202, path_parameters={"id": done["domainId"]})
+    call(
+        "POST",
+        "/api/billing/purchases/{id}/cancel",
+        200,
+        path_parameters={"id": renewal["purchase"]["id"]},
+    )
     call("GET", "/api/domains", 200)
 
     for path in (
