@@ -148,6 +148,8 @@ def main() -> None:
     }
     env.update(BERTH_READ_DOTENV="0", BERTH_VAR_DIR=var_dir, PORT=str(args.port))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for each in (signal.SIGTERM, signal.SIGHUP):  # stop the instance as Ctrl+C does
+        signal.signal(each, lambda signum, frame: sys.exit(128 + signum))
     process = None
     try:
         process, first = start(env, args.port)

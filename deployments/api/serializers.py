@@ -13,7 +13,7 @@ from controlpanel.templatetags.berth import duration
 from deployments.events import STAGE_LABELS
 from deployments.models import Deployment, DeploymentStage, LogLine
 from deployments.projects import project_env
-from deployments.selectors import log_tail
+from deployments.selectors import TailLine, log_tail
 
 MASK = "••••••"
 
@@ -300,7 +300,7 @@ class DeploymentDetailSerializer(DeploymentSummarySerializer):
     canRedeploy = serializers.SerializerMethodField()
     project = ProjectSerializer(allow_null=True)
 
-    def _tail(self, deployment) -> list[LogLine]:
+    def _tail(self, deployment) -> list[TailLine]:
         cache = self.context.setdefault("log_tails", {})
         if deployment.pk not in cache:
             cache[deployment.pk] = log_tail(deployment=deployment, count=LOG_TAIL)
