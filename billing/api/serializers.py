@@ -30,12 +30,20 @@ class PlanSerializer(serializers.ModelSerializer):
         source="price_yearly", max_digits=12, decimal_places=2, coerce_to_string=False
     )
     limits = PlanLimitsSerializer(source="*", help_text="Empty (null): unlimited.")
+    bandwidthOverage = serializers.ChoiceField(
+        source="bandwidth_overage",
+        choices=Plan.Overage.values,
+        help_text="A site over its monthly bandwidth: notify, throttle (slowed down) or offline.",
+    )
+    throttleKbps = serializers.IntegerField(
+        source="throttle_kbps", help_text="With throttle: KB a second per response."
+    )
     current = serializers.SerializerMethodField()
 
     class Meta:
         model = Plan
         fields = ["id", "name", "description", "priceMonthly", "priceYearly", "currency"]
-        fields += ["limits", "current"]
+        fields += ["limits", "bandwidthOverage", "throttleKbps", "current"]
 
     def get_current(self, plan) -> bool:
         return plan.pk == self.context.get("current_plan_id")

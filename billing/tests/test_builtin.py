@@ -38,6 +38,7 @@ def test_the_three_plans_come_from_settings_with_limits(api):
     assert free["limits"]["storagePerSiteMb"] == 1024 and free["limits"]["bandwidthGb"] == 100
     assert plans[2]["limits"]["sites"] is None  # unlimited
     assert plans[1]["priceMonthly"] == 19.0 and plans[1]["currency"] == "USD"
+    assert (free["bandwidthOverage"], free["throttleKbps"]) == ("notify", 64)
 
 
 def test_operator_assigns_a_paid_plan_then_marks_the_invoice_paid(client, alice, operator):

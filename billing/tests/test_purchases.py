@@ -332,3 +332,23 @@ def test_an_ordered_registration_counts_against_the_plan(api, alice):
     assert error["code"] == "PLAN_LIMIT_EXCEEDED" and error["details"]["used"] == 1
     invoice_mark_paid(invoice=Invoice.objects.get(number=first.json()["purchase"]["invoice"]))
     assert registered("brand.test")  # its own order does not count against it
+
+
+def test_a_renewal_in_the_browser_goes_through_checkout(web, alice, online):
+    online.pay_checkout(checkout_session(order_in_browser(web, "shop.test"), online))
+    for payload, signature in until(online, "checkout.session.completed"):
+        deliver(web, payload, signature)
+    domain = Domain.objects.get(name="shop.test")
+    expires = domain.expires_at
+    answer = web.post(reverse("domains:renew", args=[domain.pk]), {"years": 2})
+    session = checkout_session(answer, online)
+    domain.refresh_from_db()
+    assert domain.expires_at == expires  # nothing before the payment
+    online.pay_checkout(session)
+    for payload, signature in until(online, "checkout.session.completed"):
+        deliver(web, payload, signature)
+    domain.refresh_from_db()
+    assert domain.expires_at == expires + timedelta(days=730)
+    renewal = Purchase.objects.get(kind="domain_renewal")
+    assert renewal.status == "fulfilled" and renewal.amount == Decimal("24.00")
+    assert Transaction.objects.filter(kind="charge").count() == 2
