@@ -3,7 +3,8 @@
 A deployment switch (``live_deployment_changed``), a change of routes (``hostnames_changed``)
 and any saved or deleted Site (slug, status) publish the site's id on the change feed; every
 serving process drops what it knew about the site on its next request. With the edge enabled,
-an edge sync is queued too, naming the site (the signals are sent after commit): a switch
+an edge sync is queued too (unless ``EDGE_WATCHER``: ``edge_sync --watch`` reads the
+feed), naming the site (the signals are sent after commit): a switch
 of its live deployment is then a symlink swap (``edge.edge_switch``), the rest a full sync.
 """
 
@@ -32,7 +33,7 @@ def site_changed(site_id=None) -> None:
     for cache in list(_local_caches):
         cache.forget_threadsafe(site_id)
     changes.publish(site_id)
-    if settings.EDGE_ENABLED:
+    if settings.EDGE_ENABLED and not settings.EDGE_WATCHER:  # else the watcher follows the feed
         from hosting.tasks import edge_sync_task
 
         try:

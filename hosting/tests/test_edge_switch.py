@@ -156,3 +156,18 @@ def test_the_watcher_switches_on_a_push_and_repairs_a_missed_one(edge, alice, tm
         assert (live / "index.html").read_bytes() == b"two"
     finally:
         stop(watcher)
+
+
+def test_with_a_watcher_changes_queue_no_sync_task(edge, alice, settings, monkeypatch):  # noqa: F811
+    from controlpanel.celery import app
+
+    settings.EDGE_ENABLED = True
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    site = make_site(alice, slug="watchedonly")
+    live = Path(settings.EDGE_ROOT) / "live" / str(site.pk)
+    settings.EDGE_WATCHER = True
+    deployment_publish(site=site, files=files({"index.html": b"1"}), source="upload")
+    assert not live.exists()  # left to edge_sync --watch
+    settings.EDGE_WATCHER = False
+    second = deployment_publish(site=site, files=files({"index.html": b"2"}), source="upload")
+    assert os.readlink(live) == f"../sites/{second.pk}"  # the task ran, after commit
