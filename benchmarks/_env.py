@@ -37,6 +37,18 @@ def setup(name: str, database_url: str = "", redis_url: str = "") -> Path:
     return work
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end the benchmark as Ctrl+C does: by an exception, so the ``finally``
+    blocks stop the servers it started (without this they outlive it)."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for each in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, stop)
+
+
 def owner():
     from django.contrib.auth import get_user_model
 

@@ -8,7 +8,7 @@ Starts ``scripts/run.sh`` (the embedded default: SQLite and files under a throwa
 - the first start's time to a 200 on ``/health`` (migrations and static files included);
 - after ``--settle`` seconds at rest, every process of the instance (found by its
   ``BERTH_VAR_DIR`` in their environment) with its RSS and PSS, and the sums (goal: RSS
-  ≤ 250 MiB);
+  ≤ 250 MiB), after the first start and again after the last restart;
 - then ``--restarts`` times: stop it (SIGTERM, as Ctrl+C) and start it again on the same
   folder, the time from the command to the first 200 on ``/health`` (goal ≤ 5 s).
 
@@ -115,6 +115,23 @@ def stop(process: subprocess.Popen, var_dir: str) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def report_memory(var_dir: str, settle: float, when: str) -> None:
+    time.sleep(settle)
+    total_rss = total_pss = 0
+    pids = sorted(instance_processes(var_dir))
+    print(f"at rest {settle:.0f} s {when}:")
+    for pid in pids:
+        rss, pss = memory_kib(pid)
+        total_rss, total_pss = total_rss + rss, total_pss + pss
+        print(
+            f"  {pid:>7}  RSS {rss / 1024:6.1f} MiB  PSS {pss / 1024:6.1f} MiB  {command_of(pid)}"
+        )
+    print(
+        f"idle, {len(pids)} processes: RSS {total_rss / 1024:.0f} MiB, "
+        f"PSS {total_pss / 1024:.0f} MiB (goal: RSS ≤ 250 MiB)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=9710)
@@ -131,29 +148,20 @@ def main() -> None:
     }
     env.update(BERTH_READ_DOTENV="0", BERTH_VAR_DIR=var_dir, PORT=str(args.port))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for each in (signal.SIGTERM, signal.SIGHUP):  # stop the instance as Ctrl+C does
+        signal.signal(each, lambda signum, frame: sys.exit(128 + signum))
     process = None
     try:
         process, first = start(env, args.port)
         print(f"first start (migrate, static files) to /health 200: {first:.1f} s")
-        time.sleep(args.settle)
-        total_rss = total_pss = 0
-        pids = sorted(instance_processes(var_dir))
-        for pid in pids:
-            rss, pss = memory_kib(pid)
-            total_rss, total_pss = total_rss + rss, total_pss + pss
-            print(
-                f"  {pid:>7}  RSS {rss / 1024:6.1f} MiB  PSS {pss / 1024:6.1f} MiB"
-                f"  {command_of(pid)}"
-            )
-        print(
-            f"idle, {len(pids)} processes: RSS {total_rss / 1024:.0f} MiB, "
-            f"PSS {total_pss / 1024:.0f} MiB (goal: RSS ≤ 250 MiB)"
-        )
+        report_memory(var_dir, args.settle, "after the first start")
         for n in range(args.restarts):
             stop(process, var_dir)
             process = None
             process, took = start(env, args.port)
             print(f"restart {n + 1} to /health 200: {took:.1f} s (goal ≤ 5 s)")
+        if args.restarts:
+            report_memory(var_dir, args.settle, "after the last restart")
     finally:
         if process is not None:
             stop(process, var_dir)

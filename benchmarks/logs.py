@@ -63,6 +63,20 @@ def run(
     return delays, (last - first) if first else 0.0, count
 
 
+def cpu_seconds(group: int) -> float:
+    """User + system CPU time of every process in a process group (daphne; the worker and its
+    pool), from /proc: steadier than a rate on a machine shared with other work."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     var = setup()
     from rest_framework.test import APIClient
@@ -83,12 +97,21 @@ def main() -> None:
             (True, "lines batched (?batch=1, the log page)"),
             (False, "one per message"),
         ):
+            before = cpu_seconds(daphne.proc.pid), cpu_seconds(worker.proc.pid)
             delays, span, count = run(client, port, token, burst, batch=batch)
+            web, builder = (
+                cpu_seconds(p) - b
+                for p, b in zip((daphne.proc.pid, worker.proc.pid), before, strict=True)
+            )
             print(
                 f"Burst, {who}: {count} lines delivered in {span:.2f} s = "
                 f"{count / span:,.0f} lines/s"
             )
             print(f"  delay print -> client: {summary(delays)}")
+            print(
+                f"  CPU per line: web process {web / count * 1e6:.1f} µs, "
+                f"worker {builder / count * 1e6:.1f} µs (the whole build, clone and publish too)"
+            )
         for batch in (True, False):
             delays, span, count = run(client, port, token, paced, batch=batch)
             print(

@@ -34,6 +34,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -186,7 +187,11 @@ class GunicornDriver:
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def wrk(self, url: str, duration: float) -> dict:
         import re
@@ -325,6 +330,7 @@ def main() -> None:
                 c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     os.environ["RATE_LIMIT_GENERAL"] = "100000000/min"
+    _env.stop_on_signals()
     try:
         _env.setup("panel", database_url=database_url, redis_url=args.redis_url)
         run(args, only)

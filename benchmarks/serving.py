@@ -143,6 +143,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
+    _env.stop_on_signals()
 
     names = ("bare", "bare-nolog", "edge", "uvicorn", "daphne")
     ports = {name: free_port() for name in names}
@@ -239,7 +240,11 @@ def main() -> None:
         for proc in running.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, 15)
-                proc.wait(10)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, 9)
+                    proc.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -9,12 +9,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 
-from billing import services
+from billing import purchases, services
 from billing.models import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
     Plan,
+    Purchase,
     StripeEvent,
     Subscription,
     Transaction,
@@ -47,6 +48,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "members",
                     "backup_retention_days",
                     "bandwidth_overage",
+                    "throttle_kbps",
                 )
             },
         ),
@@ -247,3 +249,33 @@ class InvoiceCounterAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "last")
     list_filter = ("last",)
     search_fields = ("last",)
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    """Orders paid before they are done (domain registrations and renewals). Operators see
+    where each stands; a stuck one can be delivered again or an unpaid one cancelled."""
+
+    list_display = ("created_at", "team", "description", "amount", "currency", "status")
+    list_filter = ("status", "kind", "provider")
+    search_fields = ("subject", "description", "team__name", "stripe_checkout_session_id")
+    list_select_related = ("team",)
+    actions = ["deliver_again", "cancel"]
+
+    @admin.action(description="Deliver again (paid ones not yet done)")
+    def deliver_again(self, request, queryset):
+        done = 0
+        for purchase in queryset.filter(status=Purchase.Status.PAID):
+            done += purchases.purchase_fulfil(purchase=purchase).status == "fulfilled"
+        self.message_user(request, f"{done} order(s) delivered.", messages.SUCCESS)
+
+    @admin.action(description="Cancel (unpaid ones: nothing is charged)")
+    def cancel(self, request, queryset):
+        count = 0
+        for purchase in queryset.filter(status=Purchase.Status.PENDING):
+            try:
+                purchases.purchase_cancel(purchase=purchase, reason="Cancelled by the operator.")
+                count += 1
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+        self.message_user(request, f"{count} order(s) cancelled.", messages.SUCCESS)

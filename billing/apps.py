@@ -14,4 +14,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from billing import purchases  # noqa: F401  (listens to invoices paid and voided)
+
         post_migrate.connect(_seed_plans, sender=self)

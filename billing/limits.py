@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import LIMITS, Plan, Subscription
+from billing.models import LIMITS, Plan, Purchase, Subscription
 from controlpanel.prepared import PreparedQuery
 from deployments.models import Deployment
 from domains.models import Domain
@@ -133,8 +133,11 @@ def usage(team: Team, limit: str) -> int:
         return Site.objects.filter(team=team).count()
     if limit == "wordpress_sites":
         return Site.objects.filter(team=team, kind=Site.Kind.WORDPRESS).count()
-    if limit == "custom_domains":
-        return Domain.objects.filter(team=team).count()
+    if limit == "custom_domains":  # registrations ordered and not yet done count too
+        ordered = Purchase.objects.filter(
+            team=team, kind=Purchase.Kind.DOMAIN_REGISTRATION, status__in=Purchase.OPEN
+        )
+        return Domain.objects.filter(team=team).count() + ordered.count()
     if limit == "members":
         invited = Invitation.objects.filter(
             team=team, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()

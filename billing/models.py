@@ -67,6 +67,7 @@ class Plan(models.Model):
 
     class Overage(models.TextChoices):
         NOTIFY = "notify", "Tell the owners, keep serving"
+        THROTTLE = "throttle", "Slow the site down until next month or an upgrade"
         OFFLINE = "offline", "Take the site offline until next month or an upgrade"
 
     bandwidth_overage = models.CharField(
@@ -74,6 +75,11 @@ class Plan(models.Model):
         choices=Overage.choices,
         default=Overage.NOTIFY,
         help_text="What happens to a site that serves more than its monthly bandwidth.",
+    )
+    throttle_kbps = models.PositiveIntegerField(
+        default=64,
+        validators=[MinValueValidator(1)],
+        help_text="With “slow the site down”: KB per second each response is served at.",
     )
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -321,7 +327,8 @@ class StripeEvent(models.Model):
 
 class UsageNotice(models.Model):
     """An email telling a team's owners a limit is nearly or fully used, sent once per limit,
-    site, month and level; for a site taken offline over its bandwidth, when it came back."""
+    site, month and level; for a site taken offline or slowed down over its bandwidth, when it
+    came back."""
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="usage_notices")
     site = models.ForeignKey(
@@ -331,6 +338,7 @@ class UsageNotice(models.Model):
     month = models.DateField(help_text="The first day of the month it is about.")
     level = models.PositiveSmallIntegerField(help_text="Percent of the limit: 80 or 100.")
     took_offline = models.BooleanField(default=False)
+    throttled = models.BooleanField(default=False, help_text="The site was slowed down.")
     restored_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
 
@@ -346,3 +354,83 @@ class UsageNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team}: {self.limit} at {self.level}% ({self.month:%Y-%m})"
+
+
+class PurchaseQuerySet(TeamScopedQuerySet):
+    team_path = "team"
+
+
+class Purchase(models.Model):
+    """Something a team buys once (a domain registration or renewal): paid first, delivered
+    only once the payment is confirmed, and never delivered twice.
+
+    The flow: ``pending`` (awaiting payment: a Stripe Checkout session or a built-in invoice)
+    -> ``paid`` -> ``fulfilling`` -> ``fulfilled``; a payment abandoned, declined for good or
+    an invoice voided ends ``canceled`` (nothing charged, nothing delivered); a paid purchase
+    that could not be delivered ends ``failed`` and is refunded."""
+
+    class Kind(models.TextChoices):
+        DOMAIN_REGISTRATION = "domain_registration", "Domain registration"
+        DOMAIN_RENEWAL = "domain_renewal", "Domain renewal"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        PAID = "paid", "Paid"
+        FULFILLING = "fulfilling", "Being delivered"
+        FULFILLED = "fulfilled", "Done"
+        CANCELED = "canceled", "Cancelled, nothing charged"
+        FAILED = "failed", "Paid but not delivered (refunded)"
+
+    OPEN = (Status.PENDING, Status.PAID, Status.FULFILLING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="purchases")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    subject = models.CharField(
+        max_length=253, help_text="What is bought (a domain name); one open purchase each."
+    )
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    details = models.JSONField(default=dict, blank=True, help_text="What delivering it needs.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(max_length=500, blank=True, help_text="What happened, in words.")
+    provider = models.CharField(
+        max_length=10, choices=Subscription.Provider.choices, default=Subscription.Provider.BUILTIN
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    stripe_checkout_session_id = models.CharField(
+        max_length=200, null=True, blank=True, unique=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=200, blank=True)
+    payment_attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PurchaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(status__in=["pending", "paid", "fulfilling"]),
+                name="billing_one_open_purchase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

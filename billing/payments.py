@@ -16,14 +16,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.limits import plan_default
-from billing.models import Invoice, InvoiceLine, Plan, StripeEvent, Subscription, Transaction
+from billing.models import Invoice, InvoiceLine, Plan, Subscription, Transaction
 from billing.services import (
-    invoice_issue,
     invoice_number_next,
     plan_limits_apply,
     subscription_past_due_notice,
@@ -79,11 +77,11 @@ def client():
     return importlib.import_module("stripe")
 
 
-def _when(value) -> datetime | None:
+def from_timestamp(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
-def _cents(value) -> Decimal:
+def from_cents(value) -> Decimal:
     return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
 
 
@@ -169,33 +167,114 @@ def portal_url(*, team: Team) -> str:
     return session.url
 
 
-# --- one-off charges (domain registrations) -----------------------------------------------------
-def charge_add(*, team: Team, description: str, amount: Decimal, currency: str) -> str:
-    """Charge ``team`` once for something it bought: with Stripe, an invoice item on its
-    customer (billed with its next invoice, mirrored and put in the ledger when paid); without,
-    a built-in invoice the operator marks paid. Returns the invoice number or Stripe item id."""
-    if amount <= 0:
-        return ""
-    if not settings.STRIPE_SECRET_KEY:
-        lines = [(description, 1, amount)]
-        return invoice_issue(team=team, lines=lines, currency=currency.upper()).number
+# --- one-off payments (domain registrations and renewals) ------------------------------------
+class PaymentDeclined(PaymentError):
+    """A charge of the saved card was refused (or there is no card); the message says why."""
+
+
+def checkout_payment_start(
+    *, team: Team, purchase_id: str, description: str, amount: Decimal, currency: str, return_url
+) -> dict:
+    """A Checkout session in payment mode for one purchase; returns its id and URL. What the
+    customer bought is delivered when Stripe reports the session paid."""
+    metadata = {"team_id": str(team.pk), "purchase_id": purchase_id}
     try:
-        item = client().InvoiceItem.create(
+        session = client().checkout.Session.create(
+            mode="payment",
             customer=customer_for(team),
-            amount=int(amount * 100),
-            currency=currency.lower(),
-            description=description[:300],
-            metadata={"team_id": str(team.pk)},
+            client_reference_id=str(team.pk),
+            line_items=[
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": int(amount * 100),
+                        "product_data": {"name": description[:250]},
+                    },
+                }
+            ],
+            metadata=metadata,
+            payment_intent_data={"metadata": metadata},
+            success_url=return_url + "?checkout=done",
+            cancel_url=return_url + "?checkout=cancelled",
         )
     except stripe.StripeError as exc:
-        raise PaymentError(
-            f"Stripe could not record the charge: {exc.user_message or exc}"
-        ) from exc
-    return item.id
+        raise PaymentError(f"Stripe refused the checkout: {exc.user_message or exc}") from exc
+    return {"id": session.id, "url": session.url}
+
+
+def _session_state(session) -> dict:
+    session = session.to_dict()
+    intent = session.get("payment_intent")
+    intent_id = intent if isinstance(intent, str) else (intent or {}).get("id", "")
+    return {
+        "status": session.get("status") or "open",
+        "paid": session.get("payment_status") == "paid",
+        "payment_intent": intent_id or "",
+    }
+
+
+def checkout_session_state(session_id: str) -> dict:
+    """What Stripe says of a Checkout session now: ``status`` (open, complete, expired),
+    ``paid`` and its ``payment_intent``."""
+    try:
+        return _session_state(client().checkout.Session.retrieve(session_id))
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Stripe could not be read: {exc.user_message or exc}") from exc
+
+
+def checkout_session_expire(session_id: str) -> dict:
+    """Close an open Checkout session so it can no longer be paid (one already paid stays
+    paid: the state says so)."""
+    state = checkout_session_state(session_id)
+    if state["status"] != "open":
+        return state
+    try:
+        return _session_state(client().checkout.Session.expire(session_id))
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Stripe could not close the checkout: {exc}") from exc
+
+
+def charge_saved_card(*, team: Team, amount: Decimal, currency: str, metadata: dict) -> str:
+    """Charge the team's saved card now, unattended; returns the payment intent's id. Raises
+    ``PaymentDeclined`` when there is no card or the charge is refused."""
+    subscription = Subscription.objects.filter(team=team).first()
+    customer_id = subscription.stripe_customer_id if subscription else ""
+    if not customer_id:
+        raise PaymentDeclined("No card is saved for this team.")
+    try:
+        customer = client().Customer.retrieve(customer_id).to_dict()
+        method = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        if not method:
+            raise PaymentDeclined("No card is saved for this team.")
+        intent = client().PaymentIntent.create(
+            amount=int(amount * 100),
+            currency=currency.lower(),
+            customer=customer_id,
+            payment_method=method if isinstance(method, str) else method["id"],
+            off_session=True,
+            confirm=True,
+            metadata=metadata,
+        )
+    except stripe.CardError as exc:
+        raise PaymentDeclined(f"The card was declined ({exc.user_message or exc}).") from exc
+    except stripe.StripeError as exc:
+        raise PaymentDeclined(f"Stripe could not charge the card ({exc}).") from exc
+    if intent.status != "succeeded":
+        raise PaymentDeclined(f"The payment did not go through ({intent.status}).")
+    return intent.id
+
+
+def refund_payment(payment_intent: str) -> str:
+    """Refund a payment whole; returns the refund's id."""
+    try:
+        return client().Refund.create(payment_intent=payment_intent).id
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Stripe refused the refund: {exc.user_message or exc}") from exc
 
 
 # --- mirroring Stripe's objects -----------------------------------------------------------------
-def _team_of(obj) -> Team | None:
+def team_of(obj) -> Team | None:
     metadata = obj.get("metadata") or {}
     team_id = metadata.get("team_id")
     if team_id:
@@ -249,7 +328,7 @@ def subscription_sync(stripe_subscription_id: str) -> Subscription | None:
 
 def subscription_apply(remote: dict) -> Subscription | None:
     """Apply one Stripe subscription (its current state, as a dict) to the team it belongs to."""
-    team = _team_of(remote)
+    team = team_of(remote)
     plan = _plan_of(remote)
     if team is None or plan is None:
         log.warning("Stripe subscription %s names no team or plan", remote.get("id"))
@@ -272,8 +351,8 @@ def subscription_apply(remote: dict) -> Subscription | None:
     now = timezone.now()
     fields = {
         "stripe_subscription_id": remote["id"],
-        "current_period_start": _when(_period(remote, "current_period_start")),
-        "current_period_end": _when(_period(remote, "current_period_end")),
+        "current_period_start": from_timestamp(_period(remote, "current_period_start")),
+        "current_period_end": from_timestamp(_period(remote, "current_period_end")),
         "stripe_synced_at": now,
     }
     if isinstance(remote.get("customer"), str):
@@ -333,19 +412,19 @@ def invoice_sync(stripe_invoice_id: str) -> Invoice | None:
 
 def invoice_apply(remote: dict) -> Invoice | None:
     """Mirror one Stripe invoice (as a dict) into Berth's row of it."""
-    team = _team_of(remote)
+    team = team_of(remote)
     if team is None:
         return None
     status = INVOICE_STATUSES.get(remote.get("status") or "", Invoice.Status.DRAFT)
-    total = _cents(remote.get("total"))
-    subtotal = _cents(remote.get("subtotal"))
-    tax = _cents(remote.get("tax")) if remote.get("tax") is not None else total - subtotal
+    total = from_cents(remote.get("total"))
+    subtotal = from_cents(remote.get("subtotal"))
+    tax = from_cents(remote.get("tax")) if remote.get("tax") is not None else total - subtotal
     if subtotal + tax != total:
         subtotal = total - tax
     paid_at = None
     transitions = remote.get("status_transitions") or {}
     if status == Invoice.Status.PAID:
-        paid_at = _when(transitions.get("paid_at")) or timezone.now()
+        paid_at = from_timestamp(transitions.get("paid_at")) or timezone.now()
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().filter(stripe_invoice_id=remote["id"]).first()
         fields = {
@@ -357,8 +436,8 @@ def invoice_apply(remote: dict) -> Invoice | None:
             "subtotal": subtotal,
             "tax": tax,
             "total": total,
-            "period_start": _when(remote.get("period_start")),
-            "period_end": _when(remote.get("period_end")),
+            "period_start": from_timestamp(remote.get("period_start")),
+            "period_end": from_timestamp(remote.get("period_end")),
             "paid_at": paid_at,
             "hosted_url": remote.get("hosted_invoice_url") or "",
             "stripe_pdf_url": remote.get("invoice_pdf") or "",
@@ -368,7 +447,7 @@ def invoice_apply(remote: dict) -> Invoice | None:
             invoice = Invoice.objects.create(
                 stripe_invoice_id=remote["id"],
                 number=remote.get("number") or invoice_number_next(),
-                issued_at=_when(remote.get("created")) or timezone.now(),
+                issued_at=from_timestamp(remote.get("created")) or timezone.now(),
                 **fields,
             )
         else:
@@ -381,10 +460,10 @@ def invoice_apply(remote: dict) -> Invoice | None:
                 invoice=invoice,
                 description=(line.get("description") or "Subscription")[:300],
                 quantity=line.get("quantity") or 1,
-                unit_amount=_cents(line.get("amount")) / (line.get("quantity") or 1),
-                amount=_cents(line.get("amount")),
-                period_start=_when((line.get("period") or {}).get("start")),
-                period_end=_when((line.get("period") or {}).get("end")),
+                unit_amount=from_cents(line.get("amount")) / (line.get("quantity") or 1),
+                amount=from_cents(line.get("amount")),
+                period_start=from_timestamp((line.get("period") or {}).get("start")),
+                period_end=from_timestamp((line.get("period") or {}).get("end")),
             )
             for line in lines
         )
@@ -401,107 +480,6 @@ def invoice_apply(remote: dict) -> Invoice | None:
                 created_at=paid_at,
             )
     return invoice
-
-
-# --- webhooks -----------------------------------------------------------------------------------
-class SignatureInvalid(Exception):
-    """The payload was not signed with STRIPE_WEBHOOK_SECRET (or is not an event)."""
-
-
-def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent:
-    """Verify a webhook delivery with the ``stripe`` library, store the event by its id (a
-    redelivery counts once more) and apply it."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
-        raise SignatureInvalid("STRIPE_WEBHOOK_SECRET is not set.")
-    try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise SignatureInvalid(str(exc)) from exc
-    event = event.to_dict(for_json=True)
-    if not event.get("id") or not event.get("type"):
-        raise SignatureInvalid("Not an event.")
-    row, created = StripeEvent.objects.get_or_create(
-        event_id=event["id"],
-        defaults={
-            "type": event["type"][:80],
-            "created": _when(event.get("created")) or timezone.now(),
-            "payload": event,
-        },
-    )
-    if not created:
-        StripeEvent.objects.filter(pk=row.pk).update(deliveries=F("deliveries") + 1)
-    stripe_event_apply(row)
-    row.refresh_from_db()
-    return row
-
-
-def stripe_event_apply(row: StripeEvent) -> StripeEvent:
-    """Apply a stored event: read the object it is about from Stripe and mirror it. Safe to
-    run any number of times, in any order."""
-    obj = (row.payload.get("data") or {}).get("object") or {}
-    kind = row.type
-    try:
-        if kind.startswith("customer.subscription."):
-            done = subscription_sync(obj["id"])
-        elif kind == "checkout.session.completed":
-            done = subscription_sync(obj["subscription"]) if obj.get("subscription") else None
-        elif kind.startswith("invoice."):
-            done = invoice_sync(obj["id"])
-            if kind == "invoice.payment_failed":
-                _failed_payment(row, obj)
-            if obj.get("subscription"):
-                subscription_sync(obj["subscription"])
-        elif kind == "charge.refunded":
-            done = _refunds(obj)
-        else:
-            done = None
-            outcome, message = StripeEvent.Outcome.IGNORED, "Berth does not act on this type."
-        if kind.startswith(("customer.subscription.", "checkout.", "invoice.", "charge.")):
-            outcome = StripeEvent.Outcome.APPLIED if done else StripeEvent.Outcome.IGNORED
-            message = f"Mirrored {done}." if done else "It names no team or plan Berth knows."
-    except stripe.StripeError as exc:
-        outcome, message = StripeEvent.Outcome.FAILED, f"Stripe could not be read: {exc}"
-    StripeEvent.objects.filter(pk=row.pk).update(
-        outcome=outcome, message=message[:500], processed_at=timezone.now()
-    )
-    return row
-
-
-def _failed_payment(row: StripeEvent, obj) -> None:
-    team = _team_of(obj)
-    if team is None:
-        return
-    invoice = Invoice.objects.filter(stripe_invoice_id=obj.get("id")).first()
-    transaction_record(
-        team=team,
-        kind=Transaction.Kind.FAILED_PAYMENT,
-        amount=_cents(obj.get("amount_due")),
-        currency=(obj.get("currency") or settings.BILLING_CURRENCY).upper(),
-        description=f"Payment failed for invoice {invoice.number if invoice else obj.get('id')}",
-        invoice=invoice,
-        provider=Subscription.Provider.STRIPE,
-        reference=f"stripe:event:{row.event_id}",
-        created_at=row.created,
-    )
-
-
-def _refunds(obj) -> Transaction | None:
-    team = _team_of(obj)
-    if team is None:
-        return None
-    last = None
-    for refund in (obj.get("refunds") or {}).get("data") or []:
-        last = transaction_record(
-            team=team,
-            kind=Transaction.Kind.REFUND,
-            amount=_cents(refund.get("amount")),
-            currency=(refund.get("currency") or obj.get("currency") or "usd").upper(),
-            description=f"Refund of charge {obj.get('id')}",
-            provider=Subscription.Provider.STRIPE,
-            reference=f"stripe:refund:{refund.get('id')}",
-            created_at=_when(refund.get("created")),
-        )
-    return last
 
 
 # --- reconciliation -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from billing.limits import (  # noqa: F401  (plan_of: read by pages and the API)
     plan_of_subscription,
     subscription_of,
 )
-from billing.models import LIMITS, Invoice, Plan, Subscription, Transaction
+from billing.models import LIMITS, Invoice, Plan, Purchase, Subscription, Transaction
 from hosting.models import Site, SiteBandwidth
 from teams.models import Team
 
@@ -137,3 +137,17 @@ def transaction_list(
     if until:
         rows = rows.filter(created_at__date__lte=until)
     return rows
+
+
+def purchase_open(*, kind: str, subject: str) -> Purchase | None:
+    """The purchase of ``subject`` still awaiting payment or delivery, if any."""
+    return Purchase.objects.filter(kind=kind, subject=subject, status__in=Purchase.OPEN).first()
+
+
+def purchase_get(*, user, pk) -> Purchase:
+    """A purchase of one of ``user``'s teams (DoesNotExist for anyone else's)."""
+    return Purchase.objects.for_member(user).select_related("invoice", "team").get(pk=pk)
+
+
+def purchase_list(*, team: Team):
+    return Purchase.objects.for_team(team).select_related("invoice")

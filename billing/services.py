@@ -36,10 +36,11 @@ from billing.models import (
     Transaction,
     UsageNotice,
 )
+from billing.signals import invoice_paid, invoice_voided
 from deployments.models import Deployment
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site, SiteBandwidth
-from hosting.services import site_set_offline
+from hosting.services import site_set_offline, site_set_rate_limit
 from teams.audit import audit_record
 from teams.models import Team
 from teams.selectors import team_owners
@@ -307,6 +308,7 @@ def invoice_mark_paid(*, invoice: Invoice, actor=None, request=None) -> Invoice:
             invoice=invoice,
             recorded_by=actor,
         )
+        invoice_paid.send(sender=Invoice, invoice=invoice)
         if invoice.team is not None:
             subscription_payment_succeeded(team=invoice.team)
             audit_record(
@@ -325,6 +327,7 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
         raise ValidationError("Only an open invoice of the built-in provider can be voided.")
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOID)
     invoice.refresh_from_db()
+    invoice_voided.send(sender=Invoice, invoice=invoice)
     if invoice.team is not None:
         audit_record(
             team=invoice.team,
@@ -338,7 +341,7 @@ def invoice_void(*, invoice: Invoice, actor=None, request=None) -> Invoice:
 
 
 # --- payment standing -----------------------------------------------------------------------
-def _tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
+def tell_owners(team: Team, subject: str, template: str, context: dict) -> None:
     recipients = [user.email for user in team_owners(team)]
     if not recipients:
         return
@@ -359,7 +362,7 @@ def subscription_past_due_notice(*, subscription: Subscription) -> None:
     """Tell the owners a payment failed and when the team will be suspended (sent when the
     subscription becomes overdue, before anything is refused)."""
     since = subscription.past_due_since or timezone.now()
-    _tell_owners(
+    tell_owners(
         subscription.team,
         f"payment failed for {subscription.team.name}",
         "billing/email/past_due.txt",
@@ -391,7 +394,7 @@ def subscriptions_enforce(*, now=None) -> list[Subscription]:
                 obj=subscription,
                 details={"past_due_since": subscription.past_due_since.isoformat()},
             )
-            _tell_owners(
+            tell_owners(
                 subscription.team,
                 f"{subscription.team.name} is suspended",
                 "billing/email/suspended.txt",
@@ -480,7 +483,7 @@ def _notice(*, team: Team, site: Site | None, limit: str, month, level: int, con
         return None
     what = "used up" if level == 100 else f"{level}% used"
     name = f"{site.name}: bandwidth" if site else "build minutes"
-    _tell_owners(
+    tell_owners(
         team,
         f"{name} {what} for {team.name}",
         "billing/email/usage.txt",
@@ -492,8 +495,9 @@ def _notice(*, team: Team, site: Site | None, limit: str, month, level: int, con
 def usage_enforce(*, now=None) -> list[UsageNotice]:
     """Hourly: tell owners when a team has used 80% and 100% of its build minutes (builds are
     refused at 100% by the plan check) and when a site has served 80% and 100% of its monthly
-    bandwidth; at 100%, a plan whose ``bandwidth_overage`` is "offline" takes the site offline.
-    Sites taken offline for a past month, or whose limit was raised, come back."""
+    bandwidth; at 100% the plan's ``bandwidth_overage`` acts: "throttle" slows the site down
+    to the plan's ``throttle_kbps``, "offline" takes it offline (both told at 80%, before it
+    happens). Sites acted on for a past month, or whose limit was raised, come back."""
     now = now or timezone.now()
     first = month_start(now)
     sent = []
@@ -523,36 +527,44 @@ def usage_enforce(*, now=None) -> list[UsageNotice]:
         level = _level(used, site.bandwidth_limit)
         if not level:
             continue
-        policy_offline = plan_of(site.team).bandwidth_overage == Plan.Overage.OFFLINE
-        offline = level == 100 and policy_offline
+        plan = plan_of(site.team)
+        policy = plan.bandwidth_overage
         context = {
             "used": filesizeformat(used),
             "total": filesizeformat(site.bandwidth_limit),
-            "offline": policy_offline,
+            "offline": policy == Plan.Overage.OFFLINE,
+            "throttle": policy == Plan.Overage.THROTTLE,
+            "rate": f"{plan.throttle_kbps} KB/s",
         }
         notice = _notice(
             team=site.team, site=site, limit="bandwidth", month=first, level=level, context=context
         )
-        if notice is None:
+        if notice is None or level < 100:
+            sent += [notice] if notice else []
             continue
         sent.append(notice)
-        if offline and site.status != Site.Status.OFFLINE:
+        if policy == Plan.Overage.OFFLINE and site.status != Site.Status.OFFLINE:
             site_set_offline(site=site, offline=True)
             UsageNotice.objects.filter(pk=notice.pk).update(took_offline=True)
+        elif policy == Plan.Overage.THROTTLE:
+            site_set_rate_limit(site=site, rate=plan.throttle_kbps * 1024)
+            UsageNotice.objects.filter(pk=notice.pk).update(throttled=True)
     _restore_sites(first=first, totals=totals, now=now)
     return sent
 
 
 def _restore_sites(*, first, totals: dict, now) -> None:
-    taken = UsageNotice.objects.filter(took_offline=True, restored_at__isnull=True).select_related(
-        "site"
-    )
-    for notice in taken:
+    acted = UsageNotice.objects.filter(
+        Q(took_offline=True) | Q(throttled=True), restored_at__isnull=True
+    ).select_related("site")
+    for notice in acted:
         site = notice.site
         new_month = notice.month < first.date()
         under = totals.get(site.pk, 0) < site.bandwidth_limit
         if not (new_month or under):
             continue
-        if site.status == Site.Status.OFFLINE:
+        if notice.took_offline and site.status == Site.Status.OFFLINE:
             site_set_offline(site=site, offline=False)
+        if notice.throttled and site.rate_limit is not None:
+            site_set_rate_limit(site=site, rate=None)
         UsageNotice.objects.filter(pk=notice.pk).update(restored_at=now)

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from billing import payments, services
+from billing import payments, purchases, services
 from controlpanel.celery import app
 
 log = logging.getLogger(__name__)
@@ -46,5 +46,17 @@ app.conf.beat_schedule["billing-enforce-usage"] = {
 }
 app.conf.beat_schedule["billing-reconcile-stripe"] = {
     "task": "billing.tasks.reconcile_stripe",
+    "schedule": 3600.0,
+}
+
+
+@shared_task(ignore_result=True)
+def maintain_purchases() -> dict:
+    """Deliver paid orders not yet done; settle Checkout sessions a dropped webhook left open."""
+    return purchases.purchases_maintain()
+
+
+app.conf.beat_schedule["billing-maintain-purchases"] = {
+    "task": "billing.tasks.maintain_purchases",
     "schedule": 3600.0,
 }

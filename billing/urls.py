@@ -11,4 +11,7 @@ urlpatterns = [
     path("billing/portal/", views.portal, name="portal"),
     path("billing/invoices/<uuid:pk>/", views.invoice_detail, name="invoice"),
     path("billing/invoices/<uuid:pk>/pdf", views.invoice_pdf, name="invoice-pdf"),
+    path("billing/purchases/<uuid:pk>/", views.purchase_detail, name="purchase"),
+    path("billing/purchases/<uuid:pk>/pay/", views.purchase_pay, name="purchase-pay"),
+    path("billing/purchases/<uuid:pk>/cancel/", views.purchase_cancel, name="purchase-cancel"),
 ]

@@ -11,10 +11,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from billing import invoices_pdf, payments, selectors, services
-from billing.models import Invoice, Plan, Subscription
+from billing import invoices_pdf, payments, purchases, selectors, services
+from billing.models import Invoice, Plan, Purchase, Subscription
 from teams.context import current_team
-from teams.permissions import BILLING_MANAGE, BILLING_VIEW, authorize, can
+from teams.permissions import BILLING_MANAGE, BILLING_VIEW, DOMAIN_MANAGE, authorize, can
 
 
 def _plan_or_404(key: str) -> Plan:
@@ -48,6 +48,7 @@ def billing_index(request):
             "usage": usage,
             "plans": plans,
             "page": page,
+            "orders": selectors.purchase_list(team=team)[:10],
             "online": selectors.stripe_configured(),
             "can_manage": can(request.user, BILLING_MANAGE, team),
         },
@@ -138,3 +139,58 @@ def invoice_pdf(request, pk):
     response = HttpResponse(invoices_pdf.render(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
+
+
+def _purchase(request, pk, action: str = BILLING_VIEW) -> Purchase:
+    try:
+        purchase = selectors.purchase_get(user=request.user, pk=pk)
+    except Purchase.DoesNotExist:
+        raise Http404("No such order.") from None
+    authorize(request.user, action, purchase)
+    return purchase
+
+
+@login_required
+def purchase_detail(request, pk):
+    """An order (a domain registration or renewal): paid or not, done or why not."""
+    purchase = _purchase(request, pk)
+    checkout = request.GET.get("checkout")
+    if checkout == "done" and purchase.status == Purchase.Status.PENDING:
+        messages.info(request, "Payment received by Stripe; it is done once Stripe confirms it.")
+    elif checkout == "cancelled" and purchase.status == Purchase.Status.PENDING:
+        messages.info(request, "Checkout left: nothing was charged. Pay or cancel the order.")
+    context = {
+        "purchase": purchase,
+        "online": selectors.stripe_configured(),
+        "can_act": can(request.user, DOMAIN_MANAGE, purchase),
+    }
+    return render(request, "billing/purchase.html", context)
+
+
+@login_required
+@require_POST
+def purchase_pay(request, pk):
+    purchase = _purchase(request, pk, DOMAIN_MANAGE)
+    try:
+        purchase = purchases.purchase_checkout(purchase=purchase)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("billing:purchase", pk=purchase.pk)
+    if purchase.status == Purchase.Status.PENDING and purchase.checkout_url:
+        return redirect(purchase.checkout_url)
+    return redirect("billing:purchase", pk=purchase.pk)
+
+
+@login_required
+@require_POST
+def purchase_cancel(request, pk):
+    purchase = _purchase(request, pk, DOMAIN_MANAGE)
+    try:
+        purchase = purchases.purchase_cancel(
+            purchase=purchase, reason="Cancelled by the customer: nothing was charged."
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("billing:purchase", pk=purchase.pk)

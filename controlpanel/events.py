@@ -6,13 +6,37 @@ not miss is stored first and read back by the consumer; what goes through here i
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT = 30  # seconds; Redis's own socket timeout ends a stalled call sooner
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, running in a thread of its own, for publishing from sync
+    code. ``async_to_sync`` would start a new loop for every call, and the Redis layer keeps
+    its connections per loop: a build's worker opened a new Redis connection for every batch
+    of lines. (A forked worker process starts its own loop.)"""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="publisher", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
 
 
 def group_send(group: str, message: dict) -> None:
@@ -20,7 +44,13 @@ def group_send(group: str, message: dict) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if isinstance(layer, RedisChannelLayer):
+            sent = asyncio.run_coroutine_threadsafe(
+                layer.group_send(group, message), _publisher_loop()
+            )
+            sent.result(timeout=PUBLISH_TIMEOUT)
+        else:  # the in-memory layer: its queues live on the consumers' loop
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # a broadcast must never break the action that caused it
         log.warning("Could not publish to %s", group, exc_info=True)
 

@@ -115,12 +115,12 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=UNAUTHORIZED)
+            await self._refuse(UNAUTHORIZED)
             return
         pk = self.scope["url_route"]["kwargs"]["pk"]
         deployment = await _deployment(user, pk)
         if deployment is None:
-            await self.close(code=NOT_FOUND)
+            await self._refuse(NOT_FOUND)
             return
         self.user = user
         self.deployment_id = deployment.pk
@@ -141,6 +141,13 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
         async with self.lock:
             await self._catch_up()
         self.poller = asyncio.create_task(self._poll())
+
+    async def _refuse(self, code: int):
+        """Close with ``code`` (4401 or 4404) after accepting: a server that closes a handshake
+        before accepting answers HTTP 403, and a browser sees only an abnormal closure, as
+        for a network failure, so the log page would keep reconnecting."""
+        await self.accept()
+        await self.close(code=code)
 
     async def disconnect(self, code):
         poller = getattr(self, "poller", None)

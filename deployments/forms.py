@@ -91,8 +91,10 @@ class ProjectForm(forms.Form):
         label="Preview branches",
         max_length=255,
         required=False,
-        help_text="Pushes to these other branches build a preview at <branch>--<site address>, "
-        "never production: “*” for all, a pattern such as “feature/*”, or empty for none.",
+        # Plain text: help is rendered as HTML, where "<branch>" would be a tag and vanish.
+        help_text="Pushes to these other branches build a preview at its own address "
+        "(branch--site address), never production: “*” for all, a pattern such as "
+        "“feature/*”, or empty for none.",
     )
     preview_env_vars = forms.CharField(
         label="Replace preview variables",

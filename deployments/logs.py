@@ -205,14 +205,31 @@ def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
             for seq, level, message, timestamp in lines:
                 copy.write_row((deployment_id, seq, level, message, timestamp))
         return
-    LogLine.objects.bulk_create(
-        (
-            LogLine(deployment_id=deployment_id, seq=seq, level=level, message=msg, timestamp=ts)
-            for seq, level, msg, ts in lines
-        ),
-        batch_size=BATCH_SIZE,
-        ignore_conflicts=unsure,
-    )
+    if unsure:
+        LogLine.objects.bulk_create(
+            (
+                LogLine(
+                    deployment_id=deployment_id, seq=seq, level=level, message=msg, timestamp=ts
+                )
+                for seq, level, msg, ts in lines
+            ),
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        return
+    # SQLite (the embedded default): one prepared INSERT run for every row, the values
+    # converted as the fields would convert them, without a model instance per line.
+    fields = [LogLine._meta.get_field(name) for name in COLUMNS]
+    deployment, stamp = fields[0].get_db_prep_save(deployment_id, connection), fields[-1]
+    rows = [
+        (deployment, seq, level, message, stamp.get_db_prep_save(timestamp, connection))
+        for seq, level, message, timestamp in lines
+    ]
+    quote = connection.ops.quote_name
+    table, columns = quote(LogLine._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608 - names from the model
+    with connection.cursor() as cursor:
+        cursor.executemany(insert, rows)
 
 
 def payload(seq: int, level: str, message: str, timestamp) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db.models import (
     Avg,
@@ -157,15 +158,25 @@ def log_last_seq(*, deployment: Deployment) -> int:
     return last["seq"] if last else 0
 
 
-_NEWEST_LINES = PreparedQuery(
-    lambda deployment_id: LogLine.objects.filter(deployment_id=deployment_id).order_by("-seq")
-)
+class TailLine(NamedTuple):
+    """A stored log line as the log views show it."""
+
+    seq: int
+    level: str
+    message: str
+    timestamp: datetime
 
 
-def log_tail(*, deployment: Deployment, count: int = 200) -> list[LogLine]:
-    lines = _NEWEST_LINES(deployment.pk)[:count]
-    lines.reverse()
-    return lines
+def log_tail(*, deployment: Deployment, count: int = 200) -> list[TailLine]:
+    """The newest ``count`` lines, oldest first, as plain rows: a deployment's page and its API
+    detail show 200 of them, and a model instance per line cost ~10 µs each."""
+    rows = list(
+        LogLine.objects.filter(deployment_id=deployment.pk)
+        .order_by("-seq")
+        .values_list("seq", "level", "message", "timestamp")[:count]
+    )
+    rows.reverse()
+    return [TailLine(*row) for row in rows]
 
 
 def project_list(*, user, team=None):

@@ -19,8 +19,11 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import User
+from billing import purchases
+from billing import selectors as billing_selectors
 from billing.limits import plan_enforce
-from billing.payments import charge_add
+from billing.models import Purchase
 from domains import certificates, registrars, zones
 from domains.certificates import (  # noqa: F401  (writes re-exported: this module is the door)
     certificate_issue,
@@ -44,6 +47,7 @@ from teams.services import acting_team
 log = logging.getLogger(__name__)
 
 MAX_DOMAINS_PER_USER = 200
+RENEW_AHEAD = timedelta(days=30)  # auto-renewals are charged this long before expiry
 SUGGESTION_SUFFIXES = ["app", "hq", "site", "online", "web", "now", "go", "get"]
 
 
@@ -254,17 +258,18 @@ def _price(value) -> Decimal | None:
 
 def domain_register(
     *, owner, name: str, confirm_price, years: int = 1, site=None, team=None
-) -> Domain:
-    """Register ``name`` through its registrar, host its zone, and add it to the account.
+) -> Purchase:
+    """Order the registration of ``name``: charged first, registered only once paid.
 
     ``confirm_price`` is the yearly price the customer was shown and accepted: unless it is
-    the registrar's price now, nothing is charged and ``PriceNotConfirmed`` carries the
-    current price to show instead. ``None`` (the customer confirmed nothing) is refused too."""
+    the registrar's price now, nothing is ordered and ``PriceNotConfirmed`` carries the
+    current price to show instead. ``None`` (the customer confirmed nothing) is refused too.
+    Returns the purchase: awaiting payment (its Checkout URL with Stripe, its invoice
+    without), or done at once for a free name (``details["domain_id"]``)."""
     years = _years(years)
     domain = _new_domain(owner=owner, name=name, site=site, team=team)
     confirmed = _price(confirm_price)
     quote = registration_quote(name=domain.name, years=years)
-    adapter = registrars.adapter_named(quote.registrar)
     if confirmed is None:
         raise PriceNotConfirmed(
             f"Confirm the price: {quote.price} {quote.currency} a year for {quote.display_name}.",
@@ -277,13 +282,66 @@ def domain_register(
             quote,
         )
     domain.full_clean()
+    plan_enforce(domain.team, "custom_domains")
+    return purchases.purchase_start(
+        team=domain.team,
+        kind=Purchase.Kind.DOMAIN_REGISTRATION,
+        subject=domain.name,
+        description=f"Registration of {domain.name} ({years} year{'s' if years > 1 else ''})",
+        amount=quote.total,
+        currency=quote.currency,
+        details={
+            "name": domain.name,
+            "years": years,
+            "registrar": quote.registrar,
+            "site_id": str(domain.site_id) if domain.site_id else None,
+            "owner_id": str(owner.pk) if owner else None,
+        },
+        buyer=owner,
+    )
+
+
+@purchases.fulfiller(Purchase.Kind.DOMAIN_REGISTRATION)
+def _deliver_registration(purchase: Purchase) -> str:
+    """A paid registration: register the name with its registrar, host its zone, add it."""
+    order = purchase.details
+    team = purchase.team
+    domain = Domain.objects.filter(
+        team=team, name=order["name"], registration=Domain.Registration.ACTIVE
+    ).first()
+    if domain is None:  # not done before a crash
+        owner = User.objects.filter(pk=order.get("owner_id")).first() or purchase.buyer
+        site = Site.objects.for_team(team).filter(pk=order["site_id"]).first()
+        try:
+            domain = _register_now(
+                owner=owner,
+                team=team,
+                name=order["name"],
+                years=order["years"],
+                site=site if order.get("site_id") else None,
+                registrar=order["registrar"],
+            )
+        except ValidationError as exc:
+            raise purchases.FulfilmentError(" ".join(exc.messages)) from exc
+    purchase.details["domain_id"] = str(domain.pk)
+    return f"{domain.display_name} is registered until {domain.expires_at:%-d %B %Y}."
+
+
+def _register_now(*, owner, team, name: str, years: int, site, registrar: str) -> Domain:
+    domain = _new_domain(owner=owner, name=name, site=site, team=team)
+    domain.full_clean()
+    adapter = registrars.adapter_named(registrar)
+    if adapter is None:
+        raise ValidationError(f"The registrar “{registrar}” is not configured.")
+    owners = team_owners(team)
+    registrant = owner.email if owner else (owners[0].email if owners else "")
     with transaction.atomic():
-        plan_enforce(domain.team, "custom_domains")
+        plan_enforce(domain.team, "custom_domains", adding=0)  # its order is counted already
         try:
             info = adapter.register(
                 domain.name,
                 years=years,
-                registrant=owner.email,
+                registrant=registrant,
                 nameservers=list(settings.DNS_NAMESERVERS),
             )
         except registrars.RegistrarError as exc:
@@ -295,13 +353,6 @@ def domain_register(
         domain.nameservers = info.nameservers
         domain.transfer_lock = info.transfer_lock
         domain.save(force_insert=True)
-        # Billed through the team's billing (an invoice, or Stripe's next invoice), once.
-        charge_add(
-            team=domain.team,
-            description=f"Registration of {domain.name} ({years} year{'s' if years > 1 else ''})",
-            amount=quote.total,
-            currency=quote.currency,
-        )
     zones.zone_enable(domain=domain)
     if domain.site_id:
         domain_verify(domain=domain)
@@ -329,14 +380,57 @@ def renewal_price(*, domain: Domain) -> tuple[Decimal, str] | None:
     return None if price is None else (price, found.currency)
 
 
-def domain_renew(*, domain: Domain, years: int = 1) -> Domain:
-    """Extend a registration by ``years``."""
+def domain_renew(*, domain: Domain, years: int = 1, buyer=None) -> Purchase:
+    """Order the renewal of a registration by ``years``: charged first (its price shown and
+    confirmed on the page), extended only once paid; free renewals at once. An open renewal
+    of the domain (an automatic one whose charge failed) is the one paid now."""
     if not domain.is_registered:
         raise ValidationError("Only domains registered through Berth can be renewed here.")
+    years = _years(years)
+    pending = billing_selectors.purchase_open(
+        kind=Purchase.Kind.DOMAIN_RENEWAL, subject=domain.name
+    )
+    if pending is not None:
+        return purchases.purchase_checkout(purchase=pending)
+    return _renewal_order(domain=domain, years=years, buyer=buyer, unattended=False)
+
+
+def _renewal_order(*, domain: Domain, years: int, buyer, unattended: bool) -> Purchase:
+    price = renewal_price(domain=domain)
+    if price is None:
+        raise ValidationError("The registrar does not give a renewal price now; try later.")
+    expires = f"{domain.expires_at:%-d %B %Y}" if domain.expires_at else ""
+    return purchases.purchase_start(
+        team=domain.team,
+        kind=Purchase.Kind.DOMAIN_RENEWAL,
+        subject=domain.name,
+        description=f"Renewal of {domain.name} ({years} year{'s' if years > 1 else ''})",
+        amount=price[0] * years,
+        currency=price[1],
+        details={"domain_id": str(domain.pk), "years": years, "expires": expires},
+        buyer=buyer,
+        unattended=unattended,
+    )
+
+
+@purchases.fulfiller(Purchase.Kind.DOMAIN_RENEWAL)
+def _deliver_renewal(purchase: Purchase) -> str:
+    """A paid renewal: extend the registration at its registrar."""
+    domain = Domain.objects.filter(pk=purchase.details["domain_id"], team=purchase.team).first()
+    if domain is None:
+        raise purchases.FulfilmentError("The domain was removed from the team.")
     try:
-        years = int(years)
-    except (TypeError, ValueError):
-        raise ValidationError({"years": "Enter a number of years."}) from None
+        domain = registration_extend(domain=domain, years=purchase.details["years"])
+    except ValidationError as exc:
+        raise purchases.FulfilmentError(" ".join(exc.messages)) from exc
+    return f"{domain.display_name} is renewed until {domain.expires_at:%-d %B %Y}."
+
+
+def registration_extend(*, domain: Domain, years: int = 1) -> Domain:
+    """Extend a registration by ``years`` at its registrar (a paid renewal)."""
+    if not domain.is_registered:
+        raise ValidationError("Only domains registered through Berth can be renewed here.")
+    years = _years(years)
     try:
         info = _adapter(domain).renew(domain.name, years=years)
     except registrars.RegistrarError as exc:
@@ -524,20 +618,34 @@ def domains_verify_due(*, older_than: timedelta | None = None) -> int:
 
 # --- registration upkeep ----------------------------------------------------------------------
 def registrations_maintain() -> dict:
-    """Daily: auto-renew due registrations, mark lapsed ones expired, email reminders."""
+    """Daily: charge the renewals of auto-renewing registrations due within 30 days (renewed
+    once paid; a failed charge is retried daily and the owners are emailed until the domain
+    expires), mark lapsed ones expired (an unpaid renewal is then cancelled: nothing is
+    charged), and email expiry reminders."""
     now = timezone.now()
     renewed = expired = reminded = 0
     registered = Domain.objects.filter(registration=Domain.Registration.ACTIVE)
-    for domain in registered.filter(auto_renew=True, expires_at__lte=now + timedelta(days=30)):
+    due = registered.filter(auto_renew=True, expires_at__gt=now, expires_at__lte=now + RENEW_AHEAD)
+    for domain in due.select_related("team"):
         try:
-            domain_renew(domain=domain, years=1)
-            renewed += 1
+            purchase = _auto_renew(domain)
         except ValidationError:
-            log.warning("Auto-renewal of %s failed", domain.name, exc_info=True)
+            log.warning("Auto-renewal of %s could not be ordered", domain.name, exc_info=True)
+            continue
+        renewed += purchase.status == Purchase.Status.FULFILLED
     for domain in registered.filter(expires_at__lte=now):
         domain.registration = Domain.Registration.EXPIRED
         domain.save(update_fields=["registration", "updated_at"])
         expired += 1
+        unpaid = billing_selectors.purchase_open(
+            kind=Purchase.Kind.DOMAIN_RENEWAL, subject=domain.name
+        )
+        if unpaid is not None and unpaid.status == Purchase.Status.PENDING:
+            purchases.purchase_cancel(
+                purchase=unpaid,
+                reason=f"Not paid before {domain.display_name} expired: nothing was charged.",
+                notice="renewal not paid",
+            )
     windows = sorted(settings.DOMAIN_REMINDER_DAYS, reverse=True)
     for domain in registered.filter(expires_at__gt=now).select_related("team"):
         days = domain.days_to_expiry
@@ -549,6 +657,16 @@ def registrations_maintain() -> dict:
         domain.reminded_days = window
         domain.save(update_fields=["reminded_days", "updated_at"])
     return {"renewed": renewed, "expired": expired, "reminded": reminded}
+
+
+def _auto_renew(domain: Domain) -> Purchase:
+    """The renewal of ``domain`` for a year, charged unattended (once a day at most)."""
+    purchase = billing_selectors.purchase_open(
+        kind=Purchase.Kind.DOMAIN_RENEWAL, subject=domain.name
+    )
+    if purchase is None:
+        purchase = _renewal_order(domain=domain, years=1, buyer=None, unattended=True)
+    return purchases.purchase_charge(purchase=purchase)
 
 
 def _send_expiry_reminder(domain: Domain, days: int) -> bool:

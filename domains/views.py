@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billing import selectors as billing_selectors
 from billing.limits import plan_allows
+from billing.models import Purchase
 from controlpanel.forms import act_and_report, errors_to_form, flash_errors
 from domains import forms, registrars, selectors, services
 from domains.models import DnsRecord, Domain
@@ -85,7 +87,13 @@ def domain_search(request):
 
 def _register_confirmation(request, form, quote, *, notice: str = "", status: int = 200):
     """The page that shows what a registration costs and asks to confirm before paying."""
-    context = {"form": form, "quote": quote, "site_name": form.site_name(), "notice": notice}
+    context = {
+        "form": form,
+        "quote": quote,
+        "site_name": form.site_name(),
+        "notice": notice,
+        "online": billing_selectors.stripe_configured(),
+    }
     return render(request, "domains/register_confirm.html", context, status=status)
 
 
@@ -107,7 +115,7 @@ def domain_register(request):
         if request.method == "GET":
             quote = services.registration_quote(name=data["name"], years=data["years"])
             return _register_confirmation(request, form, quote)
-        domain = services.domain_register(
+        purchase = services.domain_register(
             team=team,
             owner=request.user,
             name=data["name"],
@@ -120,8 +128,18 @@ def domain_register(request):
     except ValidationError as exc:
         flash_errors(request, exc)
         return redirect(back)
-    messages.success(request, f"{domain.display_name} is yours.")
-    return redirect("domains:detail", pk=domain.pk)
+    return _after_purchase(request, purchase)
+
+
+def _after_purchase(request, purchase) -> HttpResponse:
+    """Where an order goes next: Stripe's Checkout page to pay, the domain when it is done,
+    else the order's page (its invoice, or why it failed)."""
+    if purchase.status == Purchase.Status.PENDING and purchase.checkout_url:
+        return redirect(purchase.checkout_url)
+    if purchase.status == Purchase.Status.FULFILLED:
+        messages.success(request, purchase.message)
+        return redirect("domains:detail", pk=purchase.details["domain_id"])
+    return redirect("billing:purchase", pk=purchase.pk)
 
 
 @login_required
@@ -234,15 +252,20 @@ def domain_registration(request, pk):
 @require_POST
 def domain_renew(request, pk):
     domain = _domain(request, pk)
-    return _detail_form_action(
-        request,
-        domain,
-        forms.RenewForm(request.POST),
-        lambda data: services.domain_renew(domain=domain, years=data["years"]),
-        lambda renewed: (
-            f"Renewed: {renewed.display_name} now runs to {renewed.expires_at:%-d %B %Y}."
-        ),
-    )
+    form = forms.RenewForm(request.POST)
+    if not form.is_valid():
+        flash_errors(request, ValidationError(form.errors))
+        return redirect("domains:detail", pk=domain.pk)
+    try:
+        purchase = services.domain_renew(
+            domain=domain, years=form.cleaned_data["years"], buyer=request.user
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect("domains:detail", pk=domain.pk)
+    if purchase.status == Purchase.Status.FULFILLED:
+        purchase.details["domain_id"] = str(domain.pk)
+    return _after_purchase(request, purchase)
 
 
 @login_required

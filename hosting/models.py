@@ -65,6 +65,12 @@ class Site(models.Model):
     status_message = models.CharField(max_length=300, blank=True)
     storage_limit = models.BigIntegerField(help_text="Bytes of files the site may keep.")
     bandwidth_limit = models.BigIntegerField(help_text="Bytes the site may serve per month.")
+    rate_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Bytes per second each response is served at (a plan's bandwidth overage); "
+        "empty: full speed.",
+    )
     storage_used = models.BigIntegerField(default=0, help_text="Bytes of working files.")
     live_deployment = models.ForeignKey(
         "deployments.Deployment",

@@ -22,7 +22,8 @@ def _with_usage(sites: QuerySet, start: datetime.date | None = None) -> QuerySet
     """Annotate this month's bandwidth, the live and the latest deployment, and the storage in
     use (one query for a page).
 
-    A site built from git has no working files: its storage is its live deployment's size.
+    A site built from git, or deployed from a folder elsewhere (the command-line client, the
+    API) so that it has no working files, counts its live deployment's size as its storage.
     """
     start = start or month_start()
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at")
@@ -32,7 +33,7 @@ def _with_usage(sites: QuerySet, start: datetime.date | None = None) -> QuerySet
         built_from_git=built_from_git,
         storage_in_use=Case(
             When(
-                built_from_git,
+                built_from_git | Q(storage_used=0),
                 then=Coalesce(F("live_deployment__manifest__total_size"), Value(0)),
             ),
             default=F("storage_used"),

@@ -130,6 +130,16 @@ def site_set_offline(*, site: Site, offline: bool) -> Site:
     return site
 
 
+def site_set_rate_limit(*, site: Site, rate: int | None) -> Site:
+    """Serve every response of ``site`` at ``rate`` bytes a second (``None``: full speed),
+    on the embedded server and the edge alike."""
+    Site.objects.filter(pk=site.pk).update(rate_limit=rate, updated_at=timezone.now())
+    site.rate_limit = rate
+    site_id = site.pk
+    transaction.on_commit(lambda: hostnames_changed.send(sender=Site, site_id=site_id))
+    return site
+
+
 def site_delete(*, site: Site) -> None:
     """Delete a site, its deployments (cascade) and its working files.
 

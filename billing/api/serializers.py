@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from billing.models import Invoice, Plan, Subscription, Transaction
+from billing.models import Invoice, Plan, Purchase, Subscription, Transaction
 from controlpanel.api.schema import PaginationSerializer
 
 
@@ -30,12 +30,20 @@ class PlanSerializer(serializers.ModelSerializer):
         source="price_yearly", max_digits=12, decimal_places=2, coerce_to_string=False
     )
     limits = PlanLimitsSerializer(source="*", help_text="Empty (null): unlimited.")
+    bandwidthOverage = serializers.ChoiceField(
+        source="bandwidth_overage",
+        choices=Plan.Overage.values,
+        help_text="A site over its monthly bandwidth: notify, throttle (slowed down) or offline.",
+    )
+    throttleKbps = serializers.IntegerField(
+        source="throttle_kbps", help_text="With throttle: KB a second per response."
+    )
     current = serializers.SerializerMethodField()
 
     class Meta:
         model = Plan
         fields = ["id", "name", "description", "priceMonthly", "priceYearly", "currency"]
-        fields += ["limits", "current"]
+        fields += ["limits", "bandwidthOverage", "throttleKbps", "current"]
 
     def get_current(self, plan) -> bool:
         return plan.pk == self.context.get("current_plan_id")
@@ -189,3 +197,36 @@ class TransactionQuerySerializer(serializers.Serializer):
 class TransactionPageSerializer(serializers.Serializer):
     transactions = TransactionSerializer(many=True)
     pagination = PaginationSerializer()
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    """An order paid before it is done (a domain registration or renewal)."""
+
+    type = serializers.CharField(source="kind")
+    amount = _money()
+    checkoutUrl = serializers.SerializerMethodField(
+        help_text="Stripe's page to pay it, while it awaits payment with Stripe."
+    )
+    invoice = serializers.CharField(source="invoice.number", allow_null=True, default=None)
+    domainId = serializers.CharField(source="details.domain_id", allow_null=True, default=None)
+    createdAt = serializers.DateTimeField(source="created_at")
+    paidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "type", "subject", "description", "amount", "currency", "status"]
+        fields += ["message", "checkoutUrl", "invoice", "domainId", "createdAt", "paidAt"]
+        fields += ["finishedAt"]
+
+    def get_checkoutUrl(self, purchase) -> str | None:
+        pending = purchase.status == Purchase.Status.PENDING
+        return purchase.checkout_url if pending and purchase.checkout_url else None
+
+
+class PurchaseResponseSerializer(serializers.Serializer):
+    """What ordering answers while the payment is awaited (202)."""
+
+    status = serializers.CharField(help_text="awaiting_payment")
+    checkoutUrl = serializers.CharField(allow_null=True)
+    purchase = PurchaseSerializer()

@@ -12,6 +12,14 @@ urlpatterns = [
     path("billing/portal", views.PortalView.as_view(), name="billing-portal"),
     path("billing/usage", views.UsageView.as_view(), name="billing-usage"),
     path("billing/invoices", views.InvoiceListView.as_view(), name="billing-invoices"),
+    path(
+        "billing/purchases/<uuid:pk>", views.PurchaseDetailView.as_view(), name="billing-purchase"
+    ),
+    path(
+        "billing/purchases/<uuid:pk>/cancel",
+        views.PurchaseCancelView.as_view(),
+        name="billing-purchase-cancel",
+    ),
     path("billing/stripe/webhook", stripe_webhook, name="billing-stripe-webhook"),
     path("admin/transactions", views.TransactionListView.as_view(), name="admin-transactions"),
 ]

@@ -5,20 +5,21 @@ billing.payments and billing.selectors."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import payments, selectors, services
+from billing import payments, purchases, selectors, services
 from billing.api import serializers as api
 from billing.limits import COUNTED
-from billing.models import Plan
+from billing.models import Plan, Purchase
 from controlpanel.api.exceptions import ApiError
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.permissions import OperatorOnly
 from controlpanel.api.schema import error
 from controlpanel.api.views import validated
 from teams.context import current_team
-from teams.permissions import BILLING_MANAGE, BILLING_VIEW, authorize
+from teams.permissions import BILLING_MANAGE, BILLING_VIEW, DOMAIN_MANAGE, authorize
 
 NOT_CONFIGURED = error("PAYMENT_NOT_CONFIGURED: online payment is not set up; ask the operator.")
 
@@ -160,3 +161,51 @@ class TransactionListView(APIView):
         paginator = PagePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(api.TransactionSerializer(page, many=True).data)
+
+
+PURCHASE_NOT_FOUND = error("PURCHASE_NOT_FOUND: no such order of yours.")
+
+
+def purchase_response(purchase: Purchase) -> Response:
+    """202: the order awaits its payment (pay at ``checkoutUrl``, or the invoice)."""
+    body = {
+        "status": "awaiting_payment",
+        "checkoutUrl": purchase.checkout_url or None,
+        "purchase": api.PurchaseSerializer(purchase).data,
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+def _purchase(request, pk, action: str = BILLING_VIEW) -> Purchase:
+    try:
+        purchase = selectors.purchase_get(user=request.user, pk=pk)
+    except Purchase.DoesNotExist:
+        raise ApiError(404, "PURCHASE_NOT_FOUND", "No such order.") from None
+    authorize(request.user, action, purchase)
+    return purchase
+
+
+class PurchaseDetailView(APIView):
+    """``GET /api/billing/purchases/<id>``: an order paid before it is done, and its state."""
+
+    @extend_schema(
+        responses={200: api.PurchaseSerializer, 404: PURCHASE_NOT_FOUND}, tags=["billing"]
+    )
+    def get(self, request, pk):
+        return Response(api.PurchaseSerializer(_purchase(request, pk)).data)
+
+
+class PurchaseCancelView(APIView):
+    """``POST /api/billing/purchases/<id>/cancel``: nothing is charged, nothing done."""
+
+    @extend_schema(
+        request=None,
+        responses={200: api.PurchaseSerializer, 404: PURCHASE_NOT_FOUND},
+        tags=["billing"],
+    )
+    def post(self, request, pk):
+        purchase = purchases.purchase_cancel(
+            purchase=_purchase(request, pk, DOMAIN_MANAGE),
+            reason="Cancelled by the customer: nothing was charged.",
+        )
+        return Response(api.PurchaseSerializer(purchase).data)

@@ -1,6 +1,7 @@
 """Stripe on loopback for the tests: ``localstripe`` (a stateful Stripe server from PyPI) for
 customers, plans, subscriptions, invoices and webhook deliveries, behind a small front server
-that adds what localstripe lacks — Checkout sessions and customer-portal sessions — and collects
+that adds what localstripe lacks — Checkout sessions (subscription and payment mode),
+customer-portal sessions and credit notes — and collects
 the signed webhook deliveries so a test can post them to Berth, replay and shuffle them.
 
 Berth talks to the front with the real ``stripe`` library (``STRIPE_API_BASE``); every event is
@@ -85,6 +86,7 @@ class StripeServers:
         )
         _wait_for_port(self.local_port, self.proc)
         self.sessions: dict[str, dict] = {}
+        self.credit_notes: dict[str, dict] = {}
         self.overdue: dict[str, str] = {}  # subscription id -> its unpaid renewal invoice
         self.deliveries: list[tuple[bytes, str]] = []
         self.lock = threading.Lock()
@@ -141,6 +143,62 @@ class StripeServers:
         session.update(status="complete", subscription=subscription.id)
         self.send_event("checkout.session.completed", session)
         return subscription.id
+
+    def pay_checkout(
+        self, session_id: str, *, payment_method: str = "pm_card_visa", notify: bool = True
+    ) -> str:
+        """The customer pays a payment-mode Checkout session: the card is saved on the
+        customer and charged (a real payment intent in localstripe), the session reads
+        complete and paid, and Stripe sends checkout.session.completed (unless ``notify`` is
+        false: a dropped webhook). Returns the payment intent's id; a declined card raises
+        ``stripe.CardError`` and leaves the session open, as Stripe's page does."""
+        import stripe
+
+        session = self.sessions[session_id]
+        customer = session["customer"]
+        stripe.PaymentMethod.attach(payment_method, customer=customer)
+        stripe.Customer.modify(
+            customer, invoice_settings={"default_payment_method": payment_method}
+        )
+        price = session["line_items"][0]["price_data"]
+        intent = stripe.PaymentIntent.create(
+            amount=int(price["unit_amount"]),
+            currency=price["currency"],
+            customer=customer,
+            payment_method=payment_method,
+            confirm=True,
+            metadata=session.get("payment_intent_data", {}).get("metadata", {}),
+        )
+        session.update(status="complete", payment_status="paid", payment_intent=intent.id)
+        if notify:
+            self.send_event("checkout.session.completed", session)
+        return intent.id
+
+    def issue_credit_note(self, customer: str, amount: int, *, reason: str = "") -> dict:
+        """The operator credits a customer in Stripe's dashboard (localstripe has no credit
+        notes): Stripe sends credit_note.created."""
+        note = {
+            "id": f"cn_{secrets.token_hex(8)}",
+            "object": "credit_note",
+            "customer": customer,
+            "invoice": None,
+            "number": f"CN-{len(self.credit_notes) + 1:04d}",
+            "total": amount,
+            "amount": amount,
+            "currency": "usd",
+            "reason": reason or None,
+            "status": "issued",
+            "created": int(time.time()),
+        }
+        self.credit_notes[note["id"]] = note
+        self.send_event("credit_note.created", note)
+        return note
+
+    def expire_checkout(self, session_id: str) -> None:
+        """The customer never paid: Stripe expires the session and says so."""
+        session = self.sessions[session_id]
+        session["status"] = "expired"
+        self.send_event("checkout.session.expired", session)
 
     def renewal_failed(self, subscription_id: str, invoice_id: str) -> None:
         """Stripe's dunning, which localstripe lacks: the renewal invoice's charge was declined,
@@ -241,10 +299,20 @@ class StripeServers:
                         "success_url": form.get("success_url"),
                         "cancel_url": form.get("cancel_url"),
                         "status": "open",
+                        "payment_status": "unpaid",
+                        "payment_intent": None,
+                        "payment_intent_data": form.get("payment_intent_data", {}),
                         "subscription": None,
                         "url": f"{servers.url}/pay/{session_id}",
                     }
                     servers.sessions[session_id] = session
+                    return self._answer(200, json.dumps(session).encode())
+                if self.path.startswith("/v1/checkout/sessions/") and self.path.endswith("/expire"):
+                    session = servers.sessions.get(self.path.split("/")[4])
+                    if session is None:
+                        return self._answer(404, b'{"error": {"message": "No such session"}}')
+                    if session["status"] == "open":
+                        session["status"] = "expired"
                     return self._answer(200, json.dumps(session).encode())
                 if self.path == "/v1/billing_portal/sessions":
                     form = nested_form(body)
@@ -259,6 +327,16 @@ class StripeServers:
                 self._forward("POST", body)
 
             def do_GET(self):
+                if self.path.startswith("/v1/credit_notes/"):
+                    note = servers.credit_notes.get(self.path.split("/")[3].split("?")[0])
+                    if note is None:
+                        return self._answer(404, b'{"error": {"message": "No such note"}}')
+                    return self._answer(200, json.dumps(note).encode())
+                if self.path.startswith("/v1/checkout/sessions/"):
+                    session = servers.sessions.get(self.path.split("/")[4].split("?")[0])
+                    if session is None:
+                        return self._answer(404, b'{"error": {"message": "No such session"}}')
+                    return self._answer(200, json.dumps(session).encode())
                 self._forward("GET", None)
 
             def do_DELETE(self):
@@ -272,3 +350,28 @@ class StripeServers:
                 self._answer(status, answer)
 
         return Handler
+
+
+WEBHOOK = "/api/billing/stripe/webhook"
+
+
+def deliver(client, payload: bytes, signature: str):
+    """Post one signed delivery to Berth's webhook, as Stripe does."""
+    return client.post(
+        WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+
+def event_type(delivery) -> str:
+    return json.loads(delivery[0])["type"]
+
+
+def until(servers: StripeServers, *types: str) -> list[tuple[bytes, str]]:
+    """Every delivery up to and including the events of ``types`` (localstripe sends a
+    second after each change)."""
+    wanted = set(types)
+    for count in range(1, 200):
+        got = servers.wait_for_deliveries(count)
+        if wanted <= {event_type(d) for d in got}:
+            return servers.take_deliveries(len(got))
+    raise AssertionError(f"never delivered: {wanted}")

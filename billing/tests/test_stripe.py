@@ -20,63 +20,15 @@ from django.utils import timezone
 
 from billing import payments
 from billing.models import Invoice, Plan, StripeEvent, Subscription, Transaction
-from billing.services import plans_seed, subscriptions_enforce
+from billing.services import subscriptions_enforce
 from billing.tests.factories import free_plan_limits
-from billing.tests.stripe_servers import API_KEY, WEBHOOK_SECRET, StripeServers, sign
+from billing.tests.stripe_servers import deliver, sign, until
+from conftest import bearer_client
 from hosting.models import Site
 from hosting.services import site_create
 from teams.services import acting_team
 
 pytestmark = pytest.mark.django_db
-
-WEBHOOK = "/api/billing/stripe/webhook"
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    running = StripeServers(tmp_path_factory.mktemp("localstripe"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def online(settings, servers):
-    settings.STRIPE_SECRET_KEY = API_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = servers.url
-    payments.client()
-    plans_seed()
-    price = stripe.Plan.create(
-        id=f"price_standard_{secrets.token_hex(4)}",
-        amount=1900,
-        currency="usd",
-        interval="month",
-        product={"name": "Standard"},
-    )
-    Plan.objects.filter(key="standard").update(stripe_price_monthly=price.id)
-    servers.take_deliveries(0)
-    return servers
-
-
-def deliver(client, payload: bytes, signature: str):
-    return client.post(
-        WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    )
-
-
-def event_type(delivery) -> str:
-    return json.loads(delivery[0])["type"]
-
-
-def until(servers, *types: str) -> list[tuple[bytes, str]]:
-    """Every delivery up to and including the events of ``types`` (localstripe sends a
-    second after each change)."""
-    wanted = set(types)
-    for count in range(1, 200):
-        got = servers.wait_for_deliveries(count)
-        if wanted <= {event_type(d) for d in got}:
-            return servers.take_deliveries(len(got))
-    raise AssertionError(f"never delivered: {wanted}")
 
 
 def subscribe(web, servers) -> tuple[str, list]:
@@ -282,17 +234,17 @@ def test_a_plan_change_in_the_portal_applies_at_once(web, api, alice, online):
     assert api.get("/api/billing/usage").json()["usage"]["sites"]["limit"] is None
 
 
-def test_a_domain_registration_goes_on_the_next_stripe_invoice(web, alice, online, settings):
-    from domains.tests.factories import register_domain
-
-    settings.BERTH_REGISTRY_TLDS = {"test": "12.00"}
-    subscribe(web, online)  # the team is a Stripe customer
-    register_domain(owner=alice, name="shop.test")
-    customer = Subscription.objects.get(team=acting_team(alice)).stripe_customer_id
-    items = [
-        item
-        for item in stripe.InvoiceItem.list(customer=customer).data
-        if item["description"] == "Registration of shop.test (1 year)"
-    ]
-    assert len(items) == 1 and items[0]["amount"] == 1200
-    assert not Invoice.objects.filter(provider="builtin").exists()
+def test_a_credit_note_is_one_credit_in_the_ledger(web, alice, operator, online):
+    team = acting_team(alice)
+    for payload, signature in subscribe(web, online)[1]:
+        deliver(web, payload, signature)
+    customer = Subscription.objects.get(team=team).stripe_customer_id
+    note = online.issue_credit_note(customer, 500, reason="order_change")
+    for payload, signature in until(online, "credit_note.created") * 2:
+        assert deliver(web, payload, signature).status_code == 200
+    credit = Transaction.objects.get(team=team, kind="credit")
+    assert (credit.amount, credit.currency) == (Decimal("5.00"), "USD")
+    assert credit.reference == f"stripe:credit_note:{note['id']}"
+    assert credit.description == f"Credit note {note['number']} (order change)"
+    rows = bearer_client(operator).get("/api/admin/transactions?type=credit").json()
+    assert [(r["type"], r["amount"]) for r in rows["transactions"]] == [("credit", 5.0)]

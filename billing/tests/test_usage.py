@@ -4,6 +4,8 @@ back."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -80,3 +82,36 @@ def test_a_plan_that_only_notifies_keeps_serving(alice, django_capture_on_commit
     site.refresh_from_db()
     assert site.status != Site.Status.OFFLINE
     assert "The site keeps serving" in mail.outbox[-1].body
+
+
+def test_bandwidth_over_a_throttling_plan_slows_the_site_until_next_month(
+    alice, django_capture_on_commit_callbacks
+):
+    team = acting_team(alice)
+    team_on_plan(team, bandwidth_gb=1, bandwidth_overage=Plan.Overage.THROTTLE, throttle_kbps=32)
+    site = site_create(owner=alice, name="Popular")
+    deployment_publish(site=site, files=files({"index.html": b"hi"}), source="upload")
+    row = SiteBandwidth.objects.create(
+        site=site, day=timezone.localdate(), bytes_sent=int(0.85 * GB)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        usage_enforce()
+    # Told before it happens.
+    assert "At 100%, the site is slowed down to 32 KB/s per response" in mail.outbox[-1].body
+    site.refresh_from_db()
+    assert site.rate_limit is None
+
+    SiteBandwidth.objects.filter(pk=row.pk).update(bytes_sent=int(1.1 * GB))
+    with django_capture_on_commit_callbacks(execute=True):
+        usage_enforce()
+    site.refresh_from_db()
+    assert site.rate_limit == 32 * 1024 and site.status == Site.Status.ONLINE
+    assert mail.outbox[-1].subject == f"Berth: Popular: bandwidth used up for {team.name}"
+    assert "The site is slowed down to 32 KB/s per response" in mail.outbox[-1].body
+
+    # A new month: the site is back at full speed.
+    next_month = timezone.now() + timedelta(days=32)
+    usage_enforce(now=next_month)
+    site.refresh_from_db()
+    assert site.rate_limit is None
+    assert UsageNotice.objects.get(level=100).restored_at is not None

@@ -110,12 +110,19 @@ def cli(ctx, url, token, team, as_json):
 
 
 @command(name="login")
+@click.option(
+    "--url",
+    "login_url",
+    help="The panel's address (as `berth --url URL login`; asked when neither is given).",
+)
 @click.option("--email", help="Your sign-in address (asked when not given).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--code", help="A two-factor code, when your account asks for one.")
 @click.option("--with-token", "given_token", help="Store this API token instead of signing in.")
-def login(state: State, email, password_stdin, code, given_token):
+def login(state: State, login_url, email, password_stdin, code, given_token):
     """Sign in and store a personal API token in your config folder (readable by you only)."""
+    if login_url:
+        state.url = login_url.rstrip("/")
     if not state.url:
         state.url = click.prompt("Panel address (e.g. https://panel.example.com)").rstrip("/")
     if given_token:

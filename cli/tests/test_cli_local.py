@@ -56,3 +56,20 @@ def test_commands_say_how_to_sign_in_when_nobody_did(monkeypatch, tmp_path):
     assert answer.exit_code != 0 and "berth login" in answer.output
     answer = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", "sites", "list"])
     assert answer.exit_code != 0 and "BERTH_TOKEN" in answer.output
+
+
+def test_login_takes_the_panel_address_after_the_command_as_the_readme_writes_it(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("BERTH_URL", raising=False)
+    # Nothing listens on port 9: the address given after `login` is the one it tries.
+    answer = CliRunner().invoke(
+        cli,
+        ["login", "--url", "http://127.0.0.1:9/", "--email", "a@example.com", "--password-stdin"],
+        input="secret\n",
+    )
+    assert "No such option" not in answer.output
+    assert answer.exit_code == 1
+    assert "Could not reach http://127.0.0.1:9" in answer.output
+    assert not (tmp_path / "berth" / "config.json").exists()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
+from django.core.signals import setting_changed
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 register = template.Library()
@@ -13,12 +17,39 @@ register = template.Library()
 @register.simple_tag
 def icon(name: str, css: str = "") -> str:
     """An icon from the sprite (static/img/icons.svg)."""
+    return _icon(str(name), str(css))
+
+
+@lru_cache(maxsize=1024)
+def _icon(name: str, css: str) -> str:
+    # A page draws up to ~130 icons (the sites list: 24 cards), and each went through the
+    # static files storage's manifest look-up and a URL join: the same few names every time.
     return format_html(
         '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         css,
         static("img/icons.svg"),
         name,
     )
+
+
+def _forget_icons(setting, **kwargs):
+    if setting in ("STATIC_URL", "STORAGES", "STATIC_ROOT"):
+        _icon.cache_clear()
+
+
+setting_changed.connect(_forget_icons)
+
+
+@register.filter
+def iso_datetime(value):
+    """An ISO 8601 string from an API-shaped dict as a datetime, for the date filters (None
+    when empty or not a date)."""
+    if not value or not isinstance(value, str):
+        return value or None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
 
 
 @register.filter
@@ -92,8 +123,20 @@ STATUS_TONES = {
         "completed",
         "succeeded",
         "live",
+        "paid",
+        "fulfilled",
     },
-    "danger": {"failed", "error", "offline", "down", "expired", "cancelled", "revoked", "outage"},
+    "danger": {
+        "failed",
+        "error",
+        "offline",
+        "down",
+        "expired",
+        "cancelled",
+        "canceled",
+        "revoked",
+        "outage",
+    },
     "info badge-running": {
         "uploading",
         "building",
@@ -104,6 +147,7 @@ STATUS_TONES = {
         "queued",
         "verifying",
         "in_progress",
+        "fulfilling",
     },
     "warning": {"degraded", "warning", "suspended", "expiring"},
 }

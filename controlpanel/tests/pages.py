@@ -63,7 +63,8 @@ def sample_account(user) -> Sample:
     from deployments.services import deployment_publish
     from deployments.tests.factories import files as directory_files_of
     from domains import zones
-    from domains.services import domain_add, domain_register, registration_quote
+    from domains.services import domain_add
+    from domains.tests.factories import register_domain
     from hosting.files.operations import folder_create, text_save
     from hosting.models import SiteBandwidth, SitePathDay, SiteStatusDay
     from hosting.services import site_create, site_deploy, site_preview_protection_set
@@ -142,8 +143,7 @@ def sample_account(user) -> Sample:
         for state in ("online", "provisioning", "error")
     ]
 
-    price = registration_quote(name=f"{LONG}.test").price  # confirmed, as a customer does
-    registered = domain_register(owner=user, name=f"{LONG}.test", confirm_price=price)
+    registered = register_domain(user, f"{LONG}.test")  # confirmed and paid, as a customer does
     record = zones.record_create(
         domain=registered,
         name="_dmarc",
@@ -390,8 +390,9 @@ def editor_samples(data: Sample) -> dict[str, list[str]]:
 def billing_samples(data: Sample) -> dict[str, list[str]]:
     """The plan-change confirmations (free, paid monthly and yearly) and an invoice of the
     user's team, issued by the built-in provider when the operator assigned a paid plan."""
-    from billing.models import Invoice, Plan
+    from billing.models import Invoice, Plan, Purchase
     from billing.services import plans_seed, subscription_assign
+    from domains.services import domain_renew
     from teams.services import acting_team
 
     team = acting_team(data.user)
@@ -400,6 +401,9 @@ def billing_samples(data: Sample) -> dict[str, list[str]]:
         plans_seed()
         subscription_assign(team=team, plan=Plan.objects.get(key="standard"))
         invoice = Invoice.objects.for_team(team).get()
+    # The registration (paid, done) and a renewal awaiting its invoice's payment.
+    renewal = domain_renew(domain=data.registered, years=1)
+    orders = [renewal, *Purchase.objects.for_team(team).exclude(pk=renewal.pk)]
     subscribe = "/billing/subscribe/"
     return {
         "billing:subscribe": [
@@ -409,6 +413,9 @@ def billing_samples(data: Sample) -> dict[str, list[str]]:
         ],
         "billing:invoice": [f"/billing/invoices/{invoice.pk}/"],
         "billing:invoice-pdf": [f"/billing/invoices/{invoice.pk}/pdf"],
+        "billing:purchase": [f"/billing/purchases/{p.pk}/" for p in orders],
+        "billing:purchase-pay": [f"/billing/purchases/{orders[0].pk}/pay/"],
+        "billing:purchase-cancel": [f"/billing/purchases/{orders[0].pk}/cancel/"],
     }
 
 

@@ -164,8 +164,9 @@ def test_only_the_owner_may_listen(alice, bob, building):
     async def scenario():
         for user, code in ((bob, 4404), (AnonymousUser(), 4401)):
             comm = communicator(building, user)
-            connected, close_code = await comm.connect()
-            assert not connected and close_code == code
+            await comm.connect()
+            closed = await comm.receive_output()
+            assert closed == {"type": "websocket.close", "code": code}
 
     asyncio.run(scenario())
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from deployments import builds
 from deployments.models import Deployment, GitHubConnection, Project
@@ -115,6 +116,9 @@ def test_project_settings_keep_secret_values_hidden(web, alice, tmp_path):
     page = web.get(f"/projects/{project.pk}/")
     assert b"API_KEY" in page.content and b"very-secret-1" not in page.content
     assert project.webhook_secret.encode() in page.content
+    # What the browser shows: help text is HTML, so an address pattern must not read as tags.
+    shown = " ".join(strip_tags(page.content.decode()).split())
+    assert "build a preview at its own address (branch--site address)" in shown
     response = web.post(
         f"/projects/{project.pk}/",
         {"branch": "release", "build_command": "make", "output_dir": "out", "auto_deploy": ""},
@@ -134,6 +138,7 @@ def test_dashboard_stats_are_computed_with_constant_queries(
 
     first = load()
     assert b"No deployments yet" in first.content and b"Connect GitHub" in first.content
+    assert b"vs last month" not in first.content  # nothing to compare yet
     git_deployment(alice, name="a", seconds=120)
     git_deployment(alice, name="b", status="failed", minutes_ago=60 * 24 * 3)
     for i in range(20):

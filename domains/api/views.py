@@ -12,6 +12,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.serializers import PurchaseResponseSerializer
+from billing.api.views import purchase_response
+from billing.models import Purchase
 from controlpanel.api.exceptions import ApiError, ValidationFailed
 from controlpanel.api.pagination import PagePagination
 from controlpanel.api.schema import error
@@ -68,6 +71,7 @@ class DomainListView(APIView):
         request=serializers.DomainCreateSerializer,
         responses={
             201: serializers.DomainSerializer,
+            202: PurchaseResponseSerializer,
             409: error(
                 "PRICE_NOT_CONFIRMED: register without confirmPrice, or at a price that is no "
                 "longer the registrar's; details hold the current price (RegistrationQuote)."
@@ -81,7 +85,7 @@ class DomainListView(APIView):
         data = validated(serializers.DomainCreateSerializer, request)
         if data["register"]:
             try:
-                domain = services.domain_register(
+                purchase = services.domain_register(
                     team=team,
                     owner=request.user,
                     name=data["name"],
@@ -92,6 +96,9 @@ class DomainListView(APIView):
             except services.PriceNotConfirmed as exc:
                 quote = serializers.RegistrationQuoteSerializer(exc.quote).data
                 raise ApiError(409, "PRICE_NOT_CONFIRMED", str(exc), dict(quote)) from exc
+            if purchase.status != Purchase.Status.FULFILLED:
+                return purchase_response(purchase)
+            domain = selectors.domain_get(user=request.user, pk=purchase.details["domain_id"])
         else:
             domain = services.domain_add(
                 team=team, owner=request.user, name=data["name"], site=data.get("site")
@@ -164,13 +171,22 @@ class DomainDetailView(APIView):
 class DomainRenewView(APIView):
     @extend_schema(
         request=serializers.RenewSerializer,
-        responses={200: serializers.DomainSerializer, 404: DOMAIN_NOT_FOUND},
+        responses={
+            200: serializers.DomainSerializer,
+            202: PurchaseResponseSerializer,
+            404: DOMAIN_NOT_FOUND,
+        },
         tags=["domains"],
     )
     def post(self, request, pk):
+        """Renew: charged first; 200 with the domain once renewed (a free renewal), else 202
+        with the order awaiting payment (renewed once paid)."""
         domain = _domain(request, pk)
         data = validated(serializers.RenewSerializer, request)
-        domain = services.domain_renew(domain=domain, years=data["years"])
+        purchase = services.domain_renew(domain=domain, years=data["years"], buyer=request.user)
+        if purchase.status != Purchase.Status.FULFILLED:
+            return purchase_response(purchase)
+        domain = selectors.domain_get(user=request.user, pk=pk)
         return Response(serializers.DomainSerializer(domain).data)
 
 

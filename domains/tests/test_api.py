@@ -7,7 +7,7 @@ import pytest
 
 from conftest import bearer_client
 from domains.models import Domain, RegistryEntry
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, pay_orders, registered_through_api
 
 pytestmark = pytest.mark.django_db
 
@@ -73,13 +73,16 @@ def test_check_register_renew_and_patch(api, alice):
         {"name": "brand.test", "register": True, "years": 2, "confirmPrice": "12.00"},
         format="json",
     )
-    assert created.status_code == 201, created.json()
-    body = created.json()
+    body = registered_through_api(api, created)
     assert body["registration"]["registrar"] == "berth" and body["registration"]["daysLeft"] >= 729
     assert body["dns"]["hosted"] is True
     check = api.get("/api/domains/check?name=brand.test").json()
     assert check["results"][0]["available"] is False and check["suggestions"]
-    renewed = api.post(f"/api/domains/{body['id']}/renew", {"years": 1}, format="json").json()
+    order = api.post(f"/api/domains/{body['id']}/renew", {"years": 1}, format="json")
+    assert order.status_code == 202 and order.json()["purchase"]["amount"] == 12.0
+    assert api.get(f"/api/domains/{body['id']}").json()["registration"]["daysLeft"] < 1094
+    pay_orders()
+    renewed = api.get(f"/api/domains/{body['id']}").json()
     assert renewed["registration"]["daysLeft"] >= 1094
     patched = api.patch(
         f"/api/domains/{body['id']}", {"autoRenew": False, "transferLock": False}, format="json"
@@ -120,8 +123,8 @@ def test_registering_needs_the_current_price_confirmed(api, alice, settings):
     assert not RegistryEntry.objects.filter(name="brand.test").exists()
 
     confirmed = api.post("/api/domains", {**request, "confirmPrice": "15.5"}, format="json")
-    assert confirmed.status_code == 201, confirmed.json()
-    assert confirmed.json()["registration"]["status"] == "active"
+    assert confirmed.json()["purchase"]["amount"] == 31.0  # two years at the new price
+    assert registered_through_api(api, confirmed)["registration"]["status"] == "active"
     # Adding a domain registered elsewhere (the Alt Production Hosting client's request) is free
     # and needs no price.
     added = api.post("/api/domains", {"name": "mine.example"}, format="json")
@@ -137,11 +140,14 @@ def test_attach_to_someone_elses_site_is_refused(api, bob):
 
 
 def test_records_crud_through_the_api(api, alice, pdns):
-    domain = api.post(
-        "/api/domains",
-        {"name": "shop.test", "register": True, "confirmPrice": "12.00"},
-        format="json",
-    ).json()
+    domain = registered_through_api(
+        api,
+        api.post(
+            "/api/domains",
+            {"name": "shop.test", "register": True, "confirmPrice": "12.00"},
+            format="json",
+        ),
+    )
     base = f"/api/domains/{domain['id']}/records"
     records = api.get(base).json()["records"]
     assert {(r["name"], r["type"]) for r in records} == {("@", "A"), ("www", "CNAME")}

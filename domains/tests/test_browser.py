@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 
 from controlpanel.tests.browser import chromium, click_and_wait, console_errors
 from domains.models import Domain
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, pay_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,9 +46,16 @@ def test_register_edit_zone_and_attach(live_server, alice, pdns):
         shot(browser, "confirm")
         pay = "//button[contains(., 'Pay 24.00 USD and register')]"
         click_and_wait(browser, browser.find_element(By.XPATH, pay))
+        # Without online payment an invoice is issued: registered once the operator has it paid.
+        assert "done as soon as the invoice is paid" in browser.page_source
+        assert not Domain.objects.filter(name="portfolio.test").exists()
+        shot(browser, "order")
+        pay_orders()
+        browser.refresh()
+        assert "registered until" in browser.page_source
+        click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Open the domain"))
         domain = Domain.objects.get(name="portfolio.test")
         assert domain.site == site and domain.is_verified and domain.days_to_expiry >= 729
-        assert "portfolio.test is yours" in browser.page_source
         shot(browser, "detail")
 
         click_and_wait(browser, browser.find_element(By.LINK_TEXT, "DNS records"))

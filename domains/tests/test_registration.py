@@ -11,6 +11,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from billing.models import Purchase
+from billing.services import invoice_mark_paid
 from domains import services
 from domains.models import Domain, RegistryEntry
 from domains.registrars import adapter_for
@@ -52,7 +54,12 @@ def test_register_for_n_years_then_renew(alice):
     entry = RegistryEntry.objects.get(name="brand.test")
     assert entry.registrant == alice.email and entry.nameservers == domain.nameservers
     expires = domain.expires_at
-    services.domain_renew(domain=domain, years=3)
+    renewal = services.domain_renew(domain=domain, years=3)
+    assert renewal.status == "pending" and renewal.amount == Decimal("36.00")
+    domain.refresh_from_db()
+    assert domain.expires_at == expires  # not before it is paid
+    invoice_mark_paid(invoice=renewal.invoice)
+    domain.refresh_from_db()
     assert domain.expires_at == expires + timedelta(days=365 * 3)
     assert adapter_for("brand.test").info("brand.test").expires_at == domain.expires_at
 
@@ -129,7 +136,13 @@ def test_auto_renew_extends_due_registrations_and_lapsed_ones_expire(alice):
         expires_at=timezone.now() + timedelta(days=10)
     )
     counts = services.registrations_maintain()
-    assert counts["renewed"] == 1 and counts["expired"] == 1
+    # Without Stripe the renewal is invoiced first and renewed once the invoice is paid.
+    assert counts["renewed"] == 0 and counts["expired"] == 1
+    renewal = Purchase.objects.get(subject="soon.test", kind="domain_renewal")
+    assert renewal.status == "pending" and renewal.invoice.total == Decimal("12.00")
+    assert services.registrations_maintain()["renewed"] == 0  # invoiced once, not again
+    assert Purchase.objects.filter(subject="soon.test", kind="domain_renewal").count() == 1
+    invoice_mark_paid(invoice=renewal.invoice)
     soon.refresh_from_db()
     lapsed.refresh_from_db()
     assert soon.days_to_expiry >= 370
@@ -154,7 +167,10 @@ def test_the_service_charges_only_the_price_the_customer_confirmed(alice, settin
         services.domain_register(owner=alice, name="brand.test", confirm_price="twelve")
     assert "confirm_price" in invalid.value.message_dict
     assert not RegistryEntry.objects.exists() and not Domain.objects.exists()
-    domain = services.domain_register(
+    order = services.domain_register(
         owner=alice, name="brand.test", years=3, confirm_price=Decimal("12")
     )
-    assert domain.is_registered
+    assert order.status == "pending" and order.invoice.total == Decimal("36.00")
+    assert not RegistryEntry.objects.exists()  # registered only once paid
+    invoice_mark_paid(invoice=order.invoice)
+    assert Domain.objects.get(name="brand.test").is_registered

@@ -22,7 +22,7 @@ from deployments.services import deployment_publish
 from deployments.tests.factories import files
 from domains import certificates, services
 from domains.models import Certificate
-from domains.tests.factories import make_site
+from domains.tests.factories import make_site, registered_through_api
 from hosting.serving.app import HostRouter
 from hosting.serving.edge import edge_config_path, edge_sync
 from hosting.tests.serving_support import Nginx, asgi_get
@@ -192,13 +192,12 @@ def test_done_when_register_edit_attach_verify_certify_and_https_on_nginx(
     check = api.get("/api/domains/check?name=shop.test").json()
     assert check["results"][0]["available"] is True
     price = check["results"][0]["price"]
-    domain = api.post(
+    ordered = api.post(
         "/api/domains",
         {"name": "shop.test", "register": True, "confirmPrice": price},
         format="json",
     )
-    assert domain.status_code == 201, domain.json()
-    domain = domain.json()
+    domain = registered_through_api(api, ordered)  # registered once its invoice is paid
 
     records = f"/api/domains/{domain['id']}/records"
     added = api.post(records, {"name": "api", "type": "A", "content": "127.0.0.1"}, format="json")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from domains import services
 from domains.models import DnsRecord, Domain
-from domains.tests.factories import make_site, register_domain
+from domains.tests.factories import make_site, pay_orders, register_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +43,16 @@ def test_search_then_confirm_the_price_then_register(web, alice):
         "/domains/register/",
         {"name": "brand.test", "years": 2, "site": str(site.pk), "confirm_price": "12.00"},
     )
-    domain = Domain.objects.get(owner=alice, name="brand.test")
-    assert response.status_code == 302 and response["Location"] == f"/domains/{domain.pk}/"
-    assert domain.site == site and 729 <= domain.days_to_expiry <= 730
+    # Without online payment the order is invoiced; the name is registered once it is paid.
+    assert response.status_code == 302 and response["Location"].startswith("/billing/purchases/")
+    assert "done as soon as the invoice is paid" in web.get(response["Location"]).text
+    assert not Domain.objects.filter(name="brand.test").exists()
+    pay_orders()
     page = web.get(response["Location"]).text
+    domain = Domain.objects.get(owner=alice, name="brand.test")
+    assert f"/domains/{domain.pk}/" in page and "registered until" in page
+    assert domain.site == site and 729 <= domain.days_to_expiry <= 730
+    page = web.get(f"/domains/{domain.pk}/").text
     assert "Registration" in page and domain.expires_at.strftime("%-d %b %Y") in page
     response = web.get("/domains/search/?q=brand.test")
     assert "Taken" in response.text and "Available alternatives" in response.text
@@ -64,7 +72,8 @@ def test_registering_without_the_current_price_confirmed_charges_nothing(web, al
     assert "Pay 20.00 USD and register" in response.text
     assert not Domain.objects.filter(name="brand.test").exists()
     response = web.post("/domains/register/", {**data, "confirm_price": "20.00"})
-    assert response.status_code == 302 and Domain.objects.get(name="brand.test").is_registered
+    assert response.status_code == 302 and pay_orders()[0].amount == Decimal("20.00")
+    assert Domain.objects.get(name="brand.test").is_registered
 
 
 def test_a_free_name_is_confirmed_too_and_a_taken_one_goes_back_to_search(web, alice, bob):
@@ -163,6 +172,9 @@ def test_attach_renew_and_remove(web, alice):
     assert 'data-confirm="Renew brand.test? 12.00 USD is charged now for each year' in page
     before = registered.expires_at
     web.post(f"/domains/{registered.pk}/renew/", {"years": 1})
+    registered.refresh_from_db()
+    assert registered.expires_at == before  # renewed once paid
+    assert [order.amount for order in pay_orders()] == [Decimal("12.00")]
     registered.refresh_from_db()
     assert (registered.expires_at - before).days == 365
     web.post(f"/domains/{registered.pk}/registration/", {"transfer_lock": "on"})

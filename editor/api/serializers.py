@@ -133,7 +133,7 @@ class RevisionDetailSerializer(RevisionSerializer):
     document = serializers.JSONField()
 
 
-class PreviewSerializer(serializers.Serializer):
+class PagePreviewSerializer(serializers.Serializer):
     html = serializers.CharField(help_text="The page as it would be published, CSS inline.")
     revision = serializers.IntegerField()
 

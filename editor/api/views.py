@@ -316,7 +316,9 @@ class RevisionRestoreView(APIView):
 class PreviewView(APIView):
     """``GET /api/editor/pages/<id>/preview``: the page rendered as publishing would."""
 
-    @extend_schema(responses={200: serializers.PreviewSerializer, 404: PAGE_NOT_FOUND}, tags=TAGS)
+    @extend_schema(
+        responses={200: serializers.PagePreviewSerializer, 404: PAGE_NOT_FOUND}, tags=TAGS
+    )
     def get(self, request, pk):
         page = page_for(request, pk)
         return Response({"html": selectors.page_preview_html(page=page), "revision": page.revision})

@@ -39,6 +39,7 @@ from hosting.serving.resolve import (
     resolve,
 )
 from hosting.serving.store import SUSPENDED, UNSERVED, ServingCache
+from hosting.serving.throttle import Throttled
 from wordpress.serving import serve as serve_wordpress
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,8 @@ class SiteServer:
         if state is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
+        if state.rate_limit:  # over its bandwidth on a plan that slows it down
+            send = Throttled(send, state.rate_limit)
         if state.status in UNSERVED:
             page = h.own_page(state.status if state.status == SUSPENDED else 503)
             sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)

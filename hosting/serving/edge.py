@@ -379,19 +379,26 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
             "slug",
             "preview_protection",
             "preview_secret",
+            "rate_limit",
         )
         for row in rows:
             site_id, status, deployment_id, team_status, kind, suspended_at = row[:6]
-            slug, protection, secret = row[6:]
+            slug, protection, secret, rate = row[6:]
             lock = secret if protection != Site.PreviewProtection.OFF else ""
             status = serving_status(status, team_status, suspended_at)
             if kind == Site.Kind.WORDPRESS:  # PHP through its pool; 503 until it is online
                 served = status in (Site.Status.ONLINE, SUSPENDED)
                 sites[site_id] = EdgeSite(
-                    site_id, status if served else "offline", None, php=php_site(site_id)
+                    site_id,
+                    status if served else "offline",
+                    None,
+                    php=php_site(site_id),
+                    rate_limit=rate,
                 )
                 continue
-            site = EdgeSite(site_id, status, deployment_id, slug=slug, preview_lock=lock)
+            site = EdgeSite(
+                site_id, status, deployment_id, slug=slug, preview_lock=lock, rate_limit=rate
+            )
             if site.offline or deployment_id is None:
                 # Offline: its addresses answer 503. Nothing live yet: its own address 404s,
                 # its previews serve.
@@ -548,7 +555,9 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
                 continue
             result.trees_built += edge.build_tree(release)
         redirects, headers = edge.rules(deployment_id)
-        link = f"{DEPLOYMENT_LINK}{deployment_id}" if redirects or headers else label
+        # Rules, or a slowed-down site, need a server block of their own.
+        own_block = redirects or headers or sites[site_id].rate_limit
+        link = f"{DEPLOYMENT_LINK}{deployment_id}" if own_block else label
         edge.point(link, deployment_id)
         wanted.add(link)
         if link != label:
@@ -560,6 +569,7 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
                 [hostname],
                 link=link,
                 preview_lock=parent.preview_lock,
+                rate_limit=parent.rate_limit,
             )
             own.redirects, own.headers = redirects, headers
             found.append(own)

@@ -47,6 +47,8 @@ class EdgeSite:
     slug: str = ""
     # The secret of the site's protected previews (hosting.preview_lock); empty when open.
     preview_lock: str = ""
+    # Bytes a second each response is served at (a plan's bandwidth overage); None: full speed.
+    rate_limit: int | None = None
 
     @property
     def live_name(self) -> str:
@@ -140,8 +142,10 @@ def _site_body(site: EdgeSite, n: int, opts: EdgeOptions, maps: list[str]) -> li
         lines += _lock_lines("$berth_lock", opts)
     elif site.link and site.preview_lock:  # one deployment's own block
         lines += _lock_lines(q(site.preview_lock), opts)
+    throttle = [f"limit_rate {int(site.rate_limit)};"] if site.rate_limit else []
     if site.php is not None:  # its own root: the site's folder, not a deployment tree
-        return [f"set $berth_site {site.site_id};", *_php_body(site.php, acme)]
+        return [f"set $berth_site {site.site_id};", *throttle, *_php_body(site.php, acme)]
+    lines += throttle
     # Cache-Control: ours unless a matching _headers block sets its own.
     cc_var = "$berth_cc"
     overriding = [

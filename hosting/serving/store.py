@@ -36,6 +36,7 @@ class SiteState:
     kind: str = "static"
     # The secret of its protected previews (hosting.preview_lock); empty when they are open.
     preview_lock: str = ""
+    rate_limit: int | None = None  # bytes a second per response (bandwidth overage)
 
 
 def load_route(host: str):
@@ -57,13 +58,15 @@ def load_site(site_id: UUID) -> SiteState | None:
             "team__suspended_at",
             "preview_protection",
             "preview_secret",
+            "rate_limit",
         )
         .first()
     )
     if row is None:
         return None
     lock = row[6] if row[5] != "off" else ""
-    return SiteState(site_id, serving_status(row[0], row[2], row[4]), row[1], row[3], lock)
+    status = serving_status(row[0], row[2], row[4])
+    return SiteState(site_id, status, row[1], row[3], lock, rate_limit=row[7])
 
 
 def serving_status(site_status: str, subscription_status: str | None, team_suspended_at) -> str:

@@ -28,9 +28,11 @@ def sign_in(driver, live_server, user) -> None:
     driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
 
 
+OK = "#confirm-dialog[open] [data-confirm-ok]"
+
+
 def confirm(driver) -> None:
-    selector = "#confirm-dialog[open] [data-confirm-ok]"
-    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, selector)).click()
+    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, OK)).click()
 
 
 def test_create_upload_folder_deploy_and_roll_back(live_server, alice, tmp_path):
@@ -63,8 +65,17 @@ def test_create_upload_folder_deploy_and_roll_back(live_server, alice, tmp_path)
             "index.html" in browser.page_source and 'data-path="my-site/css"' in browser.page_source
         )
 
-        # Deploy these files (confirmed in the dialog): the deployment is live.
+        row = "[data-path='my-site/index.html'] form[data-confirm] button[type=submit]"
+        browser.find_element(By.CSS_SELECTOR, row).click()
+        ok = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, OK))
+        assert "btn-danger" in ok.get_attribute("class")  # deleting a file is red
+        browser.find_element(By.CSS_SELECTOR, "#confirm-dialog [data-confirm-cancel]").click()
+
+        # Deploy these files (confirmed in the dialog): the deployment is live. Deploying
+        # destroys nothing, so the dialog's button is the primary one, not a red "danger" one.
         browser.find_element(By.CSS_SELECTOR, "[data-deploy]").click()
+        ok = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, OK))
+        assert ok.text == "Deploy" and ok.get_attribute("class") == "btn btn-primary"
         confirm(browser)
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.is-live [data-live]"))
         site.refresh_from_db()

@@ -246,6 +246,26 @@ def test_deploy_these_files_and_roll_back(web, site, alice):
     assert restored.manifest_id == first.manifest_id and restored.author == alice
 
 
+def test_deployments_tab_tells_git_builds_apart_and_links_each_deployment(web, site, alice):
+    builds = [
+        Deployment.objects.create(
+            site=site,
+            author=alice,
+            source=Deployment.Source.GIT,
+            status=Deployment.Status.SUCCESS,
+            commit_hash=digit * 40,
+            commit_message=message,
+        )
+        for digit, message in (("1", "First version"), ("2", "Fix the header"))
+    ]
+    html = web.get(url("site-deployments", site)).text
+    for deployment in builds:
+        assert f'<a href="{reverse("deployments:detail", args=[deployment.pk])}">Git</a>' in html
+        assert deployment.commit_hash[:7] in html
+    assert "First version" in html and "Fix the header" in html
+    assert "(commit 1111111) live again?" in html
+
+
 def test_deployments_tab_query_count(web, site, alice, django_assert_max_num_queries):
     files_upload(site=site, uploads=[upload("index.html", b"v")])
     from hosting import services

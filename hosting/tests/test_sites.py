@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from deployments.services import deployment_publish
 from deployments.tests.factories import files
 from hosting import services
+from hosting.files.uploads import files_upload
 from hosting.models import Site, SiteBandwidth
 from hosting.tests.conftest import upload
 
@@ -59,6 +61,18 @@ def test_list_shows_zero_usage_honestly(web, alice):
     services.site_create(owner=alice, name="Fresh")
     html = web.get("/sites/").text
     assert "0\xa0bytes of 1.0\xa0GB" in html and "0\xa0bytes of 100.0\xa0GB" in html
+
+
+def test_a_site_deployed_from_a_folder_elsewhere_counts_its_live_deployment(web, api, alice):
+    # What the command-line client does: the files never pass through the file manager.
+    site = services.site_create(owner=alice, name="From CLI")
+    deployment_publish(site=site, files=files({"index.html": b"x" * 300}), source="upload")
+    html = web.get("/sites/").text
+    assert "300\xa0bytes of 1.0\xa0GB" in html
+    assert api.get(f"/api/sites/{site.pk}").json()["storage"]["used"] == 300
+    # Once it has working files of its own, those are what it stores.
+    files_upload(site=site, uploads=[upload("a.txt", b"12345")])
+    assert api.get(f"/api/sites/{site.pk}").json()["storage"]["used"] == 5
 
 
 def test_list_query_count_does_not_grow_with_sites(web, alice, django_assert_max_num_queries):

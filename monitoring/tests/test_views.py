@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils.html import strip_tags
 
 from monitoring.checks import Outcome
 from monitoring.models import Incident, Service, Subscriber
@@ -69,6 +70,10 @@ def test_operations_page_is_for_operators(services, operator, alice):
     client.force_login(operator)
     page = client.get("/operations/")
     assert page.status_code == 200 and b"Supervised processes" in page.content
+    # When each service was last checked reads as a time, not as a raw ISO 8601 string.
+    shown = " ".join(strip_tags(page.content.decode()).split())
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", shown)
+    assert 'datetime="' + services[0].last_checked_at.isoformat() in page.content.decode()
 
 
 def test_an_operator_publishes_an_incident_and_its_updates(services, operator):

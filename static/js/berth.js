@@ -48,7 +48,8 @@
     armToasts(box);
   };
 
-  // Confirmation before destroying things: <form data-confirm="..." [data-confirm-text="slug"]>.
+  // Confirmation before destroying things: <form data-confirm="..." [data-confirm-text="slug"]>;
+  // data-confirm-tone="primary" for a step that destroys nothing (its button is not red).
   const dialog = document.getElementById("confirm-dialog");
   document.addEventListener("submit", function (event) {
     const form = event.target;
@@ -64,6 +65,7 @@
     typed.querySelector("code").textContent = expected;
     ok.disabled = Boolean(expected);
     ok.textContent = form.dataset.confirmButton || "Delete";
+    ok.className = form.dataset.confirmTone === "primary" ? "btn btn-primary" : "btn btn-danger";
     input.oninput = function () { ok.disabled = input.value.trim() !== expected; };
     ok.onclick = function () {
       dialog.close();

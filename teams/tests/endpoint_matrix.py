@@ -137,6 +137,28 @@ def invoice(world):
 INVOICE = {"pk": lambda world: invoice(world).pk}
 
 
+def purchase(world):
+    """A renewal of the world's domain awaiting payment (an invoice without Stripe)."""
+    from decimal import Decimal
+
+    from billing.models import Purchase
+    from billing.purchases import purchase_start
+
+    found = Purchase.objects.filter(team=world["team"], status="pending").first()
+    return found or purchase_start(
+        team=world["team"],
+        kind=Purchase.Kind.DOMAIN_RENEWAL,
+        subject=world["domain"].name,
+        description=f"Renewal of {world['domain'].name} (1 year)",
+        amount=Decimal("12.00"),
+        currency="USD",
+        details={"domain_id": str(world["domain"].pk), "years": 1},
+    )
+
+
+PURCHASE = {"pk": lambda world: purchase(world).pk}
+
+
 ENDPOINTS: dict[str, list[Case] | Exempt] = {
     # --- pages belonging to no team -------------------------------------------------------
     "": [Case("GET", PUBLIC)],
@@ -161,6 +183,11 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "billing/portal/": [Case("POST", OWNER)],
     "billing/invoices/<uuid:pk>/": [Case("GET", ADMIN, kwargs=INVOICE)],
     "billing/invoices/<uuid:pk>/pdf": [Case("GET", ADMIN, kwargs=INVOICE)],
+    "billing/purchases/<uuid:pk>/": [Case("GET", ADMIN, kwargs=PURCHASE)],
+    "billing/purchases/<uuid:pk>/pay/": [Case("POST", ADMIN, kwargs=PURCHASE)],
+    "billing/purchases/<uuid:pk>/cancel/": [Case("POST", ADMIN, kwargs=PURCHASE)],
+    "api/billing/purchases/<uuid:pk>": [Case("GET", ADMIN, kwargs=PURCHASE)],
+    "api/billing/purchases/<uuid:pk>/cancel": [Case("POST", ADMIN, kwargs=PURCHASE)],
     "api/billing/plans": [Case("GET", PERSONAL)],
     "api/billing/subscription": [Case("GET", ADMIN)],
     "api/billing/subscribe": [Case("POST", OWNER, data={"plan": "free"})],

@@ -130,6 +130,7 @@ def build_world() -> World:
     from deployments.services import deployment_publish
     from domains import services as domain_services
     from domains import zones
+    from domains.tests.factories import register_domain
     from hosting.files.operations import text_save
     from hosting.services import site_create, site_deploy
     from teams.services import team_create, team_switch
@@ -176,10 +177,7 @@ def build_world() -> World:
         status=Deployment.Status.QUEUED,
         branch="main",
     )
-    price = domain_services.registration_quote(name="acme.test").price
-    domain = domain_services.domain_register(
-        team=team, owner=alice, name="acme.test", confirm_price=price
-    )
+    domain = register_domain(alice, "acme.test", team=team)
     record = zones.record_create(
         domain=domain, name="www", type="CNAME", content="acme-web.sites.localhost"
     )
