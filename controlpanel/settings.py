@@ -479,6 +479,8 @@ EDGE_ACCESS_LOG = env.str("EDGE_ACCESS_LOG", default="")  # default <EDGE_ROOT>/
 EDGE_SYNC_INTERVAL = env.int("EDGE_SYNC_INTERVAL", default=300)
 EDGE_TREE_GRACE = env.int("EDGE_TREE_GRACE", default=300)
 EDGE_LOG_INTERVAL = env.int("EDGE_LOG_INTERVAL", default=60)
+# An ``edge_sync --watch`` follows the change feed: changes queue no edge sync task.
+EDGE_WATCHER = env.bool("EDGE_WATCHER", default=False)
 # With a separate edge host/container, its tasks go to this queue so only the edge runs them.
 EDGE_QUEUE = env.str("EDGE_QUEUE", default="")
 CELERY_TASK_ROUTES = (
