@@ -18,12 +18,19 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="hosting.edge_sync", ignore_result=True)
-def edge_sync_task() -> dict | None:
-    """Render the edge config and materialise live trees (no-op unless EDGE_ENABLED)."""
+def edge_sync_task(site_id: str | None = None) -> dict | None:
+    """Render the edge config and materialise live trees (no-op unless EDGE_ENABLED).
+
+    Given the site that changed, first try the fast path: when the change is a switch of its
+    live deployment (same rules), only its symlink is swapped, and the full sync is queued
+    to run a little later."""
     if not settings.EDGE_ENABLED:
         return None
-    from hosting.serving.edge import edge_sync
+    from hosting.serving.edge import FULL_SYNC_AFTER_SWITCH, edge_switch, edge_sync
 
+    if site_id and edge_switch(site_id):
+        edge_sync_task.apply_async(countdown=FULL_SYNC_AFTER_SWITCH)
+        return {"switched": site_id}
     result = edge_sync()
     return {
         "trees_built": result.trees_built,

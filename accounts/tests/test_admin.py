@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.test import Client
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,14 @@ def test_admin_sections_and_models_have_readable_names(client, operator):
         config = model._meta.app_config
         sections.setdefault(str(config.verbose_name).lower(), set()).add(config.label)
     assert [name for name, labels in sections.items() if len(labels) > 1] == []
+
+
+def test_the_admin_carries_berths_name_and_icon(client, operator):
+    client.force_login(operator)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "<title>Site administration | Berth admin</title>" in page
+    assert "Berth administration" in page and "Django administration" not in page
+    # Without an icon of its own, a browser asks for /favicon.ico, which answers 404.
+    assert 'rel="icon" href="/static/img/favicon' in page
+    login = Client().get(reverse("admin:login")).content.decode()
+    assert 'rel="icon"' in login and "Berth administration" in login

@@ -138,6 +138,7 @@ def test_dashboard_stats_are_computed_with_constant_queries(
 
     first = load()
     assert b"No deployments yet" in first.content and b"Connect GitHub" in first.content
+    assert b"vs last month" not in first.content  # nothing to compare yet
     git_deployment(alice, name="a", seconds=120)
     git_deployment(alice, name="b", status="failed", minutes_ago=60 * 24 * 3)
     for i in range(20):

@@ -93,6 +93,20 @@ def test_wizard_form_refuses_an_unknown_branch_on_the_branch_field(web, master_r
     assert not Project.objects.exists() and not Site.objects.exists()
 
 
+def test_wizard_says_deploying_a_known_repository_again_changes_its_project(
+    web, alice, master_repo
+):
+    builds.deployment_create(user=alice, repository=str(master_repo), output_dir="dist")
+    page = web.get("/deploy/").content.decode()
+    assert "saves these settings to its project" in " ".join(page.split())
+    response = web.post(
+        "/deploy/", {"repository": str(master_repo), "branch": "master", "output_dir": "out"}
+    )
+    assert response.status_code == 302
+    assert Project.objects.get().output_dir == "out"  # as the page said: one project, updated
+    assert Site.objects.count() == 1
+
+
 def test_wizard_form_without_javascript_takes_the_default_branch(web, master_repo):
     response = web.post("/deploy/", {"repository": master_repo.as_uri(), "auto_deploy": "on"})
     assert response.status_code == 302
