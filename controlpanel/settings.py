@@ -518,6 +518,10 @@ BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(VAR_DIR / "backups")))
 RESTIC_BINARY = env.str("RESTIC_BINARY", default="restic")
 # Wall-clock limit of one restic or mysqldump command, in seconds.
 BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
+# Seconds without a heartbeat after which a running backup, restore or drill is reaped.
+BACKUP_HEARTBEAT_TIMEOUT = env.int("BACKUP_HEARTBEAT_TIMEOUT", default=120)
+# Days between two restore drills of a site (its latest backup restored and compared).
+BACKUP_DRILL_DAYS = env.int("BACKUP_DRILL_DAYS", default=7)
 # Berth's own backups (manage.py backup / restore): a restic repository of their own, whose
 # password the operator keeps somewhere other than this machine.
 PANEL_BACKUP_REPOSITORY = env.str("PANEL_BACKUP_REPOSITORY", default="")
