@@ -1,11 +1,12 @@
-"""Backups in the operators' admin: read-only records (runs and restores are made by the site's
-Backups tab and the API, whose services check every step; the repository password never shows)."""
+"""Backups in the operators' admin: read-only records (runs, restores and drills are made by the
+site's Backups tab, the API and beat, whose services check every step; the repository password
+never shows)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from backups.models import Backup, Repository, Restore, Schedule
+from backups.models import Backup, Drill, Repository, Restore, Schedule
 from controlpanel.admin_records import RecordAdmin
 
 
@@ -20,18 +21,35 @@ class RepositoryAdmin(RecordAdmin):
 
 @admin.register(Backup)
 class BackupAdmin(RecordAdmin):
-    list_display = ("site", "type", "state", "files", "size", "verified_at", "created_at")
-    list_filter = ("state", "type", "has_database", "created_at")
+    list_display = (
+        "site",
+        "type",
+        "state",
+        "files",
+        "size",
+        "verified_at",
+        "restorable_at",
+        "created_at",
+    )
+    list_filter = ("state", "type", "has_database", "restorable_at", "created_at")
     search_fields = ("site__name", "site__slug", "snapshot_id", "reason")
     list_select_related = ("site",)
 
 
 @admin.register(Restore)
 class RestoreAdmin(RecordAdmin):
-    list_display = ("backup", "state", "created_by", "created_at", "finished_at")
-    list_filter = ("state", "created_at")
+    list_display = ("backup", "target", "state", "phase", "created_by", "created_at", "finished_at")
+    list_filter = ("state", "phase", "created_at")
     search_fields = ("backup__site__name", "backup__site__slug", "reason")
-    list_select_related = ("backup__site", "created_by")
+    list_select_related = ("backup__site", "target", "created_by")
+
+
+@admin.register(Drill)
+class DrillAdmin(RecordAdmin):
+    list_display = ("site", "backup", "state", "files_checked", "rows_checked", "created_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("site__name", "site__slug", "reason")
+    list_select_related = ("site", "backup")
 
 
 @admin.register(Schedule)

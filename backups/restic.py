@@ -7,10 +7,14 @@ line; arguments are passed as a list, never through a shell.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -37,49 +41,97 @@ def _env(location: str, password: str) -> dict:
     return env
 
 
+PROGRESS_FPS = "2"  # restic's --json status lines per second while backing up
+PR_SET_PDEATHSIG = 1
+try:  # looked up here, so the child only makes one call between fork and exec
+    _prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def _die_with_parent() -> None:  # runs in the child before exec
+    """restic is killed with the worker that started it (a killed run leaves nothing going)."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 LOCKED = ("lock was created at", "repository is already locked")
 LOCK_WAIT = 120  # seconds to wait for another run's lock (restic 0.14 has no --retry-lock)
 
 
-def run(location: str, password: str, *args: str, cwd: str | None = None) -> str:
+def run(
+    location: str,
+    password: str,
+    *args: str,
+    cwd: str | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> str:
     """Run ``restic <args>``; while another run (say, a prune) holds the repository's lock,
-    wait and try again for up to ``LOCK_WAIT`` seconds."""
+    wait and try again for up to ``LOCK_WAIT`` seconds. ``on_line`` hears each line of
+    standard output as restic prints it."""
     deadline = time.monotonic() + LOCK_WAIT
     while True:
         try:
-            return _run_once(location, password, *args, cwd=cwd)
+            return _run_once(location, password, *args, cwd=cwd, on_line=on_line)
         except ResticError as exc:
             if not any(word in str(exc) for word in LOCKED) or time.monotonic() > deadline:
                 raise
             time.sleep(1)
 
 
-def _run_once(location: str, password: str, *args: str, cwd: str | None = None) -> str:
+def _run_once(
+    location: str,
+    password: str,
+    *args: str,
+    cwd: str | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> str:
     """Run ``restic <args>`` on the repository; its standard output, or ``ResticError``."""
     command = [settings.RESTIC_BINARY, *args]
+    env = _env(location, password)
+    env["RESTIC_PROGRESS_FPS"] = PROGRESS_FPS
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             command,
-            env=_env(location, password),
+            env=env,
             cwd=cwd,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=settings.BACKUP_TIMEOUT,
-            check=False,
+            preexec_fn=_die_with_parent,
         )
     except FileNotFoundError as exc:
         raise ResticError(
             f"restic is not installed ({settings.RESTIC_BINARY!r} not found)."
         ) from exc
-    except subprocess.TimeoutExpired as exc:
-        raise ResticError(
-            f"restic {args[0]} took longer than {settings.BACKUP_TIMEOUT} s."
-        ) from exc
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).strip().splitlines()
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
+    reader.start()
+    timer = threading.Timer(settings.BACKUP_TIMEOUT, process.kill)
+    timer.start()
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+        process.wait()
+    finally:
+        timed_out = not timer.is_alive()
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join()
+    if timed_out and process.returncode != 0:
+        raise ResticError(f"restic {args[0]} took longer than {settings.BACKUP_TIMEOUT} s.")
+    output = "".join(lines)
+    if process.returncode != 0:
+        said = ("".join(errors) or output).strip().splitlines()
         tail = " ".join(said[-4:])[:500] or "no message"
-        raise ResticError(f"restic {args[0]} failed (exit {done.returncode}): {tail}")
-    return done.stdout
+        raise ResticError(f"restic {args[0]} failed (exit {process.returncode}): {tail}")
+    return output
 
 
 def json_lines(output: str) -> list[dict]:
@@ -99,12 +151,32 @@ def init(location: str, password: str) -> None:
     run(location, password, "init")
 
 
-def backup(location: str, password: str, folder: str, *, tags: list[str]) -> dict:
-    """Back up ``folder``; restic's summary (``snapshot_id``, files, bytes)."""
+def backup(
+    location: str,
+    password: str,
+    folder: str,
+    *,
+    tags: list[str],
+    on_status: Callable[[dict], None] | None = None,
+) -> dict:
+    """Back up ``folder``; restic's summary (``snapshot_id``, files, bytes). ``on_status``
+    hears restic's progress (``files_done``, ``bytes_done``, ``total_files``,
+    ``total_bytes``) a few times a second."""
     args = ["backup", "--json", "--host", "berth"]
     for tag in tags:
         args += ["--tag", tag]
-    output = run(location, password, *args, folder)
+
+    def heard(line: str) -> None:
+        if on_status is None or '"status"' not in line:
+            return
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            return
+        if isinstance(message, dict) and message.get("message_type") == "status":
+            on_status(message)
+
+    output = run(location, password, *args, folder, on_line=heard)
     summaries = [o for o in json_lines(output) if o.get("message_type") == "summary"]
     if not summaries or not summaries[-1].get("snapshot_id"):
         raise ResticError("restic backup finished without reporting a snapshot.")
@@ -128,13 +200,12 @@ def restore(location: str, password: str, snapshot_id: str, target: str) -> None
     run(location, password, "restore", snapshot_id, "--target", target)
 
 
-def forget_older(location: str, password: str, *, tag: str, days: int) -> None:
-    """Forget (and prune) the snapshots tagged ``tag`` more than ``days`` older than the
-    newest of them."""
+def forget_keeping(location: str, password: str, *, tag: str, keep: list[str]) -> None:
+    """Forget (and prune) the snapshots tagged ``tag`` that no ``keep`` option keeps
+    (``--keep-last 3``, ``--keep-within 30d``, ...)."""
     # One group for all of them: each backup's staging folder differs, and restic's default
     # grouping by host and paths would make every snapshot the newest of its own group.
-    args = ["forget", "--tag", tag, "--group-by", "", "--keep-within", f"{days}d", "--prune"]
-    run(location, password, *args)
+    run(location, password, "forget", "--tag", tag, "--group-by", "", *keep, "--prune")
 
 
 def snapshot_ids(location: str, password: str, *, tag: str) -> set[str]:

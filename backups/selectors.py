@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from backups.models import Backup, Repository, Restore, Schedule
+from django.db.models import Q
+
+from backups.models import Backup, Drill, Repository, Restore, Schedule
+from hosting.models import Site
+
+KEEP_FIELDS = ("keep_last", "keep_daily", "keep_weekly", "keep_monthly")
 
 
 def backups_of_site(*, site):
@@ -15,17 +20,53 @@ def backup_get(*, site, pk) -> Backup:
 
 
 def restores_of_site(*, site):
+    """Restores from this site's backups, and into this site from another's."""
     return (
-        Restore.objects.filter(backup__site=site).select_related("backup").order_by("-created_at")
+        Restore.objects.filter(Q(backup__site=site) | Q(target=site))
+        .select_related("backup__site", "target")
+        .order_by("-created_at")
     )
 
 
+def restore_targets(*, site):
+    """The other sites of the team a backup of ``site`` may be restored into."""
+    return Site.objects.for_team(site.team).filter(kind=site.kind).exclude(pk=site.pk)
+
+
 def restore_get(*, site, pk) -> Restore:
-    return Restore.objects.for_team(site.team).get(backup__site=site, pk=pk)
+    return Restore.objects.for_team(site.team).get(Q(backup__site=site) | Q(target=site), pk=pk)
 
 
 def schedule_of(*, site) -> Schedule | None:
     return Schedule.objects.filter(site=site).first()
+
+
+def site_alerts(*, site) -> dict:
+    """The failures a site's pages warn about: its last scheduled backup, when it failed and
+    no backup succeeded after it; its last restore drill, when it failed."""
+    scheduled = Backup.objects.filter(site=site, type=Backup.Type.SCHEDULED).exclude(
+        state__in=[Backup.State.QUEUED, Backup.State.RUNNING]
+    )
+    failed_backup = scheduled.order_by("-created_at").first()
+    if failed_backup is not None and (
+        failed_backup.state != Backup.State.FAILED
+        or Backup.objects.filter(
+            site=site, state=Backup.State.SUCCEEDED, created_at__gt=failed_backup.created_at
+        ).exists()
+    ):
+        failed_backup = None
+    drill = (
+        Drill.objects.filter(site=site, state__in=Drill.FINAL_STATES)
+        .select_related("backup")
+        .order_by("-created_at")
+        .first()
+    )
+    failed_drill = drill if drill is not None and drill.state == Drill.State.FAILED else None
+    return {"failed_backup": failed_backup, "failed_drill": failed_drill}
+
+
+def drills_of_site(*, site):
+    return Drill.objects.filter(site=site).select_related("backup").order_by("-created_at")
 
 
 def backup_storage_of(*, team) -> Repository | None:

@@ -15,6 +15,11 @@ urlpatterns = [
         name="backup-restore",
     ),
     path(
+        "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore-elsewhere/",
+        views.backup_restore_elsewhere,
+        name="backup-restore-elsewhere",
+    ),
+    path(
         "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/",
         views.backup_download,
         name="backup-download",

@@ -1,6 +1,7 @@
-"""The site page's Backups tab: the list of runs and restores, "Back up now", and restore
-(after a confirmation). The site is looked up among the user's teams; changes need
-``site.manage``."""
+"""The site page's Backups tab: the list of runs (live progress of a running one, checks and
+restore drills beside each), restores, "Back up now", the schedule with its retention rules,
+and restore — into the same site, a new one or another of the team's (after a confirmation).
+The site is looked up among the user's teams; changes need ``site.manage``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from backups import downloads, selectors, services
-from backups.forms import ScheduleForm
+from backups.forms import RestoreElsewhereForm, ScheduleForm
 from backups.models import Backup
 from hosting.views import render_tab, site_or_404
 from teams.permissions import SITE_MANAGE, authorize, can
@@ -27,15 +28,16 @@ def site_backups(request, pk):
     initial = {"frequency": "off"}
     if schedule is not None:
         initial = {
-            "frequency": schedule.frequency,
-            "hour": schedule.hour,
-            "weekday": schedule.weekday,
+            field: getattr(schedule, field)
+            for field in ("frequency", "hour", "weekday", *selectors.KEEP_FIELDS)
         }
     context = {
         "schedule": schedule,
         "schedule_form": ScheduleForm(initial=initial),
+        "elsewhere_form": RestoreElsewhereForm(sites=selectors.restore_targets(site=site)),
         "page": page,
         "restores": selectors.restores_of_site(site=site)[:5],
+        "last_drill": selectors.drills_of_site(site=site).first(),
         "can_manage": can(request.user, SITE_MANAGE, site),
         "under_way": any(b.state not in Backup.FINAL_STATES for b in page),
         "storage": selectors.backup_storage_of(team=site.team),
@@ -75,14 +77,47 @@ def backup_restore(request, pk, backup_pk):
 
 @login_required
 @require_POST
+def backup_restore_elsewhere(request, pk, backup_pk):
+    site = site_or_404(request, pk)
+    try:
+        backup = selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+    form = RestoreElsewhereForm(request.POST, sites=selectors.restore_targets(site=site))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Choose a site.")
+        return redirect("backups:site-backups", pk=site.pk)
+    target = None
+    if form.cleaned_data["target"]:
+        target = selectors.restore_targets(site=site).get(pk=form.cleaned_data["target"])
+    try:
+        job = services.restore_create(
+            backup=backup,
+            user=request.user,
+            new_site_name=form.cleaned_data["new_site_name"],
+            target=target,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("backups:site-backups", pk=site.pk)
+    messages.success(request, f"Restore into {job.site.name} queued.")
+    return redirect("backups:site-backups", pk=job.site.pk)
+
+
+@login_required
+@require_POST
 def schedule_set(request, pk):
     site = site_or_404(request, pk)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a frequency, an hour and a day from the lists.")
+        messages.error(
+            request,
+            "Choose a frequency, an hour and a day from the lists, and whole numbers to keep.",
+        )
         return redirect("backups:site-backups", pk=site.pk)
     try:
-        schedule = services.schedule_set(site=site, user=request.user, **form.cleaned_data)
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        schedule = services.schedule_set(site=site, user=request.user, **data)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

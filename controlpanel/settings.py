@@ -479,6 +479,8 @@ EDGE_ACCESS_LOG = env.str("EDGE_ACCESS_LOG", default="")  # default <EDGE_ROOT>/
 EDGE_SYNC_INTERVAL = env.int("EDGE_SYNC_INTERVAL", default=300)
 EDGE_TREE_GRACE = env.int("EDGE_TREE_GRACE", default=300)
 EDGE_LOG_INTERVAL = env.int("EDGE_LOG_INTERVAL", default=60)
+# An ``edge_sync --watch`` follows the change feed: changes queue no edge sync task.
+EDGE_WATCHER = env.bool("EDGE_WATCHER", default=False)
 # With a separate edge host/container, its tasks go to this queue so only the edge runs them.
 EDGE_QUEUE = env.str("EDGE_QUEUE", default="")
 CELERY_TASK_ROUTES = (
@@ -516,6 +518,10 @@ BACKUP_ROOT = Path(env.str("BACKUP_ROOT", default=str(VAR_DIR / "backups")))
 RESTIC_BINARY = env.str("RESTIC_BINARY", default="restic")
 # Wall-clock limit of one restic or mysqldump command, in seconds.
 BACKUP_TIMEOUT = env.int("BACKUP_TIMEOUT", default=3600)
+# Seconds without a heartbeat after which a running backup, restore or drill is reaped.
+BACKUP_HEARTBEAT_TIMEOUT = env.int("BACKUP_HEARTBEAT_TIMEOUT", default=120)
+# Days between two restore drills of a site (its latest backup restored and compared).
+BACKUP_DRILL_DAYS = env.int("BACKUP_DRILL_DAYS", default=7)
 # Berth's own backups (manage.py backup / restore): a restic repository of their own, whose
 # password the operator keeps somewhere other than this machine.
 PANEL_BACKUP_REPOSITORY = env.str("PANEL_BACKUP_REPOSITORY", default="")
@@ -735,6 +741,9 @@ BILLING_PLANS = {
         "custom_domains": 200,
         "members": 25,
         "backup_retention_days": 30,
+        "php_memory_mb": 256,
+        "php_upload_mb": 128,
+        "php_execution_seconds": 60,
     },
     "enterprise": {
         "name": "Enterprise",
@@ -749,6 +758,9 @@ BILLING_PLANS = {
         "custom_domains": None,
         "members": None,
         "backup_retention_days": 365,
+        "php_memory_mb": 512,
+        "php_upload_mb": 512,
+        "php_execution_seconds": 120,
     },
 }
 # A team whose payment failed keeps everything this many days, then is suspended.

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The edge container: nginx serving every live site (and proxying the panel), kept in sync by a
-# Celery worker consuming the edge queue, which renders the config and reloads this nginx.
+# The edge container: nginx serving every live site (and proxying the panel), kept in sync by
+# edge_sync --watch (with EDGE_WATCHER) following the change feed, and a Celery worker consuming
+# the edge queue (periodic syncs, bandwidth), which render the config and reload this nginx.
 set -eu
 : "${EDGE_ROOT:?}" "${EDGE_LISTEN:=8080}"
 mkdir -p "$EDGE_ROOT/nginx/conf.d" "$EDGE_ROOT/logs"
@@ -19,4 +20,10 @@ with open(os.path.join(os.environ["EDGE_ROOT"], "nginx", "conf.d", "panel.conf")
 PY
 python manage.py edge_sync --no-reload
 nginx -p "$EDGE_ROOT" -c "$EDGE_ROOT/nginx/nginx.conf"
+case "${EDGE_WATCHER:-0}" in
+1 | true | yes | on)
+    # Follows the change feed: a switched deployment is one symlink swap, at once.
+    (while :; do python manage.py edge_sync --watch || true; sleep 2; done) &
+    ;;
+esac
 exec celery -A controlpanel worker -Q "${EDGE_QUEUE:-edge}" --concurrency=1 --loglevel=INFO

@@ -20,6 +20,7 @@ from backups import downloads, selectors, services
 from backups.api.serializers import (
     BackupPageSerializer,
     BackupSerializer,
+    RestoreRequestSerializer,
     RestoreSerializer,
     ScheduleSerializer,
 )
@@ -29,6 +30,7 @@ from controlpanel.api.pagination import PagePagination
 from controlpanel.api.schema import error
 from controlpanel.api.views import validated
 from hosting.api.views import SiteMixin
+from hosting.models import Site
 from teams.permissions import SITE_MANAGE, authorize
 
 PAGE_PARAMETERS = [
@@ -107,7 +109,7 @@ class BackupDetailView(BackupMixin, APIView):
 class BackupRestoreView(BackupMixin, APIView):
     @extend_schema(
         operation_id="sites_backups_restore",
-        request=None,
+        request=RestoreRequestSerializer,
         responses={
             202: RestoreSerializer,
             404: BACKUP_NOT_FOUND,
@@ -116,10 +118,23 @@ class BackupRestoreView(BackupMixin, APIView):
         tags=["backups"],
     )
     def post(self, request, pk, backup_id):
-        """Restore the site from the backup (a "before restore" backup is taken first)."""
+        """Restore the site from the backup (a "before restore" backup is taken first); or,
+        given ``newSiteName`` or ``targetSiteId``, into a new or another site of the team."""
         backup = self.backup(request, pk, backup_id)
+        data = validated(RestoreRequestSerializer, request) if request.data else {}
+        target = None
+        if data.get("target_id"):
+            try:
+                target = selectors.restore_targets(site=backup.site).get(pk=data["target_id"])
+            except Site.DoesNotExist as exc:
+                raise ApiError(404, "SITE_NOT_FOUND", "No such site of this team.") from exc
         try:
-            job = services.restore_create(backup=backup, user=request.user)
+            job = services.restore_create(
+                backup=backup,
+                user=request.user,
+                new_site_name=data.get("new_site_name", ""),
+                target=target,
+            )
         except ValidationError as exc:
             raise ApiError(409, "NOT_RESTORABLE", exc.messages[0]) from exc
         return Response(RestoreSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -186,11 +201,24 @@ class ScheduleView(BackupMixin, APIView):
     def schedule_json(self, site) -> dict:
         schedule = selectors.schedule_of(site=site)
         if schedule is None:
-            return {"frequency": "off", "hour": 3, "weekday": 0, "nextRunAt": None}
+            return {
+                "frequency": "off",
+                "hour": 3,
+                "weekday": 0,
+                "keepLast": 7,
+                "keepDaily": 7,
+                "keepWeekly": 4,
+                "keepMonthly": 6,
+                "nextRunAt": None,
+            }
         return {
             "frequency": schedule.frequency,
             "hour": schedule.hour,
             "weekday": schedule.weekday,
+            "keepLast": schedule.keep_last,
+            "keepDaily": schedule.keep_daily,
+            "keepWeekly": schedule.keep_weekly,
+            "keepMonthly": schedule.keep_monthly,
             "nextRunAt": ScheduleSerializer()
             .fields["nextRunAt"]
             .to_representation(schedule.next_run_at),

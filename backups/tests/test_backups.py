@@ -24,7 +24,7 @@ def _api_final(api, url: str, timeout: float = 120) -> dict:
         body = api.get(url).json()
         return body if body["state"] in ("succeeded", "failed") else None
 
-    return wait_for(done, timeout=timeout, interval=0.3)
+    return wait_for(done, timeout=timeout, interval=2)  # under the API rate limit
 
 
 def test_back_up_change_restore_through_the_api_and_a_worker(backup_worker, alice, api):

@@ -76,7 +76,16 @@ def test_the_api_sets_reads_and_removes_the_schedule(db, alice, api, bob):
 
     site = site_with_files(alice)
     url = f"/api/sites/{site.pk}/backups/schedule"
-    assert api.get(url).json() == {"frequency": "off", "hour": 3, "weekday": 0, "nextRunAt": None}
+    assert api.get(url).json() == {
+        "frequency": "off",
+        "hour": 3,
+        "weekday": 0,
+        "keepLast": 7,
+        "keepDaily": 7,
+        "keepWeekly": 4,
+        "keepMonthly": 6,
+        "nextRunAt": None,
+    }
     answer = api.put(url, {"frequency": "weekly", "hour": 4, "weekday": 6}, format="json")
     assert answer.status_code == 200, answer.content
     body = api.get(url).json()

@@ -319,6 +319,17 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         started_at=now - timedelta(days=1, seconds=9),
         finished_at=now - timedelta(days=1),
         verified_at=now - timedelta(days=1),
+        restorable_at=now - timedelta(hours=20),
+    )
+    Backup.objects.create(
+        site=data.site,
+        state=Backup.State.SUCCEEDED,
+        snapshot_id="6" * 64,
+        files=14,
+        size=48_100,
+        verified_at=now - timedelta(days=2),
+        drill_error=f"The restored files/index.html differs from the backup's checksum ({LONG})",
+        created_at=now - timedelta(days=2),
     )
     Backup.objects.create(
         site=data.site,
@@ -326,7 +337,16 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         state=Backup.State.FAILED,
         reason=f"restic backup failed (exit 1): Fatal: unable to open config file ({LONG})",
     )
-    Backup.objects.create(site=data.site, state=Backup.State.RUNNING, started_at=now)
+    Backup.objects.create(
+        site=data.site,
+        state=Backup.State.RUNNING,
+        started_at=now,
+        phase="uploading",
+        progress_files=1_204,
+        progress_bytes=48_000_000,
+        total_files=3_310,
+        total_bytes=120_000_000,
+    )
     from backups.services import schedule_set
 
     schedule_set(site=data.site, frequency="weekly", hour=4, weekday=6)
@@ -342,6 +362,7 @@ def backups_samples(data: Sample) -> dict[str, list[str]]:
         "backups:backup-now": [f"/sites/{site}/backups/new/"],
         "backups:schedule-set": [f"/sites/{site}/backups/schedule/"],
         "backups:backup-restore": [f"/sites/{site}/backups/{good.pk}/restore/"],
+        "backups:backup-restore-elsewhere": [f"/sites/{site}/backups/{good.pk}/restore-elsewhere/"],
         # No repository holds this sample's snapshot: the tab says so (after a redirect).
         "backups:backup-download": [f"/sites/{site}/backups/{good.pk}/download/"],
         "backups:backup-delete": [f"/sites/{site}/backups/{good.pk}/delete/"],

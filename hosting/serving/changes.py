@@ -76,7 +76,9 @@ class RedisFeed:
     def __init__(self, url: str, key: str):
         import redis
 
+        self.url = url
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.waiting = None  # a client for blocking reads (its socket timeout is longer)
         self.key = key
         self.last_id = "0-0"
 
@@ -87,10 +89,22 @@ class RedisFeed:
         newest = self.client.xrevrange(self.key, count=1)
         self.last_id = newest[0][0].decode() if newest else "0-0"
 
-    def read(self) -> list[str]:
+    def read(self, block: float = 0) -> list[str]:
+        """Entries since the last read; with ``block`` (seconds), wait up to that long for
+        the first one (a push: the reader wakes as soon as an entry is added)."""
         found: list[str] = []
+        client = self.client
+        if block > 0:
+            if self.waiting is None:
+                import redis
+
+                self.waiting = redis.Redis.from_url(
+                    self.url, socket_timeout=block + 5, socket_connect_timeout=0.5
+                )
+            client = self.waiting
         while True:
-            answer = self.client.xread({self.key: self.last_id}, count=500)
+            wait = {"block": max(1, int(block * 1000))} if block > 0 and not found else {}
+            answer = client.xread({self.key: self.last_id}, count=500, **wait)
             if not answer:
                 return found
             entries = answer[0][1]
@@ -117,11 +131,17 @@ class Watcher:
         self.started = False
         self.retry_at = 0.0
 
+    @property
+    def pushes(self) -> bool:
+        """Whether ``poll(block=...)`` waits for a change (Redis) rather than only reading."""
+        return isinstance(self.feed, RedisFeed)
+
     def due(self, now: float) -> bool:
         return now - self.checked >= self.interval
 
-    def poll(self, now: float | None = None) -> list[str]:
-        """Changed site ids since the last poll (``EVERYTHING`` when unsure)."""
+    def poll(self, now: float | None = None, block: float = 0) -> list[str]:
+        """Changed site ids since the last poll (``EVERYTHING`` when unsure); with ``block``
+        and a feed that ``pushes``, waits up to that many seconds for one."""
         now = time.monotonic() if now is None else now
         idle = now - self.checked
         self.checked = now
@@ -133,6 +153,10 @@ class Watcher:
                 first = not self.started
                 self.started = True
                 return [] if first else [EVERYTHING]
+            if block > 0 and self.pushes:
+                found = self.feed.read(block)
+                self.checked = time.monotonic()
+                return found
             return self.feed.read()
         except Exception:  # the feed's store is down: forget, and try again next time
             log.warning("Cannot read the serving change feed; retrying in %ss", RETRY_AFTER)

@@ -170,6 +170,14 @@ class Edge:
             return False
         return True
 
+    def same_rules(self, first: UUID, second: UUID) -> bool:
+        """Whether two deployments' ``_redirects``/``_headers`` render the same config."""
+        data = [
+            json.loads((self.root / "rules" / f"{d}.json").read_text()) for d in (first, second)
+        ]
+        keys = ("redirects", "headers")
+        return all(data[0][k] == data[1][k] for k in keys)
+
     def has_tree(self, deployment_id: UUID) -> bool:
         return (
             self.tree(deployment_id).is_dir()
@@ -309,12 +317,22 @@ class Edge:
 
 
 def php_site(site_id) -> PhpSite:
+    """A WordPress site's pool, with its own upload size and execution time (set within its
+    plan), or the installation's until it has them."""
+    from wordpress.models import WordPressSite
+
     layout = layout_for(site_id)
+    limits = (
+        WordPressSite.objects.filter(site_id=site_id)
+        .values_list("upload_limit_mb", "max_execution_seconds")
+        .first()
+    )
+    upload, seconds = limits or (None, None)
     return PhpSite(
         htdocs=str(layout.htdocs),
         socket=str(layout.socket),
-        upload_mb=settings.WORDPRESS_UPLOAD_LIMIT_MB,
-        timeout_seconds=settings.WORDPRESS_MAX_EXECUTION_SECONDS + 30,
+        upload_mb=upload or settings.WORDPRESS_UPLOAD_LIMIT_MB,
+        timeout_seconds=(seconds or settings.WORDPRESS_MAX_EXECUTION_SECONDS) + 30,
     )
 
 
@@ -433,6 +451,70 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     if result.trees_built or result.links_swapped or result.config_changed or result.pruned:
         log.info("Edge sync: %s", result)
     return result
+
+
+# After a fast switch, the full sync (the new deployment's own address, pruning) follows
+# this many seconds later, off the path of the switch.
+FULL_SYNC_AFTER_SWITCH = 2
+
+
+def edge_switch(site_id) -> bool:
+    """Point one site's live link at its live deployment, when that is all its change needs:
+    the fast path of a rollback, a promotion or a deploy to a site already served.
+
+    It applies only when the site is online and already linked to another tree whose
+    ``_redirects``/``_headers`` equal the new deployment's, so the rendered config stays the
+    same and nginx needs no reload, and when a tree of the new deployment is on disk: its own
+    (built ahead, as every deployment's own address is) or, for a rollback (a new deployment
+    of an earlier manifest), the tree of a deployment of the same manifest, until the next
+    full sync builds its own. One rename, no reload. True when it switched; False when the
+    change needs a full ``edge_sync`` (anything else: routes, status, first deploy, other
+    rules, a tree never built), which the caller then runs.
+    """
+    from deployments.models import Deployment
+    from hosting.models import Site
+
+    try:
+        site_id = UUID(str(site_id))
+    except ValueError:
+        return False
+    root = Path(settings.EDGE_ROOT)
+    with _locked(root):
+        edge = Edge(root)
+        row = (
+            Site.objects.filter(pk=site_id)
+            .values_list(
+                "status",
+                "kind",
+                "team__subscription__status",
+                "team__suspended_at",
+                "live_deployment_id",
+                "live_deployment__manifest_id",
+            )
+            .first()
+        )
+        if row is None:
+            return False
+        status, kind, team_status, suspended_at, deployment_id, manifest_id = row
+        status = serving_status(status, team_status, suspended_at)
+        if kind != Site.Kind.STATIC or status != Site.Status.ONLINE or deployment_id is None:
+            return False
+        current = edge.live_target(site_id)
+        if current is None or not edge.has_tree(os.path.basename(current)):
+            return False  # not served yet
+        # Its own tree, else one of the same manifest (what a rollback or a promotion of an
+        # earlier deployment restores): the same files and rules, already on disk.
+        tree = deployment_id if edge.has_tree(deployment_id) else None
+        if tree is None:
+            twins = Deployment.objects.filter(manifest_id=manifest_id).exclude(pk=deployment_id)
+            tree = next((d for d in twins.values_list("pk", flat=True) if edge.has_tree(d)), None)
+        if tree is None or current == f"../sites/{tree}":
+            return False  # no tree yet, or the change was not a switch
+        if not edge.same_rules(os.path.basename(current), tree):
+            return False
+        edge.point(site_id, tree)
+    log.info("Edge: site %s switched to %s", site_id, deployment_id)
+    return True
 
 
 DEPLOYMENT_LINK = "d-"

@@ -3,7 +3,9 @@
 A deployment switch (``live_deployment_changed``), a change of routes (``hostnames_changed``)
 and any saved or deleted Site (slug, status) publish the site's id on the change feed; every
 serving process drops what it knew about the site on its next request. With the edge enabled,
-an edge sync is queued too (the signals are sent after commit).
+an edge sync is queued too (unless ``EDGE_WATCHER``: ``edge_sync --watch`` reads the
+feed), naming the site (the signals are sent after commit): a switch
+of its live deployment is then a symlink swap (``edge.edge_switch``), the rest a full sync.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ def site_changed(site_id=None) -> None:
     for cache in list(_local_caches):
         cache.forget_threadsafe(site_id)
     changes.publish(site_id)
-    if settings.EDGE_ENABLED:
+    if settings.EDGE_ENABLED and not settings.EDGE_WATCHER:  # else the watcher follows the feed
         from hosting.tasks import edge_sync_task
 
         try:
-            edge_sync_task.delay()
+            edge_sync_task.delay(str(site_id) if site_id else None)
         except Exception:  # the broker is down: the periodic sync catches up
             log.warning("Could not queue an edge sync", exc_info=True)
 

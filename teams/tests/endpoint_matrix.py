@@ -232,6 +232,14 @@ ENDPOINTS: dict[str, list[Case] | Exempt] = {
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore/": [
         Case("POST", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
     ],
+    "sites/<uuid:pk>/backups/<uuid:backup_pk>/restore-elsewhere/": [
+        Case(
+            "POST",
+            DEVELOPER,
+            kwargs={"pk": "site", "backup_pk": site_backup},
+            data={"new_site_name": "Restored copy"},
+        )
+    ],
     # The world's backup row has no snapshot in a repository: the page says so (a redirect).
     "sites/<uuid:pk>/backups/<uuid:backup_pk>/download/": [
         Case("GET", DEVELOPER, kwargs={"pk": "site", "backup_pk": site_backup})
