@@ -151,3 +151,11 @@ def purchase_get(*, user, pk) -> Purchase:
 
 def purchase_list(*, team: Team):
     return Purchase.objects.for_team(team).select_related("invoice")
+
+
+def purchases_awaiting_payment(*, team: Team | None):
+    """The team's orders not paid yet, oldest first (none without a team)."""
+    if team is None:
+        return Purchase.objects.none()
+    pending = Purchase.objects.for_team(team).filter(status=Purchase.Status.PENDING)
+    return pending.order_by("created_at")[:20]

@@ -52,6 +52,7 @@ def domain_list(request):
         "query": query,
         "kind": kind,
         "expiring": selectors.expiring_registrations(user=request.user, team=team),
+        "orders": billing_selectors.purchases_awaiting_payment(team=team),
         "filters": [
             ("", "All"),
             ("registered", "Registered"),

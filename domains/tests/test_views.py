@@ -47,7 +47,10 @@ def test_search_then_confirm_the_price_then_register(web, alice):
     assert response.status_code == 302 and response["Location"].startswith("/billing/purchases/")
     assert "done as soon as the invoice is paid" in web.get(response["Location"]).text
     assert not Domain.objects.filter(name="brand.test").exists()
+    listed = web.get("/domains/").text
+    assert "Awaiting payment" in listed and "Registration of brand.test (2 years)" in listed
     pay_orders()
+    assert "Awaiting payment" not in web.get("/domains/").text
     page = web.get(response["Location"]).text
     domain = Domain.objects.get(owner=alice, name="brand.test")
     assert f"/domains/{domain.pk}/" in page and "registered until" in page
