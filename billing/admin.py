@@ -52,6 +52,10 @@ class PlanAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "WordPress PHP limits (empty: the installation's WORDPRESS_* settings)",
+            {"fields": ("php_memory_mb", "php_upload_mb", "php_execution_seconds")},
+        ),
     )
 
     def save_model(self, request, obj, form, change):

@@ -82,6 +82,18 @@ class Plan(models.Model):
         help_text="With “slow the site down”: KB per second each response is served at.",
     )
 
+    # PHP limits of the team's WordPress sites: where a new site starts and how far its owner
+    # may raise them. Empty: the installation's WORDPRESS_* settings.
+    php_memory_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="PHP memory_limit of each WordPress site, in MB."
+    )
+    php_upload_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Largest upload into each WordPress site, in MB."
+    )
+    php_execution_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="PHP max_execution_time of each WordPress site."
+    )
+
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

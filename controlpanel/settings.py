@@ -741,6 +741,9 @@ BILLING_PLANS = {
         "custom_domains": 200,
         "members": 25,
         "backup_retention_days": 30,
+        "php_memory_mb": 256,
+        "php_upload_mb": 128,
+        "php_execution_seconds": 60,
     },
     "enterprise": {
         "name": "Enterprise",
@@ -755,6 +758,9 @@ BILLING_PLANS = {
         "custom_domains": None,
         "members": None,
         "backup_retention_days": 365,
+        "php_memory_mb": 512,
+        "php_upload_mb": 512,
+        "php_execution_seconds": 120,
     },
 }
 # A team whose payment failed keeps everything this many days, then is suspended.

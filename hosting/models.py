@@ -58,7 +58,8 @@ class Site(models.Model):
         max_length=63,
         unique=True,
         validators=[validate_site_slug],
-        help_text="Becomes <slug>.<SITES_DOMAIN>.",
+        # Plain text: the admin shows help as HTML, where "<slug>" would be a tag and vanish.
+        help_text="The site's address is this label, a dot and SITES_DOMAIN (docs.example.com).",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATIC)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROVISIONING)

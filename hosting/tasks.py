@@ -17,20 +17,28 @@ from controlpanel.celery import app
 log = logging.getLogger(__name__)
 
 
+FULL_SYNC_OWED = "hosting:edge-full-sync-owed"
+
+
 @shared_task(name="hosting.edge_sync", ignore_result=True)
 def edge_sync_task(site_id: str | None = None) -> dict | None:
     """Render the edge config and materialise live trees (no-op unless EDGE_ENABLED).
 
     Given the site that changed, first try the fast path: when the change is a switch of its
-    live deployment (same rules), only its symlink is swapped, and the full sync is queued
-    to run a little later."""
+    live deployment (same rules), only its symlink is swapped, and one full sync is queued to
+    run a little later (one for a burst of switches: the worker stays free for the next)."""
     if not settings.EDGE_ENABLED:
         return None
+    from django.core.cache import cache
+
     from hosting.serving.edge import FULL_SYNC_AFTER_SWITCH, edge_switch, edge_sync
 
     if site_id and edge_switch(site_id):
-        edge_sync_task.apply_async(countdown=FULL_SYNC_AFTER_SWITCH)
+        # Expires on its own should the queued sync be lost; the periodic one covers that.
+        if cache.add(FULL_SYNC_OWED, True, timeout=FULL_SYNC_AFTER_SWITCH + 60):
+            edge_sync_task.apply_async(countdown=FULL_SYNC_AFTER_SWITCH)
         return {"switched": site_id}
+    cache.delete(FULL_SYNC_OWED)  # a switch from now on owes another
     result = edge_sync()
     return {
         "trees_built": result.trees_built,

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backups.services import BackupFailed, back_up_before_wordpress_update
+from billing.limits import plan_of
 from controlpanel.enqueue import enqueue_on_commit
 from hosting.hostnames import hostnames_changed
 from hosting.models import Site
@@ -72,12 +73,16 @@ def wordpress_problem() -> str | None:
 
 
 def plan_limits(*, team) -> dict:
-    """PHP limits of a team's WordPress sites. Billing plans will set them; until then the
-    installation's defaults apply to every plan."""
+    """PHP limits of a team's WordPress sites, from its plan (the installation's WORDPRESS_*
+    settings where the plan leaves one empty): where a new site starts, and the most its owner
+    may set."""
+    plan = plan_of(team)
     return {
-        "memory_limit_mb": settings.WORDPRESS_MEMORY_LIMIT_MB,
-        "upload_limit_mb": settings.WORDPRESS_UPLOAD_LIMIT_MB,
-        "max_execution_seconds": settings.WORDPRESS_MAX_EXECUTION_SECONDS,
+        "memory_limit_mb": plan.php_memory_mb or settings.WORDPRESS_MEMORY_LIMIT_MB,
+        "upload_limit_mb": plan.php_upload_mb or settings.WORDPRESS_UPLOAD_LIMIT_MB,
+        "max_execution_seconds": (
+            plan.php_execution_seconds or settings.WORDPRESS_MAX_EXECUTION_SECONDS
+        ),
     }
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from hosting.serving import http as h
@@ -78,7 +80,7 @@ async def serve(scope, receive, send, *, site_id, hostname: str) -> int:
         return 0
     if kind == "file":
         return await _file(send, htdocs / value.lstrip("/"), value, head)
-    return await _php(scope, receive, send, layout, value, hostname)
+    return await _php(scope, receive, send, layout, value, hostname, site_id)
 
 
 async def _page(send, status: int, head: bool) -> int:
@@ -188,9 +190,36 @@ def params_for(scope, layout, script: str, hostname: str, body_length: int) -> d
     return params
 
 
-async def _php(scope, receive, send, layout, script: str, hostname: str) -> int:
-    limit = (settings.WORDPRESS_UPLOAD_LIMIT_MB + 1) * 1024 * 1024
-    body = await _read_body(receive, limit)
+# A site's largest request body (its upload size, set within its plan), read from the database
+# at most every LIMIT_TTL seconds per site, off the event loop.
+LIMIT_TTL = 30.0
+_body_limits: dict = {}
+
+
+def _upload_mb(site_id) -> int:
+    from wordpress.models import WordPressSite
+
+    found = (
+        WordPressSite.objects.filter(site_id=site_id)
+        .values_list("upload_limit_mb", flat=True)
+        .first()
+    )
+    return found or settings.WORDPRESS_UPLOAD_LIMIT_MB
+
+
+async def body_limit(site_id) -> int:
+    """Bytes a request to the site may send: its upload size and 1 MB for the rest of a form
+    (as ``post_max_size`` in its pool)."""
+    now = time.monotonic()
+    cached = _body_limits.get(site_id)
+    if cached is None or now - cached[1] > LIMIT_TTL:
+        mb = await sync_to_async(_upload_mb, thread_sensitive=False)(site_id)
+        cached = _body_limits[site_id] = ((mb + 1) * 1024 * 1024, now)
+    return cached[0]
+
+
+async def _php(scope, receive, send, layout, script: str, hostname: str, site_id) -> int:
+    body = await _read_body(receive, await body_limit(site_id))
     head = scope["method"] == "HEAD"
     if body is None:
         return await _page(send, 413, head)

@@ -317,12 +317,22 @@ class Edge:
 
 
 def php_site(site_id) -> PhpSite:
+    """A WordPress site's pool, with its own upload size and execution time (set within its
+    plan), or the installation's until it has them."""
+    from wordpress.models import WordPressSite
+
     layout = layout_for(site_id)
+    limits = (
+        WordPressSite.objects.filter(site_id=site_id)
+        .values_list("upload_limit_mb", "max_execution_seconds")
+        .first()
+    )
+    upload, seconds = limits or (None, None)
     return PhpSite(
         htdocs=str(layout.htdocs),
         socket=str(layout.socket),
-        upload_mb=settings.WORDPRESS_UPLOAD_LIMIT_MB,
-        timeout_seconds=settings.WORDPRESS_MAX_EXECUTION_SECONDS + 30,
+        upload_mb=upload or settings.WORDPRESS_UPLOAD_LIMIT_MB,
+        timeout_seconds=(seconds or settings.WORDPRESS_MAX_EXECUTION_SECONDS) + 30,
     )
 
 

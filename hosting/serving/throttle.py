@@ -11,6 +11,10 @@ class Throttled:
     response: the body goes out in slices, and after each one the sender waits until the
     bytes sent so far are within the rate."""
 
+    # The clock and the wait, replaceable (tests run them on a virtual clock).
+    clock = staticmethod(lambda: asyncio.get_running_loop().time())
+    sleep = staticmethod(asyncio.sleep)
+
     def __init__(self, send, rate: int):
         self.send = send
         self.rate = max(1, int(rate))
@@ -23,9 +27,8 @@ class Throttled:
         if not body:
             await self.send(message)
             return
-        loop = asyncio.get_running_loop()
         if self.started is None:
-            self.started = loop.time()
+            self.started = self.clock()
         more = message.get("more_body", False)
         for start in range(0, len(body), self.step):
             chunk = body[start : start + self.step]
@@ -36,6 +39,6 @@ class Throttled:
             self.sent += len(chunk)
             if last and not more:
                 return  # the whole body is out: nothing left to pace
-            ahead = self.sent / self.rate - (loop.time() - self.started)
+            ahead = self.sent / self.rate - (self.clock() - self.started)
             if ahead > 0:
-                await asyncio.sleep(ahead)
+                await self.sleep(ahead)

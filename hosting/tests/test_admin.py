@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from hosting.files.backends import tree_for
 from hosting.files.uploads import files_upload
@@ -42,3 +43,11 @@ def test_admin_delete_and_recount_use_the_services(
         )
     assert not Site.objects.filter(pk=site.pk).exists()
     assert list(tree_for(site.pk).walk("")) == []
+
+
+def test_the_site_page_explains_the_address_in_full(client, operator, site):
+    client.force_login(operator)
+    page = client.get(reverse("admin:hosting_site_change", args=[site.pk])).content.decode()
+    # The admin renders help as HTML: the text must not hold anything that reads as a tag.
+    shown = " ".join(strip_tags(page).split())
+    assert "The site's address is this label, a dot and SITES_DOMAIN (docs.example.com)." in shown

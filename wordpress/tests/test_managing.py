@@ -181,3 +181,41 @@ def test_storage_used_counts_the_files_and_the_database(wp_worker, api):
     assert wordpress_storage_recount_all() == 1
     after = api.get(f"/api/sites/{site.pk}").json()["storage"]["used"]
     assert after - used >= 3_000_000
+
+
+def test_the_plan_sets_where_php_limits_start_and_how_far_they_go(wp_worker, api, alice):
+    from asgiref.sync import async_to_sync
+
+    from billing.tests.factories import team_on_plan
+    from hosting.serving.edge import php_site
+    from teams.services import acting_team
+    from wordpress.serving import body_limit
+
+    team_on_plan(
+        acting_team(alice),
+        "roomy",
+        wordpress_sites=None,
+        php_memory_mb=192,
+        php_upload_mb=64,
+        php_execution_seconds=45,
+    )
+    site = settled(create(api, "Roomy").json()["id"])
+    assert site.status == Site.Status.ONLINE
+    (layout_for(site.pk).wp_content / "berth-probe.php").write_text(PROBE)
+    assert probe(site) | {"display": None, "debug": None} == {
+        "memory": "192M",
+        "upload": "64M",
+        "time": "45",
+        "display": None,
+        "debug": None,
+    }
+    # Both servers take uploads of the site's own size (and a megabyte for the form).
+    assert php_site(site.pk).upload_mb == 64 and php_site(site.pk).timeout_seconds == 75
+    assert async_to_sync(body_limit)(site.pk) == 65 * 1024 * 1024
+
+    refused = api.patch(f"/api/sites/{site.pk}/wordpress", {"memoryMb": 256}, format="json")
+    assert refused.status_code == 422
+    assert "between 64 and 192" in refused.json()["error"]["details"]["memoryMb"][0]
+    lowered = api.patch(f"/api/sites/{site.pk}/wordpress", {"uploadMb": 16}, format="json")
+    assert lowered.status_code == 200 and probe(site)["upload"] == "16M"
+    assert php_site(site.pk).upload_mb == 16
