@@ -29,7 +29,9 @@ def progress_event(backup) -> dict:
         "id": str(backup.pk),
         "state": backup.state,
         "phase": backup.phase,
-        "phaseLabel": PHASES.get(backup.phase, backup.phase),
+        "phaseLabel": PHASES.get(backup.phase, backup.phase)
+        if backup.phase or backup.state == "queued"
+        else backup.get_state_display(),
         "filesDone": backup.progress_files,
         "bytesDone": backup.progress_bytes,
         "totalFiles": backup.total_files,

@@ -255,6 +255,7 @@ def _backup_steps(backup: Backup, progress: Progress) -> dict:
 def _stage(site: Site, stage: Path, progress: Progress) -> dict:
     """Write what the snapshot must hold into ``stage``; its record: every file's size and
     sha256 (by path inside the stage) and, for WordPress, the rows of every table."""
+    progress("staging")
     files = stage / "files"
     files.mkdir()
     if site.kind == Site.Kind.WORDPRESS:

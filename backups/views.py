@@ -34,7 +34,7 @@ def site_backups(request, pk):
     context = {
         "schedule": schedule,
         "schedule_form": ScheduleForm(initial=initial),
-        "elsewhere_form": RestoreElsewhereForm(sites=selectors.restore_targets(site=site)),
+        "restore_targets": list(selectors.restore_targets(site=site)),
         "page": page,
         "restores": selectors.restores_of_site(site=site)[:5],
         "last_drill": selectors.drills_of_site(site=site).first(),

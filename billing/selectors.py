@@ -21,6 +21,7 @@ from billing.limits import (  # noqa: F401  (plan_of: read by pages and the API)
 )
 from billing.models import LIMITS, Invoice, Plan, Purchase, Subscription, Transaction
 from hosting.models import Site, SiteBandwidth
+from hosting.selectors import storage_in_use
 from teams.models import Team
 
 
@@ -74,7 +75,8 @@ def team_usage(*, team: Team) -> Usage:
     sites = list(
         Site.objects.filter(team=team)
         .annotate(
-            month_bytes=Sum("bandwidth_days__bytes_sent", filter=Q(bandwidth_days__day__gte=first))
+            month_bytes=Sum("bandwidth_days__bytes_sent", filter=Q(bandwidth_days__day__gte=first)),
+            storage_in_use=storage_in_use(),
         )
         .order_by("name")
     )
@@ -82,7 +84,7 @@ def team_usage(*, team: Team) -> Usage:
     meters = [
         SiteMeter(
             site=site,
-            storage_used=site.storage_used,
+            storage_used=site.storage_in_use,
             storage_limit=site.storage_limit,
             bandwidth_used=site.month_bytes or 0,
             bandwidth_limit=site.bandwidth_limit,

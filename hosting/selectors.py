@@ -18,6 +18,23 @@ def month_start(today: datetime.date | None = None) -> datetime.date:
     return (today or timezone.localdate()).replace(day=1)
 
 
+def _built_from_git() -> Exists:
+    return Exists(Project.objects.filter(site=OuterRef("pk")))
+
+
+def storage_in_use() -> Case:
+    """A site's storage as pages show it (an expression over sites): its working files, or for
+    a site built from git or deployed from a folder elsewhere (no working files) its live
+    deployment's size."""
+    return Case(
+        When(
+            _built_from_git() | Q(storage_used=0),
+            then=Coalesce(F("live_deployment__manifest__total_size"), Value(0)),
+        ),
+        default=F("storage_used"),
+    )
+
+
 def _with_usage(sites: QuerySet, start: datetime.date | None = None) -> QuerySet:
     """Annotate this month's bandwidth, the live and the latest deployment, and the storage in
     use (one query for a page).
@@ -28,16 +45,9 @@ def _with_usage(sites: QuerySet, start: datetime.date | None = None) -> QuerySet
     start = start or month_start()
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at")
     month = SiteBandwidth.objects.filter(site=OuterRef("pk"), day__gte=start)
-    built_from_git = Exists(Project.objects.filter(site=OuterRef("pk")))
     return sites.annotate(
-        built_from_git=built_from_git,
-        storage_in_use=Case(
-            When(
-                built_from_git | Q(storage_used=0),
-                then=Coalesce(F("live_deployment__manifest__total_size"), Value(0)),
-            ),
-            default=F("storage_used"),
-        ),
+        built_from_git=_built_from_git(),
+        storage_in_use=storage_in_use(),
         live_deployed_at=Coalesce(
             F("live_deployment__finished_at"), F("live_deployment__created_at")
         ),

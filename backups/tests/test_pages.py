@@ -7,6 +7,7 @@ import pytest
 
 from backups.models import Backup, Restore
 from backups.tests.conftest import site_with_files
+from hosting.models import Site
 
 pytestmark = pytest.mark.services
 
@@ -53,3 +54,27 @@ def test_another_teams_site_and_backup_are_not_found(client, alice, bob):
     assert client.post(f"/sites/{site.pk}/backups/new/").status_code == 404
     assert client.post(f"/sites/{bobs.pk}/backups/{good.pk}/restore/").status_code == 404
     assert not Restore.objects.exists() and Backup.objects.count() == 1
+
+
+def test_restore_elsewhere_makes_the_new_site_or_takes_another_of_the_team(web, alice, bob):
+    site = site_with_files(alice)
+    other = site_with_files(alice, name="Other")
+    good = Backup.objects.create(site=site, state=Backup.State.SUCCEEDED, snapshot_id="abc")
+    html = web.get(f"/sites/{site.pk}/backups/").content.decode()
+    assert f'<option value="{other.pk}">Other</option>' in html
+    assert f'for="new-site-{good.pk}"' in html
+
+    url = f"/sites/{site.pk}/backups/{good.pk}/restore-elsewhere/"
+    answer = web.post(url, {"new_site_name": "Garden copy", "target": ""})
+    copy = Site.objects.get(name="Garden copy")
+    assert answer.status_code == 302 and answer["Location"] == f"/sites/{copy.pk}/backups/"
+    assert Restore.objects.get(target=copy).backup == good
+
+    web.post(url, {"new_site_name": "", "target": str(other.pk)})
+    assert Restore.objects.get(target=other).backup == good
+
+    bobs = site_with_files(bob, name="Bobs")
+    answer = web.post(url, {"new_site_name": "", "target": str(bobs.pk)}, follow=True)
+    assert not Restore.objects.filter(target=bobs).exists()  # not a choice: refused
+    answer = web.post(url, {"new_site_name": "", "target": ""}, follow=True)
+    assert "Name a new site, or choose one of your sites." in answer.content.decode()

@@ -115,3 +115,16 @@ def test_bandwidth_over_a_throttling_plan_slows_the_site_until_next_month(
     site.refresh_from_db()
     assert site.rate_limit is None
     assert UsageNotice.objects.get(level=100).restored_at is not None
+
+
+def test_the_usage_page_counts_a_site_deployed_from_elsewhere_by_its_live_release(web, alice):
+    """A site deployed by the command-line client, the API or git has no working files: its
+    storage is its live deployment's size, on the billing page as on the Sites page."""
+    from billing.selectors import team_usage
+
+    site = site_create(owner=alice, name="Shipped")
+    deployment_publish(site=site, files=files({"index.html": b"x" * 5000}), source="upload")
+    site.refresh_from_db()
+    assert site.storage_used == 0
+    usage = team_usage(team=acting_team(alice))
+    assert [m.storage_used for m in usage.sites] == [5000] and usage.storage_used == 5000

@@ -137,3 +137,29 @@ def test_an_unknown_site_or_a_failed_recovery_exits_non_zero(
     _out, err = recover()
     assert f"{site.slug}: FAILED: re-provisioning failed:" in err
     assert "CommandError: 1 of 1 WordPress sites could not be recovered." in err
+
+
+def test_force_restores_over_an_installed_site_and_a_stopped_site_stays_stopped(
+    wordpress_env,
+    api,
+    backup_root,  # noqa: F811
+):
+    from wordpress.services import wordpress_stop
+
+    site = provisioned(api, "Forced")
+    post(site, "In the backup", "in-the-backup")
+    backup = backups.backup_run(backup_id=Backup.objects.create(site=site).pk)
+    assert backup.state == Backup.State.SUCCEEDED, backup.reason
+    post(site, "After the backup", "after-the-backup")
+    wordpress_stop(site=site)
+
+    out, err = recover()
+    assert f"{site.slug}: SKIPPED: installed on this machine; left alone" in out and err == ""
+    assert "After the backup" in titles(site)
+
+    out, err = recover("--force", "--site", site.slug)
+    assert err == "", err
+    assert f"{site.slug}: RESTORED: provisioned again (--force) and restored the backup" in out
+    assert titles(site) == ["Hello world!", "In the backup"]
+    assert Site.objects.get(pk=site.pk).status == Site.Status.OFFLINE
+    assert pools.pool_state(layout_for(site.pk)) != "running"
