@@ -170,6 +170,34 @@ class Edge:
             return False
         return True
 
+    def clone_tree(self, deployment_id: UUID, source_id: UUID) -> bool:
+        """Materialise a deployment as hard links to the tree of another deployment of the same
+        manifest (a rollback, a promotion): no manifest read, no blob lookups. True when built
+        now; False when it exists already or cannot be linked (``build_tree`` then)."""
+        final, source = self.tree(deployment_id), str(self.tree(source_id))
+        if final.is_dir():
+            return False
+        work = str(self.root / "sites" / f".{deployment_id}.{os.getpid()}.tmp")
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            for folder, _, names in os.walk(source):
+                relative = os.path.relpath(folder, source)
+                out = work if relative == "." else os.path.join(work, relative)
+                os.makedirs(out, exist_ok=True)
+                for name in names:
+                    os.link(os.path.join(folder, name), os.path.join(out, name))
+            os.chmod(work, 0o755)  # noqa: S103 - nginx workers read the tree
+            rules = (self.root / "rules" / f"{source_id}.json").read_bytes()
+            self._write_atomic(self.root / "rules" / f"{deployment_id}.json", rules)
+            os.rename(work, final)
+        except OSError:  # too many links, the source pruned meanwhile, built by another sync
+            shutil.rmtree(work, ignore_errors=True)
+            return False
+        return True
+
+    def problems(self, deployment_id: UUID) -> list[str]:
+        return json.loads((self.root / "rules" / f"{deployment_id}.json").read_text())["problems"]
+
     def same_rules(self, first: UUID, second: UUID) -> bool:
         """Whether two deployments' ``_redirects``/``_headers`` render the same config."""
         data = [
@@ -416,11 +444,9 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
                 sites[site_id] = site
                 continue
             if not edge.has_tree(deployment_id):
-                release = load_release(deployment_id)
-                if release is None:
+                if not _build(edge, deployment_id, result):
                     continue
-                result.trees_built += edge.build_tree(release)
-                result.problems += [f"{site_id}: {p}" for p in release.problems]
+                result.problems += [f"{site_id}: {p}" for p in edge.problems(deployment_id)]
             result.links_swapped += edge.point(site_id, deployment_id)
             site.redirects, site.headers = edge.rules(deployment_id)
             sites[site_id] = site
@@ -453,6 +479,37 @@ def edge_sync(*, reload: bool = True) -> SyncResult:
     return result
 
 
+def _twin(edge: Edge, manifest_id, deployment_id) -> UUID | None:
+    """A deployment of the same manifest whose tree is on disk (the same files and rules)."""
+    from deployments.models import Deployment
+
+    if manifest_id is None:
+        return None
+    twins = Deployment.objects.filter(manifest_id=manifest_id).exclude(pk=deployment_id)
+    return next((d for d in twins.values_list("pk", flat=True) if edge.has_tree(d)), None)
+
+
+def _build(edge: Edge, deployment_id: UUID, result: SyncResult) -> bool:
+    """Materialise a deployment: linked from a tree of the same manifest when there is one,
+    else from its release. False when it has no release (nothing to serve)."""
+    from deployments.models import Deployment
+
+    manifest_id = (
+        Deployment.objects.filter(pk=deployment_id).values_list("manifest_id", flat=True).first()
+    )
+    twin = _twin(edge, manifest_id, deployment_id)
+    if twin is not None and edge.clone_tree(deployment_id, twin):
+        result.trees_built += 1
+        return True
+    if edge.has_tree(deployment_id):  # built meanwhile
+        return True
+    release = load_release(deployment_id)
+    if release is None:
+        return False
+    result.trees_built += edge.build_tree(release)
+    return edge.has_tree(deployment_id)
+
+
 # After a fast switch, the full sync (the new deployment's own address, pruning) follows
 # this many seconds later, off the path of the switch.
 FULL_SYNC_AFTER_SWITCH = 2
@@ -471,7 +528,6 @@ def edge_switch(site_id) -> bool:
     change needs a full ``edge_sync`` (anything else: routes, status, first deploy, other
     rules, a tree never built), which the caller then runs.
     """
-    from deployments.models import Deployment
     from hosting.models import Site
 
     try:
@@ -505,9 +561,7 @@ def edge_switch(site_id) -> bool:
         # Its own tree, else one of the same manifest (what a rollback or a promotion of an
         # earlier deployment restores): the same files and rules, already on disk.
         tree = deployment_id if edge.has_tree(deployment_id) else None
-        if tree is None:
-            twins = Deployment.objects.filter(manifest_id=manifest_id).exclude(pk=deployment_id)
-            tree = next((d for d in twins.values_list("pk", flat=True) if edge.has_tree(d)), None)
+        tree = tree or _twin(edge, manifest_id, deployment_id)
         if tree is None or current == f"../sites/{tree}":
             return False  # no tree yet, or the change was not a switch
         if not edge.same_rules(os.path.basename(current), tree):
@@ -559,11 +613,8 @@ def _deployment_addresses(edge: Edge, sites: dict, result: SyncResult) -> list[E
         hostname = f"{label}.{settings.SITES_DOMAIN}"
         if not _HOSTNAME.match(hostname):
             continue
-        if not edge.has_tree(deployment_id):
-            release = load_release(deployment_id)
-            if release is None:
-                continue
-            result.trees_built += edge.build_tree(release)
+        if not edge.has_tree(deployment_id) and not _build(edge, deployment_id, result):
+            continue
         redirects, headers = edge.rules(deployment_id)
         # Rules, or a slowed-down site, need a server block of their own.
         own_block = redirects or headers or sites[site_id].rate_limit

@@ -59,8 +59,10 @@ def test_a_rollback_is_served_by_a_symlink_swap_without_sync_or_reload(edge, ali
     own = f"{restored.pk.hex[:DEPLOYMENT_ID_LENGTH]}--instant"
     assert not (root / "live" / own).exists()
     assert not edge_switch(site.pk)  # nothing left to switch
-    edge_sync()
+    assert edge_sync().trees_built == 1  # the restored deployment's own, linked from the first
     assert os.readlink(link) == f"../sites/{restored.pk}"
+    tree = root / "sites" / str(restored.pk)
+    assert (tree / "a" / "b.css").samefile(root / "sites" / str(first.pk) / "a" / "b.css")
     assert nginx.get("instant.localhost", "/a/b.css").body == b"x{}"
     assert (root / "live" / own).is_symlink()
     assert nginx.get(f"{own}.localhost", "/").body == b"one"
