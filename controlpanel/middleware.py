@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import QueryDict
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 
 class SecurityHeadersMiddleware:
@@ -140,3 +143,22 @@ def _walk(value, path: str) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+async def _file_chunks(filelike, size: int):
+    read = sync_to_async(filelike.read, thread_sensitive=False)
+    while chunk := await read(size):
+        yield chunk
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise (static files), streaming a file to an ASGI server (uvicorn, daphne) chunk by
+    chunk from a worker thread. Django otherwise reads a file response's synchronous iterator
+    whole into memory there, and warns at every request."""
+
+    def __call__(self, request):
+        response = super().__call__(request)
+        filelike = getattr(response, "file_to_stream", None)
+        if filelike is not None and isinstance(request, ASGIRequest):
+            response.streaming_content = _file_chunks(filelike, response.block_size)
+        return response
