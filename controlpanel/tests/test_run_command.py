@@ -91,6 +91,7 @@ def test_run_command_serves_landing_page_and_health(tmp_path, server):
         assert "Created the operator account ops@example.com" in output
         assert (tmp_path / "var" / "berth.sqlite3").exists()
         assert f"Server: {server}" in output
+        assert "DeprecationWarning" not in output  # a newcomer's first screen is clean
         # WebSockets are served too: an anonymous connection is refused by the consumer.
         ws_url = f"ws://127.0.0.1:{port}/ws/notifications/"
         assert refused_websocket_status(ws_url, f"http://localhost:{port}") == 403

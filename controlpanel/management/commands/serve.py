@@ -142,7 +142,7 @@ class Command(BaseCommand):
         # client-written entry; uvicorn trusts any loopback caller's header.
         if server == "uvicorn":
             web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
-            web += ["--ws", "websockets", "controlpanel.asgi:application"]
+            web += ["--ws", "websockets-sansio", "controlpanel.asgi:application"]
         else:
             web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
         return Program(
