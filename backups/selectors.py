@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from backups.models import Backup, Drill, Repository, Restore, Schedule
 from hosting.models import Site
@@ -43,25 +43,39 @@ def schedule_of(*, site) -> Schedule | None:
 
 def site_alerts(*, site) -> dict:
     """The failures a site's pages warn about: its last scheduled backup, when it failed and
-    no backup succeeded after it; its last restore drill, when it failed."""
-    scheduled = Backup.objects.filter(site=site, type=Backup.Type.SCHEDULED).exclude(
-        state__in=[Backup.State.QUEUED, Backup.State.RUNNING]
-    )
-    failed_backup = scheduled.order_by("-created_at").first()
-    if failed_backup is not None and (
-        failed_backup.state != Backup.State.FAILED
-        or Backup.objects.filter(
-            site=site, state=Backup.State.SUCCEEDED, created_at__gt=failed_backup.created_at
-        ).exists()
-    ):
-        failed_backup = None
-    drill = (
-        Drill.objects.filter(site=site, state__in=Drill.FINAL_STATES)
-        .select_related("backup")
+    no backup succeeded after it; its last restore drill, when it failed. One query when there
+    is nothing to warn about (every page of the site asks)."""
+    scheduled = (
+        Backup.objects.filter(site=OuterRef("pk"), type=Backup.Type.SCHEDULED)
+        .exclude(state__in=[Backup.State.QUEUED, Backup.State.RUNNING])
         .order_by("-created_at")
-        .first()
     )
-    failed_drill = drill if drill is not None and drill.state == Drill.State.FAILED else None
+    drills = Drill.objects.filter(site=OuterRef("pk"), state__in=Drill.FINAL_STATES).order_by(
+        "-created_at"
+    )
+    last = (
+        Site.objects.filter(pk=site.pk)
+        .annotate(
+            backup_id=Subquery(scheduled.values("pk")[:1]),
+            backup_state=Subquery(scheduled.values("state")[:1]),
+            drill_id=Subquery(drills.values("pk")[:1]),
+            drill_state=Subquery(drills.values("state")[:1]),
+        )
+        .values("backup_id", "backup_state", "drill_id", "drill_state")
+        .first()
+    ) or {}
+    failed_backup = failed_drill = None
+    if last.get("backup_state") == Backup.State.FAILED:
+        failed_backup = Backup.objects.filter(pk=last["backup_id"]).first()
+        if (
+            failed_backup is not None
+            and Backup.objects.filter(
+                site=site, state=Backup.State.SUCCEEDED, created_at__gt=failed_backup.created_at
+            ).exists()
+        ):
+            failed_backup = None
+    if last.get("drill_state") == Drill.State.FAILED:
+        failed_drill = Drill.objects.select_related("backup").filter(pk=last["drill_id"]).first()
     return {"failed_backup": failed_backup, "failed_drill": failed_drill}
 
 

@@ -50,8 +50,9 @@ def test_browse_with_breadcrumbs_and_empty_states(web, site):
 
 def test_huge_folders_are_paginated(web, site, django_assert_max_num_queries):
     files_upload(site=site, uploads=[upload(f"f{i:03}.txt", b"x") for i in range(130)])
-    # 9: the page's own reads plus the acting team's membership check and the team switcher.
-    with django_assert_max_num_queries(9):
+    # 10: the page's own reads plus the acting team's membership check, the team switcher and
+    # the site's backup alerts.
+    with django_assert_max_num_queries(10):
         page = web.get(url("site-files", site))
     assert page.text.count("data-path=") == 100 and "Page 1 of 2" in page.text
     assert web.get(url("site-files", site, page=2)).text.count("data-path=") == 30
@@ -273,9 +274,9 @@ def test_deployments_tab_query_count(web, site, alice, django_assert_max_num_que
     for i in range(6):
         ops.text_save(site=site, path="index.html", content=f"v{i}")
         services.site_deploy(site=site, author=alice)
-    # 11: constant in the number of deployments (the membership check and team switcher are
-    # two of them); a query per row would break it.
-    with django_assert_max_num_queries(11):
+    # 12: constant in the number of deployments (the membership check, the team switcher and
+    # the site's backup alerts are three of them); a query per row would break it.
+    with django_assert_max_num_queries(12):
         page = web.get(url("site-deployments", site))
     assert page.text.count("data-deployment=") == 6
 
