@@ -20,6 +20,14 @@ from hosting.views import render_tab, site_or_404
 from teams.permissions import SITE_MANAGE, authorize, can
 
 
+def _backup_or_404(site, backup_pk) -> Backup:
+    """One of the site's backups; another site's (or team's) is simply not found."""
+    try:
+        return selectors.backup_get(site=site, pk=backup_pk)
+    except Backup.DoesNotExist as exc:
+        raise Http404("No such backup.") from exc
+
+
 @login_required
 def site_backups(request, pk):
     site = site_or_404(request, pk)
@@ -58,10 +66,7 @@ def backup_now(request, pk):
 @require_POST
 def backup_restore(request, pk, backup_pk):
     site = site_or_404(request, pk)
-    try:
-        backup = selectors.backup_get(site=site, pk=backup_pk)
-    except Backup.DoesNotExist as exc:
-        raise Http404("No such backup.") from exc
+    backup = _backup_or_404(site, backup_pk)
     try:
         services.restore_create(backup=backup, user=request.user)
     except ValidationError as exc:
@@ -79,10 +84,7 @@ def backup_restore(request, pk, backup_pk):
 @require_POST
 def backup_restore_elsewhere(request, pk, backup_pk):
     site = site_or_404(request, pk)
-    try:
-        backup = selectors.backup_get(site=site, pk=backup_pk)
-    except Backup.DoesNotExist as exc:
-        raise Http404("No such backup.") from exc
+    backup = _backup_or_404(site, backup_pk)
     form = RestoreElsewhereForm(request.POST, sites=selectors.restore_targets(site=site))
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) or "Choose a site.")
@@ -134,10 +136,7 @@ def backup_download(request, pk, backup_pk):
     """The backup as a ``.tar.gz``, streamed (it may hold a database: ``site.manage`` only)."""
     site = site_or_404(request, pk)
     authorize(request.user, SITE_MANAGE, site)
-    try:
-        backup = selectors.backup_get(site=site, pk=backup_pk)
-    except Backup.DoesNotExist as exc:
-        raise Http404("No such backup.") from exc
+    backup = _backup_or_404(site, backup_pk)
     try:
         archive = downloads.backup_archive(backup=backup, user=request.user)
     except ValidationError as exc:
@@ -153,10 +152,7 @@ def backup_download(request, pk, backup_pk):
 @require_POST
 def backup_delete(request, pk, backup_pk):
     site = site_or_404(request, pk)
-    try:
-        backup = selectors.backup_get(site=site, pk=backup_pk)
-    except Backup.DoesNotExist as exc:
-        raise Http404("No such backup.") from exc
+    backup = _backup_or_404(site, backup_pk)
     try:
         services.backup_delete(backup=backup, user=request.user)
     except ValidationError as exc:
