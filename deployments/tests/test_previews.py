@@ -19,6 +19,22 @@ from hosting.tests.serving_support import asgi_get
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+def previews_on(project, branches: str, *, secret: bool = False) -> None:
+    """Turn previews on for ``branches``; with ``secret``, a production-only variable and a
+    preview one the builds print."""
+    project_update(
+        project=project,
+        branch=project.branch,
+        install_command="",
+        build_command=project.build_command,
+        output_dir=project.output_dir,
+        auto_deploy=True,
+        env_vars="SECRET=production-only-value" if secret else None,
+        preview_branches=branches,
+        preview_env_vars="STAGE=preview" if secret else None,
+    )
+
+
 async def django_stub(scope, receive, send):
     await send({"type": "http.response.start", "status": 299, "headers": []})
     await send({"type": "http.response.body", "body": b"django"})
@@ -34,17 +50,7 @@ def test_a_push_to_a_preview_branch_builds_a_preview_and_leaves_production(
     production = final(deploy(api, repo, repository=repo.as_uri())["id"])
     assert production.status == "success", logs(production.pk)
     project = production.project
-    project_update(
-        project=project,
-        branch=project.branch,
-        install_command="",
-        build_command=project.build_command,
-        output_dir=project.output_dir,
-        auto_deploy=True,
-        env_vars="SECRET=production-only-value",
-        preview_branches="feature/*",
-        preview_env_vars="STAGE=preview",
-    )
+    previews_on(project, "feature/*", secret=True)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/New-Look"], check=True)
     script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
     make_repo(repo, {"index.html": "<h1>new look</h1>", "build.sh": script}, message="New look")
@@ -107,17 +113,7 @@ def test_pull_requests_build_previews_without_secrets_from_forks_and_close_remov
     repo = make_repo(tmp_path / "pulled", STATIC_SITE)
     production = final(deploy(api, repo, repository=repo.as_uri())["id"])
     project = production.project
-    project_update(
-        project=project,
-        branch=project.branch,
-        install_command="",
-        build_command=project.build_command,
-        output_dir=project.output_dir,
-        auto_deploy=True,
-        env_vars="SECRET=production-only-value",
-        preview_branches="*",
-        preview_env_vars="STAGE=preview",
-    )
+    previews_on(project, "*", secret=True)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "feature/pr"], check=True)
     script = STATIC_SITE["build.sh"] + 'echo "secret=[$SECRET] stage=[$STAGE]" > dist/env.txt\n'
     make_repo(repo, {"index.html": "<h1>pull</h1>", "build.sh": script}, message="PR")
@@ -209,15 +205,7 @@ def test_a_pull_request_from_a_fork_builds_its_head_only_the_base_repository_hol
     repo = make_repo(tmp_path / "base", STATIC_SITE)
     production = final(deploy(api, repo, repository=repo.as_uri())["id"])
     project = production.project
-    project_update(
-        project=project,
-        branch=project.branch,
-        install_command="",
-        build_command=project.build_command,
-        output_dir=project.output_dir,
-        auto_deploy=True,
-        preview_branches="*",
-    )
+    previews_on(project, "*")
     git = ["git", "-C", str(repo)]
     subprocess.run([*git, "checkout", "-q", "-b", "fork-work"], check=True)
     make_repo(repo, {"index.html": "<h1>from a fork</h1>"}, message="Fork's change")
