@@ -2,7 +2,9 @@
 
 ``worker`` is a ``celery -A controlpanel worker`` subprocess on the test database: against
 Redis when REDIS_URL is set (CI), against the embedded filesystem broker otherwise (with the
-SQLite test database on disk, see settings).
+SQLite test database on disk, see settings). Its tasks run in a thread pool,
+as in ``manage.py serve`` and docker-compose.yml (without their beat thread: the tests call
+the periodic tasks themselves).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class WorkerProcess:
                 "-A",
                 "controlpanel",
                 "worker",
-                "--pool=prefork",
+                "--pool=threads",
                 "--concurrency=2",
                 "--without-gossip",
                 "--without-mingle",
