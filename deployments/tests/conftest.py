@@ -53,7 +53,9 @@ def database_url() -> str:
 class WorkerProcess:
     """A real Celery worker in a subprocess, sharing the test database, storage and broker."""
 
-    def __init__(self, tmp_path: Path, settings, extra_env: dict | None = None):
+    def __init__(
+        self, tmp_path: Path, settings, extra_env: dict | None = None, *, beat: bool = False
+    ):
         self.log = tmp_path / "worker.log"
         env = {
             **os.environ,
@@ -88,6 +90,7 @@ class WorkerProcess:
                 "--without-heartbeat",
                 f"--hostname=test-{os.getpid()}@%h",
                 "--loglevel=INFO",
+                *(["--beat-thread", "-s", str(cwd / "beat-schedule")] if beat else []),
             ],
             cwd=cwd,
             env=env,
