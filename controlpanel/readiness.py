@@ -93,14 +93,10 @@ def _sources() -> tuple[list[str], list[str]]:
 
 
 def record() -> None:
-    """After a successful prepare: remember its digest, if an operator account exists (until
-    one does, every start says how to make one)."""
-    from django.contrib.auth import get_user_model
-
+    """After a successful prepare: remember its digest. The operator account is asked for (or
+    its absence explained) by the prepare that records; a later change of the operator
+    variables prepares again."""
     path = stamp_path()
-    if not get_user_model().objects.filter(is_superuser=True).exists():
-        path.unlink(missing_ok=True)
-        return
     migrations, static = _sources()
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"migrations": migrations, "static": static, "digest": _digest(migrations, static)}
