@@ -42,6 +42,35 @@ def _listed(queryset):
     )
 
 
+# What a deployment summary shows (the API's lists and the dashboard's recent builds): the
+# columns of ``DeploymentSummarySerializer``, 24 of the 79 a listed row has (11 datetimes
+# parsed per row where 3 are read).
+SUMMARY_COLUMNS = (
+    "id",
+    "branch",
+    "status",
+    "source",
+    "preview",
+    "commit_hash",
+    "commit_message",
+    "commit_author",
+    "build_duration",
+    "started_at",
+    "finished_at",
+    "created_at",
+    "manifest_id",
+    "site__name",
+    "site__slug",
+    "project__name",
+    "author__name",
+    "author__email",
+)
+
+
+def _summaries(queryset):
+    return queryset.select_related("site", "project", "author").only(*SUMMARY_COLUMNS)
+
+
 # A team's whole list (no search, no status filter) is what the API and the pages ask for
 # most: compiled once per process (controlpanel.prepared).
 _TEAM_DEPLOYMENTS = PreparedQuery(
@@ -49,18 +78,24 @@ _TEAM_DEPLOYMENTS = PreparedQuery(
         "-created_at"
     )
 )
+_TEAM_SUMMARIES = PreparedQuery(
+    lambda team_id: _summaries(Deployment.objects.filter(site__team_id=team_id)).order_by(
+        "-created_at"
+    )
+)
 
 
-def deployment_list(*, user, search: str = "", status: str = "", team=None):
+def deployment_list(*, user, search: str = "", status: str = "", team=None, summary=False):
     """The deployments of ``team`` (of all the user's teams without one), newest first. The
     unfiltered list of a team is prepared rows (count, slices, iteration); otherwise a
-    queryset."""
+    queryset. ``summary``: only what ``DeploymentSummarySerializer`` reads is loaded (any
+    other column is read from the database when touched)."""
     unfiltered = not (search or "").strip() and (status or "").strip().lower() in ("", "all")
     if team is not None and unfiltered:
-        return _TEAM_DEPLOYMENTS(team.pk)
-    queryset = _listed(Deployment.objects.scoped(user=user, team=team))
+        return (_TEAM_SUMMARIES if summary else _TEAM_DEPLOYMENTS)(team.pk)
+    scoped = Deployment.objects.scoped(user=user, team=team)
     return deployment_filter(
-        queryset,
+        _summaries(scoped) if summary else _listed(scoped),
         search=search,
         status=status,
         sites=Site.objects.scoped(user=user, team=team),
@@ -94,8 +129,8 @@ def deployment_get(*, user, pk) -> Deployment:
     return deployment
 
 
-def deployment_recent(*, user, limit: int = 5, team=None) -> list[Deployment]:
-    return list(deployment_list(user=user, team=team)[:limit])
+def deployment_recent(*, user, limit: int = 5, team=None, summary=False) -> list[Deployment]:
+    return list(deployment_list(user=user, team=team, summary=summary)[:limit])
 
 
 @dataclass(frozen=True)
