@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject
 
+from controlpanel.api.rendering import drf_time, representation
 from controlpanel.api.schema import listing, paginated
 from controlpanel.templatetags.berth import duration
 from deployments.events import STAGE_LABELS
@@ -69,18 +67,6 @@ def stages(deployment: Deployment) -> list[dict]:
         result[-1]["status"] = "failed"
         result[-1].setdefault("error", deployment.error)
     return result
-
-
-def drf_time(serializer, value) -> str | None:
-    """``value`` as DRF's DateTimeField shows it (ISO 8601 in the current time zone, "Z" for
-    UTC), with the zone looked up once per serializer instead of once per value."""
-    if not value:
-        return None
-    zone = serializer.__dict__.get("_zone")
-    if zone is None:
-        zone = serializer._zone = timezone.get_current_timezone()
-    stamp = value.astimezone(zone).isoformat()
-    return stamp[:-6] + "Z" if stamp.endswith("+00:00") else stamp
 
 
 def log_text(line: LogLine, start) -> str:
@@ -175,12 +161,6 @@ class DeploymentSummarySerializer(serializers.Serializer):
     def to_representation(self, deployment):
         # The same values as the declared fields give, read directly: DRF's per-field
         # attribute lookup cost ~0.4 ms for a page of ten rows, most of a list's serializing.
-        # The field names are known per class after the first row (DRF deep-copies every
-        # declared field for each serializer it builds).
-        names = type(self).__dict__.get("_field_names")
-        if names is None:
-            names = tuple(self.fields)
-            type(self)._field_names = names
         project_id = deployment.project_id
         values = {
             "id": str(deployment.pk),
@@ -200,20 +180,7 @@ class DeploymentSummarySerializer(serializers.Serializer):
             "siteId": str(deployment.site_id),
             "projectId": None if project_id is None else str(project_id),
         }
-        answer = {}
-        for name in names:
-            if name in values:
-                answer[name] = values[name]
-                continue
-            # A subclass's own fields: as DRF's Serializer.to_representation reads them.
-            field = self.fields[name]
-            try:
-                attribute = field.get_attribute(deployment)
-            except SkipField:
-                continue
-            empty = (attribute.pk if isinstance(attribute, PKOnlyObject) else attribute) is None
-            answer[name] = None if empty else field.to_representation(attribute)
-        return answer
+        return representation(self, values, deployment)
 
 
 class RecentDeploymentSerializer(DeploymentSummarySerializer):

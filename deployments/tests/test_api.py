@@ -256,3 +256,49 @@ def test_anonymous_callers_are_refused(anon_api):
 def test_bearer_tokens_of_others_see_nothing(alice, charlie):
     git_deployment(alice)
     assert bearer_client(charlie).get("/api/deployments").json()["deployments"] == []
+
+
+def test_summaries_answer_as_drf_renders_whole_rows(alice, django_assert_num_queries, settings):
+    """The lists read only the summary's columns and serialize them directly: the same JSON
+    DRF's own rendering gives of fully loaded rows, in one query for the page."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DeploymentSummarySerializer
+    from teams.services import acting_team
+
+    settings.TIME_ZONE = "Europe/Paris"
+    git_deployment(alice, name="built")
+    git_deployment(alice, name="broken", status="failed", minutes_ago=5)
+    git_deployment(alice, name="running", status="building", minutes_ago=9)
+    anonymous = git_deployment(alice, name="upload", minutes_ago=12)
+    Deployment.objects.filter(pk=anonymous.pk).update(commit_author="", source="upload")
+    previewed = git_deployment(alice, name="preview", minutes_ago=15)
+    previewed.project = Project.objects.create(
+        team=previewed.site.team,
+        owner=alice,
+        site=previewed.site,
+        name="storefront",
+        repository="acme/storefront",
+        clone_url="https://github.com/acme/storefront.git",
+        env_vars='{"TOKEN": "x"}',
+    )
+    previewed.preview = "feature-x"
+    previewed.save()
+    team = acting_team(alice)
+    whole = Deployment.objects.filter(site__team=team).select_related("site", "project", "author")
+    expected = [
+        drf.Serializer.to_representation(DeploymentSummarySerializer(), row)
+        for row in whole.order_by("-created_at")
+    ]
+    for rows in (
+        selectors.deployment_list(user=alice, team=team, summary=True),  # prepared
+        selectors.deployment_list(user=alice, team=team, search="e", summary=True),
+    ):
+        with django_assert_num_queries(1):
+            page = list(rows[0:10])
+            got = DeploymentSummarySerializer(page, many=True).data
+        wanted = [row for row in expected if row["id"] in {str(d.pk) for d in page}]
+        assert JSONRenderer().render(got) == JSONRenderer().render(wanted)
+    assert len(expected) == 5
