@@ -336,3 +336,43 @@ def test_log_pages_and_stages_answer_as_drf_renders_the_rows(api, alice):
         ("Failed", "failed"),
     ]
     assert detail["stages"][1]["error"] == "exit 1" and detail["logCount"] == 30
+
+
+def test_detail_answers_as_drf_renders_it(alice, settings):
+    """The detail (and its project) is serialized directly: the same JSON as DRF's own
+    rendering of the same deployment."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DeploymentDetailSerializer, ProjectSerializer
+    from deployments.models import DeploymentStage
+
+    settings.TIME_ZONE = "Asia/Kolkata"
+    deployment = git_deployment(alice, status="failed", name="shop")
+    deployment.project = Project.objects.create(
+        team=deployment.site.team,
+        owner=alice,
+        site=deployment.site,
+        name="shop",
+        repository="acme/shop",
+        clone_url="https://github.com/acme/shop.git",
+        env_vars='{"TOKEN": "x", "API": "y"}',
+        preview_env_vars='{"PREVIEW": "1"}',
+        install_command="npm ci",
+    )
+    deployment.error = "Build failed: exit 1"
+    deployment.save()
+    DeploymentStage.objects.create(deployment=deployment, name="queued", status="completed")
+    writer = LogWriter(deployment.pk)
+    for i in range(1, 6):
+        writer.write(f"line {i}")
+    writer.flush()
+    for pk in (deployment.pk, git_deployment(alice, name="bare").pk):
+        row = selectors.deployment_get(user=alice, pk=pk)
+        expected = drf.Serializer.to_representation(DeploymentDetailSerializer(), row)
+        if row.project is not None:
+            expected["project"] = drf.Serializer.to_representation(ProjectSerializer(), row.project)
+        got = DeploymentDetailSerializer(selectors.deployment_get(user=alice, pk=pk)).data
+        assert JSONRenderer().render(got) == JSONRenderer().render(expected)
+    assert got["project"] is None and expected["logs"] == []
