@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import bearer_client
@@ -326,8 +328,11 @@ def test_log_pages_and_stages_answer_as_drf_renders_the_rows(api, alice):
     lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
     rendered = [drf.Serializer.to_representation(LogEntrySerializer(), line) for line in lines]
     for query, expected in (("limit=10&page=2", rendered[10:20]), ("after=25", rendered[25:])):
-        body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
-        assert body["logs"] == expected, query
+        with CaptureQueriesContext(connection) as seen:
+            body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
+        assert body["logs"] == expected and body["status"] == "failed", query
+        read = " ".join(q["sql"] for q in seen.captured_queries)
+        assert "deployments_project" not in read and "deploymentstage" not in read
     detail = api.get(f"/api/deployments/{deployment.pk}").json()
     assert [(s["name"], s["status"]) for s in detail["stages"]] == [
         ("Queued", "completed"),
