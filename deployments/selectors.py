@@ -279,6 +279,17 @@ def github_connection(*, user) -> GitHubConnection | None:
     return GitHubConnection.objects.filter(user=user).first()
 
 
+# The dashboard asks on every load whether GitHub is connected: compiled once per process,
+# the id only (the token is encrypted).
+_GITHUB_CONNECTION_ID = PreparedQuery(
+    lambda user_id: GitHubConnection.objects.filter(user_id=user_id).only("id")
+)
+
+
+def github_connected(*, user) -> bool:
+    return _GITHUB_CONNECTION_ID(user.pk).first() is not None
+
+
 _DURATION = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
 
 

@@ -241,7 +241,7 @@ class DashboardStatsView(APIView):
             "recentDeployments": selectors.deployment_recent(
                 user=request.user, limit=5, team=team, summary=True
             ),
-            "githubConnected": selectors.github_connection(user=request.user) is not None,
+            "githubConnected": selectors.github_connected(user=request.user),
         }
         return Response(serializers.DashboardSerializer(dashboard).data)
 

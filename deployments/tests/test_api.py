@@ -381,3 +381,29 @@ def test_detail_answers_as_drf_renders_it(alice, settings):
         got = DeploymentDetailSerializer(selectors.deployment_get(user=alice, pk=pk)).data
         assert JSONRenderer().render(got) == JSONRenderer().render(expected)
     assert got["project"] is None and expected["logs"] == []
+
+
+def test_dashboard_answers_as_drf_renders_it(api, alice):
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DashboardSerializer
+    from deployments.models import GitHubConnection
+    from teams.services import acting_team
+
+    for connected in (False, True):
+        if connected:
+            GitHubConnection.objects.create(user=alice, github_username="octo", access_token="t")
+        git_deployment(alice, name=f"d{connected}")
+        git_deployment(alice, name=f"f{connected}", status="failed", minutes_ago=90)
+        team = acting_team(alice)
+        dashboard = {
+            "stats": selectors.dashboard_stats(user=alice, team=team),
+            "recentDeployments": selectors.deployment_recent(user=alice, limit=5, team=team),
+            "githubConnected": selectors.github_connected(user=alice),
+        }
+        expected = drf.Serializer.to_representation(DashboardSerializer(), dashboard)
+        got = api.get("/api/dashboard/stats")
+        assert got.content == JSONRenderer().render(expected)
+        assert got.json()["githubConnected"] is connected
