@@ -3,7 +3,7 @@
 Run: python benchmarks/startup.py [--runs 5] [--top 15]
 
 Each figure comes from a fresh ``python`` process (the interpreter's own start included) that
-stops after one of three stages:
+stops after one of four stages:
 
 - ``setup``: ``django.setup()`` (what every process does: a ``manage.py`` command, the web
   server, the Celery worker);
