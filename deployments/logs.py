@@ -266,8 +266,10 @@ def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
     # converted as the fields would convert them, without a model instance per line.
     fields = [LogLine._meta.get_field(name) for name in COLUMNS]
     deployment, stamp = fields[0].get_db_prep_save(deployment_id, connection), fields[-1]
+    stamps = {id(ts): ts for *_, ts in lines}  # lines read together share one
+    stamps = {key: stamp.get_db_prep_save(ts, connection) for key, ts in stamps.items()}
     rows = [
-        (deployment, seq, level, message, stamp.get_db_prep_save(timestamp, connection))
+        (deployment, seq, level, message, stamps[id(timestamp)])
         for seq, level, message, timestamp in lines
     ]
     quote = connection.ops.quote_name
