@@ -303,7 +303,7 @@ def answer_for(release: Release, raw_path: str, query: str, accept: str, http_ve
     return answer
 
 
-ANSWERS_PER_RELEASE = 2000  # kept per release; when full, they are forgotten and start over
+ANSWERS_KEPT = 10_000  # a few hundred bytes each
 GET_HEAD = ("GET", "HEAD")
 
 
@@ -322,6 +322,9 @@ class SiteServer:
         self.flushing = False
         self.damaged: set[tuple] = set()
         self.day, self.day_ends = None, 0.0
+        # (deployment, path, query, Accept-Encoding, HTTP version) -> what it answers; a
+        # deployment never changes, so neither does this.
+        self.answers: dict[tuple, Fixed | FileAnswer] = {}
 
     # --- bandwidth --------------------------------------------------------------------------
     def _today(self):
@@ -493,14 +496,16 @@ class SiteServer:
     async def _site(self, scope, hdrs, send, release: Release, path, method, head):
         """(status, body bytes sent) of a request for ``path`` of ``release``."""
         accept = hdrs.get(b"accept-encoding", b"")
-        key = (path, scope.get("query_string", b""), accept, scope.get("http_version", "1.1"))
-        answer = release.answers.get(key)
+        query, version = scope.get("query_string", b""), scope.get("http_version", "1.1")
+        key = (release.deployment_id, path, query, accept, version)
+        answer = self.answers.get(key)
         if answer is None:
-            query = key[1].decode("latin-1")
-            answer = answer_for(release, path, query, accept.decode("latin-1"), key[3])
-            if len(release.answers) >= ANSWERS_PER_RELEASE:
-                release.answers.clear()
-            release.answers[key] = answer
+            answer = answer_for(
+                release, path, query.decode("latin-1"), accept.decode("latin-1"), version
+            )
+            if len(self.answers) >= ANSWERS_KEPT:  # rarely: forget them all, start over
+                self.answers.clear()
+            self.answers[key] = answer
         if type(answer) is Fixed:
             return answer.status, await self._respond(
                 send, answer.status, answer.headers, answer.body, head

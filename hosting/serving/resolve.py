@@ -43,8 +43,6 @@ class Release:
     redirects: list[Redirect] = field(default_factory=list)
     headers: list[HeaderBlock] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # What its paths answer, kept by the site server (hosting.serving.app.answer_for).
-    answers: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._forced = [(r, re.compile(r.regex)) for r in self.redirects if r.force]
