@@ -8,4 +8,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from accounts import schema, signals  # noqa: F401
+        from accounts import signals  # noqa: F401
+        from accounts.models import AccessToken, User
+        from controlpanel import access
+
+        access.watch(User, AccessToken)

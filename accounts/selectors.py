@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from accounts.models import AccessToken, BrowserSession, SecurityEvent, User
+from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from billing.limits import plan_of, team_suspended
+from controlpanel.prepared import PreparedQuery
 from teams.services import acting_team
 
 
@@ -48,3 +49,12 @@ def user_status(*, user: User) -> str:
     if not user.is_active or team_suspended(acting_team(user)):
         return "suspended"
     return "active"
+
+
+# Read for every signed-in page (its theme): compiled once per process (controlpanel.prepared).
+_PREFERENCES = PreparedQuery(lambda user_id: Preferences.objects.filter(user_id=user_id))
+
+
+def preferences_find(*, user: User) -> Preferences | None:
+    """The user's preferences, None before they have any."""
+    return _PREFERENCES(user.pk).first()

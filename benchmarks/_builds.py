@@ -101,20 +101,28 @@ def start_worker(var: str) -> Process:
 ASGI_APP = "controlpanel.asgi:application"
 
 
-def start_daphne(var: str) -> tuple[Process, int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def start_daphne(var: str, port: int = 0) -> tuple[Process, int]:
+    return start_web(var, "daphne", port)
+
+
+def start_web(var: str, server: str = "daphne", port: int = 0) -> tuple[Process, int]:
+    """daphne, or uvicorn as ``manage.py serve`` runs it, serving the panel on ``port`` (a free
+    one if 0)."""
+    if not port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
 
     def listening(_):
         with socket.socket() as sock:
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
-    process = Process(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
-        Path(var) / "daphne.log",
-        listening,
-    )
+    if server == "uvicorn":
+        args = ["uvicorn", "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers"]
+        args += ["--ws", "websockets-sansio", "--log-level", "warning", ASGI_APP]
+    else:
+        args = ["daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP]
+    process = Process([sys.executable, "-m", *args], Path(var) / f"{server}.log", listening)
     return process, port
 
 

@@ -2,7 +2,7 @@
 
 Run: python benchmarks/panel.py [--server gunicorn|inprocess] [--only health,search,api,pages]
 [--duration 5] [--requests 300] [--database-url postgres://...]
-[--redis-url redis://127.0.0.1:6379/12]
+[--redis-url redis://127.0.0.1:6379/12] [--port N]
 
 Without ``--database-url`` a throwaway PostgreSQL database is created on 127.0.0.1 and dropped
 afterwards. Each figure is the server's CPU time per request (steadier than wall time on a
@@ -149,12 +149,12 @@ def cpu_seconds(pid: int) -> float:
 class GunicornDriver:
     """gunicorn with 2 sync workers on a free port, driven by wrk (2 connections)."""
 
-    def __init__(self, headers: dict[str, str], duration: float):
+    def __init__(self, headers: dict[str, str], duration: float, port: int = 0):
         import socket
         import subprocess
 
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
+            sock.bind(("127.0.0.1", port))
             self.port = sock.getsockname()[1]
         self.headers, self.duration = headers, duration
         self.process = subprocess.Popen(
@@ -307,6 +307,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per figure")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument(
+        "--port", type=int, default=0, help="gunicorn's first port (default: any free one)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -383,7 +386,8 @@ def run(args, only: set[str]) -> None:
     def driver(headers):
         if args.server == "inprocess":
             return Driver(headers)
-        drivers.append(GunicornDriver(headers, args.duration))
+        port = args.port + len(drivers) if args.port else 0
+        drivers.append(GunicornDriver(headers, args.duration, port))
         return drivers[-1]
 
     def line(label: str, figure: dict, base: dict) -> None:

@@ -1,7 +1,9 @@
 """Secrets at rest: a model field that stores Fernet ciphertext.
 
 Keys come from ``FIELD_ENCRYPTION_KEYS`` (comma-separated Fernet keys, newest first, so keys can
-be rotated); without it a key is derived from ``SECRET_KEY``.
+be rotated); without it a key is derived from ``SECRET_KEY``. The ``cryptography`` package
+(~6 MiB) is imported at the first encryption or decryption, not by every process that loads
+the models.
 """
 
 from __future__ import annotations
@@ -9,17 +11,21 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 
 def keys_in_use(keys: tuple[str, ...] | list[str], secret_key: str) -> list[str]:
     """The Fernet keys that encrypt and decrypt: ``keys``, or one derived from ``secret_key``."""
     if not keys:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         derived = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=b"berth-field-encryption", info=b"v1"
         ).derive(secret_key.encode())
@@ -29,6 +35,8 @@ def keys_in_use(keys: tuple[str, ...] | list[str], secret_key: str) -> list[str]
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     return MultiFernet([Fernet(k.encode()) for k in keys_in_use(keys, secret_key)])
 
 
@@ -60,6 +68,8 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
+        from cryptography.fernet import InvalidToken
+
         try:
             return decrypt(value)
         except InvalidToken as exc:

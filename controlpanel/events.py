@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,19 @@ def _publisher_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def _is_redis_layer(layer) -> bool:
+    # Not imported here: channels_redis and redis (~7 MiB) load only where settings choose the
+    # Redis layer, and an instance of its class exists only once its module has been imported.
+    core = sys.modules.get("channels_redis.core")
+    return core is not None and isinstance(layer, core.RedisChannelLayer)
+
+
 def group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        if isinstance(layer, RedisChannelLayer):
+        if _is_redis_layer(layer):
             sent = asyncio.run_coroutine_threadsafe(
                 layer.group_send(group, message), _publisher_loop()
             )

@@ -633,6 +633,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # drf-spectacular's generator with Berth's extensions (loaded when a schema is generated).
+    "DEFAULT_GENERATOR_CLASS": "controlpanel.api.schema_generator.SchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
         "TokenTypeEnum": "accounts.models.AccessToken.Kind",
         "DeploymentStatusEnum": "deployments.models.Deployment.Status",

@@ -3,7 +3,9 @@
 Events are the Autostack client's: ``log`` (with ``seq``), ``status_update``,
 ``deployment_complete``. A client that connects with ``?batch=1`` (the panel's log page) gets
 lines as ``{"type": "logs", "lines": [<log event>, ...]}`` instead, several to a message: one
-WebSocket message per line is most of what a log burst costs the web process.
+WebSocket message per line is most of what a log burst costs the web process. Lines come as
+JSON text, encoded once (by the worker for a batch it announces, here for lines read back), and
+are forwarded as they are.
 The channel layer is only a nudge (it may drop messages, or not reach across processes when
 it is the in-memory layer): the consumer keeps the last sequence number it sent, and reads
 the database whenever a batch arrives past a gap, a status changes, or the stream has been
@@ -25,7 +27,6 @@ from django.core.exceptions import ValidationError
 
 from controlpanel.dbthreads import off_thread
 from deployments import events
-from deployments.logs import payload
 from deployments.models import Deployment, LogLine
 from teams.permissions import VIEW, can
 
@@ -53,28 +54,36 @@ def _visible(user, pk):
 _deployment = off_thread(_visible)
 
 
+Backlog = tuple[list[str], int]  # stored lines' ``log`` events as JSON text, the last's number
+
+
 @off_thread
-def _read(user, deployment_id, seq: int) -> tuple[Deployment | None, list[dict]]:
+def _read(user, deployment_id, seq: int) -> tuple[Deployment | None, Backlog]:
     """The deployment's row (as ``_visible`` checks it), then up to CHUNK lines after
     ``seq``: read in this order, every line stored before a final status is among them."""
     deployment = _visible(user, deployment_id)
     if deployment is None:
-        return None, []
+        return None, ([], seq)
     return deployment, _lines(deployment_id, seq)
 
 
 @off_thread
-def _lines_after(deployment_id, seq: int) -> list[dict]:
+def _lines_after(deployment_id, seq: int) -> Backlog:
     return _lines(deployment_id, seq)
 
 
-def _lines(deployment_id, seq: int) -> list[dict]:
+def _lines(deployment_id, seq: int) -> Backlog:
     rows = (
         LogLine.objects.filter(deployment_id=deployment_id, seq__gt=seq)
         .order_by("seq")
         .values_list("seq", "level", "message", "timestamp")
     )
-    return [payload(*row) for row in rows[:CHUNK]]
+    frames, last_seq, last, stamp = [], seq, None, ""
+    for last_seq, level, message, timestamp in rows[:CHUNK]:
+        if timestamp != last:  # lines read together share their time
+            last, stamp = timestamp, events.timestamp_text(timestamp)
+        frames.append(events.log_frame(last_seq, level, message, stamp))
+    return frames, last_seq
 
 
 # Joining and leaving the group take a connection each from the channel layer's Redis pool,
@@ -98,13 +107,16 @@ def _after(value) -> int:
         return 0
 
 
-def _frames(event: dict) -> list[str]:
-    """The JSON text of each line's ``log`` event, encoded once per web process: every viewer
-    in this process receives the same batch object from the channel layer."""
+def _frames(event: dict) -> list[str] | None:
+    """The batch's lines as their ``log`` events' JSON text: as the worker encoded them, or
+    (a message with ``lines``) encoded here; None unless they are one run of numbers."""
     frames = event.get("frames")
     if frames is None:
-        frames = event["frames"] = [_dumps(events.log_event(line)) for line in event["lines"]]
-    return frames
+        lines = event.get("lines") or []
+        if [line["seq"] for line in lines] != list(range(event["first"], event["last"] + 1)):
+            return None
+        frames = [_dumps(events.log_event(line)) for line in lines]
+    return frames if len(frames) == event["last"] - event["first"] + 1 else None
 
 
 def _dumps(value) -> str:
@@ -185,13 +197,10 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
                 await self._send_lines()  # the layer dropped something: read it back
                 if event["last"] <= self.last_seq:
                     return
-            lines, frames = event["lines"], _frames(event)
-            start = self.last_seq + 1 - event["first"]
-            if len(lines) != event["last"] - event["first"] + 1 or lines[start]["seq"] != (
-                self.last_seq + 1
-            ):
+            frames = _frames(event)
+            if frames is None:
                 return  # not one run of numbers (never sent so): the next look reads them
-            await self._send_frames(frames[start:], lines[-1]["seq"])
+            await self._send_frames(frames[self.last_seq + 1 - event["first"] :], event["last"])
 
     async def deployment_status(self, event):
         self._heard()
@@ -214,23 +223,24 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
             self._heard()
 
     async def _catch_up(self):
-        deployment, lines = await _read(self.user, self.deployment_id, self.last_seq)
-        await self._send_batch(lines)
+        deployment, backlog = await _read(self.user, self.deployment_id, self.last_seq)
+        await self._send_backlog(backlog)
         if deployment is not None:
             await self._send_status(deployment)
 
     async def _send_lines(self):
-        await self._send_batch(await _lines_after(self.deployment_id, self.last_seq))
+        await self._send_backlog(await _lines_after(self.deployment_id, self.last_seq))
 
-    async def _send_batch(self, lines: list[dict]):
-        """Send ``lines`` (one read of at most CHUNK), then the rest there is, chunk by chunk."""
+    async def _send_backlog(self, backlog: Backlog):
+        """Send stored lines (one read of at most CHUNK), then the rest there is, chunk by
+        chunk."""
         while True:
-            if lines:
-                frames = [_dumps(events.log_event(line)) for line in lines]
-                await self._send_frames(frames, lines[-1]["seq"])
-            if len(lines) < CHUNK:
+            frames, last_seq = backlog
+            if frames:
+                await self._send_frames(frames, last_seq)
+            if len(frames) < CHUNK:
                 return
-            lines = await _lines_after(self.deployment_id, self.last_seq)
+            backlog = await _lines_after(self.deployment_id, self.last_seq)
 
     async def _send_frames(self, frames: list[str], last_seq: int):
         """Send consecutive lines (their ``log`` events' JSON), the last numbered ``last_seq``:
@@ -245,11 +255,11 @@ class DeploymentLogConsumer(AsyncJsonWebsocketConsumer):
         self.last_seq = last_seq
 
     async def _sync_status(self):
-        deployment, lines = await _read(self.user, self.deployment_id, self.last_seq)
+        deployment, backlog = await _read(self.user, self.deployment_id, self.last_seq)
         if deployment is None:
             return
         if deployment.is_settled:
-            await self._send_batch(lines)  # every line is stored before the final status
+            await self._send_backlog(backlog)  # every line is stored before the final status
         await self._send_status(deployment)
 
     async def _send_status(self, deployment):

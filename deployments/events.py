@@ -7,6 +7,8 @@ reads gaps back from the database; status messages are re-read from the row.
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
+
 from controlpanel.events import group_send, group_send_on_commit
 from controlpanel.templatetags.berth import duration
 
@@ -36,6 +38,20 @@ def log_event(line: dict) -> dict:
     }
 
 
+def timestamp_text(timestamp) -> str:
+    return timestamp.isoformat().replace("+00:00", "Z")
+
+
+def log_frame(seq: int, level: str, message: str, timestamp: str) -> str:
+    """``log_event`` as JSON text (as ``json.dumps`` with ``ensure_ascii=False`` and compact
+    separators writes it), without building the dict: a burst of lines is encoded line by line.
+    ``timestamp`` is ``timestamp_text``'s."""
+    return (
+        f'{{"type":"log","seq":{seq},"timestamp":"{timestamp}","level":"{level}",'
+        f'"message":{encode_basestring(message)}}}'
+    )
+
+
 def status_event(status: str) -> dict:
     return {"type": "status_update", "status": status, "stage": STAGE_LABELS.get(status, status)}
 
@@ -52,16 +68,19 @@ def complete_event(*, status: str, duration_seconds, url: str, error: str = "") 
     return event
 
 
-def log_lines_published(deployment_id, lines: list[dict]) -> None:
-    """A stored batch of lines (each with seq, timestamp, level, message): sent at once."""
-    if lines:
+def log_lines_published(deployment_id, first: int, frames: list[str]) -> None:
+    """A stored batch of consecutive lines, numbered from ``first``, each as its ``log`` event's
+    JSON text (``log_frame``): one message for the batch, which web processes forward as it is.
+    (A message may also carry ``lines``, dicts as ``log_event`` takes them, instead of
+    ``frames``: the consumer encodes those itself.)"""
+    if frames:
         group_send(
             deployment_group(deployment_id),
             {
                 "type": "log.lines",
-                "first": lines[0]["seq"],
-                "last": lines[-1]["seq"],
-                "lines": lines,
+                "first": first,
+                "last": first + len(frames) - 1,
+                "frames": frames,
             },
         )
 

@@ -324,13 +324,16 @@ class Runner:
                 if not chunk:
                     sel.unregister(key.fileobj)
                     if partial[name]:
-                        self._line(partial[name], name)
+                        self._lines(partial[name], name)
                         partial[name] = b""
                     continue
                 data = partial[name] + chunk
-                *lines, partial[name] = data.split(b"\n")
-                for line in lines:
-                    self._line(line, name)
+                end = data.rfind(b"\n")
+                if end < 0:
+                    partial[name] = data
+                    continue
+                partial[name] = data[end + 1 :]
+                self._lines(data[:end], name)
             self.tick(pgid, process)
             if exited_at is None and proc.poll() is not None:
                 exited_at = time.monotonic()
@@ -339,19 +342,24 @@ class Runner:
         sel.close()
         for name, rest in partial.items():
             if rest:
-                self._line(rest, name)
+                self._lines(rest, name)
 
-    def _line(self, raw: bytes, stream: str) -> None:
+    def _lines(self, raw: bytes, stream: str) -> None:
+        """The complete lines of one read (``raw`` without its last line end), handled together:
+        one decode, one split, and the checks made on the whole text first."""
         text = raw.decode("utf-8", errors="replace")
+        lines = text.split("\n")
         if "\r" in text:  # progress bars redraw a line: keep what was shown last
-            text = text.rstrip("\r").rsplit("\r", 1)[-1]
+            lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines]
         if not self.first_line:
-            self.first_line = text or " "
+            self.first_line = lines[0] or " "
         if NO_SPACE in text:
             self.disk_full = True
-        if stream == "stderr" and text.startswith(("fatal: ", "error: ")):
-            self.last_error = remotes.git_reason(text)
-        self.writer.write(text, stream=stream)
+        if stream == "stderr" and ("fatal: " in text or "error: " in text):
+            for line in lines:
+                if line.startswith(("fatal: ", "error: ")):
+                    self.last_error = remotes.git_reason(line)
+        self.writer.write_lines(lines, stream=stream)
 
 
 def build_env(project_env: dict, home: Path, *, sandboxed: bool = True) -> dict:

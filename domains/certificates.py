@@ -4,6 +4,9 @@ A ``Certificate`` row is the job record of one order. ``certificate_issue`` clai
 row, runs the order and ends it ``active`` (files written under EDGE_ROOT/certs, routes
 announced) or back to ``pending`` with a later ``next_attempt_at`` (backoff), and ``failed``
 with the CA's reason after CERT_MAX_ATTEMPTS.
+
+acme, josepy and pyOpenSSL (~8 MiB) are imported inside the functions that use them: only the
+worker issuing a certificate needs them, not every process that loads this module.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import re
 import shutil
 from pathlib import Path
 
-from acme import challenges
-from cryptography import x509
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,7 +26,6 @@ from django.utils import timezone
 
 from controlpanel.enqueue import enqueue_on_commit
 from domains import zones
-from domains.acme import client as ca
 from domains.dns import verify as dns_verify
 from domains.models import AcmeChallenge, Certificate, Domain
 from domains.names import check_labels
@@ -138,6 +138,8 @@ def certificate_enqueue(cert: Certificate) -> None:
 # --- issuing ----------------------------------------------------------------------------------
 def certificate_issue(*, certificate_id) -> Certificate | None:
     """Run the ACME order of a pending certificate (safe to call twice: the row is claimed)."""
+    from domains.acme import client as ca
+
     now = timezone.now()
     claimed = (
         Certificate.objects.filter(pk=certificate_id, status=Certificate.Status.PENDING)
@@ -171,7 +173,9 @@ def _failed(cert: Certificate, reason: str) -> None:
 
 
 def _run_order(cert: Certificate) -> None:
-    from acme import crypto_util
+    from acme import challenges, crypto_util
+
+    from domains.acme import client as ca
 
     session = ca.connect(cert.directory_url)
     key_pem = ca.new_private_key_pem()
@@ -222,6 +226,8 @@ def _acme_record_name(domain: Domain, hostname: str) -> str:
 
 
 def _activate(cert: Certificate, key_pem: str, fullchain_pem: str) -> None:
+    from cryptography import x509
+
     leaf = x509.load_pem_x509_certificate(fullchain_pem.encode())
     with transaction.atomic():
         Certificate.objects.filter(domain=cert.domain, status=Certificate.Status.ACTIVE).exclude(

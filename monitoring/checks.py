@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import redis
 import requests
 from django.conf import settings
 from django.core.files.storage import storages
@@ -55,6 +54,8 @@ def _database(target: dict) -> None:
 
 
 def _redis(target: dict) -> None:
+    import redis  # loads where a Redis check runs, not in every process of the embedded default
+
     url = target.get("url") or settings.REDIS_URL
     client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     try:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-import pymysql
 from django.conf import settings
 
 NAME = re.compile(r"^wp_[0-9a-f]{8,32}$")
@@ -59,6 +58,8 @@ def server() -> Server:
 
 @contextmanager
 def connect(timeout: float = 5):
+    import pymysql  # the MariaDB client loads where a WordPress database is reached
+
     target = server()
     try:
         conn = pymysql.connect(

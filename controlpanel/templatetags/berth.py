@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 
 from django import template
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
@@ -38,6 +41,55 @@ def _forget_icons(setting, **kwargs):
 
 
 setting_changed.connect(_forget_icons)
+
+
+@register.simple_tag(takes_context=True)
+def route(context, name: str, *args) -> str:
+    """``{% url name %}`` or ``{% url name id %}`` (one UUID), the same address, for the links
+    a list draws on every row: the route is reversed once per process (with a sample id whose
+    text is then replaced by the row's), not once per link (~40 µs each; a page of 24 site
+    cards has 120). Other arguments go through ``reverse`` as ``{% url %}`` does."""
+    current_app = _current_app(context)
+    if len(args) > 1 or (args and type(args[0]) is not uuid.UUID):
+        return reverse(name, args=args, current_app=current_app)
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    found = _route(name, bool(args), urlconf, get_script_prefix(), current_app)
+    if found is None:
+        return reverse(name, args=args, current_app=current_app)
+    before, after = found
+    return f"{before}{args[0]}{after}" if args else before
+
+
+# No object has this id: its text marks where a route's id goes.
+_SAMPLE_ID = uuid.UUID("0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f")
+
+
+@lru_cache(maxsize=512)
+def _route(name: str, with_id: bool, urlconf: str, prefix: str, current_app):
+    """Route ``name``'s address before and after its id (without one: the whole address and
+    ""); None when it has no such route or the id is not in it once, as it is. ``prefix``
+    (the script prefix, which ``reverse`` reads itself) keys the cache."""
+    try:
+        if not with_id:
+            return reverse(name, urlconf=urlconf, current_app=current_app), ""
+        address = reverse(name, args=[_SAMPLE_ID], urlconf=urlconf, current_app=current_app)
+    except NoReverseMatch:
+        return None
+    before, found, after = address.partition(str(_SAMPLE_ID))
+    if not found or str(_SAMPLE_ID) in after:
+        return None
+    return before, after
+
+
+def _current_app(context):
+    """The namespace ``{% url %}`` reverses in, found as it finds it."""
+    try:
+        return context.request.current_app
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace
+        except AttributeError:
+            return None
 
 
 @register.filter

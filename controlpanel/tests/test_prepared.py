@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from controlpanel.prepared import PreparedQuery
+import pytest
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from controlpanel.prepared import PreparedAggregate, PreparedQuery
 from deployments.models import Deployment
 from deployments.tests.factories import make_site
 from teams.services import acting_team
@@ -49,3 +53,57 @@ def test_an_argument_that_does_not_reach_the_sql_is_refused(alice):
     with pytest.raises(ValueError, match="do not reach its SQL"):
         prepared("main").count()
     assert TEAM_DEPLOYMENTS(team.pk).count() == 0
+
+
+TEAM_COUNTS = PreparedAggregate(
+    lambda team_id, since: (
+        Deployment.objects.filter(site__team_id=team_id),
+        {
+            "total": Count("pk"),
+            "recent": Count("pk", filter=Q(created_at__gte=since)),
+            "main": Count("pk", filter=Q(branch="main")),
+        },
+    )
+)
+
+
+def test_an_aggregate_answers_as_django_for_each_team_and_value(alice, bob):
+    now = timezone.now()
+    for owner, count in ((alice, 4), (bob, 2)):
+        site = make_site(owner, name=f"Site of {owner.name}")
+        for n in range(count):
+            deployment = Deployment.objects.create(site=site, author=owner, branch="main")
+            Deployment.objects.filter(pk=deployment.pk).update(created_at=now - timedelta(days=n))
+    for owner, days in ((alice, 2), (bob, 5), (alice, 0), (bob, 1)):
+        team = acting_team(owner)
+        since = now - timedelta(days=days, hours=1)
+        expected = Deployment.objects.filter(site__team=team).aggregate(
+            total=Count("pk"),
+            recent=Count("pk", filter=Q(created_at__gte=since)),
+            main=Count("pk", filter=Q(branch="main")),
+        )
+        assert TEAM_COUNTS(team.pk, since) == expected
+
+
+def test_rows_keep_deferred_columns_and_annotations_as_django_does(
+    alice, django_assert_num_queries
+):
+    site = make_site(alice, name="Annotated")
+    Deployment.objects.create(site=site, author=alice, branch="main", commit_message="hello")
+    prepared = PreparedQuery(
+        lambda team_id: (
+            Deployment.objects.filter(site__team_id=team_id)
+            .select_related("site")
+            .defer("commit_message")
+            .annotate(site_name=F("site__name"))
+        )
+    )
+    team = acting_team(alice)
+    prepared(team.pk).first()  # compiled
+    with django_assert_num_queries(1):
+        row = prepared(team.pk).first()
+        assert row.site_name == "Annotated" and row.site.name == "Annotated"
+        assert not row._state.adding and row._state.db == "default"
+        assert row.get_deferred_fields() == {"commit_message"}
+    with django_assert_num_queries(1):
+        assert row.commit_message == "hello"  # loaded on access, as Django defers it

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject
 
+from controlpanel.api.rendering import drf_time, representation
 from controlpanel.api.schema import listing, paginated
 from controlpanel.templatetags.berth import duration
 from deployments.events import STAGE_LABELS
@@ -69,18 +67,6 @@ def stages(deployment: Deployment) -> list[dict]:
         result[-1]["status"] = "failed"
         result[-1].setdefault("error", deployment.error)
     return result
-
-
-def drf_time(serializer, value) -> str | None:
-    """``value`` as DRF's DateTimeField shows it (ISO 8601 in the current time zone, "Z" for
-    UTC), with the zone looked up once per serializer instead of once per value."""
-    if not value:
-        return None
-    zone = serializer.__dict__.get("_zone")
-    if zone is None:
-        zone = serializer._zone = timezone.get_current_timezone()
-    stamp = value.astimezone(zone).isoformat()
-    return stamp[:-6] + "Z" if stamp.endswith("+00:00") else stamp
 
 
 def log_text(line: LogLine, start) -> str:
@@ -175,14 +161,11 @@ class DeploymentSummarySerializer(serializers.Serializer):
     def to_representation(self, deployment):
         # The same values as the declared fields give, read directly: DRF's per-field
         # attribute lookup cost ~0.4 ms for a page of ten rows, most of a list's serializing.
-        # The field names are known per class after the first row (DRF deep-copies every
-        # declared field for each serializer it builds).
-        names = type(self).__dict__.get("_field_names")
-        if names is None:
-            names = tuple(self.fields)
-            type(self)._field_names = names
+        return representation(self, self.summary_values(deployment), deployment)
+
+    def summary_values(self, deployment) -> dict:
         project_id = deployment.project_id
-        values = {
+        return {
             "id": str(deployment.pk),
             "repo": deployment.repo_name,
             "branch": deployment.branch,
@@ -200,20 +183,6 @@ class DeploymentSummarySerializer(serializers.Serializer):
             "siteId": str(deployment.site_id),
             "projectId": None if project_id is None else str(project_id),
         }
-        answer = {}
-        for name in names:
-            if name in values:
-                answer[name] = values[name]
-                continue
-            # A subclass's own fields: as DRF's Serializer.to_representation reads them.
-            field = self.fields[name]
-            try:
-                attribute = field.get_attribute(deployment)
-            except SkipField:
-                continue
-            empty = (attribute.pk if isinstance(attribute, PKOnlyObject) else attribute) is None
-            answer[name] = None if empty else field.to_representation(attribute)
-        return answer
 
 
 class RecentDeploymentSerializer(DeploymentSummarySerializer):
@@ -260,6 +229,37 @@ class ProjectSerializer(serializers.Serializer):
 
     def get_previewEnvVars(self, project) -> dict[str, str]:
         return dict.fromkeys(sorted(project_env(project, preview=True)), MASK)
+
+    def to_representation(self, project):
+        # Read directly, as the summary is (DRF deep-copied every declared field per detail).
+        values = {
+            "id": str(project.pk),
+            "name": _text(project.name),
+            "repository": _text(project.repository),
+            "branch": _text(project.branch),
+            "installCommand": _text(project.install_command),
+            "buildCommand": _text(project.build_command),
+            "outputDir": _text(project.output_dir),
+            "autoDeploy": _boolean(self, "autoDeploy", project.auto_deploy),
+            "previewBranches": _text(project.preview_branches),
+            "envVars": self.get_envVars(project),
+            "siteId": None if project.site_id is None else str(project.site_id),
+            "url": None if project.site is None else _text(project.site.url),
+            "previewEnvVars": self.get_previewEnvVars(project),
+        }
+        return representation(self, values, project)
+
+
+def _text(value) -> str | None:
+    """What DRF's CharField answers (None stays None)."""
+    return None if value is None else str(value)
+
+
+def _boolean(serializer, name: str, value):
+    """What DRF's BooleanField answers (its own conversion for anything but a bool)."""
+    if value is None or isinstance(value, bool):
+        return value
+    return serializers.BooleanField().to_representation(value)
 
 
 class CacheEntrySerializer(serializers.Serializer):
@@ -327,6 +327,25 @@ class DeploymentDetailSerializer(DeploymentSummarySerializer):
 
     def get_canRedeploy(self, deployment) -> bool:
         return deployment.source == Deployment.Source.GIT and deployment.project_id is not None
+
+    def summary_values(self, deployment) -> dict:
+        values = super().summary_values(deployment)
+        project = deployment.project
+        values.update(
+            stages=self.get_stages(deployment),
+            logs=self.get_logs(deployment),
+            logCount=self.get_logCount(deployment),
+            error=_text(deployment.error),
+            startedAt=drf_time(self, deployment.started_at),
+            finishedAt=drf_time(self, deployment.finished_at),
+            live=self.get_live(deployment),
+            canCancel=self.get_canCancel(deployment),
+            canRedeploy=self.get_canRedeploy(deployment),
+            project=None
+            if project is None
+            else ProjectSerializer(context=self.context).to_representation(project),
+        )
+        return values
 
 
 class LogEntrySerializer(serializers.Serializer):

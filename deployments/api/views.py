@@ -83,6 +83,7 @@ class DeploymentListView(GenericAPIView):
                 team=current_team(request),
                 search=request.query_params.get("search", ""),
                 status=request.query_params.get("status", ""),
+                summary=True,
             )
         except FilterError as exc:
             raise ValidationFailed(str(exc), {"status": [str(exc)]}) from None
@@ -117,7 +118,9 @@ class DeploymentListView(GenericAPIView):
 class DeploymentRecentView(APIView):
     @extend_schema(responses={200: serializers.RecentDeploymentsSerializer}, tags=["deployments"])
     def get(self, request):
-        recent = selectors.deployment_recent(user=request.user, limit=5, team=current_team(request))
+        recent = selectors.deployment_recent(
+            user=request.user, limit=5, team=current_team(request), summary=True
+        )
         return Response(serializers.RecentDeploymentsSerializer({"recentDeployments": recent}).data)
 
 
@@ -234,7 +237,9 @@ class DashboardStatsView(APIView):
         team = current_team(request)
         dashboard = {
             "stats": selectors.dashboard_stats(user=request.user, team=team),
-            "recentDeployments": selectors.deployment_recent(user=request.user, limit=5, team=team),
+            "recentDeployments": selectors.deployment_recent(
+                user=request.user, limit=5, team=team, summary=True
+            ),
             "githubConnected": selectors.github_connection(user=request.user) is not None,
         }
         return Response(serializers.DashboardSerializer(dashboard).data)

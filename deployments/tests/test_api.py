@@ -256,3 +256,123 @@ def test_anonymous_callers_are_refused(anon_api):
 def test_bearer_tokens_of_others_see_nothing(alice, charlie):
     git_deployment(alice)
     assert bearer_client(charlie).get("/api/deployments").json()["deployments"] == []
+
+
+def test_summaries_answer_as_drf_renders_whole_rows(alice, django_assert_num_queries, settings):
+    """The lists read only the summary's columns and serialize them directly: the same JSON
+    DRF's own rendering gives of fully loaded rows, in one query for the page."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DeploymentSummarySerializer
+    from teams.services import acting_team
+
+    settings.TIME_ZONE = "Europe/Paris"
+    git_deployment(alice, name="built")
+    git_deployment(alice, name="broken", status="failed", minutes_ago=5)
+    git_deployment(alice, name="running", status="building", minutes_ago=9)
+    anonymous = git_deployment(alice, name="upload", minutes_ago=12)
+    Deployment.objects.filter(pk=anonymous.pk).update(commit_author="", source="upload")
+    previewed = git_deployment(alice, name="preview", minutes_ago=15)
+    previewed.project = Project.objects.create(
+        team=previewed.site.team,
+        owner=alice,
+        site=previewed.site,
+        name="storefront",
+        repository="acme/storefront",
+        clone_url="https://github.com/acme/storefront.git",
+        env_vars='{"TOKEN": "x"}',
+    )
+    previewed.preview = "feature-x"
+    previewed.save()
+    team = acting_team(alice)
+    whole = Deployment.objects.filter(site__team=team).select_related("site", "project", "author")
+    expected = [
+        drf.Serializer.to_representation(DeploymentSummarySerializer(), row)
+        for row in whole.order_by("-created_at")
+    ]
+    for rows in (
+        selectors.deployment_list(user=alice, team=team, summary=True),  # prepared
+        selectors.deployment_list(user=alice, team=team, search="e", summary=True),
+    ):
+        with django_assert_num_queries(1):
+            page = list(rows[0:10])
+            got = DeploymentSummarySerializer(page, many=True).data
+        wanted = [row for row in expected if row["id"] in {str(d.pk) for d in page}]
+        assert JSONRenderer().render(got) == JSONRenderer().render(wanted)
+    assert len(expected) == 5
+
+
+def test_log_pages_and_stages_answer_as_drf_renders_the_rows(api, alice):
+    """Log lines are read as plain rows and stages by a prepared read: the JSON is DRF's
+    rendering of the stored lines, and the stages those recorded."""
+    from rest_framework import serializers as drf
+
+    from deployments.api.serializers import LogEntrySerializer
+    from deployments.models import DeploymentStage, LogLine
+
+    deployment = git_deployment(alice, status="failed")
+    DeploymentStage.objects.create(
+        deployment=deployment, name="queued", status="completed", completed_at=timezone.now()
+    )
+    DeploymentStage.objects.create(
+        deployment=deployment, name="building", status="failed", error_message="exit 1"
+    )
+    writer = LogWriter(deployment.pk)
+    for i in range(1, 31):
+        writer.write(f"line {i}" if i != 7 else "npm ERR! missing script: build")
+    writer.flush()
+    lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
+    rendered = [drf.Serializer.to_representation(LogEntrySerializer(), line) for line in lines]
+    for query, expected in (("limit=10&page=2", rendered[10:20]), ("after=25", rendered[25:])):
+        body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
+        assert body["logs"] == expected, query
+    detail = api.get(f"/api/deployments/{deployment.pk}").json()
+    assert [(s["name"], s["status"]) for s in detail["stages"]] == [
+        ("Queued", "completed"),
+        ("Building", "failed"),
+        ("Deploying", "pending"),
+        ("Failed", "failed"),
+    ]
+    assert detail["stages"][1]["error"] == "exit 1" and detail["logCount"] == 30
+
+
+def test_detail_answers_as_drf_renders_it(alice, settings):
+    """The detail (and its project) is serialized directly: the same JSON as DRF's own
+    rendering of the same deployment."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DeploymentDetailSerializer, ProjectSerializer
+    from deployments.models import DeploymentStage
+
+    settings.TIME_ZONE = "Asia/Kolkata"
+    deployment = git_deployment(alice, status="failed", name="shop")
+    deployment.project = Project.objects.create(
+        team=deployment.site.team,
+        owner=alice,
+        site=deployment.site,
+        name="shop",
+        repository="acme/shop",
+        clone_url="https://github.com/acme/shop.git",
+        env_vars='{"TOKEN": "x", "API": "y"}',
+        preview_env_vars='{"PREVIEW": "1"}',
+        install_command="npm ci",
+    )
+    deployment.error = "Build failed: exit 1"
+    deployment.save()
+    DeploymentStage.objects.create(deployment=deployment, name="queued", status="completed")
+    writer = LogWriter(deployment.pk)
+    for i in range(1, 6):
+        writer.write(f"line {i}")
+    writer.flush()
+    for pk in (deployment.pk, git_deployment(alice, name="bare").pk):
+        row = selectors.deployment_get(user=alice, pk=pk)
+        expected = drf.Serializer.to_representation(DeploymentDetailSerializer(), row)
+        if row.project is not None:
+            expected["project"] = drf.Serializer.to_representation(ProjectSerializer(), row.project)
+        got = DeploymentDetailSerializer(selectors.deployment_get(user=alice, pk=pk)).data
+        assert JSONRenderer().render(got) == JSONRenderer().render(expected)
+    assert got["project"] is None and expected["logs"] == []

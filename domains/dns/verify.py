@@ -7,13 +7,12 @@ CNAME to its site's hostname, or A/AAAA records that are all edge addresses (EDG
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
-import dns.nameserver
-import dns.rdatatype
-import dns.resolver
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 
 @dataclass
@@ -47,6 +46,10 @@ class CheckResult:
 
 def resolver() -> dns.resolver.Resolver:
     """A resolver over DNS_RESOLVERS ("ip" or "ip:port"), or the system's when empty."""
+    # dnspython (~4 MiB) loads in the process that checks a domain, not in every process.
+    import dns.nameserver
+    import dns.resolver
+
     if not settings.DNS_RESOLVERS:
         res = dns.resolver.Resolver()
     else:
@@ -66,6 +69,9 @@ def resolver() -> dns.resolver.Resolver:
 
 
 def _lookup(res, name: str, rdtype: str, answer: DnsAnswer) -> list:
+    import dns.exception
+    import dns.resolver
+
     try:
         return list(res.resolve(name, rdtype, raise_on_no_answer=False, search=False))
     except dns.resolver.NXDOMAIN:

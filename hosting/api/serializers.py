@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from controlpanel.api.rendering import drf_time, representation
 from controlpanel.api.schema import paginated
 from deployments.blobs import content_type_for
 from deployments.models import Deployment
@@ -163,6 +164,38 @@ class SiteSerializer(serializers.Serializer):
     def get_bandwidth(self, site) -> dict:
         used = int(getattr(site, "bandwidth_used", 0) or 0)
         return {"used": used, "total": site.bandwidth_limit}
+
+    def to_representation(self, site):
+        # The values the declared fields give, read directly: DRF's per-field lookups and
+        # conversions were most of a sites page's CPU (~1.5 ms for ten sites).
+        live = site.live_deployment_id
+        values = {
+            "id": str(site.pk),
+            "domain": site.hostname,
+            "plan": self.get_plan(site),
+            "status": _choice(Site.Status, site.status),
+            "createdAt": drf_time(self, site.created_at),
+            "storage": self.get_storage(site),
+            "bandwidth": self.get_bandwidth(site),
+            "name": str(site.name),
+            "slug": str(site.slug),
+            "url": site.url,
+            "kind": _choice(Site.Kind, site.kind),
+            "liveDeploymentId": None if live is None else str(live),
+            "lastDeployedAt": drf_time(self, getattr(site, "last_deployed_at", None)),
+            "liveDeployedAt": drf_time(self, getattr(site, "live_deployed_at", None)),
+            "builtFromGit": self.get_builtFromGit(site),
+            "previewProtection": _choice(Site.PreviewProtection, site.preview_protection),
+            "updatedAt": drf_time(self, site.updated_at),
+        }
+        return representation(self, values, site)
+
+
+def _choice(choices, value):
+    """What DRF's ChoiceField answers for a stored value."""
+    if value in ("", None):
+        return value
+    return choices(value).value if value in choices.values else value
 
 
 SitePageSerializer = paginated("SitePageSerializer", "sites", SiteSerializer)

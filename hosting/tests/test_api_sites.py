@@ -145,3 +145,37 @@ def test_anonymous_callers_get_401(anon_api, alice):
     for path in ("/api/sites", f"/api/sites/{site.pk}", "/api/hosting/spaces"):
         answer = anon_api.get(path)
         assert answer.status_code == 401 and answer.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_sites_answer_as_drf_renders_them(alice, settings):
+    """The sites list serializes its rows directly: the same JSON as DRF's own rendering,
+    the operators' variant (another plan per site) included."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments.models import Deployment
+    from hosting import selectors
+    from hosting.api.serializers import SiteSerializer
+    from operators.api.serializers import AdminSiteSerializer
+    from teams.services import acting_team
+
+    settings.TIME_ZONE = "America/New_York"
+    quiet = services.site_create(owner=alice, name="Quiet")
+    live = services.site_create(owner=alice, name="Live")
+    SiteBandwidth.objects.create(site=live, day=timezone.localdate(), bytes_sent=512)
+    deployment = Deployment.objects.create(site=live, author=alice, status="success")
+    Site.objects.filter(pk=live.pk).update(live_deployment=deployment, preview_protection="team")
+    Site.objects.filter(pk=quiet.pk).update(status=Site.Status.OFFLINE)
+    team = acting_team(alice)
+    rows = list(selectors.site_list(user=alice, team=team))
+    assert len(rows) == 2
+    for serializer in (SiteSerializer, AdminSiteSerializer):
+        for row in rows:
+            row.plan_key = "pro"
+        context = {"plan": "team"}
+        got = serializer(rows, many=True, context=context).data
+        expected = [
+            drf.Serializer.to_representation(serializer(context=context), row) for row in rows
+        ]
+        assert JSONRenderer().render(got) == JSONRenderer().render(expected)
+    assert got[0]["liveDeployedAt"] or got[1]["liveDeployedAt"]
