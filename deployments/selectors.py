@@ -103,25 +103,37 @@ def deployment_list(*, user, search: str = "", status: str = "", team=None, summ
 
 
 # Every deployment page and API call looks its deployment up: compiled once per process.
-_MEMBER_DEPLOYMENT = PreparedQuery(
-    lambda user_id, pk: Deployment.objects.filter(
+def _member_deployment(user_id, pk):
+    return Deployment.objects.filter(
         site__team__in=Membership.objects.filter(user_id=user_id).values("team_id"), pk=pk
-    ).select_related("site", "project", "author")
+    )
+
+
+_MEMBER_DEPLOYMENT = PreparedQuery(
+    lambda user_id, pk: _member_deployment(user_id, pk).select_related("site", "project", "author")
+)
+# Its log lines only need the deployment and its site (the team's permission): no project
+# (whose encrypted variables cost a Fernet decryption each), author or stages.
+_MEMBER_DEPLOYMENT_BARE = PreparedQuery(
+    lambda user_id, pk: _member_deployment(user_id, pk).select_related("site")
 )
 
 
-def deployment_get(*, user, pk) -> Deployment:
+def deployment_get(*, user, pk, bare: bool = False) -> Deployment:
     """Raises Deployment.DoesNotExist for another user's id as for an unknown one (and for
-    something that is not an id at all)."""
+    something that is not an id at all). ``bare``: only the deployment and its site are read
+    (anything else is read when touched)."""
     try:
         pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
         raise Deployment.DoesNotExist("Not a deployment id.") from None
     if user is None or not user.is_authenticated:
         raise Deployment.DoesNotExist("No such deployment among the user's teams.")
-    deployment = _MEMBER_DEPLOYMENT(user.pk, pk).first()
+    deployment = (_MEMBER_DEPLOYMENT_BARE if bare else _MEMBER_DEPLOYMENT)(user.pk, pk).first()
     if deployment is None:
         raise Deployment.DoesNotExist("No such deployment among the user's teams.")
+    if bare:
+        return deployment
     _prefetched_stages(deployment)
     if deployment.project is not None and deployment.project.site_id == deployment.site_id:
         deployment.project.site = deployment.site  # the same row: no query for it again
@@ -265,6 +277,29 @@ def project_cache_usage(*, project: Project) -> dependency_cache.Usage:
 
 def github_connection(*, user) -> GitHubConnection | None:
     return GitHubConnection.objects.filter(user=user).first()
+
+
+# The dashboard asks on every load whether GitHub is connected: compiled once per process,
+# the id only (the token is encrypted).
+_GITHUB_CONNECTION_ID = PreparedQuery(
+    lambda user_id: GitHubConnection.objects.filter(user_id=user_id).only("id")
+)
+
+
+def github_connected(*, user) -> bool:
+    return _GITHUB_CONNECTION_ID(user.pk).first() is not None
+
+
+# The dashboard shows the connected account's name: compiled once per process, without the
+# encrypted tokens (read, and decrypted, only if touched).
+_GITHUB_ACCOUNT = PreparedQuery(
+    lambda user_id: GitHubConnection.objects.filter(user_id=user_id).only("id", "github_username")
+)
+
+
+def github_account(*, user) -> GitHubConnection | None:
+    """The user's GitHub connection with its username (one per user), None without one."""
+    return _GITHUB_ACCOUNT(user.pk).first()
 
 
 _DURATION = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())

@@ -399,6 +399,38 @@ class DashboardSerializer(serializers.Serializer):
     recentDeployments = RecentDeploymentSerializer(many=True)
     githubConnected = serializers.BooleanField()
 
+    def to_representation(self, dashboard):
+        # Read directly (DRF deep-copied the declared fields of all three serializers).
+        stats = dashboard["stats"]
+        numbers = DashboardNumbersSerializer(context=self.context)
+        row = RecentDeploymentSerializer(context=self.context)
+        values = {
+            "stats": representation(
+                numbers,
+                {name: _number(stats[name]) for name in _INTEGERS}
+                | {name: _text(stats[name]) for name in _TEXTS},
+                stats,
+            ),
+            "recentDeployments": [row.to_representation(d) for d in dashboard["recentDeployments"]],
+            "githubConnected": _boolean(self, "githubConnected", dashboard["githubConnected"]),
+        }
+        return representation(self, values, dashboard)
+
+
+_INTEGERS = (
+    "totalDeployments",
+    "activeProjects",
+    "todayDeployments",
+    "successRate",
+    "monthlySuccessChange",
+)
+_TEXTS = ("weeklyChange", "avgDeployTime", "timeImprovement")
+
+
+def _number(value) -> int | None:
+    """What DRF's IntegerField answers (None stays None)."""
+    return None if value is None else int(value)
+
 
 # --- GitHub -------------------------------------------------------------------------------------
 

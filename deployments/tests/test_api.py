@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import bearer_client
@@ -326,8 +328,11 @@ def test_log_pages_and_stages_answer_as_drf_renders_the_rows(api, alice):
     lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
     rendered = [drf.Serializer.to_representation(LogEntrySerializer(), line) for line in lines]
     for query, expected in (("limit=10&page=2", rendered[10:20]), ("after=25", rendered[25:])):
-        body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
-        assert body["logs"] == expected, query
+        with CaptureQueriesContext(connection) as seen:
+            body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
+        assert body["logs"] == expected and body["status"] == "failed", query
+        read = " ".join(q["sql"] for q in seen.captured_queries)
+        assert "deployments_project" not in read and "deploymentstage" not in read
     detail = api.get(f"/api/deployments/{deployment.pk}").json()
     assert [(s["name"], s["status"]) for s in detail["stages"]] == [
         ("Queued", "completed"),
@@ -376,3 +381,29 @@ def test_detail_answers_as_drf_renders_it(alice, settings):
         got = DeploymentDetailSerializer(selectors.deployment_get(user=alice, pk=pk)).data
         assert JSONRenderer().render(got) == JSONRenderer().render(expected)
     assert got["project"] is None and expected["logs"] == []
+
+
+def test_dashboard_answers_as_drf_renders_it(api, alice):
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DashboardSerializer
+    from deployments.models import GitHubConnection
+    from teams.services import acting_team
+
+    for connected in (False, True):
+        if connected:
+            GitHubConnection.objects.create(user=alice, github_username="octo", access_token="t")
+        git_deployment(alice, name=f"d{connected}")
+        git_deployment(alice, name=f"f{connected}", status="failed", minutes_ago=90)
+        team = acting_team(alice)
+        dashboard = {
+            "stats": selectors.dashboard_stats(user=alice, team=team),
+            "recentDeployments": selectors.deployment_recent(user=alice, limit=5, team=team),
+            "githubConnected": selectors.github_connected(user=alice),
+        }
+        expected = drf.Serializer.to_representation(DashboardSerializer(), dashboard)
+        got = api.get("/api/dashboard/stats")
+        assert got.content == JSONRenderer().render(expected)
+        assert got.json()["githubConnected"] is connected
