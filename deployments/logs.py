@@ -146,6 +146,10 @@ class LogWriter:
         """Write several lines (without their line ends) read together: what ``write`` does to
         each, with the cheap checks made once over them all (a build prints thousands of lines
         a second, and most hold no secret, no control character and no clue to a level)."""
+        if len(messages) > BATCH_SIZE:  # a read of many short lines: batches stay as large
+            for at in range(0, len(messages), BATCH_SIZE):
+                self.write_lines(messages[at : at + BATCH_SIZE], level=level, stream=stream)
+            return
         room = self.max_lines - self.written
         overflow = len(messages) > room
         if overflow:
