@@ -9,3 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401
+        from accounts.models import AccessToken, User
+        from controlpanel import access
+
+        access.watch(User, AccessToken)

@@ -10,13 +10,19 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from controlpanel.access import AccessQuerySet
+
 
 def avatar_path(user: User, filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
     return f"avatars/{user.pk}/{uuid.uuid4().hex}.{ext}"
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(AccessQuerySet):
+    access_neutral = frozenset({"last_login"})
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra):
@@ -113,7 +119,9 @@ class Preferences(models.Model):
         return f"Preferences of {self.user}"
 
 
-class AccessTokenQuerySet(models.QuerySet):
+class AccessTokenQuerySet(AccessQuerySet):
+    access_neutral = frozenset({"last_used_at"})
+
     def for_user(self, user):
         return self.filter(user=user)
 

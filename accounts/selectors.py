@@ -5,13 +5,25 @@ from __future__ import annotations
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from accounts.models import AccessToken, BrowserSession, SecurityEvent, User
+from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
 from billing.limits import plan_of, team_suspended
+from controlpanel.prepared import PreparedQuery
 from teams.services import acting_team
 
 
 def security_events(*, user: User):
     return SecurityEvent.objects.filter(user=user)
+
+
+# The dashboard shows the newest few on every load: compiled once per process.
+_SECURITY_EVENTS = PreparedQuery(
+    lambda user_id: SecurityEvent.objects.filter(user_id=user_id).order_by("-created_at", "-id")
+)
+
+
+def security_events_recent(*, user: User, count: int = 5) -> list[SecurityEvent]:
+    """The user's newest ``count`` security events, newest first."""
+    return _SECURITY_EVENTS(user.pk)[0:count]
 
 
 def active_tokens(*, user: User, kind: str | None = None):
@@ -48,3 +60,12 @@ def user_status(*, user: User) -> str:
     if not user.is_active or team_suspended(acting_team(user)):
         return "suspended"
     return "active"
+
+
+# Read for every signed-in page (its theme): compiled once per process (controlpanel.prepared).
+_PREFERENCES = PreparedQuery(lambda user_id: Preferences.objects.filter(user_id=user_id))
+
+
+def preferences_find(*, user: User) -> Preferences | None:
+    """The user's preferences, None before they have any."""
+    return _PREFERENCES(user.pk).first()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import two_factor
 from accounts.models import AccessToken, BrowserSession, Preferences, SecurityEvent, User
+from controlpanel import access
 from controlpanel.crypto import token_digest
 from controlpanel.http import client_ip, user_agent
 from controlpanel.prepared import PreparedQuery
@@ -304,26 +305,47 @@ def personal_token_create(
     return IssuedToken(token=token, access=raw, refresh=None)
 
 
-# Every API request looks its token up: compiled once per process (controlpanel.prepared).
+# Every API request looks its token up: compiled once per process (controlpanel.prepared),
+# and the answer kept by the process while access does not change (controlpanel.access).
 _TOKEN_BY_DIGEST = PreparedQuery(
     lambda digest: AccessToken.objects.select_related("user").filter(
         access_digest=digest, user__is_active=True
     )
 )
+_TOKENS = access.LookupCache()
+
+
+def _token_by_digest(digest: str, generation: int | None) -> AccessToken | None:
+    kept = _TOKENS.get(digest, generation)
+    if kept is not None:
+        token_row, user_row = kept
+        token = access.rebuild(AccessToken, token_row)
+        AccessToken.user.field.set_cached_value(token, access.rebuild(User, user_row))
+        return token
+    token = _TOKEN_BY_DIGEST(digest).first()
+    if token is not None:
+        _TOKENS.put(digest, generation, (access.snapshot(token), access.snapshot(token.user)))
+    return token
 
 
 def token_authenticate(raw: str) -> AccessToken | None:
     """The live token matching a raw bearer token, or None (unknown, revoked or expired)."""
     if not raw or not raw.startswith((ACCESS_PREFIX, PERSONAL_PREFIX)):
         return None
-    token = _TOKEN_BY_DIGEST(token_digest(raw)).first()
+    digest = token_digest(raw)
+    generation = access.generation()
+    token = _token_by_digest(digest, generation)
     if token is None or not token.access_valid():
         return None
+    access.remember_generation(token.user, generation)
     if token.team_id:
         restrict_to_team(token.user, token.team_id)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        kept = _TOKENS.get(digest, generation)
+        if kept is not None:
+            kept[0]["last_used_at"] = now
     return token
 
 

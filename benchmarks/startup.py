@@ -3,16 +3,18 @@
 Run: python benchmarks/startup.py [--runs 5] [--top 15]
 
 Each figure comes from a fresh ``python`` process (the interpreter's own start included) that
-stops after one of three stages:
+stops after one of four stages:
 
 - ``setup``: ``django.setup()`` (what every process does: a ``manage.py`` command, the web
   server, the Celery worker);
 - ``+ urls``: the same, then the URLconf (what the web server loads at its first request);
-- ``+ celery``: the same, then the Celery app with every app's tasks (what a worker loads).
+- ``+ celery``: the same, then the Celery app with every app's tasks (what a worker loads);
+- ``asgi``: ``django.setup()`` and the ASGI application, before any request (what a
+  WebSocket-only server such as the full stack's daphne holds).
 
 It prints the median over ``--runs`` of each stage's CPU time (user + system, the figure that
 a loaded machine disturbs least), wall time and RSS (``VmRSS`` at the end), the number of
-modules loaded, and the ``--top`` top-level packages by modules loaded after the last stage.
+modules loaded, and the ``--top`` top-level packages by modules loaded with the Celery app.
 The environment is the embedded default (SQLite under a throwaway ``BERTH_VAR_DIR``, no Redis)
 unless ``DATABASE_URL`` / ``REDIS_URL`` are set. The machine's load average is printed first.
 """
@@ -36,6 +38,8 @@ import json, resource, sys
 stage = sys.argv[1]
 import django
 django.setup()
+if stage == "asgi":
+    import controlpanel.asgi
 if stage in ("urls", "celery"):
     from django.urls import get_resolver
     get_resolver().url_patterns
@@ -53,7 +57,12 @@ print(json.dumps({
 }))
 """
 
-STAGES = [("setup", "django.setup()"), ("urls", "+ urls"), ("celery", "+ celery app, tasks")]
+STAGES = [
+    ("setup", "django.setup()"),
+    ("urls", "+ urls"),
+    ("celery", "+ celery app, tasks"),
+    ("asgi", "setup + ASGI app"),
+]
 
 
 def run(stage: str, env: dict[str, str]) -> dict:
@@ -91,17 +100,19 @@ def main() -> None:
     last: dict = {}
     for stage, label in STAGES:
         results = [run(stage, env) for _ in range(args.runs)]
-        last = results[-1]
+        if stage == "celery":
+            last = results[-1]
         cpu = statistics.median(r["cpu"] for r in results)
         wall = statistics.median(r["wall"] for r in results)
         rss = statistics.median(r["rss_kib"] for r in results) / 1024
-        print(f"{label:<22} {cpu:7.2f} {wall:7.2f} {rss:8.1f} {len(last['modules']):8d}")
+        modules = len(results[-1]["modules"])
+        print(f"{label:<22} {cpu:7.2f} {wall:7.2f} {rss:8.1f} {modules:8d}")
     counts: dict[str, int] = {}
     for name in last["modules"]:
         top = name.split(".")[0]
         counts[top] = counts.get(top, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])[: args.top]
-    print("modules by package after the last stage:", ", ".join(f"{k} {v}" for k, v in ranked))
+    print("modules by package with the Celery app:", ", ".join(f"{k} {v}" for k, v in ranked))
 
 
 if __name__ == "__main__":

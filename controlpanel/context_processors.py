@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+
+from accounts.selectors import preferences_find
+from accounts.services import preferences_get
 
 # The signed-in navigation. A section appears once its app provides the page.
 NAVIGATION = [
@@ -20,25 +25,41 @@ NAVIGATION = [
 ]
 
 
-def _navigation(request) -> list[dict]:
-    items = []
+@lru_cache(maxsize=64)
+def _sections(urlconf: str, prefix: str) -> tuple[tuple[str, str, str], ...]:
+    """The navigation's sections with their addresses, reversed once per URLconf and script
+    prefix (every signed-in page draws them)."""
+    sections = []
     for label, name, icon in NAVIGATION:
         try:
-            url = reverse(name)
+            url = reverse(name, urlconf=urlconf)
         except NoReverseMatch:
             continue
-        active = request.path == url or (url != "/" and request.path.startswith(url))
-        items.append({"label": label, "url": url, "icon": icon, "active": active})
-    return items
+        sections.append((label, url, icon))
+    return tuple(sections)
+
+
+def _navigation(request) -> list[dict]:
+    path = request.path
+    return [
+        {
+            "label": label,
+            "url": url,
+            "icon": icon,
+            "active": path == url or (url != "/" and path.startswith(url)),
+        }
+        for label, url, icon in _sections(
+            get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
+        )
+    ]
 
 
 def panel(request) -> dict:
     theme = "system"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from accounts.services import preferences_get
-
-        theme = preferences_get(user=user).theme
+        preferences = preferences_find(user=user) or preferences_get(user=user)
+        theme = preferences.theme
     return {
         "navigation": _navigation(request) if user and user.is_authenticated else [],
         "theme": theme,

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.models.signals import post_init, pre_init
 
 _CONSTANT = -1
@@ -51,6 +51,7 @@ class _Queryset:
 class _Compiled:
     __slots__ = (
         "annotations",
+        "col_count",
         "compiler",
         "converters",
         "count_plan",
@@ -150,10 +151,13 @@ def _params(plan, args) -> list:
 
 class PreparedQuery:
     """``PreparedQuery(lambda team_id: Model.objects.filter(team_id=team_id).order_by(...))``;
-    calling it with the values gives lazy :class:`PreparedRows`."""
+    calling it with the values gives lazy :class:`PreparedRows`.
 
-    def __init__(self, build: Callable[..., QuerySet]):
-        self.build = build
+    With ``row`` (a named tuple's class), ``build`` gives ``.values_list(...)`` of the same
+    columns and each row is ``row(*values)``: plain rows, for reads of many lines."""
+
+    def __init__(self, build: Callable[..., QuerySet], row: Callable | None = None):
+        self.build, self.row = build, row
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
         self._model = None
@@ -181,25 +185,29 @@ class PreparedQuery:
         query = queryset.query
         if query.is_sliced or queryset._prefetch_related_lookups or query.distinct:
             raise ValueError("A prepared read cannot be sliced, distinct or prefetch.")
-        if query.select_for_update or queryset._iterable_class is not ModelIterable:
-            raise ValueError("A prepared read returns model instances and does not lock.")
+        if query.select_for_update or queryset._iterable_class not in (
+            ModelIterable,
+            ValuesListIterable,
+        ):
+            raise ValueError("A prepared read returns instances or tuples and does not lock.")
         compiler = query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         entry = _Compiled()
         entry.model, entry.compiler, entry.sql = queryset.model, compiler, sql
         entry.plan = _plan(params, args)
         entry.count_sql = entry.count_plan = None
+        entry.col_count = compiler.col_count
         # What ModelIterable works out from the compiler on every run, worked out once.
-        entry.populators = entry.converters = None
-        if compiler.klass_info is not None:
+        entry.populators = None
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        entry.converters = list(compiler.get_converters(fields).items())
+        if queryset._iterable_class is ModelIterable and compiler.klass_info is not None:
             select, klass_info = compiler.select, compiler.klass_info
             entry.annotations = list((compiler.annotation_col_map or {}).items())
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             entry.start_end = (start, end)
             entry.init_list = [column[0].target.attname for column in select[start:end]]
             entry.populators = get_related_populators(klass_info, select, queryset.db)
-            fields = [column[0] for column in select[0 : compiler.col_count]]
-            entry.converters = list(compiler.get_converters(fields).items())
         return entry
 
     @staticmethod
@@ -229,7 +237,7 @@ class PreparedRows:
             sql = f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}"
         params = _params(entry.plan, self.args)
         connection = connections[db]
-        if entry.populators is None:
+        if entry.populators is None and self.prepared.row is None:
             compiler = copy.copy(entry.compiler)
             compiler.connection = connection
             compiler.as_sql = lambda *args, **kwargs: (sql, params)
@@ -246,6 +254,9 @@ class PreparedRows:
                     for converter in converters:
                         value = converter(value, expression, connection)
                     row[position] = value
+        if self.prepared.row is not None:
+            make, count = self.prepared.row, entry.col_count
+            return [make(*row[:count]) for row in rows]
         build, (start, end), names = _from_db(entry.model), entry.start_end, entry.init_list
         instances, builders = [], {}
         for row in rows:

@@ -3,7 +3,9 @@
 Events are the Autostack client's: ``log`` (with ``seq``), ``status_update``,
 ``deployment_complete``. A client that connects with ``?batch=1`` (the panel's log page) gets
 lines as ``{"type": "logs", "lines": [<log event>, ...]}`` instead, several to a message: one
-WebSocket message per line is most of what a log burst costs the web process.
+WebSocket message per line is most of what a log burst costs the web process. Lines come as
+JSON text, encoded once (by the worker for a batch it announces, here for lines read back), and
+are forwarded as they are.
 The channel layer is only a nudge (it may drop messages, or not reach across processes when
 it is the in-memory layer): the consumer keeps the last sequence number it sent, and reads
 the database whenever a batch arrives past a gap, a status changes, or the stream has been

@@ -146,6 +146,10 @@ class LogWriter:
         """Write several lines (without their line ends) read together: what ``write`` does to
         each, with the cheap checks made once over them all (a build prints thousands of lines
         a second, and most hold no secret, no control character and no clue to a level)."""
+        if len(messages) > BATCH_SIZE:  # a read of many short lines: batches stay as large
+            for at in range(0, len(messages), BATCH_SIZE):
+                self.write_lines(messages[at : at + BATCH_SIZE], level=level, stream=stream)
+            return
         room = self.max_lines - self.written
         overflow = len(messages) > room
         if overflow:
@@ -266,8 +270,10 @@ def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
     # converted as the fields would convert them, without a model instance per line.
     fields = [LogLine._meta.get_field(name) for name in COLUMNS]
     deployment, stamp = fields[0].get_db_prep_save(deployment_id, connection), fields[-1]
+    stamps = {id(ts): ts for *_, ts in lines}  # lines read together share one
+    stamps = {key: stamp.get_db_prep_save(ts, connection) for key, ts in stamps.items()}
     rows = [
-        (deployment, seq, level, message, stamp.get_db_prep_save(timestamp, connection))
+        (deployment, seq, level, message, stamps[id(timestamp)])
         for seq, level, message, timestamp in lines
     ]
     quote = connection.ops.quote_name

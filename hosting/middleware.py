@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.core.exceptions import TooManyFilesSent
 from django.shortcuts import render
 
-from controlpanel.api.exceptions import error_response
 from hosting.files.errors import FileError, StorageFull, TooLarge
 from hosting.files.requests import check_request_size, too_many_files
 
@@ -49,6 +48,9 @@ class UploadSizeLimitMiddleware:
     def refuse(request, exc: FileError):
         wants_json = request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
         if wants_json:
+            # The API's envelope (with DRF) loads here, not in a WebSocket-only ASGI server.
+            from controlpanel.api.exceptions import error_response
+
             return error_response(exc.status, exc.code, exc.message, exc.details)
         template = f"hosting/{exc.status}.html"
         return render(request, template, {"message": exc.message}, status=exc.status)

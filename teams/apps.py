@@ -7,6 +7,9 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams"
 
     def ready(self) -> None:
+        from controlpanel import access
         from teams import signals
+        from teams.models import Membership, Team
 
         signals.connect()
+        access.watch(Team, Membership)

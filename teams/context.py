@@ -14,6 +14,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from controlpanel import access
 from controlpanel.prepared import PreparedQuery
 from teams.audit import base_request
 from teams.models import Team
@@ -21,10 +22,22 @@ from teams.permissions import role_of
 from teams.services import acting_team
 
 TEAM_PARAMETER = "team"
-# Read on every signed-in request: compiled once per process (controlpanel.prepared).
+# Read on every signed-in request: compiled once per process (controlpanel.prepared); for a
+# bearer token's request kept by the process while access does not change (controlpanel.access).
 _MEMBER_TEAMS = PreparedQuery(
     lambda user_id: Team.objects.filter(memberships__user_id=user_id).order_by("-personal", "name")
 )
+_KEPT_TEAMS = access.LookupCache()
+
+
+def _member_teams(user) -> list[Team]:
+    generation = access.generation_of(user)
+    kept = _KEPT_TEAMS.get(user.pk, generation)
+    if kept is not None:
+        return [access.rebuild(Team, row) for row in kept]
+    teams = list(_MEMBER_TEAMS(user.pk))
+    _KEPT_TEAMS.put(user.pk, generation, [access.snapshot(team) for team in teams])
+    return teams
 
 
 def _requested_team_id(request):
@@ -65,7 +78,7 @@ def member_teams(request, user) -> list[Team]:
     """The user's teams, personal first, fetched once per request."""
     request = base_request(request)
     if not hasattr(request, "_berth_teams"):
-        request._berth_teams = list(_MEMBER_TEAMS(user.pk))
+        request._berth_teams = _member_teams(user)
     return request._berth_teams
 
 

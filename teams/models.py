@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from controlpanel.access import AccessQuerySet
+
 
 class Role(models.TextChoices):
     """Ordered from most to least powerful (see teams.permissions for what each may do)."""
@@ -21,7 +23,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
-class TeamQuerySet(models.QuerySet):
+class TeamQuerySet(AccessQuerySet):
     def for_member(self, user):
         """Teams ``user`` belongs to."""
         if user is None or not user.is_authenticated:
@@ -67,6 +69,8 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

@@ -33,6 +33,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.two_factor import has_two_factor
+from controlpanel import access
 from controlpanel.prepared import PreparedQuery
 from teams.audit import remember_target
 from teams.models import Membership, Role, Team
@@ -110,16 +111,23 @@ def _membership_of(user, team_id) -> tuple[str | None, bool]:
         except ValueError:
             cache[team_id] = (None, False)  # not a team id at all: nobody's member of it
         else:
-            membership = _MEMBERSHIP(user.pk, wanted).first()
-            cache[team_id] = (
-                (membership.role, membership.team.require_two_factor)
-                if membership is not None
-                else (None, False)
-            )
+            generation = access.generation_of(user)
+            answer = _KEPT_ROLES.get((user.pk, wanted), generation)
+            if answer is None:
+                membership = _MEMBERSHIP(user.pk, wanted).first()
+                answer = (
+                    (membership.role, membership.team.require_two_factor)
+                    if membership is not None
+                    else (None, False)
+                )
+                _KEPT_ROLES.put((user.pk, wanted), generation, answer)
+            cache[team_id] = answer
     return cache[team_id]
 
 
-# Asked once per request that touches a team: compiled once per process (controlpanel.prepared).
+# Asked once per request that touches a team: compiled once per process (controlpanel.prepared);
+# for a bearer token's request, the answer kept while access does not change (controlpanel.access).
+_KEPT_ROLES = access.LookupCache()
 _MEMBERSHIP = PreparedQuery(
     lambda user_id, team_id: Membership.objects.select_related("team").filter(
         user_id=user_id, team_id=team_id

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import uuid
 from functools import lru_cache
 
 from django import template
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -32,12 +38,82 @@ def _icon(name: str, css: str) -> str:
     )
 
 
-def _forget_icons(setting, **kwargs):
-    if setting in ("STATIC_URL", "STORAGES", "STATIC_ROOT"):
+# What an icon's address and a size's wording depend on besides their arguments.
+_ICON_SETTINGS = {"STATIC_URL", "STORAGES", "STATIC_ROOT"}
+_NUMBER_SETTINGS = {
+    "DECIMAL_SEPARATOR",
+    "FORMAT_MODULE_PATH",
+    "LANGUAGE_CODE",
+    "LANGUAGES",
+    "LOCALE_PATHS",
+    "NUMBER_GROUPING",
+    "THOUSAND_SEPARATOR",
+    "USE_I18N",
+    "USE_THOUSAND_SEPARATOR",
+}
+
+
+def _forget(setting, **kwargs):
+    if setting in _ICON_SETTINGS:
         _icon.cache_clear()
+    if setting in _NUMBER_SETTINGS:
+        _filesize.cache_clear()
 
 
-setting_changed.connect(_forget_icons)
+setting_changed.connect(_forget)
+
+
+@register.simple_tag(takes_context=True)
+def route(context, name: str, *args) -> str:
+    """``{% url name %}`` or ``{% url name id %}`` (one UUID), the same address, for the links
+    a list draws on every row: the route is reversed once per process (with a sample id whose
+    text is then replaced by the row's), not once per link (~40 µs each; a page of 24 site
+    cards has 120). Other arguments go through ``reverse`` as ``{% url %}`` does."""
+    # The URLconf, script prefix and namespace are the same for a whole template: read once.
+    where = context.render_context.get(_ROUTE_STATE)
+    if where is None:
+        where = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), _current_app(context))
+        context.render_context[_ROUTE_STATE] = where
+    if len(args) > 1 or (args and type(args[0]) is not uuid.UUID):
+        return reverse(name, args=args, current_app=where[2])
+    found = _route(name, bool(args), *where)
+    if found is None:
+        return reverse(name, args=args, current_app=where[2])
+    before, after = found
+    return f"{before}{args[0]}{after}" if args else before
+
+
+_ROUTE_STATE = object()
+# No object has this id: its text marks where a route's id goes.
+_SAMPLE_ID = uuid.UUID("0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f")
+
+
+@lru_cache(maxsize=512)
+def _route(name: str, with_id: bool, urlconf: str, prefix: str, current_app):
+    """Route ``name``'s address before and after its id (without one: the whole address and
+    ""); None when it has no such route or the id is not in it once, as it is. ``prefix``
+    (the script prefix, which ``reverse`` reads itself) keys the cache."""
+    try:
+        if not with_id:
+            return reverse(name, urlconf=urlconf, current_app=current_app), ""
+        address = reverse(name, args=[_SAMPLE_ID], urlconf=urlconf, current_app=current_app)
+    except NoReverseMatch:
+        return None
+    before, found, after = address.partition(str(_SAMPLE_ID))
+    if not found or str(_SAMPLE_ID) in after:
+        return None
+    return before, after
+
+
+def _current_app(context):
+    """The namespace ``{% url %}`` reverses in, found as it finds it."""
+    try:
+        return context.request.current_app
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace
+        except AttributeError:
+            return None
 
 
 @register.filter
@@ -85,6 +161,21 @@ def field(bound_field, help_text: str = ""):
     return {"field": bound_field, "help": help_text or bound_field.help_text}
 
 
+@register.filter(is_safe=True)
+def filesize(value) -> str:
+    """``filesizeformat``, remembered for a whole number of bytes in each language: a list
+    shows the same few sizes on every row (its plans' limits, nothing used yet), and each took
+    ~20 µs of translation and number formatting look-ups."""
+    if type(value) is not int:
+        return filesizeformat(value)
+    return _filesize(value, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _filesize(value: int, language: str) -> str:
+    return filesizeformat(value)
+
+
 SIZE_UNITS = [("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)]
 
 
@@ -101,7 +192,58 @@ def size_like(value, reference) -> str:
             if value >= unit // 10:
                 return f"{value / unit:.1f}\xa0{name}"
             break
-    return filesizeformat(value)
+    return filesize(value)
+
+
+# One line of a site's usage: "used of limit" and a meter (its attributes are machine numbers).
+_METER = (
+    '<div class="usage">\n'
+    '  <div class="row"><span>{label}</span><span>{used_text} of {limit_text}</span></div>\n'
+    '  <meter min="0" max="{limit}" low="{low}" high="{high}" optimum="0" value="{used}"'
+    ' aria-label="{name}">{percent}%</meter>\n'
+    "</div>"
+)
+
+
+@register.simple_tag
+def usage(storage_used, storage_limit, bandwidth_used, bandwidth_limit) -> str:
+    """A site's storage and this month's bandwidth, each "used of limit" with a meter that
+    warns from 80 % and alarms from 95 % (the sites page draws it on each of its 24 cards,
+    where a template of ~20 values and filters took ~0.1 ms a card)."""
+    storage = _meter("Storage", "Storage used", storage_used, storage_limit)
+    bandwidth = _meter(
+        "Bandwidth this month", "Bandwidth used this month", bandwidth_used, bandwidth_limit
+    )
+    return mark_safe(f"{storage}\n{bandwidth}\n")  # noqa: S308  (every value escaped)
+
+
+def _meter(label: str, name: str, used, limit) -> str:
+    # str.format over escaped values: format_html's nine conditional_escape calls per meter
+    # cost more than the rest of it.
+    return _METER.format(
+        label=label,
+        name=name,
+        used_text=_escaped(size_like(used, limit)),
+        limit_text=_escaped(filesize(limit)),
+        limit=_escaped(limit),
+        low=_width_ratio(limit, 10, 8),
+        high=_width_ratio(limit, 100, 95),
+        used=_escaped(used),
+        percent=percent(used, limit),
+    )
+
+
+def _escaped(value) -> str:
+    """``conditional_escape(value)`` without its lazy-string wrapper."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def _width_ratio(value, max_value: int, max_width: int) -> str:
+    """``{% widthratio value max_value max_width %}``, as Django's tag computes it."""
+    try:
+        return str(round(float(value) / float(max_value) * max_width))
+    except (ValueError, TypeError, OverflowError):
+        return ""
 
 
 @register.filter

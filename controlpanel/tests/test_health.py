@@ -41,3 +41,28 @@ def test_database_down_is_503_naming_the_database(tmp_path):
     assert result["status"] == 503
     assert result["body"]["failing"] == ["database"]
     assert "database" in result["body"]["message"]
+
+
+@pytest.mark.django_db
+def test_answers_uncached_json_and_survives_a_dropped_redis_connection(client, settings):
+    """The check keeps a connection of its own; one Redis closed is opened again at once."""
+    import redis
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from controlpanel.redis_direct import direct
+
+    assert settings.REDIS_URL, "these tests need Redis (REDIS_URL)"
+    response = client.get("/health")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    assert response["Expires"] == expected["Expires"] or response.has_header("Expires")
+    ping = direct(settings.REDIS_URL)
+    own = redis.Redis.from_url(settings.REDIS_URL)
+    ping.connection.send_command("CLIENT", "ID")
+    connection_id = ping.connection.read_response()
+    assert own.execute_command("CLIENT", "KILL", "ID", connection_id) == 1  # only this one
+    answer = client.get("/health").json()
+    assert answer["components"]["redis"]["status"] == "up", answer

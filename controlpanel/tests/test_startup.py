@@ -19,6 +19,8 @@ CHILD = """
 import json, sys
 import django
 django.setup()
+if sys.argv[1] == "asgi":
+    import controlpanel.asgi
 if sys.argv[1] == "all":
     from django.urls import get_resolver
     get_resolver().url_patterns
@@ -84,6 +86,14 @@ def packages_among(modules: set[str], wanted: list[str]) -> list[str]:
 
 def test_setup_loads_no_feature_library_nor_schema_machinery(tmp_path):
     modules = loaded_modules(tmp_path, "setup")
+    assert packages_among(modules, FEATURE_LIBRARIES + SETUP_ONLY) == []
+
+
+def test_asgi_application_loads_no_api_before_its_first_http_request(tmp_path):
+    # A WebSocket-only server (daphne in the full stack) never needs the URLconf or DRF.
+    modules = loaded_modules(tmp_path, "asgi")
+    assert "deployments.routing" in modules  # the WebSocket routes were really loaded
+    assert packages_among(modules, ["controlpanel.urls", "rest_framework.serializers"]) == []
     assert packages_among(modules, FEATURE_LIBRARIES + SETUP_ONLY) == []
 
 

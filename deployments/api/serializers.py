@@ -161,8 +161,11 @@ class DeploymentSummarySerializer(serializers.Serializer):
     def to_representation(self, deployment):
         # The same values as the declared fields give, read directly: DRF's per-field
         # attribute lookup cost ~0.4 ms for a page of ten rows, most of a list's serializing.
+        return representation(self, self.summary_values(deployment), deployment)
+
+    def summary_values(self, deployment) -> dict:
         project_id = deployment.project_id
-        values = {
+        return {
             "id": str(deployment.pk),
             "repo": deployment.repo_name,
             "branch": deployment.branch,
@@ -180,7 +183,6 @@ class DeploymentSummarySerializer(serializers.Serializer):
             "siteId": str(deployment.site_id),
             "projectId": None if project_id is None else str(project_id),
         }
-        return representation(self, values, deployment)
 
 
 class RecentDeploymentSerializer(DeploymentSummarySerializer):
@@ -227,6 +229,37 @@ class ProjectSerializer(serializers.Serializer):
 
     def get_previewEnvVars(self, project) -> dict[str, str]:
         return dict.fromkeys(sorted(project_env(project, preview=True)), MASK)
+
+    def to_representation(self, project):
+        # Read directly, as the summary is (DRF deep-copied every declared field per detail).
+        values = {
+            "id": str(project.pk),
+            "name": _text(project.name),
+            "repository": _text(project.repository),
+            "branch": _text(project.branch),
+            "installCommand": _text(project.install_command),
+            "buildCommand": _text(project.build_command),
+            "outputDir": _text(project.output_dir),
+            "autoDeploy": _boolean(self, "autoDeploy", project.auto_deploy),
+            "previewBranches": _text(project.preview_branches),
+            "envVars": self.get_envVars(project),
+            "siteId": None if project.site_id is None else str(project.site_id),
+            "url": None if project.site is None else _text(project.site.url),
+            "previewEnvVars": self.get_previewEnvVars(project),
+        }
+        return representation(self, values, project)
+
+
+def _text(value) -> str | None:
+    """What DRF's CharField answers (None stays None)."""
+    return None if value is None else str(value)
+
+
+def _boolean(serializer, name: str, value):
+    """What DRF's BooleanField answers (its own conversion for anything but a bool)."""
+    if value is None or isinstance(value, bool):
+        return value
+    return serializers.BooleanField().to_representation(value)
 
 
 class CacheEntrySerializer(serializers.Serializer):
@@ -295,6 +328,25 @@ class DeploymentDetailSerializer(DeploymentSummarySerializer):
     def get_canRedeploy(self, deployment) -> bool:
         return deployment.source == Deployment.Source.GIT and deployment.project_id is not None
 
+    def summary_values(self, deployment) -> dict:
+        values = super().summary_values(deployment)
+        project = deployment.project
+        values.update(
+            stages=self.get_stages(deployment),
+            logs=self.get_logs(deployment),
+            logCount=self.get_logCount(deployment),
+            error=_text(deployment.error),
+            startedAt=drf_time(self, deployment.started_at),
+            finishedAt=drf_time(self, deployment.finished_at),
+            live=self.get_live(deployment),
+            canCancel=self.get_canCancel(deployment),
+            canRedeploy=self.get_canRedeploy(deployment),
+            project=None
+            if project is None
+            else ProjectSerializer(context=self.context).to_representation(project),
+        )
+        return values
+
 
 class LogEntrySerializer(serializers.Serializer):
     seq = serializers.IntegerField()
@@ -346,6 +398,38 @@ class DashboardSerializer(serializers.Serializer):
     stats = DashboardNumbersSerializer()
     recentDeployments = RecentDeploymentSerializer(many=True)
     githubConnected = serializers.BooleanField()
+
+    def to_representation(self, dashboard):
+        # Read directly (DRF deep-copied the declared fields of all three serializers).
+        stats = dashboard["stats"]
+        numbers = DashboardNumbersSerializer(context=self.context)
+        row = RecentDeploymentSerializer(context=self.context)
+        values = {
+            "stats": representation(
+                numbers,
+                {name: _number(stats[name]) for name in _INTEGERS}
+                | {name: _text(stats[name]) for name in _TEXTS},
+                stats,
+            ),
+            "recentDeployments": [row.to_representation(d) for d in dashboard["recentDeployments"]],
+            "githubConnected": _boolean(self, "githubConnected", dashboard["githubConnected"]),
+        }
+        return representation(self, values, dashboard)
+
+
+_INTEGERS = (
+    "totalDeployments",
+    "activeProjects",
+    "todayDeployments",
+    "successRate",
+    "monthlySuccessChange",
+)
+_TEXTS = ("weeklyChange", "avgDeployTime", "timeImprovement")
+
+
+def _number(value) -> int | None:
+    """What DRF's IntegerField answers (None stays None)."""
+    return None if value is None else int(value)
 
 
 # --- GitHub -------------------------------------------------------------------------------------

@@ -41,10 +41,11 @@ def conflict(exc: ValidationError, code: str) -> ApiError:
     return ApiError(409, code, " ".join(exc.messages))
 
 
-def get_deployment(request, pk) -> Deployment:
-    """A deployment of the caller's teams their role allows this request on."""
+def get_deployment(request, pk, *, bare: bool = False) -> Deployment:
+    """A deployment of the caller's teams their role allows this request on (``bare``: only
+    it and its site read, see ``selectors.deployment_get``)."""
     try:
-        deployment = selectors.deployment_get(user=request.user, pk=pk)
+        deployment = selectors.deployment_get(user=request.user, pk=pk, bare=bare)
     except (Deployment.DoesNotExist, ValidationError, ValueError):
         raise ApiError(
             404, "DEPLOYMENT_NOT_FOUND", f"Deployment with ID '{pk}' not found"
@@ -174,7 +175,7 @@ class DeploymentLogsView(GenericAPIView):
         tags=["deployments"],
     )
     def get(self, request, pk):
-        deployment = get_deployment(request, pk)
+        deployment = get_deployment(request, pk, bare=True)
         try:
             after = int(request.query_params.get("after") or 0)
             tail = int(request.query_params.get("tail") or 0)
@@ -240,7 +241,7 @@ class DashboardStatsView(APIView):
             "recentDeployments": selectors.deployment_recent(
                 user=request.user, limit=5, team=team, summary=True
             ),
-            "githubConnected": selectors.github_connection(user=request.user) is not None,
+            "githubConnected": selectors.github_connected(user=request.user),
         }
         return Response(serializers.DashboardSerializer(dashboard).data)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import bearer_client
@@ -302,3 +304,106 @@ def test_summaries_answer_as_drf_renders_whole_rows(alice, django_assert_num_que
         wanted = [row for row in expected if row["id"] in {str(d.pk) for d in page}]
         assert JSONRenderer().render(got) == JSONRenderer().render(wanted)
     assert len(expected) == 5
+
+
+def test_log_pages_and_stages_answer_as_drf_renders_the_rows(api, alice):
+    """Log lines are read as plain rows and stages by a prepared read: the JSON is DRF's
+    rendering of the stored lines, and the stages those recorded."""
+    from rest_framework import serializers as drf
+
+    from deployments.api.serializers import LogEntrySerializer
+    from deployments.models import DeploymentStage, LogLine
+
+    deployment = git_deployment(alice, status="failed")
+    DeploymentStage.objects.create(
+        deployment=deployment, name="queued", status="completed", completed_at=timezone.now()
+    )
+    DeploymentStage.objects.create(
+        deployment=deployment, name="building", status="failed", error_message="exit 1"
+    )
+    writer = LogWriter(deployment.pk)
+    for i in range(1, 31):
+        writer.write(f"line {i}" if i != 7 else "npm ERR! missing script: build")
+    writer.flush()
+    lines = LogLine.objects.filter(deployment=deployment).order_by("seq")
+    rendered = [drf.Serializer.to_representation(LogEntrySerializer(), line) for line in lines]
+    for query, expected in (("limit=10&page=2", rendered[10:20]), ("after=25", rendered[25:])):
+        with CaptureQueriesContext(connection) as seen:
+            body = api.get(f"/api/deployments/{deployment.pk}/logs?{query}").json()
+        assert body["logs"] == expected and body["status"] == "failed", query
+        read = " ".join(q["sql"] for q in seen.captured_queries)
+        assert "deployments_project" not in read and "deploymentstage" not in read
+    detail = api.get(f"/api/deployments/{deployment.pk}").json()
+    assert [(s["name"], s["status"]) for s in detail["stages"]] == [
+        ("Queued", "completed"),
+        ("Building", "failed"),
+        ("Deploying", "pending"),
+        ("Failed", "failed"),
+    ]
+    assert detail["stages"][1]["error"] == "exit 1" and detail["logCount"] == 30
+
+
+def test_detail_answers_as_drf_renders_it(alice, settings):
+    """The detail (and its project) is serialized directly: the same JSON as DRF's own
+    rendering of the same deployment."""
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DeploymentDetailSerializer, ProjectSerializer
+    from deployments.models import DeploymentStage
+
+    settings.TIME_ZONE = "Asia/Kolkata"
+    deployment = git_deployment(alice, status="failed", name="shop")
+    deployment.project = Project.objects.create(
+        team=deployment.site.team,
+        owner=alice,
+        site=deployment.site,
+        name="shop",
+        repository="acme/shop",
+        clone_url="https://github.com/acme/shop.git",
+        env_vars='{"TOKEN": "x", "API": "y"}',
+        preview_env_vars='{"PREVIEW": "1"}',
+        install_command="npm ci",
+    )
+    deployment.error = "Build failed: exit 1"
+    deployment.save()
+    DeploymentStage.objects.create(deployment=deployment, name="queued", status="completed")
+    writer = LogWriter(deployment.pk)
+    for i in range(1, 6):
+        writer.write(f"line {i}")
+    writer.flush()
+    for pk in (deployment.pk, git_deployment(alice, name="bare").pk):
+        row = selectors.deployment_get(user=alice, pk=pk)
+        expected = drf.Serializer.to_representation(DeploymentDetailSerializer(), row)
+        if row.project is not None:
+            expected["project"] = drf.Serializer.to_representation(ProjectSerializer(), row.project)
+        got = DeploymentDetailSerializer(selectors.deployment_get(user=alice, pk=pk)).data
+        assert JSONRenderer().render(got) == JSONRenderer().render(expected)
+    assert got["project"] is None and expected["logs"] == []
+
+
+def test_dashboard_answers_as_drf_renders_it(api, alice):
+    from rest_framework import serializers as drf
+    from rest_framework.renderers import JSONRenderer
+
+    from deployments import selectors
+    from deployments.api.serializers import DashboardSerializer
+    from deployments.models import GitHubConnection
+    from teams.services import acting_team
+
+    for connected in (False, True):
+        if connected:
+            GitHubConnection.objects.create(user=alice, github_username="octo", access_token="t")
+        git_deployment(alice, name=f"d{connected}")
+        git_deployment(alice, name=f"f{connected}", status="failed", minutes_ago=90)
+        team = acting_team(alice)
+        dashboard = {
+            "stats": selectors.dashboard_stats(user=alice, team=team),
+            "recentDeployments": selectors.deployment_recent(user=alice, limit=5, team=team),
+            "githubConnected": selectors.github_connected(user=alice),
+        }
+        expected = drf.Serializer.to_representation(DashboardSerializer(), dashboard)
+        got = api.get("/api/dashboard/stats")
+        assert got.content == JSONRenderer().render(expected)
+        assert got.json()["githubConnected"] is connected

@@ -275,3 +275,43 @@ def test_a_build_cancelled_while_running_completes_after_its_last_line(alice, bu
         await comm.disconnect()
 
     asyncio.run(scenario())
+
+
+TRICKY = [
+    'quotes " and \\ backslashes \\N \\t',
+    "a\ttab, a carriage\rreturn",
+    "unicode: é ✓ 🚀 \u2028 \u2029 \x1b[31mred\x1b[0m",
+    '{"type":"log","seq":0}',
+    "",
+    "nul \x00 byte",
+]
+
+
+def test_any_text_arrives_and_is_stored_as_it_was_written(alice, building):
+    """Live (the worker's pre-encoded events) and read back (the backlog), a line arrives as it
+    was written, whatever it holds; a NUL byte, which the database cannot store, as U+FFFD."""
+    expected = [text.replace("\x00", "\ufffd") for text in TRICKY]
+
+    def write():
+        writer = LogWriter(building.pk)
+        writer.write_lines(list(TRICKY))
+        writer.flush()
+
+    async def scenario():
+        live = communicator(building, alice, "?batch=1")
+        await live.connect()
+        await collect(live, until="status_update")
+        await database_sync_to_async(write)()
+        event = await live.receive_json_from()
+        assert [line["message"] for line in event["lines"]] == expected
+        await live.disconnect()
+        backlog = communicator(building, alice)
+        await backlog.connect()
+        events = await collect(backlog, until="status_update")
+        assert [e["message"] for e in events if e["type"] == "log"] == expected
+        assert events[0]["timestamp"].endswith("Z")
+        await backlog.disconnect()
+
+    asyncio.run(scenario())
+    stored = LogLine.objects.filter(deployment=building).order_by("seq")
+    assert list(stored.values_list("message", flat=True)) == expected

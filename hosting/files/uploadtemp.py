@@ -20,7 +20,6 @@ from django.core.files import uploadhandler
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpResponse
 
-from controlpanel.api.exceptions import error_response
 from hosting.files.errors import StorageFull
 from hosting.files.whole import disk_full, storage_full
 
@@ -116,5 +115,8 @@ class BodySpooledASGIHandler(ASGIHandler):
             b"accept", b""
         )
         if wants_json:
+            # The API's envelope (with DRF) loads here, not in a WebSocket-only ASGI server.
+            from controlpanel.api.exceptions import error_response
+
             return error_response(exc.status, exc.code, exc.message, exc.details)
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")

@@ -14,7 +14,9 @@ import os
 import time
 from collections import OrderedDict
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from datetime import time as dtime
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import unquote
 
@@ -32,13 +34,12 @@ from hosting.serving.resolve import (
     FileEntry,
     Redirect_,
     Release,
-    Serve,
     local_blob_path,
     normalise_path,
     not_found_page,
     resolve,
 )
-from hosting.serving.store import SUSPENDED, UNSERVED, ServingCache
+from hosting.serving.store import SUSPENDED, UNKNOWN, UNSERVED, ServingCache
 from hosting.serving.throttle import Throttled
 from wordpress.serving import serve as serve_wordpress
 
@@ -72,6 +73,13 @@ class BlobReader:
         while self.total > self.max_total and self.memory:
             _, old = self.memory.popitem(last=False)
             self.total -= len(old)
+
+    def held(self, key: str) -> bytes | None:
+        """The blob ``digest + variant`` when it is in memory."""
+        data = self.memory.get(key)
+        if data is not None:
+            self.memory.move_to_end(key)
+        return data
 
     def _read_small(self, digest: str, variant: str) -> bytes:
         return self.store.read(digest, variant)
@@ -167,6 +175,138 @@ class _StatusSeen:
         await self.send(message)
 
 
+def _no_access_line(send) -> None:
+    """uvicorn writes an access line for every response, which costs a small page about as
+    much as the site server and uvicorn's HTTP together (measured, docs/performance.md); a
+    site's requests are counted by the site server instead (traffic, analytics). Panel
+    requests keep their line. Other servers (daphne) are left as they are."""
+    cycle = getattr(send, "__self__", None)
+    if getattr(cycle, "access_log", None) is True:
+        cycle.access_log = False
+
+
+def _page_headers(body: bytes, cache, extra=()) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-type", HTML.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"etag", h.etag(h.PAGE_MTIME, len(body)).encode()),
+        *extra,
+    ]
+    if cache:
+        headers.append((b"cache-control", cache.encode()))
+    return headers
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """A whole answer decided by the path alone: a redirect, a bad path, Berth's 404 page."""
+
+    status: int
+    headers: list
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnswer:
+    """A file of a release as its path and the client's Accept-Encoding decide it; the
+    method and the request's conditions (If-*, Range) are applied to it per request."""
+
+    path: str  # the manifest path served
+    status: int
+    digest: str
+    variant: str  # "", ".gz" or ".br": the stored form sent
+    size: int
+    mtime: int
+    tag: str
+    encoding: bytes | None
+    vary: bool
+    own_cache: bool  # a ``_headers`` rule sets Cache-Control
+    tail: list  # the ``_headers`` rules' headers, sent last
+    headers: list  # the whole file's response headers (no range, no condition)
+
+    @property
+    def blob(self) -> str:
+        return self.digest + self.variant
+
+
+def _file_headers(answer: FileAnswer, status: int, ranged=None) -> list[tuple[bytes, bytes]]:
+    """The file's response headers in nginx's order, for its whole body or for ``ranged``."""
+    headers = [(b"content-type", h.type_for(answer.path).encode())]
+    start, end = (ranged.start, ranged.end) if ranged is not None else (0, answer.size)
+    if answer.status == 200:
+        headers.append((b"last-modified", h.http_date(answer.mtime).encode()))
+        if ranged is not None:
+            headers.append((b"content-range", f"bytes {start}-{end - 1}/{answer.size}".encode()))
+        elif answer.encoding is None:
+            headers.append((b"accept-ranges", b"bytes"))
+    headers.append((b"content-length", str(end - start).encode()))
+    headers.append((b"etag", answer.tag.encode()))
+    if answer.encoding:
+        headers.append((b"content-encoding", answer.encoding))
+    if answer.vary:
+        headers.append((b"vary", b"Accept-Encoding"))
+    if not answer.own_cache:
+        headers.append((b"cache-control", h.cache_control(status, answer.path).encode()))
+    return headers + answer.tail
+
+
+def _short(status: int, own_cache: bool, tail: list, extra=()) -> Fixed:
+    """nginx's own page for a status, with the ``_headers`` rules' headers."""
+    body = h.nginx_page(status)
+    headers = [
+        (b"content-type", b"text/html"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    if not own_cache:
+        headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
+    return Fixed(status, headers + tail, body)
+
+
+def answer_for(release: Release, raw_path: str, query: str, accept: str, http_version: str):
+    """What a path of a release answers (``Fixed`` or ``FileAnswer``) to a GET, for a client
+    accepting ``accept``; the same for every such request, so the server keeps it."""
+    path = normalise_path(raw_path)
+    if path is None:
+        body = h.nginx_page(400)
+        headers = [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]
+        return Fixed(400, headers, body)
+    outcome = resolve(release, path, query)
+    extra, own_cache = release.extra_headers(path)
+    tail = [(n.encode(), v.encode()) for n, v in extra]
+    if isinstance(outcome, Redirect_):
+        location = [(b"location", outcome.location.encode())]
+        return _short(outcome.status, own_cache, tail, location)
+    if outcome is NOT_FOUND:
+        outcome = not_found_page(release)
+        if outcome is None:
+            cache = None if own_cache else h.CACHE_REVALIDATE
+            return Fixed(404, _page_headers(h.own_page(404), cache, tail), h.own_page(404))
+    entry = outcome.entry
+    chosen = (entry.digest, "", entry.size, entry.mtime)
+    encoding, vary = None, False
+    gz = _variant(release, outcome.path, entry, ".gz")
+    if gz is not None:
+        vary = True
+    if accept:
+        br = _variant(release, outcome.path, entry, ".br") if h.accepts_brotli(accept) else None
+        if br is not None:
+            chosen, encoding, vary = br, b"br", True
+        elif gz is not None and h.accepts_gzip(accept, http_version):
+            chosen, encoding = gz, b"gzip"
+    digest, variant, size, mtime = chosen
+    answer = FileAnswer(
+        outcome.path, outcome.status, digest, variant, size, mtime, h.etag(mtime, size),
+        encoding, vary, own_cache, tail, [],
+    )  # fmt: skip
+    answer.headers.extend(_file_headers(answer, answer.status))
+    return answer
+
+
+ANSWERS_KEPT = 10_000  # a few hundred bytes each
+GET_HEAD = ("GET", "HEAD")
+
+
 class SiteServer:
     def __init__(self):
         from hosting.serving.signals import register_cache
@@ -181,10 +321,22 @@ class SiteServer:
         self.flushed = time.monotonic()
         self.flushing = False
         self.damaged: set[tuple] = set()
+        self.day, self.day_ends = None, 0.0
+        # (deployment, path, query, Accept-Encoding, HTTP version) -> what it answers; a
+        # deployment never changes, so neither does this.
+        self.answers: dict[tuple, Fixed | FileAnswer] = {}
 
     # --- bandwidth --------------------------------------------------------------------------
+    def _today(self):
+        """Today's date (UTC), worked out again only when the day is over."""
+        wall = time.time()
+        if wall >= self.day_ends:
+            self.day = datetime.now(UTC).date()
+            self.day_ends = datetime.combine(self.day, dtime.max, UTC).timestamp()
+        return self.day
+
     def _count(self, site_id, sent: int, status: int, path: str, now: float) -> None:
-        self.counter.count(site_id, datetime.now(UTC).date(), sent, status, path)
+        self.counter.count(site_id, self._today(), sent, status, path)
         if not self.flushing and now - self.flushed >= self.flush_interval:
             self.flushing, self.flushed = True, now
             self._flush_task = asyncio.ensure_future(self._flush())
@@ -203,24 +355,24 @@ class SiteServer:
         return 0 if head else len(body)
 
     async def _page(self, send, status, body, cache, head, extra=()) -> int:
-        headers = [
-            (b"content-type", HTML.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"etag", h.etag(h.PAGE_MTIME, len(body)).encode()),
-            *extra,
-        ]
-        if cache:
-            headers.append((b"cache-control", cache.encode()))
-        return await self._respond(send, status, headers, body, head)
+        return await self._respond(send, status, _page_headers(body, cache, extra), body, head)
 
     async def __call__(self, scope, receive, send):
+        hdrs = _headers(scope)
+        hostname = normalise_host(hdrs.get(b"host", b"").decode("latin-1"))
+        await self.serve(scope, receive, send, hdrs, hostname)
+
+    async def serve(self, scope, receive, send, hdrs: dict, hostname: str) -> None:
+        """Answer a request for ``hostname`` (normalised); ``hdrs``: its headers as a dict."""
+        _no_access_line(send)
         now = time.monotonic()
         self.cache.refresh(now)
-        hdrs = _headers(scope)
         method = scope["method"]
         head = method == "HEAD"
-        hostname = normalise_host(hdrs.get(b"host", b"").decode("latin-1"))
-        route = await self.cache.route(hostname, now)
+        cache = self.cache
+        route = cache.known_route(hostname, now)
+        if route is UNKNOWN:
+            route = await cache.route(hostname, now)
         if route is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
@@ -264,7 +416,9 @@ class SiteServer:
                     head,
                 )
                 return
-        state = await self.cache.site(route.site_id, now)
+        state = cache.known_site(route.site_id, now)
+        if state is UNKNOWN:
+            state = await cache.site(route.site_id, now)
         if state is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
@@ -275,8 +429,8 @@ class SiteServer:
             sent = await self._page(send, 503, page, h.CACHE_NO_STORE, head)
             self._count(state.site_id, sent, 503, path, now)
             return
-        answered = _StatusSeen(send)
         if state.kind == "wordpress":  # PHP through the site's pool (wordpress/serving.py)
+            answered = _StatusSeen(send)
             if state.status != "online":  # provisioning or stopped
                 sent = await self._page(answered, 503, h.own_page(503), h.CACHE_NO_STORE, head)
             else:
@@ -292,13 +446,15 @@ class SiteServer:
         if deployment_id is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
-        release = await self.cache.release(deployment_id)
+        release = cache.known_release(deployment_id)
+        if release is UNKNOWN:
+            release = await cache.release(deployment_id)
         if release is None:
             await self._page(send, 404, h.own_page(404), h.CACHE_NO_STORE, head)
             return
         scope["berth.site"] = hostname  # named in the log if a stored file is damaged
-        sent = await self._site(scope, hdrs, answered, release, path, method, head)
-        self._count(state.site_id, sent, answered.status, path, now)
+        status, sent = await self._site(scope, hdrs, send, release, path, method, head)
+        self._count(state.site_id, sent, status, path, now)
 
     async def _locked(self, scope, hdrs, send, hostname, secret, head) -> bool:
         """Answer for a protected preview unless the visitor's cookie opens it: the unlock
@@ -337,116 +493,70 @@ class SiteServer:
         await self._respond(send, 302, headers, b"", head)
         return True
 
-    async def _site(self, scope, hdrs, send, release: Release, raw_path, method, head) -> int:
-        path = normalise_path(raw_path)
-        if path is None:
-            body = h.nginx_page(400)
-            return await self._respond(
-                send,
-                400,
-                [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())],
-                body,
-                head,
+    async def _site(self, scope, hdrs, send, release: Release, path, method, head):
+        """(status, body bytes sent) of a request for ``path`` of ``release``."""
+        accept = hdrs.get(b"accept-encoding", b"")
+        query, version = scope.get("query_string", b""), scope.get("http_version", "1.1")
+        key = (release.deployment_id, path, query, accept, version)
+        answer = self.answers.get(key)
+        if answer is None:
+            answer = answer_for(
+                release, path, query.decode("latin-1"), accept.decode("latin-1"), version
             )
-        query = scope.get("query_string", b"").decode("latin-1")
-        outcome = resolve(release, path, query)
-        extra, own_cache = release.extra_headers(path)
-        tail = [(n.encode(), v.encode()) for n, v in extra]
+            if len(self.answers) >= ANSWERS_KEPT:  # rarely: forget them all, start over
+                self.answers.clear()
+            self.answers[key] = answer
+        if type(answer) is Fixed:
+            return answer.status, await self._respond(
+                send, answer.status, answer.headers, answer.body, head
+            )
+        if method not in GET_HEAD:  # the static module takes nothing else
+            fixed = _short(405, answer.own_cache, answer.tail)
+            return 405, await self._respond(send, 405, fixed.headers, fixed.body, head)
+        return await self._file(hdrs, scope, send, release, answer, head)
 
-        if isinstance(outcome, Redirect_):
-            body = h.nginx_page(outcome.status)
-            headers = [
-                (b"content-type", b"text/html"),
-                (b"content-length", str(len(body)).encode()),
-                (b"location", outcome.location.encode()),
-            ]
-            if not own_cache:
-                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
-            return await self._respond(send, outcome.status, headers + tail, body, head)
-
-        if outcome is NOT_FOUND:
-            outcome = not_found_page(release)
-            if outcome is None:
-                cache = None if own_cache else h.CACHE_REVALIDATE
-                return await self._page(send, 404, h.own_page(404), cache, head, tail)
-        if method not in ("GET", "HEAD"):  # the static module takes nothing else
-            body = h.nginx_page(405)
-            headers = [
-                (b"content-type", b"text/html"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-            if not own_cache:
-                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
-            return await self._respond(send, 405, headers + tail, body, head)
-        return await self._file(hdrs, scope, send, release, outcome, own_cache, tail, head)
-
-    async def _file(self, hdrs, scope, send, release, outcome: Serve, own_cache, tail, head):
-        entry, status = outcome.entry, outcome.status
-        digest, variant, size, mtime = entry.digest, "", entry.size, entry.mtime
-        encoding = None
-        vary = False
-        accept = hdrs.get(b"accept-encoding", b"").decode("latin-1")
-        gz = _variant(release, outcome.path, entry, ".gz")
-        if gz is not None:
-            vary = True
-        if accept:
-            br = _variant(release, outcome.path, entry, ".br") if h.accepts_brotli(accept) else None
-            if br is not None:
-                (digest, variant, size, mtime), encoding, vary = br, b"br", True
-            elif gz is not None and h.accepts_gzip(accept, scope.get("http_version", "1.1")):
-                (digest, variant, size, mtime), encoding = gz, b"gzip"
-        tag = h.etag(mtime, size)
-        headers = [(b"content-type", h.type_for(outcome.path).encode())]
+    async def _file(self, hdrs, scope, send, release, answer: FileAnswer, head):
+        status, headers = answer.status, answer.headers
+        size = answer.size
         start, end = 0, size
-
         if status == 200:
-            not_modified = self._not_modified(hdrs, tag, mtime)
+            not_modified = self._not_modified(hdrs, answer.tag, answer.mtime)
             if not_modified is not None:
-                return await self._precondition(
-                    send, not_modified, tag, mtime, vary, outcome, own_cache, tail, head
-                )
-            ranged = None
-            if encoding is None and b"range" in hdrs:
-                ranged = self._range(hdrs, tag, mtime, size)
-            if ranged == h.NOT_SATISFIABLE:
-                body = h.nginx_page(416)
-                headers = [
-                    (b"content-type", b"text/html"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-range", f"bytes */{size}".encode()),
-                ]
-                if not own_cache:
-                    headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
-                # nginx runs its header filters twice for a 416: added headers appear twice.
-                headers = headers[:3] + headers[3:] + tail + headers[3:] + tail
-                return await self._respond(send, 416, headers, body, head)
-            headers.append((b"last-modified", h.http_date(mtime).encode()))
-            if ranged is not None:
-                status, start, end = 206, ranged.start, ranged.end
-                headers.append((b"content-range", f"bytes {start}-{end - 1}/{size}".encode()))
-            elif encoding is None:
-                headers.append((b"accept-ranges", b"bytes"))
-        headers.append((b"content-length", str(end - start).encode()))
-        headers.append((b"etag", tag.encode()))
-        if encoding:
-            headers.append((b"content-encoding", encoding))
-        if vary:
-            headers.append((b"vary", b"Accept-Encoding"))
-        if not own_cache:
-            headers.append((b"cache-control", h.cache_control(status, outcome.path).encode()))
-        if not await self.blobs.readable(digest, variant, size):
-            await self._damaged(scope, release, outcome.path, digest + variant)
-            return await self._page(send, 500, h.own_page(500), h.CACHE_NO_STORE, head)
-        await send({"type": "http.response.start", "status": status, "headers": headers + tail})
+                return not_modified, await self._precondition(send, not_modified, answer, head)
+            if answer.encoding is None and b"range" in hdrs:
+                ranged = self._range(hdrs, answer.tag, answer.mtime, size)
+                if ranged == h.NOT_SATISFIABLE:
+                    fixed = _short(
+                        416,
+                        answer.own_cache,
+                        answer.tail,
+                        [(b"content-range", f"bytes */{size}".encode())],
+                    )
+                    # nginx runs its header filters twice for a 416: added headers appear twice.
+                    headers = fixed.headers[:3] + fixed.headers[3:] + fixed.headers[3:]
+                    return 416, await self._respond(send, 416, headers, fixed.body, head)
+                if ranged is not None:
+                    status, start, end = 206, ranged.start, ranged.end
+                    headers = _file_headers(answer, 206, ranged)
+        digest, variant = answer.digest, answer.variant
+        data = self.blobs.held(answer.blob)
+        if data is None and not await self.blobs.readable(digest, variant, size):
+            await self._damaged(scope, release, answer.path, answer.blob)
+            sent = await self._page(send, 500, h.own_page(500), h.CACHE_NO_STORE, head)
+            return 500, sent
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         if head:
             await send({"type": "http.response.body", "body": b""})
-            return 0
+            return status, 0
+        if data is not None:
+            await send({"type": "http.response.body", "body": data[start:end]})
+            return status, end - start
         try:
             await self.blobs.send(send, digest, variant, size, start, end)
         except OSError:  # vanished after the check: end the response rather than hang it
-            await self._damaged(scope, release, outcome.path, digest + variant)
+            await self._damaged(scope, release, answer.path, answer.blob)
             await send({"type": "http.response.body", "body": b""})
-        return end - start
+        return status, end - start
 
     async def _damaged(self, scope, release: Release, path: str, blob: str) -> None:
         """Log a missing or unreadable blob once per release and file, and mark the release
@@ -496,22 +606,19 @@ class SiteServer:
                 return None
         return h.parse_range(hdrs[b"range"].decode("latin-1"), size)
 
-    async def _precondition(self, send, status, tag, mtime, vary, outcome, own_cache, tail, head):
+    async def _precondition(self, send, status, answer: FileAnswer, head) -> int:
         if status == 412:
-            body = h.nginx_page(412)
-            headers = [
-                (b"content-type", b"text/html"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-            if not own_cache:
-                headers.append((b"cache-control", h.CACHE_REVALIDATE.encode()))
-            return await self._respond(send, 412, headers + tail, body, head)
-        headers = [(b"last-modified", h.http_date(mtime).encode()), (b"etag", tag.encode())]
-        if vary:
+            fixed = _short(412, answer.own_cache, answer.tail)
+            return await self._respond(send, 412, fixed.headers, fixed.body, head)
+        headers = [
+            (b"last-modified", h.http_date(answer.mtime).encode()),
+            (b"etag", answer.tag.encode()),
+        ]
+        if answer.vary:
             headers.append((b"vary", b"Accept-Encoding"))
-        if not own_cache:
-            headers.append((b"cache-control", h.cache_control(304, outcome.path).encode()))
-        await send({"type": "http.response.start", "status": 304, "headers": headers + tail})
+        if not answer.own_cache:
+            headers.append((b"cache-control", h.cache_control(304, answer.path).encode()))
+        await send({"type": "http.response.start", "status": 304, "headers": headers + answer.tail})
         await send({"type": "http.response.body", "body": b""})
         return 0
 
@@ -535,6 +642,9 @@ class HostRouter:
             normalise_host(host) for host in settings.ALLOWED_HOSTS if not host.startswith(".")
         )
         self.panel_hosts.discard("*")
+        # Host header as sent -> (hostname, where it goes, SITES_DOMAIN then): a few distinct
+        # values in practice, so each is normalised and classified once.
+        self.hosts: dict[bytes, tuple[str, int, str]] = {}
 
     @property
     def site_server(self) -> SiteServer:
@@ -542,19 +652,40 @@ class HostRouter:
             self._site_server = SiteServer()
         return self._site_server
 
+    def _classify(self, raw: bytes, domain: str) -> tuple[str, int, str]:
+        hostname = normalise_host(raw.decode("latin-1"))
+        if hostname in self.panel_hosts:
+            where = PANEL
+        elif slug_from_host(hostname) is not None:
+            where = SITE
+        else:
+            where = OTHER if hostname else PANEL
+        known = (hostname, where, domain)
+        if len(raw) <= 255:  # longer ones are no hostname anyway
+            if len(self.hosts) >= HOSTS_KEPT:
+                self.hosts.clear()
+            self.hosts[raw] = known
+        return known
+
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            host = b""
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    host = value
-            hostname = normalise_host(host.decode("latin-1"))
-            if hostname not in self.panel_hosts:
-                if slug_from_host(hostname) is not None:
-                    return await self.site_server(scope, receive, send)
+            hdrs = _headers(scope)
+            raw = hdrs.get(b"host", b"")
+            domain = settings.SITES_DOMAIN
+            known = self.hosts.get(raw)
+            if known is None or known[2] != domain:
+                known = self._classify(raw, domain)
+            hostname, where, _ = known
+            if where == SITE:
+                return await self.site_server.serve(scope, receive, send, hdrs, hostname)
+            if where == OTHER:  # a custom domain, or a host nobody serves (Django's 400)
                 server = self.site_server
                 now = time.monotonic()
                 server.cache.refresh(now)
-                if hostname and await server.cache.route(hostname, now) is not None:
-                    return await server(scope, receive, send)
+                if await server.cache.route(hostname, now) is not None:
+                    return await server.serve(scope, receive, send, hdrs, hostname)
         return await self.django_app(scope, receive, send)
+
+
+PANEL, SITE, OTHER = 0, 1, 2
+HOSTS_KEPT = 1000

@@ -115,6 +115,7 @@ class Missing:
 
 
 MISSING = Missing()
+UNKNOWN = object()  # not in memory (or expired): load it
 
 
 class ServingCache:
@@ -187,10 +188,31 @@ class ServingCache:
         finally:
             del self._inflight[key]
 
-    async def route(self, hostname: str, now: float):
+    # The ``known_*`` look-ups answer from memory without a coroutine (the steady state of a
+    # request), or UNKNOWN when the awaitable one must load.
+    def known_route(self, hostname: str, now: float):
         cached = self.hosts.get(hostname)
         if cached is not None and now - cached[1] < self.ttl:
             return None if cached[0] is MISSING else cached[0]
+        return UNKNOWN
+
+    def known_site(self, site_id: UUID, now: float):
+        cached = self.sites.get(site_id)
+        if cached is not None and now - cached[1] < self.ttl:
+            return None if cached[0] is MISSING else cached[0]
+        return UNKNOWN
+
+    def known_release(self, deployment_id: UUID):
+        release = self.releases.get(deployment_id)
+        if release is None:
+            return UNKNOWN
+        self.releases.move_to_end(deployment_id)
+        return release
+
+    async def route(self, hostname: str, now: float):
+        known = self.known_route(hostname, now)
+        if known is not UNKNOWN:
+            return known
         epoch = self.epoch
         route = await self._load(("host", hostname), load_route, hostname)
         if epoch == self.epoch:
@@ -201,9 +223,9 @@ class ServingCache:
         return route
 
     async def site(self, site_id: UUID, now: float) -> SiteState | None:
-        cached = self.sites.get(site_id)
-        if cached is not None and now - cached[1] < self.ttl:
-            return None if cached[0] is MISSING else cached[0]
+        known = self.known_site(site_id, now)
+        if known is not UNKNOWN:
+            return known
         epoch = self.epoch
         state = await self._load(("site", site_id), load_site, site_id)
         if epoch == self.epoch:
@@ -211,10 +233,9 @@ class ServingCache:
         return state
 
     async def release(self, deployment_id: UUID) -> Release | None:
-        release = self.releases.get(deployment_id)
-        if release is not None:
-            self.releases.move_to_end(deployment_id)
-            return release
+        known = self.known_release(deployment_id)
+        if known is not UNKNOWN:
+            return known
         release = await self._load(("release", deployment_id), load_release, deployment_id)
         if release is not None:
             if release.problems:

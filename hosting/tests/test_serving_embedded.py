@@ -127,3 +127,68 @@ def test_an_unreachable_feed_makes_the_server_forget_not_fail(router, alice, set
     assert cache.watcher.retry_at > 0  # it failed once, and waits before asking again
     assert cache.watcher.poll() == [changes.EVERYTHING]
     assert asgi_get(router, "feedless.localhost", "/").body == b"still here"
+
+
+def test_a_path_answers_the_same_each_time_with_each_requests_own_conditions(router, alice):
+    page = b"<p>the same page, again and again</p>" * 40
+    site = make_site(alice, slug="again")
+    deployment_publish(site=site, files=files({"index.html": page}), source="upload")
+    first = asgi_get(router, "again.localhost", "/")
+    assert first.status == 200 and first.body == page
+    assert asgi_get(router, "again.localhost", "/") == first
+    tag = first.header("etag")
+    assert asgi_get(router, "again.localhost", "/", {"If-None-Match": tag}).status == 304
+    assert asgi_get(router, "again.localhost", "/", {"If-Match": '"other"'}).status == 412
+    part = asgi_get(router, "again.localhost", "/", {"Range": "bytes=0-9"})
+    assert part.status == 206 and part.body == page[:10]
+    assert part.header("content-range") == f"bytes 0-9/{len(page)}"
+    assert asgi_get(router, "again.localhost", "/", {"Range": "bytes=99999-"}).status == 416
+    gzipped = asgi_get(router, "again.localhost", "/", {"Accept-Encoding": "gzip"})
+    assert gzipped.header("content-encoding") == "gzip" and gzipped.body != page
+    head = asgi_get(router, "again.localhost", "/", method="HEAD")
+    assert (head.status, head.headers, head.body) == (200, first.headers, b"")
+    assert asgi_get(router, "again.localhost", "/", method="POST").status == 405
+    assert asgi_get(router, "again.localhost", "/") == first
+    assert asgi_get(router, "again.localhost", "/", {"Accept-Encoding": "gzip"}) == gzipped
+
+
+def test_hosted_sites_write_no_access_line_under_uvicorn_the_panel_does(alice, settings, tmp_path):
+    """uvicorn logs every response; a site's are counted by the site server instead."""
+    import logging
+    import threading
+    import time
+
+    import uvicorn
+
+    from conftest import free_port
+    from hosting.tests.serving_support import http_get
+
+    settings.VAR_DIR = tmp_path / "var"
+    site = make_site(alice, slug="unlogged")
+    deployment_publish(site=site, files=files({"index.html": b"site"}), source="upload")
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    level, access.level = access.level, logging.INFO
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            HostRouter(django_stub), host="127.0.0.1", port=port, log_config=None, lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert http_get(port, "unlogged.localhost", "/").body == b"site"
+        assert http_get(port, "localhost", "/panel").status == 299
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        access.removeHandler(handler)
+        access.level = level
+    assert len(lines) == 1 and '"GET /panel HTTP/1.1" 299' in lines[0]

@@ -24,6 +24,7 @@ pieces run as separate services (see docker-compose.yml).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -161,7 +162,14 @@ class Command(BaseCommand):
         # client-written entry; uvicorn trusts any loopback caller's header.
         if server == "uvicorn":
             web = ["uvicorn", "--host", host, "--port", str(port), "--no-proxy-headers"]
-            web += ["--ws", "websockets-sansio", "controlpanel.asgi:application"]
+            web += ["--ws", "websockets-sansio"]
+            # The C HTTP parser and event loop (pinned in requirements.txt); uvicorn's "auto"
+            # would fall back to its pure-Python ones silently. Hosted sites' requests write
+            # no access line (hosting.serving.app); the panel's still do.
+            for option, module in (("--http", "httptools"), ("--loop", "uvloop")):
+                if importlib.util.find_spec(module) is not None:
+                    web += [option, module]
+            web.append("controlpanel.asgi:application")
         else:
             web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
         return Program(
