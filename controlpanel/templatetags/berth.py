@@ -13,6 +13,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -191,6 +192,51 @@ def size_like(value, reference) -> str:
                 return f"{value / unit:.1f}\xa0{name}"
             break
     return filesize(value)
+
+
+# One line of a site's usage: "used of limit" and a meter (its attributes are machine numbers).
+_METER = (
+    '<div class="usage">\n'
+    '  <div class="row"><span>{label}</span><span>{used_text} of {limit_text}</span></div>\n'
+    '  <meter min="0" max="{limit}" low="{low}" high="{high}" optimum="0" value="{used}"'
+    ' aria-label="{name}">{percent}%</meter>\n'
+    "</div>"
+)
+
+
+@register.simple_tag
+def usage(storage_used, storage_limit, bandwidth_used, bandwidth_limit) -> str:
+    """A site's storage and this month's bandwidth, each "used of limit" with a meter that
+    warns from 80 % and alarms from 95 % (the sites page draws it on each of its 24 cards,
+    where a template of ~20 values and filters took ~0.1 ms a card)."""
+    storage = _meter("Storage", "Storage used", storage_used, storage_limit)
+    bandwidth = _meter(
+        "Bandwidth this month", "Bandwidth used this month", bandwidth_used, bandwidth_limit
+    )
+    return mark_safe(f"{storage}\n{bandwidth}\n")  # noqa: S308  (both made by format_html)
+
+
+def _meter(label: str, name: str, used, limit) -> str:
+    return format_html(
+        _METER,
+        label=label,
+        name=name,
+        used_text=size_like(used, limit),
+        limit_text=filesize(limit),
+        limit=limit,
+        low=_width_ratio(limit, 10, 8),
+        high=_width_ratio(limit, 100, 95),
+        used=used,
+        percent=percent(used, limit),
+    )
+
+
+def _width_ratio(value, max_value: int, max_width: int) -> str:
+    """``{% widthratio value max_value max_width %}``, as Django's tag computes it."""
+    try:
+        return str(round(float(value) / float(max_value) * max_width))
+    except (ValueError, TypeError, OverflowError):
+        return ""
 
 
 @register.filter
