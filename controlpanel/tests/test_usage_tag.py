@@ -23,8 +23,8 @@ TAG = (
     " site.bandwidth_limit %}"
 )
 
-USED = [0, 1, 1023, 5 * 1024, 512 * 1024**2 + 17, 3 * 1024**3, 10**13, None]
-LIMITS = [1 << 30, 10 << 20, 100 * 1024**3, 5 << 40, 1, 0, None]
+USED = [0, 1, 1023, 5 * 1024, 512 * 1024**2 + 17, 3 * 1024**3, 10**13, None, "<b>"]
+LIMITS = [1 << 30, 10 << 20, 100 * 1024**3, 5 << 40, 1, 0, None, "<b>"]
 
 
 def test_the_tag_writes_what_the_template_wrote():
