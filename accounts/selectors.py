@@ -15,6 +15,17 @@ def security_events(*, user: User):
     return SecurityEvent.objects.filter(user=user)
 
 
+# The dashboard shows the newest few on every load: compiled once per process.
+_SECURITY_EVENTS = PreparedQuery(
+    lambda user_id: SecurityEvent.objects.filter(user_id=user_id).order_by("-created_at", "-id")
+)
+
+
+def security_events_recent(*, user: User, count: int = 5) -> list[SecurityEvent]:
+    """The user's newest ``count`` security events, newest first."""
+    return _SECURITY_EVENTS(user.pk)[0:count]
+
+
 def active_tokens(*, user: User, kind: str | None = None):
     tokens = AccessToken.objects.for_user(user).active().select_related("team")
     return tokens.filter(kind=kind) if kind else tokens

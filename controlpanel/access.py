@@ -22,38 +22,35 @@ import threading
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import models, transaction
 
+from controlpanel.redis_direct import cache_redis
+
 logger = logging.getLogger(__name__)
 
 KEY = "access:generation"
 
 
-def _redis():
-    from controlpanel.cache import RedisCache
-
-    cache = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(cache, RedisCache):
-        return None, None
-    return cache._cache.get_client(write=True), cache.make_key(KEY)
-
-
 def generation() -> int | None:
     """The access generation now, or None when look-ups must not be kept."""
-    client, key = _redis()
-    if client is None:
+    redis = cache_redis()
+    if redis is None:
         return None
     try:
-        return int(client.get(key) or 0)
+        return int(redis.command("GET", _key()) or 0)
     except Exception:  # Redis down: no kept look-ups, the database answers
         logger.warning("Access generation unreadable: look-ups go to the database.")
         return None
 
 
+def _key() -> str:
+    return caches[DEFAULT_CACHE_ALIAS].make_key(KEY)
+
+
 def _bump() -> None:
-    client, key = _redis()
-    if client is None:
+    redis = cache_redis()
+    if redis is None:
         return
     try:
-        client.incr(key)
+        redis.command("INCR", _key())
     except Exception:
         # Nobody can read the counter either while Redis does not answer (nothing kept is
         # used then); this process forgets what it kept in any case.

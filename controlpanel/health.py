@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 from django.conf import settings
@@ -11,6 +10,8 @@ from django.db import connections
 from django.http import HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
+
+from controlpanel.redis_direct import direct
 
 
 def _timed(check) -> dict:
@@ -40,57 +41,14 @@ def _database():
 
 
 # PING as Redis's protocol spells it, packed once.
-_PING = b"*1\r\n$4\r\nPING\r\n"
-
-
-class _RedisPing:
-    """A connection of the check's own for the process (per URL), pinged with the command
-    packed once: redis-py's client path (command packing, retry wrapper, pool check-out with
-    its readiness poll, response callbacks) cost more than the round trip. A connection that
-    fails is dropped and opened again (with the URL's password, TLS and database) next time."""
-
-    def __init__(self, url: str):
-        import redis
-
-        pool = redis.ConnectionPool.from_url(
-            url, socket_connect_timeout=2, socket_timeout=2, retry_on_timeout=False
-        )
-        self.connection = pool.make_connection()
-        self.lock = threading.Lock()
-
-    def __call__(self) -> None:
-        from redis.exceptions import ConnectionError as Dropped
-
-        with self.lock:
-            for retry in (True, False):
-                try:
-                    self.connection.send_packed_command([_PING], check_health=False)
-                    reply = self.connection.read_response()
-                    break
-                except Dropped:
-                    # A connection Redis closed (a restart): once more on a new one, as
-                    # redis-py's client retries.
-                    self.connection.disconnect()
-                    if not retry:
-                        raise
-                except BaseException:
-                    self.connection.disconnect()
-                    raise
-        if reply not in (b"PONG", "PONG", True):
-            raise RuntimeError(f"Redis answered {reply!r} to PING")
-
-
-_redis_pings: dict[str, _RedisPing] = {}
-_redis_lock = threading.Lock()
+_PING = [b"*1\r\n$4\r\nPING\r\n"]
 
 
 def _redis():
-    url = settings.REDIS_URL
-    ping = _redis_pings.get(url)
-    if ping is None:
-        with _redis_lock:
-            ping = _redis_pings.get(url) or _redis_pings.setdefault(url, _RedisPing(url))
-    ping()
+    # On a connection of the check's own, past redis-py's client path (controlpanel.redis_direct).
+    reply = direct(settings.REDIS_URL).command(packed=_PING)
+    if reply not in (b"PONG", "PONG", True):
+        raise RuntimeError(f"Redis answered {reply!r} to PING")
 
 
 def component_checks() -> dict:

@@ -28,9 +28,9 @@ def dashboard(request):
     context = {
         "stats": deployment_selectors.dashboard_stats(user=request.user, team=team),
         "recent_deployments": deployment_selectors.deployment_recent(user=request.user, team=team),
-        "github_connection": deployment_selectors.github_connection(user=request.user),
+        "github_connection": deployment_selectors.github_account(user=request.user),
         "github_configured": deployment_services.github_configured(),
-        "recent_security_events": account_selectors.security_events(user=request.user)[:5],
+        "recent_security_events": account_selectors.security_events_recent(user=request.user),
     }
     return render(request, "dashboard.html", context)
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from itertools import repeat
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -146,6 +146,10 @@ class LogWriter:
         """Write several lines (without their line ends) read together: what ``write`` does to
         each, with the cheap checks made once over them all (a build prints thousands of lines
         a second, and most hold no secret, no control character and no clue to a level)."""
+        if len(messages) > BATCH_SIZE:  # a read of many short lines: batches stay as large
+            for at in range(0, len(messages), BATCH_SIZE):
+                self.write_lines(messages[at : at + BATCH_SIZE], level=level, stream=stream)
+            return
         room = self.max_lines - self.written
         overflow = len(messages) > room
         if overflow:
@@ -275,7 +279,8 @@ def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
     quote = connection.ops.quote_name
     table, columns = quote(LogLine._meta.db_table), ", ".join(quote(f.column) for f in fields)
     insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
+    # One transaction for the batch: in autocommit mode SQLite commits every row on its own.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(insert, rows)
 
 

@@ -290,6 +290,18 @@ def github_connected(*, user) -> bool:
     return _GITHUB_CONNECTION_ID(user.pk).first() is not None
 
 
+# The dashboard shows the connected account's name: compiled once per process, without the
+# encrypted tokens (read, and decrypted, only if touched).
+_GITHUB_ACCOUNT = PreparedQuery(
+    lambda user_id: GitHubConnection.objects.filter(user_id=user_id).only("id", "github_username")
+)
+
+
+def github_account(*, user) -> GitHubConnection | None:
+    """The user's GitHub connection with its username (one per user), None without one."""
+    return _GITHUB_ACCOUNT(user.pk).first()
+
+
 _DURATION = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
 
 

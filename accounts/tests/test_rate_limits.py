@@ -66,3 +66,17 @@ def test_limits_hold_across_processes_sharing_redis(anon_api, redis_url, setting
     assert codes == [401, 401, 401]
     assert [login(anon_api).status_code for _ in range(2)] == [401, 401]
     assert login(anon_api).status_code == 429
+
+
+def test_the_limit_loads_its_script_when_redis_does_not_know_it(api, monkeypatch):
+    """A Redis that restarted (or never ran the script) answers NOSCRIPT: it is loaded then."""
+    import hashlib
+    import secrets
+
+    from controlpanel.api import throttling
+
+    script = f"{throttling.SLIDING_LOG}-- {secrets.token_hex(8)}\n"  # unknown to Redis
+    monkeypatch.setattr(throttling, "SLIDING_LOG", script)
+    monkeypatch.setattr(throttling, "SLIDING_LOG_SHA", hashlib.sha1(script.encode()).hexdigest())  # noqa: S324
+    assert api.get("/api/auth/session").status_code == 200
+    assert api.get("/api/auth/session").status_code == 200

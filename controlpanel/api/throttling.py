@@ -6,14 +6,14 @@ Counters live in the cache, so with Redis configured they hold across every web 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle as DrfSimpleRateThrottle
 
-from controlpanel.cache import RedisCache
 from controlpanel.http import client_ip
+from controlpanel.redis_direct import cache_redis
 
 # DRF's sliding log (the times of the requests of the last period), kept in a Redis sorted set
 # and checked and counted in one round trip. DRF's own reads the whole log and writes it back
@@ -28,19 +28,23 @@ if redis.call('ZCARD', KEYS[1]) < limit then
 end
 return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 """
-_scripts = {}
+SLIDING_LOG_SHA = hashlib.sha1(SLIDING_LOG.encode()).hexdigest()  # noqa: S324  (Redis's name)
 
 
-def _sliding_log():
-    """The script on the default cache's Redis client, or None when the cache is not Redis."""
-    cache = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(cache, RedisCache):
+def _sliding_log(key: str, args: list):
+    """The script's answer, on the default cache's Redis (controlpanel.redis_direct: one
+    round trip past redis-py's client path); None when the cache is not Redis."""
+    from redis.exceptions import NoScriptError
+
+    redis = cache_redis()
+    if redis is None:
         return None
-    client = cache._cache.get_client(write=True)
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(SLIDING_LOG)
-    return script
+    try:
+        return redis.command("EVALSHA", SLIDING_LOG_SHA, 1, key, *args)
+    except NoScriptError:
+        pass  # Redis restarted, or never ran it
+    redis.command("SCRIPT", "LOAD", SLIDING_LOG)
+    return redis.command("EVALSHA", SLIDING_LOG_SHA, 1, key, *args)
 
 
 class SimpleRateThrottle(DrfSimpleRateThrottle):
@@ -52,16 +56,15 @@ class SimpleRateThrottle(DrfSimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
-        script = _sliding_log()
-        if script is None or self.rate is None:
+        if self.rate is None or cache_redis() is None:
             return super().allow_request(request, view)
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
         self.now = self.timer()
-        oldest = script(
-            keys=[self.cache.make_key(f"{self.key}:log")],
-            args=[repr(self.now), self.duration, self.num_requests, secrets.token_hex(8)],
+        oldest = _sliding_log(
+            self.cache.make_key(f"{self.key}:log"),
+            [repr(self.now), self.duration, self.num_requests, secrets.token_hex(8)],
         )
         if not oldest:
             return True

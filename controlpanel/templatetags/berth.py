@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from functools import lru_cache
 
@@ -13,6 +14,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -67,17 +69,21 @@ def route(context, name: str, *args) -> str:
     a list draws on every row: the route is reversed once per process (with a sample id whose
     text is then replaced by the row's), not once per link (~40 µs each; a page of 24 site
     cards has 120). Other arguments go through ``reverse`` as ``{% url %}`` does."""
-    current_app = _current_app(context)
+    # The URLconf, script prefix and namespace are the same for a whole template: read once.
+    where = context.render_context.get(_ROUTE_STATE)
+    if where is None:
+        where = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), _current_app(context))
+        context.render_context[_ROUTE_STATE] = where
     if len(args) > 1 or (args and type(args[0]) is not uuid.UUID):
-        return reverse(name, args=args, current_app=current_app)
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    found = _route(name, bool(args), urlconf, get_script_prefix(), current_app)
+        return reverse(name, args=args, current_app=where[2])
+    found = _route(name, bool(args), *where)
     if found is None:
-        return reverse(name, args=args, current_app=current_app)
+        return reverse(name, args=args, current_app=where[2])
     before, after = found
     return f"{before}{args[0]}{after}" if args else before
 
 
+_ROUTE_STATE = object()
 # No object has this id: its text marks where a route's id goes.
 _SAMPLE_ID = uuid.UUID("0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f")
 
@@ -187,6 +193,57 @@ def size_like(value, reference) -> str:
                 return f"{value / unit:.1f}\xa0{name}"
             break
     return filesize(value)
+
+
+# One line of a site's usage: "used of limit" and a meter (its attributes are machine numbers).
+_METER = (
+    '<div class="usage">\n'
+    '  <div class="row"><span>{label}</span><span>{used_text} of {limit_text}</span></div>\n'
+    '  <meter min="0" max="{limit}" low="{low}" high="{high}" optimum="0" value="{used}"'
+    ' aria-label="{name}">{percent}%</meter>\n'
+    "</div>"
+)
+
+
+@register.simple_tag
+def usage(storage_used, storage_limit, bandwidth_used, bandwidth_limit) -> str:
+    """A site's storage and this month's bandwidth, each "used of limit" with a meter that
+    warns from 80 % and alarms from 95 % (the sites page draws it on each of its 24 cards,
+    where a template of ~20 values and filters took ~0.1 ms a card)."""
+    storage = _meter("Storage", "Storage used", storage_used, storage_limit)
+    bandwidth = _meter(
+        "Bandwidth this month", "Bandwidth used this month", bandwidth_used, bandwidth_limit
+    )
+    return mark_safe(f"{storage}\n{bandwidth}\n")  # noqa: S308  (every value escaped)
+
+
+def _meter(label: str, name: str, used, limit) -> str:
+    # str.format over escaped values: format_html's nine conditional_escape calls per meter
+    # cost more than the rest of it.
+    return _METER.format(
+        label=label,
+        name=name,
+        used_text=_escaped(size_like(used, limit)),
+        limit_text=_escaped(filesize(limit)),
+        limit=_escaped(limit),
+        low=_width_ratio(limit, 10, 8),
+        high=_width_ratio(limit, 100, 95),
+        used=_escaped(used),
+        percent=percent(used, limit),
+    )
+
+
+def _escaped(value) -> str:
+    """``conditional_escape(value)`` without its lazy-string wrapper."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def _width_ratio(value, max_value: int, max_width: int) -> str:
+    """``{% widthratio value max_value max_width %}``, as Django's tag computes it."""
+    try:
+        return str(round(float(value) / float(max_value) * max_width))
+    except (ValueError, TypeError, OverflowError):
+        return ""
 
 
 @register.filter

@@ -36,3 +36,26 @@ def test_a_site_never_deployed_says_so_instead_of_provisioning(web, alice):
         page = web.get(url).content.decode()
         assert "No deployment yet" in page, url
         assert "Provisioning" not in page, url
+
+
+def test_the_dashboard_names_the_github_account_and_the_newest_security_events(web, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import SecurityEvent
+    from deployments.models import GitHubConnection
+
+    GitHubConnection.objects.create(user=alice, github_username="alice-gh", access_token="t")
+    alice.security_events.all().delete()
+    now = timezone.now()
+    for minutes, kind in enumerate(["sign_in", "sign_up", "sign_in_failed"] * 3):
+        SecurityEvent.objects.create(
+            user=alice, kind=kind, created_at=now - timedelta(minutes=10 * minutes)
+        )
+    page = web.get("/dashboard/").content.decode()
+    assert "GitHub: alice-gh" in page and "data-github-banner" not in page
+    activity = page.split("Security activity", 1)[1]
+    assert activity.count("<tr>") == 5
+    shown = [activity.index(label) for label in ("Signed in", "Account created", "Failed sign-in")]
+    assert shown == sorted(shown)  # newest first
