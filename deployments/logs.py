@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from itertools import repeat
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -279,7 +279,8 @@ def _insert(deployment_id, lines: list[Pending], *, unsure: bool) -> None:
     quote = connection.ops.quote_name
     table, columns = quote(LogLine._meta.db_table), ", ".join(quote(f.column) for f in fields)
     insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
+    # One transaction for the batch: in autocommit mode SQLite commits every row on its own.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(insert, rows)
 
 
