@@ -1,5 +1,5 @@
-# Berth: one image for web (gunicorn), ws (daphne), worker and beat (Celery), the edge (nginx)
-# and the WordPress host (php-fpm pools under Berth's supervisord).
+# Berth: one image for web (gunicorn), ws (daphne), the Celery worker (beat in a thread), the edge
+# (nginx) and the WordPress host (php-fpm pools under Berth's supervisord).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

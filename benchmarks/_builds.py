@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PASSWORD = "benchmark password 1"  # noqa: S105 - a throwaway user in a throwaway database
-WORKER = ["-m", "celery", "-A", "controlpanel", "worker", "--pool=prefork", "--concurrency=2"]
+WORKER = ["-m", "celery", "-A", "controlpanel", "worker", "--pool=threads", "--concurrency=2"]
 sys.path.insert(0, str(ROOT))
 
 

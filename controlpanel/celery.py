@@ -2,13 +2,19 @@
 
 A worker keeps reconnecting to a broker that went away (``broker_connection_retry`` and
 ``broker_connection_max_retries=None``) instead of exiting; see controlpanel/broker.py.
+
+``celery worker --beat-thread`` runs beat in a thread of the worker. Celery's own ``--beat``
+forks it as a second process holding its own copy of Django (~100 MiB); a thread costs
+nothing at rest. With ``--pool=threads`` the worker is then one process (the embedded default
+and docker-compose.yml run it so; docs/performance.md, "Idle memory and restart").
 """
 
 from __future__ import annotations
 
 import os
 
-from celery import Celery
+import click
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlpanel.settings")
 
@@ -34,3 +40,37 @@ if str(app.conf.broker_url).startswith(("redis://", "rediss://")):
     # kombu's Redis transport with a fix that lets workers ride out a broker restart.
     app.conf.broker_transport = "controlpanel.broker:Transport"
 app.autodiscover_tasks()
+
+
+class ThreadedBeat(bootsteps.StartStopStep):
+    """Beat in a thread of the worker (``--beat-thread``), sharing its schedule file option
+    (``-s``); stopped with the worker."""
+
+    label = "Beat (thread)"
+    conditional = True
+    requires = ("celery.worker.components:Pool",)
+
+    def __init__(self, worker, beat_thread=False, **kwargs):
+        self.enabled = bool(beat_thread)
+        super().__init__(worker, **kwargs)
+
+    def create(self, worker):
+        from celery.beat import EmbeddedService
+
+        return EmbeddedService(
+            worker.app,
+            schedule_filename=worker.schedule_filename,
+            scheduler_cls=worker.scheduler,
+            thread=True,
+        )
+
+
+app.user_options["worker"].add(
+    click.Option(
+        ["--beat-thread"],
+        is_flag=True,
+        default=False,
+        help="Run beat in a thread of this worker (instead of --beat's separate process).",
+    )
+)
+app.steps["worker"].add(ThreadedBeat)

@@ -43,6 +43,21 @@ USERNAME = "berth"
 MAX_SOCKET_PATH = 100
 
 
+# `python -c` code that runs supervisord, starting its programs at once: supervisord itself first
+# waits for a second on its sockets. Not a module of Berth's, which would load the Celery app
+# (controlpanel/__init__.py) into supervisord.
+SUPERVISORD_MAIN = """\
+from supervisor import supervisord
+run = supervisord.Supervisor.runforever
+def start_then_run(self):
+    for group in sorted(self.process_groups.values()):
+        group.transition()
+    return run(self)
+supervisord.Supervisor.runforever = start_then_run
+supervisord.main()
+"""
+
+
 class SupervisorError(Exception):
     """supervisord is not running, refused a call, or a program did not reach the asked state."""
 

@@ -87,20 +87,6 @@ class BuildCancelled(Exception):
     pass
 
 
-def _limits() -> None:  # runs in the child, between fork and exec (git, unsandboxed builds)
-    cpu = settings.BUILD_CPU_SECONDS
-    for limit, value in (
-        (resource.RLIMIT_CPU, (cpu, cpu + 5)),
-        (resource.RLIMIT_FSIZE, (settings.BUILD_MAX_FILE_SIZE, settings.BUILD_MAX_FILE_SIZE)),
-        (resource.RLIMIT_NPROC, (settings.BUILD_MAX_PROCESSES, settings.BUILD_MAX_PROCESSES)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ):
-        _soft, hard = resource.getrlimit(limit)
-        # Never raise a limit above what the worker itself has.
-        new_hard = value[1] if hard == resource.RLIM_INFINITY else min(value[1], hard)
-        resource.setrlimit(limit, (min(value[0], new_hard), new_hard))
-
-
 def kill_group(pgid: int) -> None:
     """SIGTERM the whole process group, then SIGKILL whatever is left."""
     try:
@@ -134,6 +120,7 @@ class Runner:
         self.disk_full = False  # the command said "No space left on device"
         self.cpu_seconds = 0.0  # user + system time of the build's commands
         self.memory_peak = 0  # bytes: the largest of the commands' peaks
+        self._usage: resource.struct_rusage | None = None  # of the running command, once reaped
 
     def tick(self, pgid: int | None = None, process: SandboxedProcess | None = None) -> None:
         now = time.monotonic()
@@ -218,8 +205,8 @@ class Runner:
         self.tick()
         self.first_line = ""
         self.last_error = ""
+        self._usage = None
         process = None
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         if workspace is not None:
             name = f"build-{self.deployment.pk}-{self.commands}"
             process = SandboxedProcess(argv, workspace=workspace, env=env, cwd=cwd, name=name)
@@ -238,7 +225,7 @@ class Runner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_limits,
+                preexec_fn=sandbox.child_limits(),
             )
         self.commands += 1
         pgid = proc.pid
@@ -251,29 +238,52 @@ class Runner:
         finally:
             # Whatever the command left running goes too.
             if process is not None:
-                process.close()
+                process.kill()
             else:
                 with suppress(ProcessLookupError):
                     os.killpg(pgid, signal.SIGKILL)
+            self._reap(proc, wait=10)
+            if process is not None:
+                process.close()
             proc.wait()
-            self._account(before, process)
+            self._account(process)
             self.writer.flush()
         return proc.returncode, process
 
-    def _account(self, before, process: SandboxedProcess | None) -> None:
+    def _reap(self, proc: subprocess.Popen, *, wait: float = 0) -> bool:
+        """Collect the command's exit (True once it has ended) with its own resource usage.
+        A worker runs several builds in its threads, so what the process reaped overall
+        (RUSAGE_CHILDREN) would mix them: wait4 gives this command's alone (its process and
+        the descendants it waited for)."""
+        deadline = time.monotonic() + wait
+        while proc.returncode is None:
+            try:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (Popen): no usage to add
+                return proc.poll() is not None
+            if pid:
+                break
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        else:
+            return True
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        self._usage = usage
+        return True
+
+    def _account(self, process: SandboxedProcess | None) -> None:
         """Add the command's CPU time and peak memory to the build's: a sandbox measures its
-        own (bubblewrap does not pass its children's times on); for a plain command, a worker
-        process runs one build at a time (Celery's prefork pool), so the children it reaped
-        meanwhile are the command's."""
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own (bubblewrap does not pass its children's times on); a plain command's come from
+        its own exit (``_reap``)."""
+        usage = self._usage
         if process is not None:
             self.cpu_seconds += process.cpu_seconds
-        else:
-            used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            self.cpu_seconds += max(used, 0.0)
+        elif usage is not None:
+            self.cpu_seconds += max(usage.ru_utime + usage.ru_stime, 0.0)
         peak = process.memory_peak if process is not None else 0
-        if not peak and after.ru_maxrss > before.ru_maxrss:
-            peak = after.ru_maxrss * 1024  # its largest process (KiB): a new high of the worker's
+        if not peak and usage is not None:
+            peak = usage.ru_maxrss * 1024  # its largest process (KiB)
         self.memory_peak = max(self.memory_peak, peak)
 
     def usage(self) -> dict:
@@ -335,7 +345,7 @@ class Runner:
                 partial[name] = data[end + 1 :]
                 self._lines(data[:end], name)
             self.tick(pgid, process)
-            if exited_at is None and proc.poll() is not None:
+            if exited_at is None and self._reap(proc):
                 exited_at = time.monotonic()
             if exited_at is not None and time.monotonic() - exited_at > PIPE_GRACE:
                 break  # a background child holds the pipes open; it is killed by the caller

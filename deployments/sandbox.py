@@ -237,19 +237,28 @@ def _check_reachable(folder: Path) -> None:
             )
 
 
-def _rlimits() -> None:  # runs in the child between fork and exec, after the uid change
+def child_limits():
+    """What a build's child sets between fork and exec: its resource limits, read here, in the
+    worker, so the child only makes system calls. Builds run in a worker's threads, and a
+    child forked beside other threads must not take a lock (Django's settings, the import
+    system) that one of them held at the fork."""
     cpu = settings.BUILD_CPU_SECONDS
     size = settings.BUILD_MAX_FILE_SIZE
     procs = settings.BUILD_MAX_PROCESSES
-    for limit, (soft, hard) in (
-        (resource.RLIMIT_CPU, (cpu, cpu + 5)),
-        (resource.RLIMIT_FSIZE, (size, size)),
-        (resource.RLIMIT_NPROC, (procs, procs)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ):
-        _, current = resource.getrlimit(limit)
-        hard = hard if current == resource.RLIM_INFINITY else min(hard, current)
-        resource.setrlimit(limit, (min(soft, hard), hard))
+    wanted = [
+        (resource.RLIMIT_CPU, cpu, cpu + 5),
+        (resource.RLIMIT_FSIZE, size, size),
+        (resource.RLIMIT_NPROC, procs, procs),
+        (resource.RLIMIT_CORE, 0, 0),
+    ]
+
+    def apply() -> None:  # runs in the child; never raises a limit above the worker's own
+        for limit, soft, hard in wanted:
+            _, current = resource.getrlimit(limit)
+            top = hard if current == resource.RLIM_INFINITY else min(hard, current)
+            resource.setrlimit(limit, (min(soft, top), top))
+
+    return apply
 
 
 def _read_json(fd: int, timeout: float) -> dict:
@@ -337,7 +346,7 @@ class SandboxedProcess:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
                 pass_fds=(info_w, block_r, *self._fds),
-                preexec_fn=_rlimits,
+                preexec_fn=child_limits(),
                 **_identity_kwargs(),
             )
         finally:

@@ -129,7 +129,7 @@ def test_serve_on_a_fresh_var_folder_collects_static_and_asks_for_migrate(tmp_pa
         output = ""
         for line in proc.stdout:
             output += line
-            if "Berth is running" in line:
+            if "Berth is starting" in line:
                 break
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -139,8 +139,9 @@ def test_serve_on_a_fresh_var_folder_collects_static_and_asks_for_migrate(tmp_pa
 
 
 def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
-    """A worker that dies comes back (new pid, the panel keeps answering, leftovers of the old
-    one are stopped, the restart is logged); SIGTERM then stops every process without errors."""
+    """serve becomes supervisord, over the web server and a one-process worker (beat in a
+    thread); a worker that dies comes back (new pid, the panel keeps answering, the restart is
+    logged); SIGTERM then stops every process without errors."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -177,8 +178,11 @@ def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
         assert wait_for(f"http://127.0.0.1:{port}/health", proc).status_code == 200
         first = wait_until(worker_running(), "the worker runs", timeout=180)
         wait_until(lambda: "ready." in log_path.read_text(), "the worker is ready", timeout=120)
-        old_family = psutil.Process(first.pid).children(recursive=True)
-        assert old_family, "the worker's pool and beat"
+        assert "beat: Starting" in log_path.read_text()
+        # Nothing of Django stays in the supervising process: serve is supervisord now, and
+        # the worker is one process (no pool processes, no separate beat).
+        assert "supervisord" in " ".join(psutil.Process(proc.pid).cmdline())
+        assert psutil.Process(first.pid).children(recursive=True) == []
 
         os.kill(first.pid, signal.SIGKILL)
         second = wait_until(worker_running(other_than=first.pid), "a new worker", timeout=120)
@@ -188,11 +192,9 @@ def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
         output = log_path.read_text()
         assert "exited: worker (terminated by SIGKILL; not expected)" in output
         assert f"spawned: 'worker' with pid {second.pid}" in output
-        for leftover in old_family:  # the old pool and beat do not run beside the new ones
-            wait_until(lambda p=leftover: not p.is_running(), "the old worker's children stop")
 
         everything = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        assert len(everything) >= 4  # serve, supervisord, web, worker (and its children)
+        assert len(everything) == 3  # supervisord, web, worker
         stop_mark = len(log_path.read_text())
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -203,6 +205,79 @@ def test_serve_restarts_a_killed_worker_and_sigterm_stops_everything(tmp_path):
         wait_until(lambda p=process: not p.is_running(), f"{process.pid} stops", timeout=10)
     after = log_path.read_text()[stop_mark:]
     assert "Traceback" not in after and "ERROR" not in after and "CRIT" not in after, after
+    assert "SIGKILL" not in after, after  # each program stopped on its own
+
+
+def test_a_program_outlives_no_supervisord_killed(tmp_path):
+    """Even a supervisord killed outright (SIGKILL: no chance to stop its programs) leaves
+    nothing running: its programs get SIGTERM from the kernel and end."""
+    env = _serve_env(tmp_path)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/health", proc).status_code == 200
+        proc.kill()
+        proc.wait()
+        wait_until(lambda: not _started_by(tmp_path / "var"), "every program ends", 30)
+    finally:
+        for process in _started_by(tmp_path / "var"):
+            process.kill()
+
+
+def test_a_second_start_skips_preparing_until_something_changes(tmp_path):
+    """scripts/run.sh prepares once (migrations, operator, static files); a restart goes
+    straight to supervisord and serves again; a new database is prepared again."""
+    env = _serve_env(tmp_path)
+    port = free_port()
+    env.update(
+        BERTH_VENV=sys.prefix,
+        BERTH_NO_PROMPT="1",
+        BERTH_ADMIN_EMAIL="ops@example.com",
+        BERTH_ADMIN_PASSWORD="operator password 1",
+        PORT=str(port),
+    )
+
+    def run(name: str) -> str:
+        log_path = tmp_path / f"{name}.log"
+        proc = subprocess.Popen(
+            ["bash", "scripts/run.sh"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            health = wait_for(f"http://127.0.0.1:{port}/health", proc)
+            assert health.status_code == 200, health.text
+            assert health.json()["components"]["database"]["status"] == "up"
+            landing = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+            assert landing.status_code == 200 and "Put your sites on the web" in landing.text
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        os.kill(proc.pid, signal.SIGTERM)  # as Ctrl+C: the whole instance stops
+        assert proc.wait(timeout=60) == 0
+        wait_until(lambda: not _started_by(tmp_path / "var"), "every process ends", 15)
+        return log_path.read_text()
+
+    first = run("first")
+    assert "Created the operator account ops@example.com" in first
+    assert "Collected static files." in first
+    second = run("second")
+    assert "Berth is starting" in second
+    assert "Created the operator account" not in second and "Collected static" not in second
+    (tmp_path / "var" / "berth.sqlite3").unlink()
+    third = run("third")  # a new database: migrated, with its operator account
+    assert "Created the operator account ops@example.com" in third
 
 
 def _serve_env(tmp_path) -> dict:
@@ -230,9 +305,9 @@ def _started_by(var_dir) -> list[psutil.Process]:
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_a_signal_while_serve_starts_its_programs_stops_everything(tmp_path, how):
-    """Ctrl+C (SIGINT to the terminal's process group) or SIGTERM arriving while serve is still
-    starting supervisord and the programs under it: serve ends without error lines, says
-    nothing about running, and leaves no process behind."""
+    """Ctrl+C (SIGINT to the terminal's process group) or SIGTERM arriving while supervisord
+    (which serve became) is still starting the programs under it: it ends without error lines
+    and leaves no process behind."""
     env = _serve_env(tmp_path)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     log_path = tmp_path / "serve.log"
@@ -245,15 +320,10 @@ def test_a_signal_while_serve_starts_its_programs_stops_everything(tmp_path, how
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while not any("supervisord" in " ".join(p.cmdline()) for p in _children(proc)):
-            assert proc.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "serve did not start supervisord"
-            time.sleep(0.02)
-        # supervisord is starting: serve waits for it to answer before it says it runs.
-        assert "Berth is running" not in log_path.read_text()
+        wait_until(lambda: "spawned: 'worker'" in log_path.read_text(), "programs start", 180)
+        assert "ready." not in log_path.read_text()  # the worker is still starting
         if how == "ctrl-c":
-            os.killpg(proc.pid, signal.SIGINT)  # supervisord sits in its own session
+            os.killpg(proc.pid, signal.SIGINT)
         else:
             os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
@@ -263,7 +333,6 @@ def test_a_signal_while_serve_starts_its_programs_stops_everything(tmp_path, how
         raise
     wait_until(lambda: not _started_by(tmp_path / "var"), "every started process ends", 15)
     output = log_path.read_text()
-    assert "Berth is running" not in output, output
     assert "Traceback" not in output and "ERROR" not in output and "CRIT" not in output, output
 
 
@@ -290,15 +359,8 @@ def test_ctrl_c_while_serve_prepares_ends_it_quietly(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         raise
     output = log_path.read_text()
-    assert "Traceback" not in output and "Berth is running" not in output, output
+    assert "Traceback" not in output and "Berth is starting" not in output, output
     assert not _started_by(tmp_path / "var")
-
-
-def _children(proc: subprocess.Popen) -> list[psutil.Process]:
-    try:
-        return psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
 
 
 def wait_until(predicate, what: str, timeout: float = 30):

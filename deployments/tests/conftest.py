@@ -2,7 +2,9 @@
 
 ``worker`` is a ``celery -A controlpanel worker`` subprocess on the test database: against
 Redis when REDIS_URL is set (CI), against the embedded filesystem broker otherwise (with the
-SQLite test database on disk, see settings).
+SQLite test database on disk, see settings). Its tasks run in a thread pool,
+as in ``manage.py serve`` and docker-compose.yml (without their beat thread: the tests call
+the periodic tasks themselves).
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ def database_url() -> str:
 class WorkerProcess:
     """A real Celery worker in a subprocess, sharing the test database, storage and broker."""
 
-    def __init__(self, tmp_path: Path, settings, extra_env: dict | None = None):
+    def __init__(
+        self, tmp_path: Path, settings, extra_env: dict | None = None, *, beat: bool = False
+    ):
         self.log = tmp_path / "worker.log"
         env = {
             **os.environ,
@@ -79,13 +83,14 @@ class WorkerProcess:
                 "-A",
                 "controlpanel",
                 "worker",
-                "--pool=prefork",
+                "--pool=threads",
                 "--concurrency=2",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
                 f"--hostname=test-{os.getpid()}@%h",
                 "--loglevel=INFO",
+                *(["--beat-thread", "-s", str(cwd / "beat-schedule")] if beat else []),
             ],
             cwd=cwd,
             env=env,

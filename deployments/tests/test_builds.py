@@ -17,6 +17,7 @@ from deployments.projects import env_vars_parse
 from deployments.runner import BuildFailed, output_directory
 from deployments.tests.factories import STATIC_SITE, make_repo
 from deployments.tests.test_views import git_deployment
+from hosting.services import site_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +174,19 @@ def test_writer_masks_secrets_and_caps_lines(alice, settings):
     assert stored[0] == "token ••••••!" and stored[1] == "ab stays in production"
     assert len(stored[2]) < 4100 and stored[2].endswith("…")
     assert stored[3].startswith("The log is longer than 3 lines") and len(stored) == 4
+
+
+def test_a_deployments_log_lines_go_with_it_and_with_its_site(alice):
+    """The database does not tie a line to its deployment (no constraint to check per line of a
+    burst): deleting a deployment, or its site, deletes its lines all the same."""
+    gone, kept = git_deployment(alice, status="failed"), git_deployment(alice, name="other")
+    for deployment in (gone, kept):
+        logs.log_append(deployment.pk, "a line")
+    builds.deployment_delete(deployment=gone)
+    assert not LogLine.objects.filter(deployment_id=gone.pk).exists()
+    assert LogLine.objects.filter(deployment_id=kept.pk).count() == 1
+    site_delete(site=kept.site)
+    assert not LogLine.objects.filter(deployment_id=kept.pk).exists()
 
 
 def test_env_vars_parse():

@@ -167,9 +167,9 @@ def test_cancel_mid_build_kills_it_within_seconds(api, worker, tmp_path):
     repo = make_repo(tmp_path / "long", {"build.sh": script})
     pk = deploy(api, repo)["id"]
     wait_for(lambda: "started" in logs(pk))
+    child = wait_for(lambda: processes_running(marker))[0]  # before the cancel kills it
     response = api.post(f"/api/deployments/{pk}/cancel")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
-    child = wait_for(lambda: processes_running(marker))[0]
     wait_for(lambda: not alive(child), timeout=10)
     deployment = final(pk)
     assert deployment.status == "cancelled"

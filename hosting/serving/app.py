@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from deployments.blobs import BlobStore
 from hosting import preview_lock
@@ -642,9 +643,10 @@ class HostRouter:
             normalise_host(host) for host in settings.ALLOWED_HOSTS if not host.startswith(".")
         )
         self.panel_hosts.discard("*")
-        # Host header as sent -> (hostname, where it goes, SITES_DOMAIN then): a few distinct
-        # values in practice, so each is normalised and classified once.
-        self.hosts: dict[bytes, tuple[str, int, str]] = {}
+        # Host header as sent -> (hostname, where it goes): a few distinct values in
+        # practice, so each is normalised and classified once (again if SITES_DOMAIN changes).
+        self.hosts: dict[bytes, tuple[str, int]] = {}
+        setting_changed.connect(self._setting_changed, weak=True)
 
     @property
     def site_server(self) -> SiteServer:
@@ -652,7 +654,11 @@ class HostRouter:
             self._site_server = SiteServer()
         return self._site_server
 
-    def _classify(self, raw: bytes, domain: str) -> tuple[str, int, str]:
+    def _setting_changed(self, setting=None, **kwargs) -> None:
+        if setting == "SITES_DOMAIN":
+            self.hosts.clear()
+
+    def _classify(self, raw: bytes) -> tuple[str, int]:
         hostname = normalise_host(raw.decode("latin-1"))
         if hostname in self.panel_hosts:
             where = PANEL
@@ -660,7 +666,7 @@ class HostRouter:
             where = SITE
         else:
             where = OTHER if hostname else PANEL
-        known = (hostname, where, domain)
+        known = (hostname, where)
         if len(raw) <= 255:  # longer ones are no hostname anyway
             if len(self.hosts) >= HOSTS_KEPT:
                 self.hosts.clear()
@@ -671,11 +677,10 @@ class HostRouter:
         if scope["type"] == "http":
             hdrs = _headers(scope)
             raw = hdrs.get(b"host", b"")
-            domain = settings.SITES_DOMAIN
             known = self.hosts.get(raw)
-            if known is None or known[2] != domain:
-                known = self._classify(raw, domain)
-            hostname, where, _ = known
+            if known is None:
+                known = self._classify(raw)
+            hostname, where = known
             if where == SITE:
                 return await self.site_server.serve(scope, receive, send, hdrs, hostname)
             if where == OTHER:  # a custom domain, or a host nobody serves (Django's 400)

@@ -1,39 +1,51 @@
-"""Serve Berth in one command: uvicorn (panel, API, WebSockets, sites) + Celery worker and beat.
+"""Serve Berth in one command: uvicorn (panel, API, WebSockets, sites) + a Celery worker with beat.
 
-Both run as supervisord programs (controlpanel/supervision.py): a crashed worker or web server
-is restarted, with a growing delay when it keeps dying, and every exit and restart is logged.
-Only Ctrl+C or SIGTERM stops everything (each program gets SIGTERM, then SIGKILL after 4 s).
+It prepares what needs preparing (``--prepare``: migrations and the operator account; static
+files when their sources changed), writes supervisord's configuration, and then *becomes*
+supervisord (exec), which runs the web server and the worker as its programs: a crashed one is
+restarted (with supervisord's growing delay when it keeps dying while starting) and every exit
+and restart is logged on this terminal. Ctrl+C or SIGTERM stops everything (each program gets
+SIGTERM, then SIGKILL after 4 s). Nothing of Django stays loaded in the supervising process: the
+web server sends the host's heartbeats (``SERVER_HEARTBEATS``), and each program gets SIGTERM if
+supervisord itself dies (``setpriv --pdeathsig``).
+
+The worker is one process: tasks run in a thread pool and beat in a thread of it (``--pool
+threads --beat-thread``); builds are separate sandboxed processes anyway (docs/performance.md,
+"Idle memory and restart").
 
 ``--server daphne`` (or ``BERTH_ASGI_SERVER=daphne``) runs the same ASGI app under daphne.
 uvicorn is the default: it spends ~25 µs of its own on a request against daphne's ~200 µs, and
 does not load Twisted (docs/performance.md).
 
-Used by ``scripts/run.sh`` for the embedded default. In production the same pieces run as
-separate services (see docker-compose.yml).
+Used by ``scripts/run.sh`` for the embedded default (through controlpanel/startup.py, which
+skips this command's Django start-up when nothing needs preparing). In production the same
+pieces run as separate services (see docker-compose.yml).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
 import sys
 import threading
-import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
+from controlpanel import readiness
 from controlpanel.staticfiles import collect_if_changed
-from controlpanel.supervision import Program, Supervisor, SupervisorError, kill_process_group
-from monitoring.heartbeats import HeartbeatThread
+from controlpanel.supervision import SUPERVISORD_MAIN, Program, Supervisor
 
 WEB = "web"
 WORKER = "worker"
-POLL_SECONDS = 0.5
-MIN_RETRY = 5  # seconds before a program that gave up is started again; doubles up to
-MAX_RETRY = 120
+CONCURRENCY = 4  # worker threads: they cost nothing at rest
+# supervisord retries a program that dies while starting after 1, 2, 3 ... seconds; this many
+# times (about half an hour, the last waits a minute long) before it gives up (FATAL).
+START_RETRIES = 60
 
 
 class Command(BaseCommand):
@@ -43,12 +55,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="Web server only.")
-        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument(
+            "--concurrency", type=int, default=CONCURRENCY, help="The worker's task threads."
+        )
         parser.add_argument(
             "--prepare",
             action="store_true",
             help="First migrate the database and make sure an operator account exists, in this "
-            "process (scripts/run.sh: two fewer Django start-ups on every start).",
+            "process; then note that it is prepared, so that the next start (scripts/run.sh) "
+            "skips this command when nothing changed (controlpanel/startup.py).",
         )
         parser.add_argument(
             "--server",
@@ -85,18 +100,30 @@ class Command(BaseCommand):
                 sys.unraisablehook = previous_hook
             if interrupted.is_set():
                 raise SystemExit(130)
-        # Handlers first: a Ctrl+C or SIGTERM from here on stops everything started below.
+        # A Ctrl+C or SIGTERM before supervisord takes over ends the command quietly.
         stopping = threading.Event()
-
-        def stop(signum=None, frame=None):
-            stopping.set()
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
 
         self.check_migrations()  # says so, as runserver does, when `migrate` has not been run
         if collect_if_changed():  # only when the static sources changed (or on a fresh var/)
             self.stdout.write("Collected static files.")
+        if prepare:
+            readiness.record()  # the next start skips this command when nothing changed
+        connections.close_all()
+        self.launch(host, port, server, no_worker=no_worker, concurrency=concurrency, stop=stopping)
+
+    def launch(
+        self,
+        host: str,
+        port: int,
+        server: str,
+        *,
+        no_worker: bool,
+        concurrency: int,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Write supervisord's configuration, say where Berth answers, and exec supervisord."""
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         # Without PANEL_URL, site links (Visit buttons, API urls, build logs) follow the host
         # and port given here, as the banner does, not the default :8000.
@@ -106,36 +133,28 @@ class Command(BaseCommand):
             programs.append(self.worker_program(concurrency, environment))
         supervisor = Supervisor(settings.SUPERVISOR_DIR)
         supervisor.write_config(programs, replace=[WEB, WORKER])
-        if stopping.is_set():
-            return
-        try:
-            supervisor.start()
-        except SupervisorError as exc:
-            raise CommandError(str(exc)) from exc
-        if stopping.is_set():  # stopped while supervisord started: no banner, stop it at once
-            supervisor.shutdown()
-            return
+        if supervisor.ping():
+            raise CommandError(f"A supervisord is already running for {supervisor.root}.")
+        supervisor.socket_path.unlink(missing_ok=True)
+        if stop is not None and stop.is_set():
+            return  # Ctrl+C or SIGTERM while preparing: nothing was started
         self.stdout.write(
-            self.style.SUCCESS(f"\nBerth is running at http://{shown}:{port}/")
+            self.style.SUCCESS(f"\nBerth is starting at http://{shown}:{port}/")
             + f"\n  Sign up or sign in: http://{shown}:{port}/accounts/login/"
             + f"\n  Operators: http://{shown}:{port}/admin/"
             + f"\n  Sites: http://<site>.{settings.SITES_DOMAIN}:{port}/"
             + f"\n  API docs: http://{shown}:{port}/api/docs/"
             + f"\n  Server: {server}"
-            + ("" if no_worker else "\n  Worker and beat: started")
+            + ("" if no_worker else "\n  Worker and beat: starting beside it")
             + f"\n  Supervised by supervisord (log: {supervisor.log_path})"
             + "\nPress Ctrl+C to stop.\n"
         )
         self.stdout.flush()
-        # This host's samples for the operators' pages (shared with its web server when that
-        # one sends them too, SERVER_HEARTBEATS: one sender per host).
-        heartbeat = HeartbeatThread("web", shared=True)
-        heartbeat.start()
-        try:
-            self.supervise(supervisor, stopping)
-        finally:
-            heartbeat.stop()
-            supervisor.shutdown()
+        sys.stderr.flush()
+        if stop is not None and stop.is_set():
+            return
+        argv = [sys.executable, "-c", SUPERVISORD_MAIN, "-n", "-c"]
+        os.execv(sys.executable, [*argv, str(supervisor.config_path)])  # noqa: S606
 
     def web_program(self, host: str, port: int, server: str, environment: dict) -> Program:
         # Neither server rewrites the client address from X-Forwarded-For: the app reads it,
@@ -155,9 +174,11 @@ class Command(BaseCommand):
             web = ["daphne", "-b", host, "-p", str(port), "controlpanel.asgi:application"]
         return Program(
             name=WEB,
-            command=[sys.executable, "-m", *web],
+            command=[*dies_with_supervisord(), sys.executable, "-m", *web],
             directory=settings.BASE_DIR,
-            environment=environment,
+            # The web server sends this host's heartbeats (one sender per host and role).
+            environment={**environment, "SERVER_HEARTBEATS": "1"},
+            start_retries=START_RETRIES,
             log_to_stdout=True,
         )
 
@@ -167,85 +188,34 @@ class Command(BaseCommand):
         return Program(
             name=WORKER,
             command=[
+                *dies_with_supervisord(),
                 sys.executable,
                 "-m",
                 "celery",
                 "-A",
                 "controlpanel",
                 "worker",
-                "--beat",
-                "--loglevel=INFO",
+                "--pool=threads",
                 f"--concurrency={concurrency}",
+                "--beat-thread",
+                "--loglevel=INFO",
                 "-s",
                 str(schedule),
             ],
             directory=settings.BASE_DIR,
             environment=environment,
             start_seconds=5,
+            start_retries=START_RETRIES,
+            # Its loop notices the stop within 2 s, then stops beat, the pool and its
+            # connections: a loaded machine needs more than the default 4 s.
+            stop_wait_seconds=10,
             stop_as_group=False,
             log_to_stdout=True,
         )
 
-    def supervise(self, supervisor: Supervisor, stopping: threading.Event) -> None:
-        """Until Ctrl+C or SIGTERM: supervisord restarts crashed programs itself (its exits and
-        spawns are logged on this terminal); a program that gave up (FATAL after failing to
-        start again and again) is started again here, waiting longer each time; a supervisord
-        that died is started again too."""
-        retry_at: dict[str, float] = {}
-        delays: dict[str, float] = {}
-        last_pid: dict[str, int] = {}
-        while not stopping.wait(POLL_SECONDS):
-            if supervisor.daemon is not None and supervisor.daemon.poll() is not None:
-                self.stderr.write(
-                    f"supervisord exited with {supervisor.daemon.returncode}; starting it again."
-                )
-                for pid in last_pid.values():  # its programs outlived it: start from scratch
-                    kill_process_group(pid)
-                last_pid.clear()
-                stopping.wait(1)
-                try:
-                    supervisor.start()
-                except SupervisorError as exc:
-                    self.stderr.write(str(exc))
-                continue
-            try:
-                processes = supervisor.processes()
-            except SupervisorError:
-                continue
-            now = time.monotonic()
-            for info in processes:
-                previous = last_pid.get(info.name)
-                if previous and previous != info.pid:
-                    # A crashed process can leave children behind (a Celery worker's beat and
-                    # pool): they would run twice beside the restarted one.
-                    left = kill_process_group(previous)
-                    if left:
-                        self.stderr.write(
-                            f"{info.name}: stopped {left} process(es) that pid {previous} "
-                            "left behind."
-                        )
-                if info.pid:
-                    last_pid[info.name] = info.pid
-                else:
-                    last_pid.pop(info.name, None)
-                if info.state == "running":
-                    if info.started_at and time.time() - info.started_at.timestamp() > 60:
-                        delays.pop(info.name, None)  # healthy again: the next failure starts over
-                    continue
-                if info.state != "fatal" or info.name in retry_at:
-                    continue
-                delay = min(delays.get(info.name, MIN_RETRY / 2) * 2, MAX_RETRY)
-                delays[info.name] = delay
-                retry_at[info.name] = now + delay
-                self.stderr.write(
-                    f"{info.name} keeps failing to start ({info.description}); "
-                    f"starting it again in {delay:.0f} s."
-                )
-            for name, when in list(retry_at.items()):
-                if now >= when:
-                    del retry_at[name]
-                    self.stdout.write(f"Starting {name} again.")
-                    try:
-                        supervisor.start_program(name, wait=False)
-                    except SupervisorError as exc:  # reported; the next FATAL schedules a retry
-                        self.stderr.write(f"Could not start {name}: {exc}")
+
+def dies_with_supervisord() -> list[str]:
+    """A prefix that makes a program get SIGTERM when supervisord dies (even by SIGKILL), so
+    nothing keeps the port or takes tasks after the command ended; empty without setpriv."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
