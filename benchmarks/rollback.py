@@ -134,7 +134,7 @@ def main() -> None:
         SERVING_BANDWIDTH_FLUSH="3600",
     )
     running: list[subprocess.Popen] = []
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
+    _env.stop_on_signals()  # SIGTERM and SIGHUP stop the servers on the way out, as Ctrl+C
     work = _env.setup("rollback", redis_url=args.redis_url)
     try:
         run(args, work, nginx, edge_port, embedded_port, tag, running)
@@ -183,10 +183,10 @@ def run(args, work: Path, nginx: str, edge_port: int, embedded_port: int, tag, r
 
     start([nginx, "-p", str(work / "edge"), "-c", str(edge_config_path()), "-g", "daemon off;"])
     wait_port(edge_port)
-    uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port",
-               str(embedded_port), "--log-level", "warning", "--no-access-log",
-               "controlpanel.asgi:application"]  # fmt: skip
-    start(uvicorn)
+    from controlpanel.management.commands.serve import Command as Serve
+
+    # The embedded server as ``manage.py serve`` starts it.
+    start(list(Serve().web_program("127.0.0.1", embedded_port, "uvicorn", {}).command))
     wait_port(embedded_port)
     followers = {
         "worker": [sys.executable, "-m", "celery", "-A", "controlpanel", "worker", "-Q", tag,

@@ -9,7 +9,7 @@ from functools import lru_cache
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import capfirst, default, filesizeformat
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
@@ -293,6 +293,21 @@ STATUS_TONES = {
     },
     "warning": {"degraded", "warning", "suspended", "expiring"},
 }
+
+
+_NO_LABEL = object()
+
+
+@register.simple_tag(takes_context=True)
+def status_badge(context, status, label=_NO_LABEL) -> str:
+    """A status word as a coloured badge: ``label`` (else ``status``) capitalised, coloured by
+    ``status``. A tag rather than an included partial: lists draw one per row, and an include
+    cost ~50 µs each. Without ``label``, a ``label`` of the page is used, as the partial did."""
+    if label is _NO_LABEL:
+        label = context.get("label", "")
+    return format_html(
+        '<span class="badge {}">{}</span>\n', status_tone(status), capfirst(default(label, status))
+    )
 
 
 ATTEMPT_LABELS = {
