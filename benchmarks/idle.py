@@ -47,6 +47,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL_STACK_SERVICES = ("web", "ws", "worker", "beat")
+SERVICE_VARIABLES = ("CELERY_SKIP_CHECKS",)  # of a service's own environment in compose
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -177,9 +178,12 @@ def report_memory(
     )
 
 
-def compose_commands(web_workers: int, port: int, var_dir: str) -> dict[str, list[str]]:
-    """The commands docker-compose.yml gives the panel's services, made local: addresses on
-    loopback, this run's ports, /app/var paths in this run's folder."""
+def compose_commands(
+    web_workers: int, port: int, var_dir: str
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The commands docker-compose.yml gives the panel's services, made local (addresses on
+    loopback, this run's ports, /app/var paths in this run's folder), each with the variables
+    of SERVICE_VARIABLES its service sets."""
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     commands = {}
     for name in FULL_STACK_SERVICES:
@@ -194,7 +198,9 @@ def compose_commands(web_workers: int, port: int, var_dir: str) -> dict[str, lis
         ):
             if flag in command:
                 command[command.index(flag) + 1] = value
-        commands[name] = [sys.executable, "-m", *command]
+        variables = services[name].get("environment") or {}
+        own = {key: str(variables[key]) for key in SERVICE_VARIABLES if key in variables}
+        commands[name] = ([sys.executable, "-m", *command], own)
     return commands
 
 
@@ -228,12 +234,13 @@ def full_stack(args, work: Path) -> None:
     processes: dict[str, subprocess.Popen] = {}
     try:
         started = time.monotonic()
-        for name, command in commands.items():
-            print(f"{name}: {' '.join(command[2:])}")
+        for name, (command, own) in commands.items():
+            shown = " ".join(f"{key}={value}" for key, value in own.items())
+            print(f"{name}: {shown + ' ' if shown else ''}{' '.join(command[2:])}")
             processes[name] = subprocess.Popen(
                 command,
                 cwd=ROOT,
-                env=env,
+                env={**env, **own},
                 stdout=(work / f"{name}.log").open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -70,6 +70,7 @@ class WorkerProcess:
             "BUILD_HEARTBEAT_INTERVAL": str(settings.BUILD_HEARTBEAT_INTERVAL),
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(ROOT),
+            "CELERY_SKIP_CHECKS": "1",  # as serve and docker-compose.yml start theirs
             **(extra_env or {}),
         }
         # Its own working directory: kombu's filesystem transport writes control files there.
