@@ -7,14 +7,22 @@ A worker keeps reconnecting to a broker that went away (``broker_connection_retr
 forks it as a second process holding its own copy of Django (~100 MiB); a thread costs
 nothing at rest. With ``--pool=threads`` the worker is then one process (the embedded default
 and docker-compose.yml run it so; docs/performance.md, "Idle memory and restart").
+
+``celery worker --start-after URL ...`` waits (at most 30 s) until URL answers before the worker
+loads Django and the tasks: ``manage.py serve`` gives it the web server's ``/health``, so on a
+busy machine the panel's own start-up does not share the CPU with the worker's.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import urllib.error
+import urllib.request
 
 import click
 from celery import Celery, bootsteps
+from celery.signals import user_preload_options
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlpanel.settings")
 
@@ -74,3 +82,31 @@ app.user_options["worker"].add(
     )
 )
 app.steps["worker"].add(ThreadedBeat)
+
+
+START_AFTER_PATIENCE = 30  # seconds: a web server that never answers does not hold the worker
+
+
+app.user_options["preload"].add(
+    click.Option(
+        ["--start-after"],
+        default=None,
+        help="A URL: wait until it answers (at most 30 s) before starting.",
+    )
+)
+
+
+@user_preload_options.connect
+def _start_after(sender=None, app=None, options=None, **kwargs):
+    url = (options or {}).get("start_after")
+    if not url:
+        return
+    deadline = time.monotonic() + START_AFTER_PATIENCE
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - a URL serve gives
+                return
+        except urllib.error.HTTPError:  # it answered, whatever it said
+            return
+        except OSError:
+            time.sleep(0.2)

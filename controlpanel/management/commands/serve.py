@@ -130,7 +130,10 @@ class Command(BaseCommand):
         environment = {} if os.environ.get("PANEL_URL") else {"PANEL_URL": f"http://{shown}:{port}"}
         programs = [self.web_program(host, port, server, environment)]
         if not no_worker:
-            programs.append(self.worker_program(concurrency, environment))
+            # The worker loads Django once the web server answers (or after 30 s): the panel
+            # answers sooner on a busy machine, and tasks simply wait a few seconds.
+            health = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/health"  # noqa: S104
+            programs.append(self.worker_program(concurrency, environment, start_after=health))
         supervisor = Supervisor(settings.SUPERVISOR_DIR)
         supervisor.write_config(programs, replace=[WEB, WORKER])
         if supervisor.ping():
@@ -182,7 +185,9 @@ class Command(BaseCommand):
             log_to_stdout=True,
         )
 
-    def worker_program(self, concurrency: int, environment: dict) -> Program:
+    def worker_program(
+        self, concurrency: int, environment: dict, *, start_after: str = ""
+    ) -> Program:
         schedule = settings.VAR_DIR / "celery" / "beat-schedule"
         schedule.parent.mkdir(parents=True, exist_ok=True)
         return Program(
@@ -195,6 +200,7 @@ class Command(BaseCommand):
                 "-A",
                 "controlpanel",
                 "worker",
+                *(["--start-after", start_after] if start_after else []),
                 "--pool=threads",
                 f"--concurrency={concurrency}",
                 "--beat-thread",
