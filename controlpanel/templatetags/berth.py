@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import uuid
 from functools import lru_cache
@@ -9,7 +10,7 @@ from functools import lru_cache
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.template.defaultfilters import capfirst, default, filesizeformat
+from django.template.defaultfilters import capfirst, date, default, filesizeformat
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_datetime
@@ -126,6 +127,15 @@ def iso_datetime(value):
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+@register.filter(expects_localtime=True)
+def iso(value) -> str:
+    """``date:"c"`` (ISO 8601) without the date format machinery (~35 µs a value, one per row
+    of a list): what that format writes is the value's own ``isoformat()``."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return date(value, "c")
 
 
 @register.filter
