@@ -212,14 +212,21 @@ class TailLine(NamedTuple):
 
 
 LINE_COLUMNS = ("seq", "level", "message", "timestamp")
-_LINES = PreparedQuery(
-    lambda deployment_id: (
-        LogLine.objects.filter(deployment_id=deployment_id)
-        .order_by("seq")
-        .values_list(*LINE_COLUMNS)
-    ),
-    row=TailLine,
-)
+
+
+def _prepared_lines(order: str) -> PreparedQuery:
+    """A deployment's log lines as ``TailLine`` rows in ``order``, compiled once per process."""
+    return PreparedQuery(
+        lambda deployment_id: (
+            LogLine.objects.filter(deployment_id=deployment_id)
+            .order_by(order)
+            .values_list(*LINE_COLUMNS)
+        ),
+        row=TailLine,
+    )
+
+
+_LINES = _prepared_lines("seq")
 
 
 def log_lines_page(*, deployment: Deployment, after: int = 0):
@@ -238,14 +245,7 @@ def log_last_seq(*, deployment: Deployment) -> int:
 
 
 # A deployment's page and its API detail read its newest lines: compiled once per process.
-_TAIL = PreparedQuery(
-    lambda deployment_id: (
-        LogLine.objects.filter(deployment_id=deployment_id)
-        .order_by("-seq")
-        .values_list(*LINE_COLUMNS)
-    ),
-    row=TailLine,
-)
+_TAIL = _prepared_lines("-seq")
 
 
 def log_tail(*, deployment: Deployment, count: int = 200) -> list[TailLine]:

@@ -17,6 +17,20 @@ from deployments.tests.test_views import git_deployment
 pytestmark = pytest.mark.django_db
 
 
+def with_project(deployment, owner, repository: str, **fields) -> Project:
+    """Give ``deployment`` a project of its site's team building ``repository`` from GitHub."""
+    deployment.project = Project.objects.create(
+        team=deployment.site.team,
+        owner=owner,
+        site=deployment.site,
+        name=repository.split("/")[-1],
+        repository=repository,
+        clone_url=f"https://github.com/{repository}.git",
+        **fields,
+    )
+    return deployment.project
+
+
 def test_create_answers_the_queued_deployment_with_its_site_url(api, alice, tmp_path, settings):
     repo = make_repo(tmp_path / "my-awesome-app", STATIC_SITE)
     response = api.post(
@@ -108,14 +122,7 @@ def test_list_shape_filters_and_pagination(api, alice, bob):
 def test_search_matches_site_repository_branch_and_commit_of_your_teams_only(api, alice, bob):
     by_site = git_deployment(alice, name="harbour-shop")
     by_repo = git_deployment(alice, name="plain")
-    by_repo.project = Project.objects.create(
-        team=by_repo.site.team,
-        owner=alice,
-        site=by_repo.site,
-        name="storefront",
-        repository="acme/storefront",
-        clone_url="https://github.com/acme/storefront.git",
-    )
+    with_project(by_repo, alice, "acme/storefront")
     by_repo.save()
     by_branch = git_deployment(alice, name="other")
     Deployment.objects.filter(pk=by_branch.pk).update(branch="feature/checkout")
@@ -277,15 +284,7 @@ def test_summaries_answer_as_drf_renders_whole_rows(alice, django_assert_num_que
     anonymous = git_deployment(alice, name="upload", minutes_ago=12)
     Deployment.objects.filter(pk=anonymous.pk).update(commit_author="", source="upload")
     previewed = git_deployment(alice, name="preview", minutes_ago=15)
-    previewed.project = Project.objects.create(
-        team=previewed.site.team,
-        owner=alice,
-        site=previewed.site,
-        name="storefront",
-        repository="acme/storefront",
-        clone_url="https://github.com/acme/storefront.git",
-        env_vars='{"TOKEN": "x"}',
-    )
+    with_project(previewed, alice, "acme/storefront", env_vars='{"TOKEN": "x"}')
     previewed.preview = "feature-x"
     previewed.save()
     team = acting_team(alice)
@@ -355,13 +354,10 @@ def test_detail_answers_as_drf_renders_it(alice, settings):
 
     settings.TIME_ZONE = "Asia/Kolkata"
     deployment = git_deployment(alice, status="failed", name="shop")
-    deployment.project = Project.objects.create(
-        team=deployment.site.team,
-        owner=alice,
-        site=deployment.site,
-        name="shop",
-        repository="acme/shop",
-        clone_url="https://github.com/acme/shop.git",
+    with_project(
+        deployment,
+        alice,
+        "acme/shop",
         env_vars='{"TOKEN": "x", "API": "y"}',
         preview_env_vars='{"PREVIEW": "1"}',
         install_command="npm ci",
