@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 
-import psutil
 from django.conf import settings
 from supervisor.xmlrpc import SupervisorTransport
 
@@ -385,20 +384,6 @@ class Supervisor:
             self._call("removeProcessGroup", name)
         (self.programs_dir / f"{name}.conf").unlink(missing_ok=True)
         self._call("reloadConfig")
-
-
-def kill_process_group(pgid: int) -> int:
-    """SIGKILL what is left of the process group a supervised program led (supervisord makes
-    each program a group leader); returns how many processes were still in it."""
-    left = 0
-    for proc in psutil.process_iter(["pid"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if proc.pid != os.getpid() and os.getpgid(proc.pid) == pgid:
-                left += 1
-    if left:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-    return left
 
 
 def default_supervisor() -> Supervisor:

@@ -17,7 +17,6 @@ from controlpanel.supervision import (
     Supervisor,
     SupervisorError,
     _Transport,
-    kill_process_group,
 )
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -128,23 +127,6 @@ def test_a_second_supervisord_on_the_same_folder_is_refused(supervisor):
     other = Supervisor(supervisor.root)
     with pytest.raises(SupervisorError, match="already running"):
         other.start()
-
-
-def test_what_a_crashed_program_left_behind_is_stopped(tmp_path):
-    sv = Supervisor(tmp_path / "sv")
-    sv.write_config([Program(name="family", command=["sh", "-c", "sleep 600 & exec sleep 601"])])
-    sv.start()
-    try:
-        pid = running_pid(sv, "family")
-        child = psutil.Process(pid).children()[0]
-        os.kill(pid, signal.SIGKILL)
-        running_pid(sv, "family", other_than=pid)
-        assert child.is_running()  # supervisord restarts the leader only
-        assert kill_process_group(pid) == 1
-        child.wait(timeout=10)
-        assert kill_process_group(pid) == 0
-    finally:
-        sv.shutdown()
 
 
 @pytest.mark.parametrize(
