@@ -34,6 +34,16 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 180) -> requests
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
+def serves_landing_page(port: int, proc: subprocess.Popen, timeout: float) -> requests.Response:
+    """Once ``/health`` answers: it is 200 with the database up, and so is the landing page."""
+    health = wait_for(f"http://127.0.0.1:{port}/health", proc)
+    assert health.status_code == 200, health.text
+    assert health.json()["components"]["database"]["status"] == "up"
+    landing = requests.get(f"http://127.0.0.1:{port}/", timeout=timeout)
+    assert landing.status_code == 200 and "Put your sites on the web" in landing.text
+    return landing
+
+
 def refused_websocket_status(url: str, origin: str) -> int:
     """The HTTP status with which the server refuses an anonymous WebSocket handshake."""
     from websockets.exceptions import InvalidStatus
@@ -75,11 +85,7 @@ def test_run_command_serves_landing_page_and_health(tmp_path, server):
         start_new_session=True,
     )
     try:
-        health = wait_for(f"http://127.0.0.1:{port}/health", proc)
-        assert health.status_code == 200, health.text
-        assert health.json()["components"]["database"]["status"] == "up"
-        landing = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
-        assert landing.status_code == 200 and "Put your sites on the web" in landing.text
+        landing = serves_landing_page(port, proc, timeout=5)
         stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', landing.text).group(1)
         css = requests.get(f"http://127.0.0.1:{port}{stylesheet}", timeout=5)
         assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
@@ -256,11 +262,7 @@ def test_a_second_start_skips_preparing_until_something_changes(tmp_path):
             start_new_session=True,
         )
         try:
-            health = wait_for(f"http://127.0.0.1:{port}/health", proc)
-            assert health.status_code == 200, health.text
-            assert health.json()["components"]["database"]["status"] == "up"
-            landing = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
-            assert landing.status_code == 200 and "Put your sites on the web" in landing.text
+            serves_landing_page(port, proc, timeout=10)
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
             raise
